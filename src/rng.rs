@@ -1,0 +1,1 @@
+//! Named, fixed random streams derived from the spec's seed.

@@ -1,0 +1,352 @@
+//! The rules a spec must satisfy, one check per rule; all violations are reported together.
+//!
+//! Rules that need the dataset (folds against the smallest class) live with the split.
+
+use std::path::Path;
+
+use super::error::{ProblemKind, SpecError, SpecProblem};
+use super::load::{Sources, spec_dir};
+use super::{
+    AudioExtractor, DEFAULT_SEED, ExperimentSpec, Layout, LyricsExtractor, MidiExtractor,
+    PrecomputedSection, RawSpec, absolutize,
+};
+
+/// Checks `raw` and resolves it into an [`ExperimentSpec`].
+pub(crate) fn check(raw: RawSpec, sources: &Sources<'_>) -> Result<ExperimentSpec, SpecError> {
+    let mut rules = Rules {
+        sources,
+        problems: Vec::new(),
+    };
+    let seeds = rules.seeds(&raw);
+    rules.modalities(&raw);
+    rules.dataset(&raw);
+    rules.numbers(&raw);
+    if !rules.problems.is_empty() {
+        return Err(SpecError::Invalid(rules.problems));
+    }
+    Ok(resolve(raw, seeds, sources.path))
+}
+
+struct Rules<'a> {
+    sources: &'a Sources<'a>,
+    problems: Vec<SpecProblem>,
+}
+
+impl Rules<'_> {
+    fn report(&mut self, kind: ProblemKind, key: &str, expected: &str, found: String) {
+        self.problems.push(SpecProblem {
+            kind,
+            origin: self.sources.origin_of(key),
+            key: key.to_string(),
+            expected: expected.to_string(),
+            found,
+            hint: None,
+        });
+    }
+
+    fn seeds(&mut self, raw: &RawSpec) -> Vec<u64> {
+        match (&raw.seed, &raw.seeds) {
+            (Some(_), Some(_)) => {
+                self.report(
+                    ProblemKind::Conflict,
+                    "seeds",
+                    "either `seed` or `seeds`, not both",
+                    "both".to_string(),
+                );
+                Vec::new()
+            }
+            (Some(seed), None) => vec![*seed],
+            (None, Some(seeds)) => {
+                let mut unique = seeds.clone();
+                unique.sort_unstable();
+                unique.dedup();
+                if seeds.is_empty() || unique.len() != seeds.len() {
+                    self.report(
+                        ProblemKind::OutOfRange,
+                        "seeds",
+                        "a non-empty list of distinct seeds",
+                        format!("{seeds:?}"),
+                    );
+                }
+                seeds.clone()
+            }
+            (None, None) => vec![DEFAULT_SEED],
+        }
+    }
+
+    fn modalities(&mut self, raw: &RawSpec) {
+        let m = &raw.modalities;
+        if m.audio.is_none() && m.lyrics.is_none() && m.midi.is_none() {
+            self.report(
+                ProblemKind::MissingKey,
+                "modalities",
+                "at least one of [modalities.audio], [modalities.lyrics], [modalities.midi]",
+                "none".to_string(),
+            );
+        }
+        if let Some(audio) = &m.audio {
+            let precomputed = audio.extractor == AudioExtractor::Precomputed;
+            self.precomputed("audio", precomputed, audio.precomputed.as_ref());
+        }
+        if let Some(lyrics) = &m.lyrics {
+            let precomputed = lyrics.extractor == LyricsExtractor::Precomputed;
+            self.precomputed("lyrics", precomputed, lyrics.precomputed.as_ref());
+        }
+        if let Some(midi) = &m.midi {
+            let precomputed = midi.extractor == MidiExtractor::Precomputed;
+            self.precomputed("midi", precomputed, midi.precomputed.as_ref());
+        }
+    }
+
+    /// `extractor = "precomputed"` and a `[modalities.X.precomputed]` table go together.
+    fn precomputed(&mut self, modality: &str, wanted: bool, table: Option<&PrecomputedSection>) {
+        match (wanted, table) {
+            (true, None) => self.report(
+                ProblemKind::MissingKey,
+                &format!("modalities.{modality}.precomputed"),
+                "a table with `path` to the feature matrix (extractor is \"precomputed\")",
+                "nothing".to_string(),
+            ),
+            (false, Some(_)) => self.report(
+                ProblemKind::Conflict,
+                &format!("modalities.{modality}.precomputed"),
+                "no precomputed table unless `extractor = \"precomputed\"`",
+                "a precomputed table".to_string(),
+            ),
+            _ => {}
+        }
+    }
+
+    fn dataset(&mut self, raw: &RawSpec) {
+        let d = &raw.dataset;
+        match d.layout {
+            Layout::MirexLike => {
+                let table_only = [
+                    ("labels", d.labels.is_some()),
+                    ("id_column", d.id_column.is_some()),
+                    ("label_column", d.label_column.is_some()),
+                    ("paths", !d.paths.is_empty()),
+                ];
+                for (key, present) in table_only {
+                    if present {
+                        self.report(
+                            ProblemKind::Conflict,
+                            &format!("dataset.{key}"),
+                            "no such key with layout \"mirex-like\" (its file names are fixed); it belongs to layout \"table\"",
+                            "a value".to_string(),
+                        );
+                    }
+                }
+            }
+            Layout::Table => {
+                for (key, template) in &d.paths {
+                    let known = ["audio", "lyrics", "midi"];
+                    if !known.contains(&key.as_str()) {
+                        self.problems.push(SpecProblem {
+                            kind: ProblemKind::UnknownKey,
+                            origin: self.sources.origin_of(&format!("dataset.paths.{key}")),
+                            key: format!("dataset.paths.{key}"),
+                            expected: "one of `audio`, `lyrics`, `midi`".to_string(),
+                            found: format!("`{key}`"),
+                            hint: super::load::did_you_mean(key, &known),
+                        });
+                    } else if !template.contains("{id}") {
+                        self.report(
+                            ProblemKind::WrongType,
+                            &format!("dataset.paths.{key}"),
+                            "a path template containing `{id}`, e.g. \"audio/{id}.wav\"",
+                            format!("\"{template}\""),
+                        );
+                    }
+                }
+                for modality in ["audio", "lyrics", "midi"] {
+                    let selected = match modality {
+                        "audio" => raw.modalities.audio.is_some(),
+                        "lyrics" => raw.modalities.lyrics.is_some(),
+                        _ => raw.modalities.midi.is_some(),
+                    };
+                    if selected && !d.paths.contains_key(modality) {
+                        self.report(
+                            ProblemKind::MissingKey,
+                            &format!("dataset.paths.{modality}"),
+                            &format!("a path template for the selected modality {modality}, e.g. {modality} = \"{modality}/{{id}}.ext\""),
+                            "nothing".to_string(),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn numbers(&mut self, raw: &RawSpec) {
+        let mut n = NumberRules { rules: self };
+        n.open_fraction("split.test_fraction", raw.split.test_fraction);
+        n.at_least("split.folds", raw.split.folds, 2);
+        if let Some(audio) = &raw.modalities.audio {
+            n.at_least("modalities.audio.sample_rate", audio.sample_rate as usize, 1);
+            n.at_least("modalities.audio.n_fft", audio.n_fft, 1);
+            n.at_least("modalities.audio.hop_length", audio.hop_length, 1);
+            n.at_least("modalities.audio.n_mels", audio.n_mels, 1);
+            n.at_least("modalities.audio.n_mfcc", audio.n_mfcc, 1);
+            if audio.n_mfcc > audio.n_mels {
+                n.out_of_range(
+                    "modalities.audio.n_mfcc",
+                    &format!("at most n_mels ({})", audio.n_mels),
+                    audio.n_mfcc.to_string(),
+                );
+            }
+            n.non_negative("modalities.audio.fmin", audio.fmin);
+            n.non_negative("modalities.audio.offset", audio.offset);
+            let nyquist = f64::from(audio.sample_rate) / 2.0;
+            if let Some(fmax) = audio.fmax
+                && !(fmax > audio.fmin && fmax <= nyquist)
+            {
+                n.out_of_range(
+                    "modalities.audio.fmax",
+                    &format!(
+                        "above fmin ({}) and at most half the sample rate ({nyquist})",
+                        audio.fmin
+                    ),
+                    fmax.to_string(),
+                );
+            }
+            if let Some(duration) = audio.duration {
+                n.positive("modalities.audio.duration", duration);
+            }
+            if audio.pooling.is_empty() {
+                n.out_of_range(
+                    "modalities.audio.pooling",
+                    "at least one statistic, e.g. [\"mean\", \"std\"]",
+                    "[]".to_string(),
+                );
+            }
+        }
+        if let Some(lyrics) = &raw.modalities.lyrics {
+            n.at_least("modalities.lyrics.hash_dims", lyrics.hash_dims, 1);
+            n.at_least("modalities.lyrics.max_ngram", lyrics.max_ngram, 1);
+        }
+        let model = &raw.model;
+        n.at_least("model.encoder_layers", model.encoder_layers, 1);
+        n.at_least("model.encoder_width", model.encoder_width, 1);
+        n.at_least("model.head_width", model.head_width, 1);
+        n.probability("model.dropout", model.dropout);
+        let augment = &raw.augment;
+        n.non_negative("augment.mixup_alpha", augment.mixup_alpha);
+        n.probability("augment.label_smoothing", augment.label_smoothing);
+        n.probability("augment.modality_dropout", augment.modality_dropout);
+        n.non_negative("augment.feature_noise", augment.feature_noise);
+        let s = &raw.schedule;
+        n.positive("schedule.lr", s.lr);
+        n.non_negative("schedule.weight_decay", s.weight_decay);
+        n.probability("schedule.beta1", s.beta1);
+        n.probability("schedule.beta2", s.beta2);
+        n.positive("schedule.eps", s.eps);
+        n.at_least("schedule.batch_size", s.batch_size, 1);
+        n.at_least("schedule.epochs", s.epochs, 1);
+        n.at_least("schedule.t0", s.t0, 1);
+        n.at_least("schedule.t_mult", s.t_mult, 1);
+        n.non_negative("schedule.eta_min", s.eta_min);
+        if s.eta_min >= s.lr && s.lr > 0.0 {
+            n.out_of_range(
+                "schedule.eta_min",
+                &format!("below lr ({})", s.lr),
+                s.eta_min.to_string(),
+            );
+        }
+        if let Some(patience) = s.patience {
+            n.at_least("schedule.patience", patience, 1);
+        }
+        n.at_least("eval.tta_passes", raw.eval.tta_passes, 1);
+        n.non_negative("eval.tta_noise", raw.eval.tta_noise);
+    }
+}
+
+/// Range rules on numbers; NaN fails every one of them.
+struct NumberRules<'r, 'a> {
+    rules: &'r mut Rules<'a>,
+}
+
+impl NumberRules<'_, '_> {
+    fn out_of_range(&mut self, key: &str, expected: &str, found: String) {
+        self.rules
+            .report(ProblemKind::OutOfRange, key, expected, found);
+    }
+
+    fn at_least(&mut self, key: &str, value: usize, min: usize) {
+        if value < min {
+            let expected = match min {
+                1 => "a positive integer".to_string(),
+                _ => format!("an integer >= {min}"),
+            };
+            self.out_of_range(key, &expected, value.to_string());
+        }
+    }
+
+    fn positive(&mut self, key: &str, value: f64) {
+        if !(value > 0.0 && value.is_finite()) {
+            self.out_of_range(key, "a positive number", value.to_string());
+        }
+    }
+
+    fn non_negative(&mut self, key: &str, value: f64) {
+        if !(value >= 0.0 && value.is_finite()) {
+            self.out_of_range(key, "a number >= 0", value.to_string());
+        }
+    }
+
+    /// A probability that may be zero (off) but never one.
+    fn probability(&mut self, key: &str, value: f64) {
+        if !(0.0..1.0).contains(&value) {
+            self.out_of_range(key, "a number in [0, 1)", value.to_string());
+        }
+    }
+
+    fn open_fraction(&mut self, key: &str, value: f64) {
+        if !(value > 0.0 && value < 1.0) {
+            self.out_of_range(key, "a fraction in (0, 1)", value.to_string());
+        }
+    }
+}
+
+/// Applies the defaults that depend on other values and makes paths absolute.
+fn resolve(raw: RawSpec, seeds: Vec<u64>, spec_path: &Path) -> ExperimentSpec {
+    let base = spec_dir(spec_path);
+    let name = raw.name.clone().unwrap_or_else(|| {
+        spec_path
+            .file_stem()
+            .map_or_else(|| "experiment".to_string(), |s| s.to_string_lossy().into_owned())
+    });
+    let mut dataset = raw.dataset;
+    dataset.root = absolutize(&base, &dataset.root);
+    let mut modalities = raw.modalities;
+    let absolutize_precomputed = |p: &mut PrecomputedSection| {
+        p.path = absolutize(&base, &p.path);
+        if let Some(ids) = &mut p.ids {
+            *ids = absolutize(&base, ids);
+        }
+    };
+    if let Some(audio) = &mut modalities.audio {
+        audio.fmax.get_or_insert(f64::from(audio.sample_rate) / 2.0);
+        audio.precomputed.as_mut().map(absolutize_precomputed);
+    }
+    if let Some(lyrics) = &mut modalities.lyrics {
+        lyrics.lexicon = lyrics.lexicon.as_ref().map(|p| absolutize(&base, p));
+        lyrics.precomputed.as_mut().map(absolutize_precomputed);
+    }
+    if let Some(midi) = &mut modalities.midi {
+        midi.precomputed.as_mut().map(absolutize_precomputed);
+    }
+    ExperimentSpec {
+        name,
+        seeds,
+        dataset,
+        modalities,
+        normalize: raw.normalize,
+        model: raw.model,
+        augment: raw.augment,
+        schedule: raw.schedule,
+        split: raw.split,
+        eval: raw.eval,
+        sweep: raw.sweep,
+    }
+}

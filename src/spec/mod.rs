@@ -1,0 +1,131 @@
+//! Experiment specs: the TOML a researcher writes, layered with defaults, `MER_*` environment
+//! variables and `--set` overrides, then checked into an [`ExperimentSpec`].
+//!
+//! Two levels, as in ripgrep's flags: [`RawSpec`] is what the sources said (serde defaults
+//! applied), [`ExperimentSpec`] is checked, with paths made absolute. Only the checked form
+//! reaches the pipeline.
+
+mod check;
+mod error;
+mod load;
+mod locate;
+pub mod sections;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use error::{Origin, ProblemKind, SpecError, SpecProblem};
+pub use load::{ENV_PREFIX, load_spec};
+pub use sections::*;
+
+use crate::modality::{Modality, ModalityMask};
+
+/// The seed used when a spec names none.
+pub const DEFAULT_SEED: u64 = 42;
+
+/// A spec as its sources wrote it, with serde defaults filled in; not yet checked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpec {
+    /// Experiment name; default: the spec file's stem.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// One seed (exclusive with `seeds`).
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// Several seeds: the whole protocol runs once per seed.
+    #[serde(default)]
+    pub seeds: Option<Vec<u64>>,
+    /// `[dataset]`.
+    pub dataset: DatasetSection,
+    /// `[modalities.*]`.
+    #[serde(default)]
+    pub modalities: ModalitySections,
+    /// `[normalize]`.
+    #[serde(default)]
+    pub normalize: NormalizeSection,
+    /// `[model]`.
+    #[serde(default)]
+    pub model: ModelSection,
+    /// `[augment]`.
+    #[serde(default)]
+    pub augment: AugmentSection,
+    /// `[schedule]`.
+    #[serde(default)]
+    pub schedule: ScheduleSection,
+    /// `[split]`.
+    #[serde(default)]
+    pub split: SplitSection,
+    /// `[eval]`.
+    #[serde(default)]
+    pub eval: EvalSection,
+    /// `[sweep]`.
+    #[serde(default)]
+    pub sweep: SweepSection,
+}
+
+/// A checked spec: every rule holds, defaults are explicit and paths are absolute.
+///
+/// Serializes to the TOML that `mer validate` prints, which loads back to the same spec.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentSpec {
+    /// Experiment name (report folder name).
+    pub name: String,
+    /// Seeds, one full protocol run each; never empty, no repeats.
+    pub seeds: Vec<u64>,
+    /// `[dataset]`, with `root` absolute.
+    pub dataset: DatasetSection,
+    /// `[modalities.*]`, at least one present.
+    pub modalities: ModalitySections,
+    /// `[normalize]`.
+    pub normalize: NormalizeSection,
+    /// `[model]`.
+    pub model: ModelSection,
+    /// `[augment]`.
+    pub augment: AugmentSection,
+    /// `[schedule]`.
+    pub schedule: ScheduleSection,
+    /// `[split]`.
+    pub split: SplitSection,
+    /// `[eval]`.
+    pub eval: EvalSection,
+    /// `[sweep]`.
+    pub sweep: SweepSection,
+}
+
+impl ExperimentSpec {
+    /// The modalities this experiment uses.
+    pub fn selected(&self) -> ModalityMask {
+        Modality::ALL
+            .into_iter()
+            .filter(|m| self.modalities.is_selected(*m))
+            .collect()
+    }
+
+    /// The resolved spec as TOML.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a checked spec always serializes to TOML")
+    }
+}
+
+impl ModalitySections {
+    /// Whether the spec has a table for `modality`.
+    pub fn is_selected(&self, modality: Modality) -> bool {
+        match modality {
+            Modality::Audio => self.audio.is_some(),
+            Modality::Lyrics => self.lyrics.is_some(),
+            Modality::Midi => self.midi.is_some(),
+        }
+    }
+}
+
+/// Makes `path` absolute against `base` (the spec file's folder), leaving absolute paths alone.
+fn absolutize(base: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        base.join(path)
+    }
+}

@@ -1,0 +1,1 @@
+//! Seeded stratified hold-out and k-fold splits.
