@@ -1,1 +1,162 @@
 //! Seeded stratified hold-out and k-fold splits.
+//!
+//! MIREX-like song ids are sorted by class, so every split shuffles within each class before
+//! assigning songs; the shuffles draw from [`RandomStream`]s named `split/holdout` and
+//! `split/folds`, so a split depends only on the labels (in dataset order), the fractions and
+//! the seed. Per class, the test set and every fold hold within one song of their proportional
+//! share; fold sizes differ by at most one song overall.
+
+use crate::rng::RandomStream;
+
+/// One cross-validation fold: the songs it trains on and the songs it validates on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoldSplit {
+    /// 0-based fold number.
+    pub index: usize,
+    /// Song indices (into the manifest) used for training, ascending.
+    pub train: Vec<usize>,
+    /// Song indices held out for validation (early stopping, out-of-fold predictions), ascending.
+    pub valid: Vec<usize>,
+}
+
+/// A hold-out test set plus k folds over the remaining songs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SplitPlan {
+    /// The seed the split was drawn with.
+    pub seed: u64,
+    /// Song indices of the hold-out test set, ascending.
+    pub test: Vec<usize>,
+    /// The folds over the songs not in `test`.
+    pub folds: Vec<FoldSplit>,
+}
+
+/// Why songs cannot be split as asked.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SplitError {
+    /// A class has fewer cross-validation songs than folds, so some fold would miss it.
+    #[error(
+        "split.folds = {folds}, but class `{class}` has only {available} songs left for cross-validation after the hold-out; set split.folds to at most {available}, lower split.test_fraction, or add songs of that class"
+    )]
+    TooManyFolds {
+        /// Requested folds.
+        folds: usize,
+        /// Name of the smallest class.
+        class: String,
+        /// Its cross-validation songs.
+        available: usize,
+    },
+    /// The hold-out fraction leaves the test set empty.
+    #[error(
+        "split.test_fraction = {fraction} of {songs} songs leaves no test song; raise split.test_fraction"
+    )]
+    EmptyTestSet {
+        /// Songs in the experiment.
+        songs: usize,
+        /// Requested fraction.
+        fraction: f64,
+    },
+}
+
+/// Splits songs with class `labels[i]` (dataset order) into a stratified hold-out test set of
+/// about `test_fraction` and `folds` stratified folds over the rest.
+///
+/// `class_names[c]` names class `c` in errors.
+pub fn stratified_split(
+    labels: &[usize],
+    class_names: &[String],
+    test_fraction: f64,
+    folds: usize,
+    seed: u64,
+) -> Result<SplitPlan, SplitError> {
+    let mut by_class = songs_by_class(labels, class_names.len());
+    let quotas = test_quotas(&by_class, test_fraction);
+    if quotas.iter().sum::<usize>() == 0 {
+        return Err(SplitError::EmptyTestSet {
+            songs: labels.len(),
+            fraction: test_fraction,
+        });
+    }
+
+    let mut holdout_stream = RandomStream::new(seed, "split/holdout");
+    let mut test = Vec::new();
+    for (songs, &quota) in by_class.iter_mut().zip(&quotas) {
+        holdout_stream.shuffle(songs);
+        test.extend(songs.drain(..quota));
+    }
+    check_fold_count(&by_class, &quotas, class_names, folds)?;
+
+    let mut fold_stream = RandomStream::new(seed, "split/folds");
+    let mut fold_of = vec![usize::MAX; labels.len()];
+    // Dealing continues across classes so that overall fold sizes stay within one song.
+    let mut next_fold = 0;
+    for songs in &mut by_class {
+        fold_stream.shuffle(songs);
+        for &song in songs.iter() {
+            fold_of[song] = next_fold;
+            next_fold = (next_fold + 1) % folds;
+        }
+    }
+
+    test.sort_unstable();
+    let folds = (0..folds)
+        .map(|index| FoldSplit {
+            index,
+            train: members(&fold_of, |f| f != usize::MAX && f != index),
+            valid: members(&fold_of, |f| f == index),
+        })
+        .collect();
+    Ok(SplitPlan { seed, test, folds })
+}
+
+fn songs_by_class(labels: &[usize], classes: usize) -> Vec<Vec<usize>> {
+    let mut by_class = vec![Vec::new(); classes];
+    for (song, &label) in labels.iter().enumerate() {
+        by_class[label].push(song);
+    }
+    by_class
+}
+
+/// Test songs per class: the total is `round(n * fraction)`, shared out by largest remainder,
+/// so every class is within one song of its proportional share.
+fn test_quotas(by_class: &[Vec<usize>], fraction: f64) -> Vec<usize> {
+    let total: usize = by_class.iter().map(Vec::len).sum();
+    let target = (total as f64 * fraction).round() as usize;
+    let shares: Vec<f64> = by_class.iter().map(|s| s.len() as f64 * fraction).collect();
+    let mut quotas: Vec<usize> = shares.iter().map(|s| s.floor() as usize).collect();
+    let mut by_remainder: Vec<usize> = (0..shares.len()).collect();
+    // Stable sort: ties go to the lower class index, so quotas never depend on anything else.
+    by_remainder.sort_by(|&a, &b| {
+        (shares[b] - shares[b].floor()).total_cmp(&(shares[a] - shares[a].floor()))
+    });
+    let missing = target.saturating_sub(quotas.iter().sum());
+    for &class in by_remainder.iter().take(missing) {
+        quotas[class] += 1;
+    }
+    quotas
+}
+
+/// Every class with songs must reach every fold; classes without any songs do not count.
+fn check_fold_count(
+    cv_by_class: &[Vec<usize>],
+    test_quotas: &[usize],
+    class_names: &[String],
+    folds: usize,
+) -> Result<(), SplitError> {
+    let smallest = cv_by_class
+        .iter()
+        .enumerate()
+        .filter(|(class, songs)| !songs.is_empty() || test_quotas[*class] > 0)
+        .min_by_key(|(_, songs)| songs.len());
+    match smallest {
+        Some((class, songs)) if songs.len() < folds => Err(SplitError::TooManyFolds {
+            folds,
+            class: class_names[class].clone(),
+            available: songs.len(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn members(fold_of: &[usize], keep: impl Fn(usize) -> bool) -> Vec<usize> {
+    (0..fold_of.len()).filter(|&s| keep(fold_of[s])).collect()
+}

@@ -183,7 +183,11 @@ impl Rules<'_> {
         n.open_fraction("split.test_fraction", raw.split.test_fraction);
         n.at_least("split.folds", raw.split.folds, 2);
         if let Some(audio) = &raw.modalities.audio {
-            n.at_least("modalities.audio.sample_rate", audio.sample_rate as usize, 1);
+            n.at_least(
+                "modalities.audio.sample_rate",
+                audio.sample_rate as usize,
+                1,
+            );
             n.at_least("modalities.audio.n_fft", audio.n_fft, 1);
             n.at_least("modalities.audio.hop_length", audio.hop_length, 1);
             n.at_least("modalities.audio.n_mels", audio.n_mels, 1);
@@ -312,9 +316,10 @@ impl NumberRules<'_, '_> {
 fn resolve(raw: RawSpec, seeds: Vec<u64>, spec_path: &Path) -> ExperimentSpec {
     let base = spec_dir(spec_path);
     let name = raw.name.clone().unwrap_or_else(|| {
-        spec_path
-            .file_stem()
-            .map_or_else(|| "experiment".to_string(), |s| s.to_string_lossy().into_owned())
+        spec_path.file_stem().map_or_else(
+            || "experiment".to_string(),
+            |s| s.to_string_lossy().into_owned(),
+        )
     });
     let mut dataset = raw.dataset;
     dataset.root = absolutize(&base, &dataset.root);

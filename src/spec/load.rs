@@ -26,7 +26,9 @@ const TOP_LEVEL_SCALARS: [&str; 3] = ["name", "seed", "seeds"];
 pub fn load_spec(path: &Path, sets: &[String]) -> Result<ExperimentSpec, SpecError> {
     let text = read_spec_file(path)?;
     check_syntax(path, &text)?;
-    let mut figment = Figment::new().merge(Toml::file_exact(path)).merge(spec_env());
+    let mut figment = Figment::new()
+        .merge(Toml::file_exact(path))
+        .merge(spec_env());
     for arg in sets {
         figment = figment.merge(SetOverride::parse(arg)?);
     }
@@ -171,15 +173,13 @@ impl Sources<'_> {
         use figment::error::Kind;
         let mut path = err.path.clone();
         let (kind, expected, found, hint) = match &err.kind {
-            Kind::UnknownField(field, known) => {
-                path.push(field.clone());
-                (
-                    ProblemKind::UnknownKey,
-                    one_of(known),
-                    format!("`{field}`"),
-                    did_you_mean(field, known),
-                )
-            }
+            // figment's path already ends with the unknown field.
+            Kind::UnknownField(field, known) => (
+                ProblemKind::UnknownKey,
+                one_of(known),
+                format!("`{field}`"),
+                did_you_mean(field, known),
+            ),
             Kind::UnknownVariant(variant, known) => (
                 ProblemKind::WrongType,
                 one_of(known),

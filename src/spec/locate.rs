@@ -19,7 +19,9 @@ pub(crate) fn key_position(text: &str, path: &[String]) -> Option<(usize, usize)
     let mut found = None;
     let mut segments = path.iter().peekable();
     while let Some(segment) = segments.next() {
-        let (key, value) = table.iter().find(|(k, _)| k.get_ref().as_ref() == segment.as_str())?;
+        let (key, value) = table
+            .iter()
+            .find(|(k, _)| k.get_ref().as_ref() == segment.as_str())?;
         found = Some(key.span().start);
         let mut value = value.get_ref();
         // Arrays of tables (`[[sweep.variant]]`) are addressed by index in the path.
@@ -55,7 +57,10 @@ mod tests {
         let text = "name = \"x\"\n\n[schedule]\nlr = 0.1\n  epochs = 3\n\n[[sweep.variant]]\nname = \"a\"\n";
         assert_eq!(key_position(text, &path("schedule.epochs")), Some((5, 3)));
         assert_eq!(key_position(text, &path("name")), Some((1, 1)));
-        assert_eq!(key_position(text, &path("sweep.variant.0.name")), Some((8, 1)));
+        assert_eq!(
+            key_position(text, &path("sweep.variant.0.name")),
+            Some((8, 1))
+        );
         assert_eq!(key_position(text, &path("model.width")), None);
     }
 

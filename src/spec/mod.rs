@@ -121,11 +121,19 @@ impl ModalitySections {
     }
 }
 
-/// Makes `path` absolute against `base` (the spec file's folder), leaving absolute paths alone.
+/// Makes `path` absolute against `base` (the spec file's folder) and removes `.` and `..`
+/// lexically, so resolved specs and reports show readable paths. Symlinks are left alone.
 fn absolutize(base: &Path, path: &Path) -> PathBuf {
-    if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        base.join(path)
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for component in base.join(path).components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
     }
+    out
 }

@@ -1,0 +1,17 @@
+# The two commands of the README's quick start, plus the checks CI and reviewers run.
+.PHONY: setup demo test lint
+
+setup:
+	@scripts/setup.sh
+
+# Generates the synthetic demo dataset if absent and runs the demo experiment end to end.
+demo: setup
+	@scripts/demo.sh
+
+# The whole test suite (what CI runs).
+test: setup
+	cargo test --locked
+
+lint:
+	cargo fmt --check
+	cargo clippy --locked --all-targets -- -D warnings

@@ -1,0 +1,137 @@
+//! Properties of the stratified hold-out + k-fold split that experiments rely on.
+
+use std::collections::BTreeSet;
+
+use mer::split::{SplitError, SplitPlan, stratified_split};
+
+/// Labels sorted by class, as MIREX-like ids are: 170/164/215/191/163 songs.
+fn mirex_like_labels() -> Vec<usize> {
+    [170, 164, 215, 191, 163]
+        .iter()
+        .enumerate()
+        .flat_map(|(class, &n)| std::iter::repeat_n(class, n))
+        .collect()
+}
+
+fn names(n: usize) -> Vec<String> {
+    (1..=n).map(|c| format!("Cluster {c}")).collect()
+}
+
+fn split(labels: &[usize], seed: u64) -> SplitPlan {
+    stratified_split(labels, &names(5), 0.2, 5, seed).expect("valid split")
+}
+
+fn count_class(songs: &[usize], labels: &[usize], class: usize) -> usize {
+    songs.iter().filter(|&&s| labels[s] == class).count()
+}
+
+#[test]
+fn test_set_is_stratified_within_one_song_per_class() {
+    let labels = mirex_like_labels();
+    let plan = split(&labels, 42);
+    assert_eq!(plan.test.len(), (903.0f64 * 0.2).round() as usize);
+    for (class, n) in [170, 164, 215, 191, 163].into_iter().enumerate() {
+        let proportional = n as f64 * 0.2;
+        let got = count_class(&plan.test, &labels, class) as f64;
+        assert!(
+            (got - proportional).abs() < 1.0,
+            "class {class}: {got} vs {proportional}"
+        );
+    }
+}
+
+#[test]
+fn folds_are_stratified_disjoint_and_cover_the_non_test_songs() {
+    let labels = mirex_like_labels();
+    let plan = split(&labels, 42);
+    let test: BTreeSet<usize> = plan.test.iter().copied().collect();
+    let mut seen = BTreeSet::new();
+    for fold in &plan.folds {
+        let valid: BTreeSet<usize> = fold.valid.iter().copied().collect();
+        let train: BTreeSet<usize> = fold.train.iter().copied().collect();
+        assert!(
+            valid.is_disjoint(&train),
+            "fold {} trains on its validation songs",
+            fold.index
+        );
+        assert!(
+            valid.is_disjoint(&test) && train.is_disjoint(&test),
+            "fold {} touches the test set",
+            fold.index
+        );
+        assert_eq!(valid.len() + train.len(), 903 - test.len());
+        assert!(seen.is_disjoint(&valid), "validation sets overlap");
+        seen.extend(valid);
+    }
+    let cv: BTreeSet<usize> = (0..903).filter(|s| !test.contains(s)).collect();
+    assert_eq!(seen, cv, "validation sets must cover every non-test song");
+
+    let sizes: Vec<usize> = plan.folds.iter().map(|f| f.valid.len()).collect();
+    assert!(
+        sizes.iter().max().unwrap() - sizes.iter().min().unwrap() <= 1,
+        "{sizes:?}"
+    );
+    for class in 0..5 {
+        let in_cv = cv.iter().filter(|&&s| labels[s] == class).count() as f64;
+        for fold in &plan.folds {
+            let got = count_class(&fold.valid, &labels, class) as f64;
+            assert!(
+                (got - in_cv / 5.0).abs() < 1.0,
+                "class {class} fold {}: {got}",
+                fold.index
+            );
+        }
+    }
+}
+
+#[test]
+fn class_sorted_ids_are_shuffled_not_sliced() {
+    let labels = mirex_like_labels();
+    let plan = split(&labels, 42);
+    // An unshuffled split would take each class's first songs; a shuffled one spreads out.
+    let first_of_class_0: Vec<usize> = (0..34).collect();
+    assert_ne!(&plan.test[..34], &first_of_class_0[..]);
+    let spread = plan.test.iter().filter(|&&s| s < 170).max().unwrap();
+    assert!(
+        *spread > 100,
+        "class-0 test songs all near the start: max index {spread}"
+    );
+}
+
+#[test]
+fn same_seed_same_split_different_seed_different_split() {
+    let labels = mirex_like_labels();
+    assert_eq!(split(&labels, 42), split(&labels, 42));
+    let other = split(&labels, 43);
+    assert_ne!(split(&labels, 42).test, other.test);
+    assert_ne!(split(&labels, 42).folds[0].valid, other.folds[0].valid);
+}
+
+#[test]
+fn more_folds_than_the_smallest_class_allows_is_an_error_naming_the_class() {
+    let labels: Vec<usize> = [vec![0; 40], vec![1; 5]].concat();
+    let err = stratified_split(&labels, &names(2), 0.2, 5, 1).unwrap_err();
+    assert_eq!(
+        err,
+        SplitError::TooManyFolds {
+            folds: 5,
+            class: "Cluster 2".into(),
+            available: 4
+        }
+    );
+    let message = err.to_string();
+    assert!(
+        message.contains("split.folds = 5") && message.contains("at most 4"),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_empty_test_set_is_an_error() {
+    let labels = vec![0, 0, 1, 1, 0, 1];
+    let err = stratified_split(&labels, &names(2), 0.05, 2, 1).unwrap_err();
+    assert!(
+        matches!(err, SplitError::EmptyTestSet { songs: 6, .. }),
+        "{err}"
+    );
+}

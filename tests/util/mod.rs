@@ -1,0 +1,81 @@
+//! Shared test scaffolding: a temp dir per test and a builder for the `mer` binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A temporary folder owned by one test.
+pub struct TestDir {
+    dir: tempfile::TempDir,
+}
+
+impl TestDir {
+    /// A fresh, empty folder.
+    pub fn new() -> Self {
+        TestDir {
+            dir: tempfile::tempdir().expect("create temp dir"),
+        }
+    }
+
+    /// Absolute path of `name` inside the folder.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Writes `contents` to `name` (creating parent folders) and returns its path.
+    pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.path(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create parent");
+        }
+        std::fs::write(&path, contents).expect("write file");
+        path
+    }
+
+    /// The folder itself.
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// A `mer` command running in this folder, with no `MER_*` variables inherited.
+    pub fn mer(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mer"));
+        cmd.current_dir(self.root());
+        for (key, _) in std::env::vars() {
+            if key.starts_with("MER_") {
+                cmd.env_remove(key);
+            }
+        }
+        cmd
+    }
+}
+
+/// Runs `cmd`, returning (success, stdout, stderr).
+pub fn output(cmd: &mut Command) -> (bool, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("run mer");
+    (
+        status.success(),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+/// The MIREX-like dev dataset: `MER_MIREX_DEV`, else `../shared/datasets/mirex-dev` next to the
+/// repository. Panics with instructions when neither exists, so tests never pass vacuously.
+pub fn mirex_dev() -> PathBuf {
+    let path = std::env::var_os("MER_MIREX_DEV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/mirex-dev")
+        });
+    assert!(
+        path.join("clusters.txt").is_file(),
+        "MIREX-like dev dataset not found at {}; set MER_MIREX_DEV to its folder",
+        path.display()
+    );
+    path
+}
