@@ -216,3 +216,40 @@ fn conflicting_duplicate_rows_follow_the_policy() {
     );
     assert!(text.contains("labels.csv line 7 says \"sad\""), "{text}");
 }
+
+#[test]
+fn an_absent_template_folder_is_one_problem() {
+    let dir = fixture();
+    let mut section = section(dir.path());
+    section
+        .paths
+        .insert("midi".to_string(), "scores/{id}.mid".to_string());
+    let load = dataset::load(&section, mask(&Modality::ALL)).expect("loads");
+    let midi_problems: Vec<&DatasetProblem> = load
+        .problems
+        .iter()
+        .filter(|p| {
+            matches!(
+                p,
+                DatasetProblem::FolderMissing {
+                    modality: Modality::Midi,
+                    ..
+                }
+            ) || matches!(
+                p,
+                DatasetProblem::ListedFileMissing {
+                    modality: Modality::Midi,
+                    ..
+                }
+            )
+        })
+        .collect();
+    assert_eq!(midi_problems.len(), 1, "{midi_problems:?}");
+    assert!(midi_problems[0].to_string().contains("scores"));
+    assert!(
+        load.listed
+            .songs
+            .iter()
+            .all(|s| s.file(Modality::Midi).is_none())
+    );
+}

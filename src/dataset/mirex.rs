@@ -312,9 +312,14 @@ fn parse_info_row(
             path: path.to_path_buf(),
             line,
             assumption: format!(
-                "{} `;`-separated fields where the header has {}; assumed the extra `;` belong(s) to {} (\"{first}\")",
+                "{} `;`-separated fields where the header has {}; assumed {} part of {} (\"{first}\")",
                 fields.len(),
                 header.len(),
+                if surplus == 1 {
+                    "the extra `;` is".to_string()
+                } else {
+                    format!("the {surplus} extra `;` are")
+                },
                 header[0]
             ),
         });

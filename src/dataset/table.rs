@@ -285,6 +285,17 @@ fn attach_files(
     let pattern = template.file_pattern();
     let mut index =
         pattern.and_then(|(folder, _, _)| FolderIndex::read(&root.join(folder)).ok().flatten());
+    // A template whose folder is absent would otherwise report every song's file on its own.
+    if let Some((folder, _, _)) = pattern
+        && index.is_none()
+        && !root.join(folder).exists()
+    {
+        listing.problems.push(DatasetProblem::FolderMissing {
+            modality: template.modality,
+            path: root.join(folder),
+        });
+        return;
+    }
     for song in &mut listing.songs {
         let path = template.path(root, &song.id);
         let found = match (&mut index, pattern) {
