@@ -656,10 +656,7 @@ mod tests {
         let mut problems = Vec::new();
         let rows = parse_info(&text, Path::new("info.csv"), &mut problems);
         assert_eq!(rows.len(), 2);
-        assert_eq!(
-            rows[0].fields.as_ref().unwrap()["Artist"],
-            "Doe, Jane \""
-        );
+        assert_eq!(rows[0].fields.as_ref().unwrap()["Artist"], "Doe, Jane \"");
         assert_eq!(rows[1].fields, None);
         assert!(matches!(
             &problems[..],
