@@ -2,12 +2,27 @@
 //! and reporting every problem found on the way.
 //!
 //! Layouts: `mirex-like` (the MIREX-like mood archive as distributed) and `table` (a labels CSV
-//! plus path templates).
+//! plus path templates). [`load`] is the entry point; fatal conditions are [`DatasetError`]s,
+//! everything else a [`DatasetProblem`] the caller shows to the user.
 
-use std::collections::BTreeMap;
+mod error;
+pub mod inspect;
+mod media;
+mod mirex;
+mod problem;
+mod table;
+pub mod text;
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
+pub use error::DatasetError;
+pub use inspect::InspectReport;
+pub use problem::{DatasetProblem, LabelClaim, ProblemKind};
+pub use text::{TextError, decode_text};
+
 use crate::modality::{Modality, ModalityMask};
+use crate::spec::sections::{DatasetSection, LabelConflictPolicy, Layout};
 
 /// One labelled song and its files.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,4 +61,248 @@ pub struct Manifest {
     pub classes: Vec<String>,
     /// Songs in dataset order.
     pub songs: Vec<Song>,
+}
+
+impl Manifest {
+    /// The class name of `song`.
+    pub fn class_name(&self, song: &Song) -> &str {
+        &self.classes[song.label]
+    }
+
+    /// The song with `id`, if listed.
+    pub fn song(&self, id: &str) -> Option<&Song> {
+        self.songs.iter().find(|s| s.id == id)
+    }
+
+    /// Number of songs per class, indexed like [`Manifest::classes`].
+    pub fn class_counts(&self) -> Vec<usize> {
+        let mut counts = vec![0; self.classes.len()];
+        for song in &self.songs {
+            counts[song.label] += 1;
+        }
+        counts
+    }
+
+    /// The songs with a file for at least one `selected` modality, and the ids of the others.
+    /// Classes are kept as they are, so labels mean the same in both manifests.
+    pub fn select(&self, selected: ModalityMask) -> (Manifest, Vec<String>) {
+        let (kept, dropped): (Vec<&Song>, Vec<&Song>) = self
+            .songs
+            .iter()
+            .partition(|s| !s.present().intersection(selected).is_empty());
+        let manifest = Manifest {
+            classes: self.classes.clone(),
+            songs: kept.into_iter().cloned().collect(),
+        };
+        (
+            manifest,
+            dropped.into_iter().map(|s| s.id.clone()).collect(),
+        )
+    }
+}
+
+/// A loaded dataset: the songs an experiment uses, the songs the dataset lists, and what was
+/// wrong on the way.
+#[derive(Debug, Clone)]
+pub struct DatasetLoad {
+    /// Songs with a file for at least one selected modality.
+    pub manifest: Manifest,
+    /// Every labelled song with all its modalities, before dropping for the selection (songs
+    /// left out for conflicting labels are not in it).
+    pub listed: Manifest,
+    /// Ids dropped for having no file of a selected modality.
+    pub dropped: Vec<String>,
+    /// Non-fatal findings, in the order found.
+    pub problems: Vec<DatasetProblem>,
+}
+
+/// Reads the dataset `section` describes and keeps the songs with a file for at least one
+/// `selected` modality. `section.root` must be absolute (the spec loader resolves it).
+pub fn load(section: &DatasetSection, selected: ModalityMask) -> Result<DatasetLoad, DatasetError> {
+    check_root(&section.root)?;
+    let listing = match section.layout {
+        Layout::MirexLike => mirex::read(section)?,
+        Layout::Table => table::read(section)?,
+    };
+    let Listing {
+        mut songs,
+        mut problems,
+        conflicts,
+    } = listing;
+    apply_conflict_policy(
+        section.on_label_conflict,
+        conflicts,
+        &mut songs,
+        &mut problems,
+    )?;
+    let listed = build_manifest(songs);
+    let (manifest, dropped) = listed.select(selected);
+    if manifest.songs.is_empty() {
+        return Err(DatasetError::NoSongs {
+            root: section.root.clone(),
+            listed: listed.songs.len(),
+            selected,
+        });
+    }
+    Ok(DatasetLoad {
+        manifest,
+        listed,
+        dropped,
+        problems,
+    })
+}
+
+fn check_root(root: &Path) -> Result<(), DatasetError> {
+    let what = if !root.exists() {
+        "does not exist"
+    } else if !root.is_dir() {
+        "is not a folder"
+    } else {
+        return Ok(());
+    };
+    Err(DatasetError::RootMissing {
+        root: root.to_path_buf(),
+        what,
+    })
+}
+
+/// A song as a layout reads it, with its class still a name.
+#[derive(Debug, Clone, PartialEq)]
+struct LabelledSong {
+    id: String,
+    label: String,
+    subcategory: Option<String>,
+    files: [Option<PathBuf>; 3],
+    metadata: BTreeMap<String, String>,
+}
+
+/// Label sources disagreeing about one song; the layout's reference source first.
+#[derive(Debug, Clone, PartialEq)]
+struct Conflict {
+    id: String,
+    claims: Vec<LabelClaim>,
+}
+
+/// What a layout reader returns; the conflict policy is applied by [`load`] for every layout.
+#[derive(Debug, Default)]
+struct Listing {
+    songs: Vec<LabelledSong>,
+    problems: Vec<DatasetProblem>,
+    conflicts: Vec<Conflict>,
+}
+
+fn apply_conflict_policy(
+    policy: LabelConflictPolicy,
+    conflicts: Vec<Conflict>,
+    songs: &mut Vec<LabelledSong>,
+    problems: &mut Vec<DatasetProblem>,
+) -> Result<(), DatasetError> {
+    let left_out = policy == LabelConflictPolicy::Drop;
+    let reported: Vec<DatasetProblem> = conflicts
+        .iter()
+        .map(|c| DatasetProblem::LabelDisagreement {
+            id: c.id.clone(),
+            claims: c.claims.clone(),
+            left_out,
+        })
+        .collect();
+    if !left_out && !reported.is_empty() {
+        return Err(DatasetError::LabelConflicts {
+            conflicts: reported,
+        });
+    }
+    let conflicted: HashSet<&str> = conflicts.iter().map(|c| c.id.as_str()).collect();
+    songs.retain(|s| !conflicted.contains(s.id.as_str()));
+    problems.extend(reported);
+    Ok(())
+}
+
+fn build_manifest(songs: Vec<LabelledSong>) -> Manifest {
+    let classes: Vec<String> = songs
+        .iter()
+        .map(|s| s.label.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let songs = songs
+        .into_iter()
+        .map(|s| Song {
+            // Every label came from `songs`, so the search cannot miss.
+            label: classes.binary_search(&s.label).unwrap_or_default(),
+            id: s.id,
+            subcategory: s.subcategory,
+            files: s.files,
+            metadata: s.metadata,
+        })
+        .collect();
+    Manifest { classes, songs }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn song(id: &str, label: &str, files: [Option<&str>; 3]) -> LabelledSong {
+        LabelledSong {
+            id: id.into(),
+            label: label.into(),
+            subcategory: None,
+            files: files.map(|f| f.map(PathBuf::from)),
+            metadata: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn classes_are_sorted_and_labels_index_them() {
+        let manifest = build_manifest(vec![
+            song("a", "sad", [Some("a.wav"), None, None]),
+            song("b", "happy", [None, Some("b.txt"), None]),
+            song("c", "sad", [None, None, None]),
+        ]);
+        assert_eq!(manifest.classes, ["happy", "sad"]);
+        assert_eq!(manifest.class_counts(), [1, 2]);
+        assert_eq!(manifest.class_name(&manifest.songs[0]), "sad");
+    }
+
+    #[test]
+    fn select_keeps_classes_and_reports_dropped_ids() {
+        let manifest = build_manifest(vec![
+            song("a", "sad", [Some("a.wav"), None, None]),
+            song("b", "happy", [None, Some("b.txt"), None]),
+        ]);
+        let (kept, dropped) = manifest.select([Modality::Lyrics].into_iter().collect());
+        assert_eq!(kept.classes, manifest.classes);
+        assert_eq!(kept.songs.len(), 1);
+        assert_eq!(kept.songs[0].id, "b");
+        assert_eq!(dropped, ["a"]);
+    }
+
+    #[test]
+    fn fail_policy_errors_and_drop_policy_leaves_song_out() {
+        let conflict = Conflict {
+            id: "a".into(),
+            claims: vec![],
+        };
+        let mut songs = vec![song("a", "x", [None; 3]), song("b", "y", [None; 3])];
+        let mut problems = vec![];
+        let err = apply_conflict_policy(
+            LabelConflictPolicy::Fail,
+            vec![conflict.clone()],
+            &mut songs,
+            &mut problems,
+        );
+        assert!(matches!(err, Err(DatasetError::LabelConflicts { .. })));
+        apply_conflict_policy(
+            LabelConflictPolicy::Drop,
+            vec![conflict],
+            &mut songs,
+            &mut problems,
+        )
+        .unwrap();
+        assert_eq!(songs.len(), 1);
+        assert!(matches!(
+            problems[0],
+            DatasetProblem::LabelDisagreement { left_out: true, .. }
+        ));
+    }
 }

@@ -1,0 +1,276 @@
+//! `mer data inspect`: what a dataset holds per class and modality, what the selection drops,
+//! and every problem found, grouped so a long list stays readable.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use super::{DatasetLoad, DatasetProblem, ProblemKind};
+use crate::modality::{Modality, ModalityMask};
+
+/// Problems shown per kind unless verbose.
+const PROBLEMS_PER_KIND: usize = 10;
+
+/// Song counts of one class.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClassCounts {
+    /// The class name.
+    pub class: String,
+    /// Listed songs of the class.
+    pub songs: usize,
+    /// Songs with a file, per modality in [`Modality::ALL`] order.
+    pub with: [usize; 3],
+    /// Songs with all three modalities.
+    pub all_three: usize,
+    /// Songs with at least one selected modality.
+    pub selected_any: usize,
+}
+
+/// A summary of a [`DatasetLoad`] for one modality selection, printed by `Display`.
+#[derive(Debug, Clone)]
+pub struct InspectReport {
+    /// The selection the load was made for.
+    pub selected: ModalityMask,
+    /// Labelled songs the dataset lists.
+    pub listed: usize,
+    /// One row per class, in class order.
+    pub classes: Vec<ClassCounts>,
+    /// Songs with all three modalities.
+    pub all_three: usize,
+    /// Songs dropped for having no selected modality.
+    pub dropped: usize,
+    /// Problems grouped by kind, kinds in a fixed order.
+    pub problems: BTreeMap<ProblemKind, Vec<DatasetProblem>>,
+    /// Print every problem instead of the first few per kind.
+    pub verbose: bool,
+}
+
+impl InspectReport {
+    /// Counts `load`'s listed songs for `selected`.
+    pub fn new(load: &DatasetLoad, selected: ModalityMask) -> InspectReport {
+        let listed = &load.listed;
+        let mut classes: Vec<ClassCounts> = listed
+            .classes
+            .iter()
+            .map(|class| ClassCounts {
+                class: class.clone(),
+                songs: 0,
+                with: [0; 3],
+                all_three: 0,
+                selected_any: 0,
+            })
+            .collect();
+        for song in &listed.songs {
+            let present = song.present();
+            let row = &mut classes[song.label];
+            row.songs += 1;
+            for modality in present.iter() {
+                row.with[modality as usize] += 1;
+            }
+            row.all_three += usize::from(present.len() == Modality::ALL.len());
+            row.selected_any += usize::from(!present.intersection(selected).is_empty());
+        }
+        let mut problems: BTreeMap<ProblemKind, Vec<DatasetProblem>> = BTreeMap::new();
+        for problem in &load.problems {
+            problems
+                .entry(problem.kind())
+                .or_default()
+                .push(problem.clone());
+        }
+        InspectReport {
+            selected,
+            listed: listed.songs.len(),
+            all_three: classes.iter().map(|c| c.all_three).sum(),
+            classes,
+            dropped: load.dropped.len(),
+            problems,
+            verbose: false,
+        }
+    }
+
+    /// The same report, printing every problem when `verbose`.
+    pub fn verbose(mut self, verbose: bool) -> InspectReport {
+        self.verbose = verbose;
+        self
+    }
+
+    fn write_table(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headings = [
+            "class",
+            "songs",
+            "audio",
+            "lyrics",
+            "midi",
+            "all-three",
+            "selected-any",
+        ];
+        let mut rows: Vec<Vec<String>> = self.classes.iter().map(counts_cells).collect();
+        rows.push(counts_cells(&self.total()));
+        let mut widths: Vec<usize> = headings.iter().map(|h| h.len()).collect();
+        for row in &rows {
+            for (width, cell) in widths.iter_mut().zip(row) {
+                *width = (*width).max(cell.chars().count());
+            }
+        }
+        let heading_cells: Vec<String> = headings.iter().map(|h| h.to_string()).collect();
+        write_row(f, &heading_cells, &widths)?;
+        for row in &rows {
+            write_row(f, row, &widths)?;
+        }
+        Ok(())
+    }
+
+    fn total(&self) -> ClassCounts {
+        let mut total = ClassCounts {
+            class: "total".to_string(),
+            songs: 0,
+            with: [0; 3],
+            all_three: 0,
+            selected_any: 0,
+        };
+        for row in &self.classes {
+            total.songs += row.songs;
+            for (sum, count) in total.with.iter_mut().zip(row.with) {
+                *sum += count;
+            }
+            total.all_three += row.all_three;
+            total.selected_any += row.selected_any;
+        }
+        total
+    }
+
+    fn write_problems(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count: usize = self.problems.values().map(Vec::len).sum();
+        if count == 0 {
+            return writeln!(f, "Problems: none");
+        }
+        writeln!(f, "Problems: {count}")?;
+        for (kind, problems) in &self.problems {
+            writeln!(f, "  {kind} ({}):", problems.len())?;
+            let shown = if self.verbose {
+                problems.len()
+            } else {
+                PROBLEMS_PER_KIND.min(problems.len())
+            };
+            for problem in &problems[..shown] {
+                writeln!(f, "    {problem}")?;
+            }
+            if shown < problems.len() {
+                writeln!(
+                    f,
+                    "    ... and {} more (--verbose lists all)",
+                    problems.len() - shown
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn counts_cells(row: &ClassCounts) -> Vec<String> {
+    let mut cells = vec![row.class.clone(), row.songs.to_string()];
+    cells.extend(row.with.iter().map(ToString::to_string));
+    cells.push(row.all_three.to_string());
+    cells.push(row.selected_any.to_string());
+    cells
+}
+
+/// The first cell left-aligned, the counts right-aligned.
+fn write_row(f: &mut fmt::Formatter<'_>, cells: &[String], widths: &[usize]) -> fmt::Result {
+    let mut line = String::from(" ");
+    for (i, (cell, width)) in cells.iter().zip(widths).enumerate() {
+        let padded = if i == 0 {
+            format!(" {cell:<width$}")
+        } else {
+            format!("  {cell:>width$}")
+        };
+        line.push_str(&padded);
+    }
+    writeln!(f, "{}", line.trim_end())
+}
+
+impl fmt::Display for InspectReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Songs listed: {}", self.listed)?;
+        writeln!(f, "Selected modalities: {}", self.selected)?;
+        self.write_table(f)?;
+        writeln!(f, "Songs with all three modalities: {}", self.all_three)?;
+        writeln!(
+            f,
+            "Songs dropped for the selection (no {} file): {}",
+            self.selected, self.dropped
+        )?;
+        self.write_problems(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::dataset::{Manifest, Song};
+
+    fn song(id: &str, label: usize, files: [bool; 3]) -> Song {
+        Song {
+            id: id.into(),
+            label,
+            subcategory: None,
+            files: files.map(|f| f.then(|| PathBuf::from(id))),
+            metadata: BTreeMap::new(),
+        }
+    }
+
+    fn load(problems: Vec<DatasetProblem>) -> DatasetLoad {
+        let listed = Manifest {
+            classes: vec!["calm".into(), "tense".into()],
+            songs: vec![
+                song("1", 0, [true, true, true]),
+                song("2", 0, [true, false, false]),
+                song("3", 1, [false, true, true]),
+            ],
+        };
+        let midi: ModalityMask = [Modality::Midi].into_iter().collect();
+        let (manifest, dropped) = listed.select(midi);
+        DatasetLoad {
+            manifest,
+            listed,
+            dropped,
+            problems,
+        }
+    }
+
+    #[test]
+    fn counts_per_class_and_modality() {
+        let midi: ModalityMask = [Modality::Midi].into_iter().collect();
+        let report = InspectReport::new(&load(vec![]), midi);
+        assert_eq!(report.listed, 3);
+        assert_eq!(report.classes[0].with, [2, 1, 1]);
+        assert_eq!(report.classes[0].selected_any, 1);
+        assert_eq!(report.classes[1].selected_any, 1);
+        assert_eq!(report.all_three, 1);
+        assert_eq!(report.dropped, 1);
+        let text = report.to_string();
+        assert!(text.contains("Songs listed: 3"), "{text}");
+        assert!(text.contains("Problems: none"), "{text}");
+        assert!(text.contains("selected-any"), "{text}");
+    }
+
+    #[test]
+    fn long_problem_lists_are_cut_unless_verbose() {
+        let problems: Vec<DatasetProblem> = (0..13)
+            .map(|i| DatasetProblem::UnlistedFile {
+                path: PathBuf::from(format!("Audio/{i}.mp3")),
+            })
+            .collect();
+        let load = load(problems);
+        let midi: ModalityMask = [Modality::Midi].into_iter().collect();
+        let short = InspectReport::new(&load, midi).to_string();
+        assert!(short.contains("unlisted file present (13):"), "{short}");
+        assert!(short.contains("... and 3 more"), "{short}");
+        assert!(!short.contains("Audio/12.mp3"), "{short}");
+        let long = InspectReport::new(&load, midi).verbose(true).to_string();
+        assert!(long.contains("Audio/12.mp3"), "{long}");
+        assert!(!long.contains("more"), "{long}");
+    }
+}

@@ -1,0 +1,447 @@
+//! Layout `table`: a labels CSV (`id,label`, more columns kept as metadata) and one path
+//! template per modality, e.g. `audio = "audio/{id}.wav"`, both relative to the root.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use super::media::FolderIndex;
+use super::text::decode_text;
+use super::{Conflict, DatasetError, DatasetProblem, LabelClaim, LabelledSong, Listing};
+use crate::modality::Modality;
+use crate::spec::sections::DatasetSection;
+
+const DEFAULT_LABELS: &str = "labels.csv";
+const DEFAULT_ID_COLUMN: &str = "id";
+const DEFAULT_LABEL_COLUMN: &str = "label";
+const SUBCATEGORY_COLUMN: &str = "subcategory";
+const ID_PLACEHOLDER: &str = "{id}";
+
+/// Reads the labels CSV and finds each song's files.
+pub(super) fn read(section: &DatasetSection) -> Result<Listing, DatasetError> {
+    let root = &section.root;
+    let templates = parse_templates(&section.paths)?;
+    let labels_path = root.join(
+        section
+            .labels
+            .as_deref()
+            .unwrap_or(Path::new(DEFAULT_LABELS)),
+    );
+    let bytes = std::fs::read(&labels_path).map_err(|source| DatasetError::LabelsUnreadable {
+        path: labels_path.clone(),
+        source,
+        hint: "layout \"table\" needs a labels CSV with an id and a label column; set dataset.labels to its path relative to dataset.root".to_string(),
+    })?;
+    let text = decode_text(&bytes).map_err(|source| DatasetError::LabelsNotText {
+        path: labels_path.clone(),
+        source,
+    })?;
+    let columns = Columns {
+        id: section.id_column.as_deref().unwrap_or(DEFAULT_ID_COLUMN),
+        label: section
+            .label_column
+            .as_deref()
+            .unwrap_or(DEFAULT_LABEL_COLUMN),
+    };
+    let table = parse_labels(&text, &labels_path, &columns)?;
+    let mut listing = Listing {
+        songs: table.rows.into_iter().map(Row::into_song).collect(),
+        problems: table.problems,
+        conflicts: table.conflicts,
+    };
+    for template in &templates {
+        attach_files(root, template, &table.all_ids, &mut listing);
+    }
+    Ok(listing)
+}
+
+/// A `dataset.paths` entry: the modality and the template split around `{id}`.
+#[derive(Debug, Clone, PartialEq)]
+struct Template {
+    modality: Modality,
+    text: String,
+}
+
+impl Template {
+    fn path(&self, root: &Path, id: &str) -> PathBuf {
+        root.join(self.text.replace(ID_PLACEHOLDER, id))
+    }
+
+    /// Folder, file-name prefix and suffix when `{id}` is only in the file name, the case in
+    /// which the folder can be listed once and leftovers reported.
+    fn file_pattern(&self) -> Option<(&str, &str, &str)> {
+        let (folder, file) = match self.text.rsplit_once('/') {
+            Some((folder, file)) => (folder, file),
+            None => ("", self.text.as_str()),
+        };
+        if folder.contains(ID_PLACEHOLDER) || file.matches(ID_PLACEHOLDER).count() != 1 {
+            return None;
+        }
+        let (prefix, suffix) = file.split_once(ID_PLACEHOLDER)?;
+        Some((folder, prefix, suffix))
+    }
+}
+
+fn parse_templates(paths: &BTreeMap<String, String>) -> Result<Vec<Template>, DatasetError> {
+    paths
+        .iter()
+        .map(|(key, template)| {
+            let bad = |reason| DatasetError::BadTemplate {
+                key: key.clone(),
+                template: template.clone(),
+                reason,
+            };
+            let modality = Modality::ALL
+                .into_iter()
+                .find(|m| m.name() == key)
+                .ok_or_else(|| bad("not a modality"))?;
+            if !template.contains(ID_PLACEHOLDER) {
+                return Err(bad("no {id} in the template"));
+            }
+            Ok(Template {
+                modality,
+                // Templates are written with `/` on every system; Windows paths accept it too.
+                text: template.replace('\\', "/"),
+            })
+        })
+        .collect()
+}
+
+struct Columns<'a> {
+    id: &'a str,
+    label: &'a str,
+}
+
+/// One usable row of the labels CSV.
+#[derive(Debug, Clone, PartialEq)]
+struct Row {
+    line: u64,
+    id: String,
+    label: String,
+    subcategory: Option<String>,
+    metadata: BTreeMap<String, String>,
+}
+
+impl Row {
+    fn into_song(self) -> LabelledSong {
+        LabelledSong {
+            id: self.id,
+            label: self.label,
+            subcategory: self.subcategory,
+            files: [None, None, None],
+            metadata: self.metadata,
+        }
+    }
+
+    fn claim(&self, path: &Path) -> LabelClaim {
+        LabelClaim {
+            source: format!("{} line {}", display_name(path), self.line),
+            label: self.label.clone(),
+            subcategory: self.subcategory.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct LabelTable {
+    rows: Vec<Row>,
+    /// Every id in the file, usable row or not, so their files are not called unlisted.
+    all_ids: HashSet<String>,
+    problems: Vec<DatasetProblem>,
+    conflicts: Vec<Conflict>,
+}
+
+fn parse_labels(text: &str, path: &Path, columns: &Columns) -> Result<LabelTable, DatasetError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let malformed = |err: csv::Error| DatasetError::MalformedLabels {
+        path: path.to_path_buf(),
+        line: err.position().map_or(1, |p| p.line()),
+        reason: err.to_string(),
+    };
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(malformed)?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let find = |column: &str, key: &'static str| {
+        header
+            .iter()
+            .position(|h| h == column)
+            .ok_or_else(|| DatasetError::MissingColumn {
+                path: path.to_path_buf(),
+                column: column.to_string(),
+                key,
+                found: header.clone(),
+            })
+    };
+    let id_at = find(columns.id, "id_column")?;
+    let label_at = find(columns.label, "label_column")?;
+    let subcategory_at = header.iter().position(|h| h == SUBCATEGORY_COLUMN);
+
+    let mut table = LabelTable::default();
+    let mut first_row: HashMap<String, usize> = HashMap::new();
+    for record in reader.records() {
+        let record = record.map_err(malformed)?;
+        let line = record.position().map_or(0, |p| p.line());
+        let problem_line = usize::try_from(line).unwrap_or(usize::MAX);
+        if record.len() != header.len() {
+            table.problems.push(DatasetProblem::MalformedLine {
+                path: path.to_path_buf(),
+                line: problem_line,
+                reason: format!(
+                    "{} field(s) where the header has {} ({})",
+                    record.len(),
+                    header.len(),
+                    header.join(",")
+                ),
+            });
+            if let Some(id) = record.get(id_at).filter(|id| !id.is_empty()) {
+                table.all_ids.insert(id.to_string());
+            }
+            continue;
+        }
+        let id = record[id_at].to_string();
+        if id.is_empty() {
+            table.problems.push(DatasetProblem::MalformedLine {
+                path: path.to_path_buf(),
+                line: problem_line,
+                reason: format!("empty id (column \"{}\")", columns.id),
+            });
+            continue;
+        }
+        table.all_ids.insert(id.clone());
+        let label = record[label_at].to_string();
+        if label.is_empty() {
+            table.problems.push(DatasetProblem::EmptyLabel {
+                path: path.to_path_buf(),
+                line: problem_line,
+                id,
+            });
+            continue;
+        }
+        let metadata = header
+            .iter()
+            .zip(record.iter())
+            .enumerate()
+            .filter(|(i, (_, value))| {
+                *i != id_at && *i != label_at && Some(*i) != subcategory_at && !value.is_empty()
+            })
+            .map(|(_, (name, value))| (name.clone(), value.to_string()))
+            .collect();
+        let row = Row {
+            line,
+            id,
+            label,
+            subcategory: subcategory_at
+                .map(|i| record[i].to_string())
+                .filter(|s| !s.is_empty()),
+            metadata,
+        };
+        match first_row.get(&row.id) {
+            Some(&first) => repeat_row(first, row, path, &mut table),
+            None => {
+                first_row.insert(row.id.clone(), table.rows.len());
+                table.rows.push(row);
+            }
+        }
+    }
+    Ok(table)
+}
+
+/// A repeated id: the same label is a harmless duplicate; another label is a conflict.
+fn repeat_row(first: usize, repeat: Row, path: &Path, table: &mut LabelTable) {
+    let first = &table.rows[first];
+    if first.label == repeat.label && first.subcategory == repeat.subcategory {
+        table.problems.push(DatasetProblem::DuplicateId {
+            path: path.to_path_buf(),
+            line: usize::try_from(repeat.line).unwrap_or(usize::MAX),
+            first_line: usize::try_from(first.line).unwrap_or(usize::MAX),
+            id: repeat.id,
+        });
+        return;
+    }
+    let first_claim = first.claim(path);
+    let claim = repeat.claim(path);
+    match table.conflicts.iter_mut().find(|c| c.id == repeat.id) {
+        Some(conflict) => conflict.claims.push(claim),
+        None => table.conflicts.push(Conflict {
+            id: repeat.id.clone(),
+            claims: vec![first_claim, claim],
+        }),
+    }
+}
+
+/// Fills in one modality's files, reporting listed-but-missing and unlisted files.
+fn attach_files(
+    root: &Path,
+    template: &Template,
+    all_ids: &HashSet<String>,
+    listing: &mut Listing,
+) {
+    let slot = template.modality as usize;
+    let pattern = template.file_pattern();
+    let mut index =
+        pattern.and_then(|(folder, _, _)| FolderIndex::read(&root.join(folder)).ok().flatten());
+    // A template whose folder is absent would otherwise report every song's file on its own.
+    if let Some((folder, _, _)) = pattern
+        && index.is_none()
+        && !root.join(folder).exists()
+    {
+        listing.problems.push(DatasetProblem::FolderMissing {
+            modality: template.modality,
+            path: root.join(folder),
+        });
+        return;
+    }
+    for song in &mut listing.songs {
+        let path = template.path(root, &song.id);
+        let found = match (&mut index, pattern) {
+            (Some(index), Some((_, prefix, suffix))) => {
+                index.claim(&format!("{prefix}{}{suffix}", song.id))
+            }
+            _ => path.is_file().then(|| path.clone()),
+        };
+        if found.is_none() {
+            listing.problems.push(DatasetProblem::ListedFileMissing {
+                modality: template.modality,
+                id: song.id.clone(),
+                path,
+            });
+        }
+        song.files[slot] = found;
+    }
+    let (Some(index), Some((_, prefix, suffix))) = (&index, pattern) else {
+        return;
+    };
+    for (name, path) in index.unclaimed() {
+        if let Some(id) = id_in_name(name, prefix, suffix)
+            && !all_ids.contains(id)
+            && path.is_file()
+        {
+            listing.problems.push(DatasetProblem::UnlistedFile {
+                path: path.to_path_buf(),
+            });
+        }
+    }
+}
+
+/// The id part of a file name matching `prefix{id}suffix` (suffix ignoring case, as lookups).
+fn id_in_name<'a>(name: &'a str, prefix: &str, suffix: &str) -> Option<&'a str> {
+    let rest = name.strip_prefix(prefix)?;
+    let cut = rest.len().checked_sub(suffix.len())?;
+    let (id, end) = (rest.get(..cut)?, rest.get(cut..)?);
+    (!id.is_empty() && end.eq_ignore_ascii_case(suffix)).then_some(id)
+}
+
+fn display_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COLUMNS: Columns = Columns {
+        id: "id",
+        label: "label",
+    };
+
+    fn parse(text: &str) -> LabelTable {
+        parse_labels(text, Path::new("labels.csv"), &COLUMNS).unwrap()
+    }
+
+    #[test]
+    fn extra_columns_become_metadata_and_subcategory_is_used() {
+        let table = parse("id,title,label,subcategory,artist\nsong1, Hey Jude ,happy,joyful,\n");
+        let row = &table.rows[0];
+        assert_eq!(row.id, "song1");
+        assert_eq!(row.label, "happy");
+        assert_eq!(row.subcategory.as_deref(), Some("joyful"));
+        assert_eq!(
+            row.metadata,
+            BTreeMap::from([("title".to_string(), "Hey Jude".to_string())])
+        );
+        assert!(table.problems.is_empty());
+    }
+
+    #[test]
+    fn missing_column_is_an_error_naming_the_header() {
+        let err = parse_labels("id,mood\na,x\n", Path::new("labels.csv"), &COLUMNS).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("labels.csv line 1"), "{text}");
+        assert!(text.contains("\"id\", \"mood\""), "{text}");
+    }
+
+    #[test]
+    fn duplicates_empty_labels_and_short_rows_are_problems_with_lines() {
+        let table = parse("id,label\na,x\nb,\na,x\nc\na,y\n");
+        let found: Vec<(ProblemLine, usize)> = table
+            .problems
+            .iter()
+            .map(|p| match p {
+                DatasetProblem::EmptyLabel { line, .. } => (ProblemLine::Empty, *line),
+                DatasetProblem::DuplicateId { line, .. } => (ProblemLine::Duplicate, *line),
+                DatasetProblem::MalformedLine { line, .. } => (ProblemLine::Malformed, *line),
+                other => panic!("unexpected {other}"),
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (ProblemLine::Empty, 3),
+                (ProblemLine::Duplicate, 4),
+                (ProblemLine::Malformed, 5)
+            ]
+        );
+        assert_eq!(table.rows.len(), 1);
+        assert_eq!(table.conflicts.len(), 1);
+        assert_eq!(table.conflicts[0].claims[0].source, "labels.csv line 2");
+        assert_eq!(table.conflicts[0].claims[1].source, "labels.csv line 6");
+        assert!(table.all_ids.contains("c"));
+    }
+
+    #[derive(Debug, PartialEq)]
+    enum ProblemLine {
+        Empty,
+        Duplicate,
+        Malformed,
+    }
+
+    #[test]
+    fn utf8_bom_does_not_hide_the_id_column() {
+        let text = decode_text(b"\xEF\xBB\xBFid,label\r\na,x\r\n").unwrap();
+        assert_eq!(parse(&text).rows[0].id, "a");
+    }
+
+    #[test]
+    fn templates_split_around_id() {
+        let paths = BTreeMap::from([
+            ("audio".to_string(), "audio/{id}.wav".to_string()),
+            ("lyrics".to_string(), "{id}/lyrics.txt".to_string()),
+        ]);
+        let templates = parse_templates(&paths).unwrap();
+        assert_eq!(templates[0].file_pattern(), Some(("audio", "", ".wav")));
+        assert_eq!(templates[1].file_pattern(), None);
+        assert_eq!(
+            templates[0].path(Path::new("/d"), "7"),
+            PathBuf::from("/d/audio/7.wav")
+        );
+        let bad = BTreeMap::from([("video".to_string(), "v/{id}.mp4".to_string())]);
+        assert!(matches!(
+            parse_templates(&bad),
+            Err(DatasetError::BadTemplate { .. })
+        ));
+    }
+
+    #[test]
+    fn id_is_cut_from_matching_names_only() {
+        assert_eq!(id_in_name("s12.WAV", "s", ".wav"), Some("12"));
+        assert_eq!(id_in_name("s.wav", "s", ".wav"), None);
+        assert_eq!(id_in_name("notes.txt", "", ".wav"), None);
+    }
+}
