@@ -6,7 +6,9 @@
 //! the seed. Per class, the test set and every fold hold within one song of their proportional
 //! share; fold sizes differ by at most one song overall.
 
+use crate::dataset::Manifest;
 use crate::rng::RandomStream;
+use crate::spec::SplitSection;
 
 /// One cross-validation fold: the songs it trains on and the songs it validates on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,6 +108,22 @@ pub fn stratified_split(
         })
         .collect();
     Ok(SplitPlan { seed, test, folds })
+}
+
+/// The split of `manifest`'s songs that `section` asks for under `seed`.
+pub fn split_manifest(
+    manifest: &Manifest,
+    section: &SplitSection,
+    seed: u64,
+) -> Result<SplitPlan, SplitError> {
+    let labels: Vec<usize> = manifest.songs.iter().map(|song| song.label).collect();
+    stratified_split(
+        &labels,
+        &manifest.classes,
+        section.test_fraction,
+        section.folds,
+        seed,
+    )
 }
 
 fn songs_by_class(labels: &[usize], classes: usize) -> Vec<Vec<usize>> {

@@ -261,7 +261,7 @@ fn environment_sits_between_file_and_set() {
     dir.write("exp.toml", format!("{MINIMAL}\n[schedule]\nepochs = 10\n"));
     let epochs = |env: Option<&str>, set: Option<&str>| {
         let mut cmd = dir.mer();
-        cmd.args(["validate", "exp.toml"]);
+        cmd.args(["validate", "--spec-only", "exp.toml"]);
         if let Some(value) = env {
             cmd.env("MER_SCHEDULE__EPOCHS", value);
         }
@@ -284,7 +284,7 @@ fn environment_errors_name_the_variable() {
     dir.write("exp.toml", MINIMAL);
     let (ok, _, stderr) = output(
         dir.mer()
-            .args(["validate", "exp.toml"])
+            .args(["validate", "--spec-only", "exp.toml"])
             .env("MER_SCHEDULE__EPOCHS", "many"),
     );
     assert!(!ok);
@@ -295,7 +295,7 @@ fn environment_errors_name_the_variable() {
     // Tool settings such as MER_CACHE are not spec keys.
     let (ok, _, stderr) = output(
         dir.mer()
-            .args(["validate", "exp.toml"])
+            .args(["validate", "--spec-only", "exp.toml"])
             .env("MER_CACHE", "/tmp/x"),
     );
     assert!(ok, "{stderr}");

@@ -2,13 +2,20 @@
 //!
 //! Commands read the spec, call into the library and print; they hold no experiment logic.
 
+mod inspect;
+mod run;
 mod validate;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use tracing::{info, warn};
+
+use crate::dataset::{self, DatasetLoad};
+use crate::spec::{ExperimentSpec, load_spec};
 
 /// Declarative, cached experiments for multimodal music emotion recognition.
 #[derive(Debug, Parser)]
@@ -63,11 +70,23 @@ pub struct SpecArgs {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Check a spec and print it fully resolved, as TOML.
-    #[command(
-        after_help = "Example:\n  mer validate experiments/demo.toml --set schedule.epochs=20"
-    )]
-    Validate(SpecArgs),
+    /// Run an experiment: every stage whose inputs changed, then the report.
+    #[command(after_help = "Example:\n  mer run experiments/demo.toml --set schedule.epochs=20")]
+    Run(SpecArgs),
+    /// Check a spec against its dataset and print it fully resolved, as TOML.
+    #[command(after_help = "Examples:\n  mer validate experiments/demo.toml\n  \
+        MER_SCHEDULE__EPOCHS=20 mer validate experiments/demo.toml --set augment.mixup_alpha=0")]
+    Validate(validate::ValidateArgs),
+    /// Look at a dataset.
+    #[command(subcommand)]
+    Data(DataCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum DataCommand {
+    /// Class x modality counts, the all-modality intersection and every problem found.
+    #[command(after_help = "Example:\n  mer data inspect experiments/mirex-dev.toml --all")]
+    Inspect(inspect::InspectArgs),
 }
 
 /// Parses the command line and runs the command; the exit code says how it went.
@@ -75,8 +94,40 @@ pub fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     init_logging(cli.verbose, cli.quiet);
     match cli.command {
+        Command::Run(args) => run::run(&args, &cli.folders),
         Command::Validate(args) => validate::validate(&args),
+        Command::Data(DataCommand::Inspect(args)) => inspect::inspect(&args),
     }
+}
+
+/// Loads the spec and its dataset, logging what was kept and what was found.
+fn load_experiment(args: &SpecArgs) -> anyhow::Result<(ExperimentSpec, DatasetLoad)> {
+    let spec = load_spec(&args.spec, &args.sets)?;
+    let data = dataset::load(&spec.dataset, spec.selected()).with_context(|| {
+        format!(
+            "could not load the dataset of '{}' (dataset.root = {})",
+            args.spec.display(),
+            spec.dataset.root.display()
+        )
+    })?;
+    let manifest = &data.manifest;
+    info!(
+        "{}: {} of {} listed songs have a file for at least one of {} ({} classes); {} dropped",
+        spec.name,
+        manifest.songs.len(),
+        data.listed.songs.len(),
+        spec.selected(),
+        manifest.classes.len(),
+        data.dropped.len(),
+    );
+    if !data.problems.is_empty() {
+        warn!(
+            "{} dataset problems; `mer data inspect {}` lists them",
+            data.problems.len(),
+            args.spec.display()
+        );
+    }
+    Ok((spec, data))
 }
 
 /// Logs go to stderr, without ANSI colours unless stderr is a terminal.

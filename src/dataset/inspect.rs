@@ -157,7 +157,7 @@ impl InspectReport {
             if shown < problems.len() {
                 writeln!(
                     f,
-                    "    ... and {} more (--verbose lists all)",
+                    "    ... and {} more (--all lists all)",
                     problems.len() - shown
                 )?;
             }

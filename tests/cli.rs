@@ -1,0 +1,108 @@
+//! The command line as a user meets it: help with examples, plain output when piped.
+
+mod util;
+
+use util::{TestDir, output};
+
+const COMMANDS: &[&[&str]] = &[&["validate"], &["run"], &["data", "inspect"]];
+
+#[test]
+fn every_command_has_help_with_an_example() {
+    let dir = TestDir::new();
+    for command in COMMANDS {
+        let (ok, stdout, stderr) = output(dir.mer().args(*command).arg("--help"));
+        assert!(ok, "mer {command:?} --help failed: {stderr}");
+        assert!(
+            stdout.contains("Example"),
+            "mer {command:?} --help has no example:\n{stdout}"
+        );
+        assert!(stdout.contains("mer "), "{stdout}");
+    }
+}
+
+#[test]
+fn no_ansi_codes_when_output_is_not_a_terminal() {
+    let dir = TestDir::new();
+    let (ok, stdout, stderr) = output(dir.mer().args(["validate", "missing.toml"]));
+    assert!(!ok);
+    assert!(
+        !stderr.contains('\u{1b}') && !stdout.contains('\u{1b}'),
+        "{stderr:?}"
+    );
+    assert!(stderr.contains("missing.toml' not found"), "{stderr}");
+}
+
+fn mirex_dev_spec(dir: &TestDir) {
+    let root = util::mirex_dev();
+    dir.write(
+        "mirex.toml",
+        format!(
+            "[dataset]\nlayout = \"mirex-like\"\nroot = \"{}\"\n\n[modalities.audio]\n[modalities.lyrics]\n[modalities.midi]\n",
+            root.display()
+        ),
+    );
+}
+
+#[test]
+fn validate_checks_the_spec_against_the_mirex_dev_set() {
+    let dir = TestDir::new();
+    mirex_dev_spec(&dir);
+    let (ok, stdout, stderr) = output(dir.mer().args(["validate", "mirex.toml"]));
+    assert!(ok, "{stderr}");
+    let resolved: toml::Table = stdout.parse().expect("validate prints TOML");
+    assert_eq!(resolved["split"]["folds"].as_integer(), Some(5));
+    assert!(stderr.contains("200 of 903 listed songs"), "{stderr}");
+
+    // 40 songs per class in the dev media, 32 of them left after the 20 % hold-out.
+    let (ok, _, stderr) =
+        output(
+            dir.mer()
+                .args(["validate", "mirex.toml", "--set", "split.folds=33"]),
+        );
+    assert!(!ok);
+    assert!(
+        stderr.contains("split.folds = 33") && stderr.contains("at most 32"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn data_inspect_prints_class_by_modality_counts_and_problems() {
+    let dir = TestDir::new();
+    mirex_dev_spec(&dir);
+    let (ok, stdout, stderr) = output(dir.mer().args(["data", "inspect", "mirex.toml"]));
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("Songs listed: 903"), "{stdout}");
+    let total = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("total"))
+        .expect("a total row");
+    let numbers: Vec<&str> = total.split_whitespace().skip(1).collect();
+    assert_eq!(numbers, ["903", "200", "160", "47", "46", "200"], "{total}");
+    assert!(
+        stdout.contains("line 783"),
+        "the ambiguous info.csv line is reported:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("... and 693 more (--all lists all)"),
+        "{stdout}"
+    );
+    let (ok, all, _) = output(dir.mer().args(["data", "inspect", "mirex.toml", "--all"]));
+    assert!(ok && all.lines().count() > stdout.lines().count() + 600);
+}
+
+#[test]
+fn run_draws_the_split_of_every_seed() {
+    let dir = TestDir::new();
+    mirex_dev_spec(&dir);
+    let (ok, _, stderr) = output(
+        dir.mer()
+            .args(["run", "mirex.toml", "--set", "seeds=[1, 2]"]),
+    );
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains("seed 1: 40 test songs, 5 folds of 32 to 32"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("seed 2: 40 test songs"), "{stderr}");
+}
