@@ -3,31 +3,17 @@
 //! relative to the crate. A missing dataset fails the test rather than skipping it.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+
+mod util;
 
 use mer::dataset::{self, DatasetLoad, DatasetProblem, InspectReport, ProblemKind};
 use mer::modality::{Modality, ModalityMask};
 use mer::spec::sections::{DatasetSection, LabelConflictPolicy, Layout};
 
-const ENV_VAR: &str = "MER_MIREX_DEV";
-
-fn dataset_root() -> PathBuf {
-    let root = match std::env::var_os(ENV_VAR) {
-        Some(path) => PathBuf::from(path),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/mirex-dev"),
-    };
-    assert!(
-        root.join("clusters.txt").is_file(),
-        "MIREX-like dev dataset not found at {}: set {ENV_VAR} to the folder holding clusters.txt, Audio/, Lyrics/ and MIDIs/",
-        root.display()
-    );
-    root.canonicalize().expect("dataset root resolves")
-}
-
 fn section() -> DatasetSection {
     DatasetSection {
         layout: Layout::MirexLike,
-        root: dataset_root(),
+        root: util::mirex_dev(),
         labels: None,
         id_column: None,
         label_column: None,

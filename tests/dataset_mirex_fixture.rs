@@ -7,10 +7,13 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
+mod util;
+
 use mer::dataset::{self, DatasetError, DatasetLoad, DatasetProblem, ProblemKind};
 use mer::modality::{Modality, ModalityMask};
 use mer::spec::sections::{DatasetSection, LabelConflictPolicy, Layout};
 use tempfile::TempDir;
+use util::write_file as write;
 
 const CLUSTERS: [&str; 4] = ["Cluster 1", "Cluster 1", "Cluster 2", "Cluster 3"];
 const CATEGORIES: [&str; 4] = ["Boisterous", "Rowdy", "whimsical", "Tense - Anxious"];
@@ -47,12 +50,6 @@ fn bat(extension: &str, overrides: &[(usize, &str, &str)]) -> String {
         ));
     }
     lines.join("\r\n") + "\r\n"
-}
-
-fn write(root: &Path, relative: &str, contents: impl AsRef<[u8]>) {
-    let path = root.join(relative);
-    fs::create_dir_all(path.parent().expect("fixture paths have a folder")).expect("mkdir");
-    fs::write(path, contents).expect("write fixture file");
 }
 
 /// Four songs; the MIDI `.bat` files song 002 under another cluster. Audio for 001-003 (003 as

@@ -5,16 +5,13 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
+mod util;
+
 use mer::dataset::{self, DatasetError, DatasetProblem, InspectReport, ProblemKind};
 use mer::modality::{Modality, ModalityMask};
 use mer::spec::sections::{DatasetSection, LabelConflictPolicy, Layout};
 use tempfile::TempDir;
-
-fn write(root: &Path, relative: &str, contents: &str) {
-    let path = root.join(relative);
-    fs::create_dir_all(path.parent().expect("fixture paths have a folder")).expect("mkdir");
-    fs::write(path, contents).expect("write fixture file");
-}
+use util::write_file as write;
 
 /// Songs a..e: `a` has all three modalities, `b` audio only, `c` lyrics only, `d` nothing
 /// (its audio is listed but missing), `e` audio with an upper-case extension. `z.wav` and

@@ -24,12 +24,7 @@ impl TestDir {
 
     /// Writes `contents` to `name` (creating parent folders) and returns its path.
     pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
-        let path = self.path(name);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).expect("create parent");
-        }
-        std::fs::write(&path, contents).expect("write file");
-        path
+        write_file(self.root(), name, contents)
     }
 
     /// The folder itself.
@@ -48,6 +43,16 @@ impl TestDir {
         }
         cmd
     }
+}
+
+/// Writes `contents` to `root/relative`, creating parent folders, and returns the path.
+pub fn write_file(root: &Path, relative: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+    let path = root.join(relative);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("create parent");
+    }
+    std::fs::write(&path, contents).expect("write file");
+    path
 }
 
 /// Runs `cmd`, returning (success, stdout, stderr).
@@ -74,8 +79,9 @@ pub fn mirex_dev() -> PathBuf {
         });
     assert!(
         path.join("clusters.txt").is_file(),
-        "MIREX-like dev dataset not found at {}; set MER_MIREX_DEV to its folder",
+        "MIREX-like dev dataset not found at {}: set MER_MIREX_DEV to the folder holding \
+         clusters.txt, Audio/, Lyrics/ and MIDIs/",
         path.display()
     );
-    path
+    path.canonicalize().expect("dataset root resolves")
 }
