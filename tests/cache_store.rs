@@ -449,3 +449,65 @@ fn a_holders_heartbeat_keeps_waiters_waiting() {
     guard.commit(sample("slow")).unwrap();
     assert!(matches!(waiter.join().unwrap(), Acquired::Ready(_)));
 }
+
+const CRASH_ENV: &str = "MER_CACHE_TEST_CRASH";
+
+/// Not a test of its own: a child that takes the lock, starts writing, and hangs until killed.
+#[test]
+fn crashing_child_entry() {
+    let Ok(root) = std::env::var(CRASH_ENV) else {
+        return;
+    };
+    let store = ArtifactStore::open_with(&root, fast()).unwrap();
+    let key = inputs("crash").key();
+    let Acquired::Compute(_guard) = store.acquire(&key).unwrap() else {
+        panic!("the parent left the key missing");
+    };
+    let shard = store.entry_path(&key).parent().unwrap().to_path_buf();
+    let pid = std::process::id();
+    fs::write(
+        shard.join(format!(".{key}.h5.{pid}.0.tmp")),
+        b"\x89HDF half",
+    )
+    .unwrap();
+    fs::write(Path::new(&root).join("child-ready"), b"").unwrap();
+    thread::sleep(Duration::from_secs(30));
+}
+
+#[test]
+fn a_writer_killed_mid_write_leaves_nothing_that_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "crashing_child_entry", "--test-threads=1"])
+        .env(CRASH_ENV, dir.path())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let ready = dir.path().join("child-ready");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !ready.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "child never got the lock"
+        );
+        thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap(); // SIGKILL: no destructors, the lock and temp file stay
+    child.wait().unwrap();
+
+    let store = ArtifactStore::open_with(dir.path(), fast()).unwrap();
+    let key = inputs("crash").key();
+    assert!(store.lock_path(&key).exists());
+    let report = store.verify_all().unwrap();
+    assert!(
+        report.is_clean() && report.ok == 0 && report.temp_files == 1,
+        "{report:?}"
+    );
+    assert!(matches!(store.get(&key).unwrap(), Lookup::Miss));
+
+    let Acquired::Compute(guard) = store.acquire(&key).unwrap() else {
+        panic!("expected to take over the dead writer's lock");
+    };
+    guard.commit(sample("crash")).unwrap();
+    assert!(store.get(&key).unwrap().hit().is_some());
+}
