@@ -304,3 +304,33 @@ fn moving_the_dataset_keeps_the_key() {
         .key();
     assert_eq!(before, after);
 }
+
+#[test]
+fn dirty_reasons_name_what_changed() {
+    use mer::cache::{Artifact, dirty_reasons};
+    let old_inputs = audio_inputs().upstream("dataset", StageKey([1; 32]));
+    let old = Artifact::new(&old_inputs).meta;
+    assert!(dirty_reasons(&old, &old_inputs).is_empty());
+
+    let mut new = old_inputs.clone();
+    new.version = 2;
+    new.config.insert("extract.audio.n_mels", 128_i64);
+    new.config.insert("extract.audio.fmax", 8000.0);
+    new.upstream.insert("dataset".into(), StageKey([2; 32]));
+    new.files.insert("002".into(), FileHash([5; 32]));
+    new.files.insert("003".into(), FileHash([5; 32]));
+    let text: Vec<String> = dirty_reasons(&old, &new)
+        .iter()
+        .map(|r| r.to_string())
+        .collect();
+    assert_eq!(
+        text,
+        [
+            "stage implementation changed (version 1 => 2)",
+            "extract.audio.fmax changed (unset => 8000.0)",
+            "extract.audio.n_mels changed (64 => 128)",
+            "upstream dataset changed (010101010101 => 020202020202)",
+            "input files changed (1 new, 0 removed, 1 modified, e.g. 003, 002)",
+        ]
+    );
+}

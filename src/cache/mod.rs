@@ -39,6 +39,7 @@
 //! An entry's "last used" time is its atime, set explicitly on every hit (so `noatime` and
 //! `relatime` mounts do not matter) and read back by [`ArtifactStore::list`].
 
+pub mod dirty;
 pub mod files;
 pub mod key;
 pub mod lock;
@@ -47,6 +48,7 @@ mod time;
 
 use std::path::{Path, PathBuf};
 
+pub use dirty::{DirtyReason, dirty_reasons};
 pub use files::{FileHash, FileHasher, HashStats};
 pub use key::{ConfigSlice, ConfigValue, KeyEncoder, StageInputs, StageKey};
 pub use lock::{Acquired, LockGuard};
