@@ -1,5 +1,5 @@
 //! Why a stage's key changed, compared with an earlier entry of the same stage (cargo's
-//! `DirtyReason`): "[DIRTY] extract.audio: extract.audio.n_mels changed (64 => 128)".
+//! `DirtyReason`): `[DIRTY] extract.audio: extract.audio.n_mels changed (64 => 128)`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

@@ -4,8 +4,8 @@
 //! it into place and fsync the folder, so a reader sees either no entry or a whole one. Reads
 //! check the stored key and a blake3 checksum over the datasets; an entry that fails is moved
 //! to `quarantine/` with a note saying why, and reported as [`Lookup::Quarantined`], which
-//! callers treat as a miss. All HDF5 I/O happens once per artifact, in [`write_h5`] and
-//! [`read_h5`]: libhdf5 has one global lock, so per-element calls would serialize every thread.
+//! callers treat as a miss. All HDF5 I/O happens once per artifact, in `write_h5` and
+//! `read_h5`: libhdf5 has one global lock, so per-element calls would serialize every thread.
 
 use std::collections::BTreeMap;
 use std::fs;
