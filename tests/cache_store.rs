@@ -442,7 +442,7 @@ fn a_holders_heartbeat_keeps_waiters_waiting() {
         thread::spawn(move || store.acquire(&key).unwrap())
     };
     // Far longer than stale_after: only the heartbeat keeps the lock alive.
-    thread::sleep(Duration::from_millis(700));
+    thread::sleep(Duration::from_millis(1200));
     assert!(
         !waiter.is_finished(),
         "the waiter must not break a live lock"
