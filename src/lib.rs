@@ -5,6 +5,7 @@
 //! is the only place that knows about terminals and exit codes.
 #![deny(missing_docs)]
 
+pub mod cache;
 pub mod cli;
 pub mod dataset;
 pub mod modality;

@@ -1,0 +1,239 @@
+//! "One computes, the others wait" for a missing key, across threads, processes and hosts.
+//!
+//! The lock is a file `<key>.lock` next to the entry, created with `O_CREAT | O_EXCL`
+//! (atomic on local filesystems and on NFSv3+), holding the holder's host, pid and start time.
+//! While computing, the holder's heartbeat thread refreshes the lock's mtime. Waiters poll
+//! until the entry appears (done) or the lock disappears (the holder failed: try to take it).
+//!
+//! A lock is stale when its holder is on this host and its pid is gone, or when its mtime is
+//! older than [`StoreOptions::stale_after`](super::StoreOptions::stale_after) (holders on
+//! other hosts, or a pid reused by an unrelated process). A stale lock is renamed aside
+//! before it is deleted, and the inode is checked, so two waiters breaking the same stale lock
+//! cannot delete the new lock one of them just created.
+
+use std::fs;
+use std::io::{self, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Instant, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+use super::store::temp_path_in;
+use super::time::rfc3339;
+use super::{Artifact, ArtifactStore, CacheError, Lookup, StageKey};
+
+/// The outcome of [`ArtifactStore::acquire`].
+#[derive(Debug)]
+pub enum Acquired {
+    /// Nobody has the entry: compute it, then [`LockGuard::commit`].
+    Compute(LockGuard),
+    /// The entry exists (perhaps computed by another process while we waited).
+    Ready(Artifact),
+}
+
+/// What a lock file says about its holder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockInfo {
+    /// Hostname of the holder.
+    pub host: String,
+    /// Process id of the holder.
+    pub pid: u32,
+    /// When it took the lock (RFC 3339).
+    pub started: String,
+}
+
+impl LockInfo {
+    fn current() -> Self {
+        LockInfo {
+            host: hostname(),
+            pid: std::process::id(),
+            started: rfc3339(SystemTime::now()),
+        }
+    }
+}
+
+/// The right to compute one key. Dropping it without [`commit`](Self::commit) (an error, a
+/// panic) releases the lock so a waiter can take over.
+#[derive(Debug)]
+pub struct LockGuard {
+    store: ArtifactStore,
+    key: StageKey,
+    path: PathBuf,
+    inode: u64,
+    started: Instant,
+    heartbeat: Option<(mpsc::Sender<()>, thread::JoinHandle<()>)>,
+}
+
+impl LockGuard {
+    /// The key being computed.
+    pub fn key(&self) -> StageKey {
+        self.key
+    }
+
+    /// Stores the artifact (its duration measured from when the lock was taken) and releases
+    /// the lock. Waiters then find the entry.
+    pub fn commit(self, artifact: Artifact) -> Result<Artifact, CacheError> {
+        if artifact.meta.key != self.key {
+            return Err(CacheError::BadArtifact {
+                stage: artifact.meta.stage,
+                problem: format!(
+                    "committed key {} under the lock for {}",
+                    artifact.meta.key, self.key
+                ),
+            });
+        }
+        self.store.put(artifact, self.started.elapsed())
+        // `self` drops here: the entry is in place before the lock disappears, so a waiter
+        // that sees the lock gone finds the entry.
+    }
+}
+
+impl Drop for LockGuard {
+    fn drop(&mut self) {
+        if let Some((stop, thread)) = self.heartbeat.take() {
+            drop(stop);
+            let _ = thread.join();
+        }
+        // Only remove the lock if it is still ours: if our heartbeat stalled past the stale
+        // timeout, another process may have taken over.
+        if fs::metadata(&self.path).is_ok_and(|m| m.ino() == self.inode) {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+impl ArtifactStore {
+    /// The lock file path for `key`.
+    pub fn lock_path(&self, key: &StageKey) -> PathBuf {
+        self.shard_dir(key).join(format!("{key}.lock"))
+    }
+
+    /// Returns the entry for `key`, or the lock to compute it, waiting while another live
+    /// process computes it. A quarantined entry counts as missing.
+    pub fn acquire(&self, key: &StageKey) -> Result<Acquired, CacheError> {
+        let shard = self.shard_dir(key);
+        fs::create_dir_all(&shard).map_err(|e| CacheError::io("create", &shard, e))?;
+        let lock = self.lock_path(key);
+        loop {
+            if let Lookup::Hit(artifact) = self.get(key)? {
+                return Ok(Acquired::Ready(artifact));
+            }
+            match create_lock(&lock) {
+                Ok(inode) => {
+                    let guard = self.guard(*key, lock.clone(), inode);
+                    // The holder before us may have committed between our lookup and our
+                    // create: look once more so we never compute twice.
+                    if let Lookup::Hit(artifact) = self.get(key)? {
+                        drop(guard);
+                        return Ok(Acquired::Ready(artifact));
+                    }
+                    return Ok(Acquired::Compute(guard));
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    if let Some(inode) = self.stale_lock(&lock) {
+                        tracing::warn!(key = %key.short(), "taking over a stale cache lock");
+                        break_lock(&lock, inode);
+                    } else {
+                        thread::sleep(self.options.lock_poll);
+                    }
+                }
+                Err(e) => return Err(CacheError::io("create lock", &lock, e)),
+            }
+        }
+    }
+
+    fn guard(&self, key: StageKey, path: PathBuf, inode: u64) -> LockGuard {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let interval = self.options.heartbeat;
+        let beat_path = path.clone();
+        let thread = thread::spawn(move || {
+            // recv_timeout returns early (Disconnected) as soon as the guard drops the sender.
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
+                touch(&beat_path);
+            }
+        });
+        LockGuard {
+            store: self.clone(),
+            key,
+            path,
+            inode,
+            started: Instant::now(),
+            heartbeat: Some((stop, thread)),
+        }
+    }
+
+    /// The lock's inode if its holder is gone; `None` if it is alive (or the lock vanished).
+    fn stale_lock(&self, lock: &Path) -> Option<u64> {
+        let meta = fs::metadata(lock).ok()?;
+        let age = meta.modified().ok()?.elapsed().unwrap_or_default();
+        if age > self.options.stale_after {
+            return Some(meta.ino());
+        }
+        // A lock being written may still be empty: unparsable means "not known to be dead".
+        let info: LockInfo = serde_json::from_slice(&fs::read(lock).ok()?).ok()?;
+        let dead_here = info.host == hostname() && !pid_alive(info.pid);
+        dead_here.then_some(meta.ino())
+    }
+}
+
+/// Creates the lock file exclusively and writes our [`LockInfo`]; returns its inode.
+fn create_lock(path: &Path) -> io::Result<u64> {
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
+    let info = serde_json::to_vec(&LockInfo::current()).expect("lock info serializes");
+    let written = file.write_all(&info).and_then(|()| file.sync_all());
+    if let Err(e) = written {
+        let _ = fs::remove_file(path);
+        return Err(e);
+    }
+    Ok(file.metadata()?.ino())
+}
+
+/// Removes a stale lock: rename aside (atomic, only one breaker wins), then make sure the
+/// file we took is the stale one and not a fresh lock created in between; if it is fresh,
+/// put it back with `link`, which fails rather than overwrite a newer lock.
+fn break_lock(lock: &Path, stale_inode: u64) {
+    let dir = lock.parent().unwrap_or(Path::new("."));
+    let name = lock.file_name().and_then(|n| n.to_str()).unwrap_or("lock");
+    let aside = temp_path_in(dir, name);
+    if fs::rename(lock, &aside).is_err() {
+        return; // another waiter broke it first
+    }
+    if fs::metadata(&aside).is_ok_and(|m| m.ino() != stale_inode) {
+        let _ = fs::hard_link(&aside, lock);
+    }
+    let _ = fs::remove_file(&aside);
+}
+
+fn touch(path: &Path) {
+    if let Ok(file) = fs::File::options().append(true).open(path) {
+        let _ = file.set_modified(SystemTime::now());
+    }
+}
+
+/// Whether a process with this pid exists on this host (a zombie counts as alive).
+fn pid_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: kill with signal 0 sends nothing; it only checks that the pid exists.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+/// This machine's hostname, or "localhost" if it cannot be read.
+pub fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname NUL-terminates on success.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return "localhost".to_owned();
+    }
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
+}

@@ -1,0 +1,121 @@
+//! The content-addressed artifact cache: stage keys, the HDF5 artifact store, and the locks
+//! that make concurrent runs compute each missing artifact once.
+//!
+//! # What goes into a stage key
+//!
+//! A [`StageKey`] is blake3 over the canonical encoding of [`StageInputs`] (see [`key`]):
+//!
+//! | Input                          | In the key? | Why                                           |
+//! |--------------------------------|-------------|-----------------------------------------------|
+//! | stage name (`extract.audio`)   | ✓           | two stages never share an artifact            |
+//! | stage implementation version   | ✓           | bumped by the stage when its output changes   |
+//! | config values the stage reads  | ✓           | by dotted path; only this stage's slice       |
+//! | keys of upstream artifacts     | ✓           | by role; a changed input recomputes the chain |
+//! | input file content hashes      | ✓           | extraction only, by song id                   |
+//! | config the stage does not read | ✗           | editing the schedule must not re-extract      |
+//! | absolute paths                 | ✗           | moving the dataset or cache keeps every key   |
+//! | mtimes, inodes                 | ✗           | only in the stat cache, to skip re-hashing    |
+//! | hostname, user, pid, time      | ✗           | keys are shared across machines and runs      |
+//! | `mer` version                  | ✗           | stage versions say when output changed        |
+//! | thread count, rayon scheduling | ✗           | stages must be deterministic regardless       |
+//!
+//! Map order never matters (all maps are `BTreeMap`), `-0.0` keys like `0.0`, all NaNs key
+//! alike, and `20_i64` keys like `20_usize`. The golden tests in [`key`] pin the encoding.
+//!
+//! # On-disk layout
+//!
+//! ```text
+//! cache/
+//! ├── files.json                      stat cache: abs path, size, mtime, inode -> blake3
+//! ├── 3f/                             shard: first two hex digits of the key
+//! │   ├── 3fa4…c2.h5                  one artifact (datasets + metadata attributes)
+//! │   ├── 3fa4…c2.lock                while one process computes it (host, pid, start)
+//! │   └── .3fa4…c2.h5.<pid>.<n>.tmp   a write in progress; never read, swept when stale
+//! └── quarantine/
+//!     ├── 20261103T101500Z-3fa4…c2.h5     an entry that failed verification
+//!     └── 20261103T101500Z-3fa4…c2.txt    why
+//! ```
+//!
+//! An entry's "last used" time is its atime, set explicitly on every hit (so `noatime` and
+//! `relatime` mounts do not matter) and read back by [`ArtifactStore::list`].
+
+pub mod dirty;
+pub mod files;
+pub mod key;
+pub mod lock;
+pub mod store;
+mod time;
+
+use std::path::{Path, PathBuf};
+
+pub use dirty::{DirtyReason, dirty_reasons};
+pub use files::{FileHash, FileHasher, HashStats};
+pub use key::{ConfigSlice, ConfigValue, KeyEncoder, StageInputs, StageKey};
+pub use lock::{Acquired, LockGuard};
+pub use store::{
+    Array, ArrayData, Artifact, ArtifactMeta, ArtifactStore, EntryInfo, Lookup, StoreOptions,
+    VerifyReport,
+};
+
+/// Errors of the cache; each names the file involved and what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    /// A filesystem operation failed.
+    #[error(
+        "could not {action} '{}': {source}; check that the cache folder exists, is writable and has free space",
+        path.display()
+    )]
+    Io {
+        /// What was being done (`read`, `rename`, ...).
+        action: &'static str,
+        /// The file or folder involved.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// libhdf5 refused to write an artifact.
+    #[error(
+        "could not write HDF5 file '{}': {message}; check free space, or delete the file and run again",
+        path.display()
+    )]
+    Hdf5 {
+        /// The file involved.
+        path: PathBuf,
+        /// libhdf5's message.
+        message: String,
+    },
+    /// A string is not 64 hex digits.
+    #[error("'{text}' is not a {what} (expected 64 hex digits, as printed by `mer cache ls`)")]
+    BadDigest {
+        /// Which kind of digest was expected.
+        what: &'static str,
+        /// The text given.
+        text: String,
+    },
+    /// A config section could not be turned into key values.
+    #[error("config section '{prefix}' cannot be keyed: {source}")]
+    Config {
+        /// The section's dotted prefix.
+        prefix: String,
+        /// serde_json's reason.
+        source: serde_json::Error,
+    },
+    /// An artifact has two arrays with one name, or an array whose data does not fit its shape.
+    #[error("artifact of stage '{stage}' is malformed: {problem}; this is a bug in that stage")]
+    BadArtifact {
+        /// The stage that built it.
+        stage: String,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+impl CacheError {
+    pub(crate) fn io(action: &'static str, path: &Path, source: std::io::Error) -> Self {
+        CacheError::Io {
+            action,
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}

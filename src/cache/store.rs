@@ -1,0 +1,796 @@
+//! The artifact store: one HDF5 file per artifact, written crash-safely, verified on read.
+//!
+//! Writes build the file under a temporary name in the entry's shard folder, fsync it, rename
+//! it into place and fsync the folder, so a reader sees either no entry or a whole one. Reads
+//! check the stored key and a blake3 checksum over the datasets; an entry that fails is moved
+//! to `quarantine/` with a note saying why, and reported as [`Lookup::Quarantined`], which
+//! callers treat as a miss. All HDF5 I/O happens once per artifact, in `write_h5` and
+//! `read_h5`: libhdf5 has one global lock, so per-element calls would serialize every thread.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use hdf5::types::VarLenUnicode;
+
+use super::time::{compact, rfc3339};
+use super::{CacheError, FileHash, KeyEncoder, StageInputs, StageKey};
+
+/// Version of the file layout (attribute names, dataset types); stored in every entry.
+const FORMAT_VERSION: u32 = 1;
+
+/// Domain of artifact checksums, kept apart from stage keys.
+const CHECKSUM_CONTEXT: &str = "mer 2026-11 artifact checksum v1";
+
+/// Folder (under the store root) for entries that failed verification.
+pub const QUARANTINE_DIR: &str = "quarantine";
+
+/// Timing of locks and cleanup. Tests shorten these; the defaults suit a shared filesystem.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// How often a waiting process checks whether the entry appeared. Default 200 ms.
+    pub lock_poll: Duration,
+    /// How often a computing process refreshes its lock's mtime. Default 10 s.
+    pub heartbeat: Duration,
+    /// A lock not refreshed for this long, or a temp file this old, belongs to a dead process.
+    /// Must be several heartbeats, to survive a busy machine. Default 2 min.
+    pub stale_after: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            lock_poll: Duration::from_millis(200),
+            heartbeat: Duration::from_secs(10),
+            stale_after: Duration::from_secs(120),
+        }
+    }
+}
+
+/// The values of one array.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ArrayData {
+    /// 32-bit floats (features, weights).
+    F32(Vec<f32>),
+    /// 64-bit floats (statistics).
+    F64(Vec<f64>),
+    /// 64-bit integers (indices, labels).
+    I64(Vec<i64>),
+    /// Bytes (masks, serialized blobs).
+    U8(Vec<u8>),
+    /// Strings, e.g. song ids; always one-dimensional.
+    Str(Vec<String>),
+}
+
+impl ArrayData {
+    fn len(&self) -> usize {
+        match self {
+            ArrayData::F32(v) => v.len(),
+            ArrayData::F64(v) => v.len(),
+            ArrayData::I64(v) => v.len(),
+            ArrayData::U8(v) => v.len(),
+            ArrayData::Str(v) => v.len(),
+        }
+    }
+
+    fn dtype(&self) -> &'static str {
+        match self {
+            ArrayData::F32(_) => "f32",
+            ArrayData::F64(_) => "f64",
+            ArrayData::I64(_) => "i64",
+            ArrayData::U8(_) => "u8",
+            ArrayData::Str(_) => "str",
+        }
+    }
+}
+
+/// A named array in row-major order with its shape (`[]` is a scalar).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Array {
+    /// Dimensions, outermost first.
+    pub shape: Vec<usize>,
+    /// The values; their count is the product of `shape`.
+    pub data: ArrayData,
+}
+
+impl Array {
+    /// The values if they are f32.
+    pub fn as_f32(&self) -> Option<&[f32]> {
+        match &self.data {
+            ArrayData::F32(v) => Some(v),
+            _ => None,
+        }
+    }
+    /// The values if they are f64.
+    pub fn as_f64(&self) -> Option<&[f64]> {
+        match &self.data {
+            ArrayData::F64(v) => Some(v),
+            _ => None,
+        }
+    }
+    /// The values if they are i64.
+    pub fn as_i64(&self) -> Option<&[i64]> {
+        match &self.data {
+            ArrayData::I64(v) => Some(v),
+            _ => None,
+        }
+    }
+    /// The values if they are bytes.
+    pub fn as_u8(&self) -> Option<&[u8]> {
+        match &self.data {
+            ArrayData::U8(v) => Some(v),
+            _ => None,
+        }
+    }
+    /// The values if they are strings.
+    pub fn as_str(&self) -> Option<&[String]> {
+        match &self.data {
+            ArrayData::Str(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// What an entry records about how it was made; stored as HDF5 attributes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArtifactMeta {
+    /// The entry's key (checked against the file name on read).
+    pub key: StageKey,
+    /// Stage name.
+    pub stage: String,
+    /// Stage implementation version.
+    pub version: u32,
+    /// The config slice as a JSON object of dotted paths.
+    pub config_json: String,
+    /// Upstream keys by role.
+    pub upstream: BTreeMap<String, StageKey>,
+    /// Input file hashes by song id (extraction stages).
+    pub files: BTreeMap<String, FileHash>,
+    /// When it was written, RFC 3339 UTC; empty until stored.
+    pub created: String,
+    /// How long the stage took to compute it.
+    pub duration_s: f64,
+    /// The `mer` release that wrote it.
+    pub mer_version: String,
+    /// blake3 (hex) over the datasets' names, types, shapes and bytes, in name order.
+    pub checksum: String,
+}
+
+/// One stage's output: named arrays plus [`ArtifactMeta`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Artifact {
+    /// Provenance and checksum.
+    pub meta: ArtifactMeta,
+    arrays: BTreeMap<String, Array>,
+}
+
+impl Artifact {
+    /// An empty artifact for the stage described by `inputs`, keyed by `inputs.key()`.
+    pub fn new(inputs: &StageInputs) -> Self {
+        Artifact {
+            meta: ArtifactMeta {
+                key: inputs.key(),
+                stage: inputs.stage.clone(),
+                version: inputs.version,
+                config_json: inputs.config.to_json(),
+                upstream: inputs.upstream.clone(),
+                files: inputs.files.clone(),
+                created: String::new(),
+                duration_s: 0.0,
+                mer_version: env!("CARGO_PKG_VERSION").to_owned(),
+                checksum: String::new(),
+            },
+            arrays: BTreeMap::new(),
+        }
+    }
+
+    /// Adds (or replaces) an array. Shapes are checked when the artifact is stored.
+    pub fn insert(&mut self, name: impl Into<String>, shape: Vec<usize>, data: ArrayData) {
+        self.arrays.insert(name.into(), Array { shape, data });
+    }
+
+    /// Adds an f32 array.
+    pub fn put_f32(&mut self, name: &str, shape: &[usize], data: Vec<f32>) -> &mut Self {
+        self.insert(name, shape.to_vec(), ArrayData::F32(data));
+        self
+    }
+    /// Adds an f64 array.
+    pub fn put_f64(&mut self, name: &str, shape: &[usize], data: Vec<f64>) -> &mut Self {
+        self.insert(name, shape.to_vec(), ArrayData::F64(data));
+        self
+    }
+    /// Adds an i64 array.
+    pub fn put_i64(&mut self, name: &str, shape: &[usize], data: Vec<i64>) -> &mut Self {
+        self.insert(name, shape.to_vec(), ArrayData::I64(data));
+        self
+    }
+    /// Adds a byte array.
+    pub fn put_u8(&mut self, name: &str, shape: &[usize], data: Vec<u8>) -> &mut Self {
+        self.insert(name, shape.to_vec(), ArrayData::U8(data));
+        self
+    }
+    /// Adds a list of strings.
+    pub fn put_strings(&mut self, name: &str, data: Vec<String>) -> &mut Self {
+        self.insert(name, vec![data.len()], ArrayData::Str(data));
+        self
+    }
+
+    /// The array called `name`.
+    pub fn array(&self, name: &str) -> Option<&Array> {
+        self.arrays.get(name)
+    }
+
+    /// All arrays in name order.
+    pub fn arrays(&self) -> impl Iterator<Item = (&str, &Array)> {
+        self.arrays.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    fn validate(&self) -> Result<(), CacheError> {
+        let bad = |problem: String| CacheError::BadArtifact {
+            stage: self.meta.stage.clone(),
+            problem,
+        };
+        for (name, array) in &self.arrays {
+            if name.is_empty() || name.contains('/') || name.starts_with('.') {
+                return Err(bad(format!(
+                    "array name '{name}' must be non-empty, without '/' or a leading '.'"
+                )));
+            }
+            let expected: usize = array.shape.iter().product();
+            if expected != array.data.len() {
+                return Err(bad(format!(
+                    "array '{name}' has shape {:?} ({expected} values) but {} values",
+                    array.shape,
+                    array.data.len()
+                )));
+            }
+            if let ArrayData::Str(items) = &array.data {
+                if array.shape.len() != 1 {
+                    return Err(bad(format!(
+                        "string array '{name}' must be one-dimensional"
+                    )));
+                }
+                if items.iter().any(|s| s.contains('\0')) {
+                    return Err(bad(format!(
+                        "string array '{name}' contains a NUL character"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The blake3 checksum (hex) of an artifact's datasets.
+fn checksum(arrays: &BTreeMap<String, Array>) -> String {
+    let mut enc = KeyEncoder::with_context(CHECKSUM_CONTEXT);
+    enc.map_len(arrays.len());
+    for (name, array) in arrays {
+        enc.str(name);
+        enc.str(array.data.dtype());
+        enc.list_len(array.shape.len());
+        for &dim in &array.shape {
+            enc.int(dim as i128);
+        }
+        match &array.data {
+            ArrayData::F32(v) => enc.bytes(&le_bytes(v, |x| x.to_le_bytes())),
+            ArrayData::F64(v) => enc.bytes(&le_bytes(v, |x| x.to_le_bytes())),
+            ArrayData::I64(v) => enc.bytes(&le_bytes(v, |x| x.to_le_bytes())),
+            ArrayData::U8(v) => enc.bytes(v),
+            ArrayData::Str(v) => {
+                enc.list_len(v.len());
+                for s in v {
+                    enc.str(s);
+                }
+            }
+        }
+    }
+    hex(&enc.finish())
+}
+
+/// Serializes numbers to one buffer so the hasher sees large chunks (it is SIMD-parallel).
+fn le_bytes<T: Copy, const N: usize>(values: &[T], to_le: impl Fn(T) -> [u8; N]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(values.len() * N);
+    for &v in values {
+        out.extend_from_slice(&to_le(v));
+    }
+    out
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The result of looking up a key.
+#[derive(Debug)]
+pub enum Lookup {
+    /// A verified entry.
+    Hit(Artifact),
+    /// No entry.
+    Miss,
+    /// There was an entry but it failed verification; it now lies in `quarantine/` and the
+    /// caller must recompute as on a miss.
+    Quarantined {
+        /// Why it failed, for the run report.
+        reason: String,
+        /// Where the bad file was moved.
+        moved_to: PathBuf,
+    },
+}
+
+impl Lookup {
+    /// The artifact on a hit, `None` otherwise.
+    pub fn hit(self) -> Option<Artifact> {
+        match self {
+            Lookup::Hit(artifact) => Some(artifact),
+            _ => None,
+        }
+    }
+}
+
+/// One line of `mer cache ls`.
+#[derive(Debug, Clone)]
+pub struct EntryInfo {
+    /// The entry's key.
+    pub key: StageKey,
+    /// Its stage, or `None` if the file's attributes could not be read.
+    pub stage: Option<String>,
+    /// Size on disk in bytes.
+    pub size: u64,
+    /// When it was written (RFC 3339), if readable.
+    pub created: Option<String>,
+    /// When it was last returned by [`ArtifactStore::get`] (its atime).
+    pub last_used: SystemTime,
+}
+
+/// What [`ArtifactStore::verify_all`] found.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyReport {
+    /// Entries that verified.
+    pub ok: usize,
+    /// Entries moved to quarantine, with the reason.
+    pub quarantined: Vec<(StageKey, String)>,
+    /// Temporary files of writes in progress (or of crashed writers), which are not entries.
+    pub temp_files: usize,
+}
+
+impl VerifyReport {
+    /// True when no entry failed.
+    pub fn is_clean(&self) -> bool {
+        self.quarantined.is_empty()
+    }
+}
+
+/// A content-addressed store of artifacts under one root folder. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct ArtifactStore {
+    root: PathBuf,
+    pub(super) options: StoreOptions,
+}
+
+impl ArtifactStore {
+    /// Opens (creating if needed) the store at `root` with default timings.
+    pub fn open(root: impl Into<PathBuf>) -> Result<Self, CacheError> {
+        Self::open_with(root, StoreOptions::default())
+    }
+
+    /// Opens the store with explicit timings, and removes temp files of crashed writers.
+    pub fn open_with(root: impl Into<PathBuf>, options: StoreOptions) -> Result<Self, CacheError> {
+        let root = root.into();
+        fs::create_dir_all(&root).map_err(|e| CacheError::io("create", &root, e))?;
+        let store = ArtifactStore { root, options };
+        store.sweep_stale_temp_files()?;
+        Ok(store)
+    }
+
+    /// The root folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The shard folder an entry lives in.
+    pub(super) fn shard_dir(&self, key: &StageKey) -> PathBuf {
+        self.root.join(&key.to_string()[..2])
+    }
+
+    /// Where the entry for `key` lives (whether or not it exists).
+    pub fn entry_path(&self, key: &StageKey) -> PathBuf {
+        self.shard_dir(key).join(format!("{key}.h5"))
+    }
+
+    /// Stores `artifact` under its key, marking it created now and taking `duration`.
+    /// Returns the artifact as stored (with created time and checksum filled in).
+    pub fn put(&self, mut artifact: Artifact, duration: Duration) -> Result<Artifact, CacheError> {
+        artifact.validate()?;
+        artifact.meta.created = rfc3339(SystemTime::now());
+        artifact.meta.duration_s = duration.as_secs_f64();
+        artifact.meta.mer_version = env!("CARGO_PKG_VERSION").to_owned();
+        artifact.meta.checksum = checksum(&artifact.arrays);
+
+        let key = artifact.meta.key;
+        let shard = self.shard_dir(&key);
+        fs::create_dir_all(&shard).map_err(|e| CacheError::io("create", &shard, e))?;
+        let target = self.entry_path(&key);
+        let tmp = temp_path_in(&shard, &format!("{key}.h5"));
+        let result = write_h5(&tmp, &artifact)
+            .map_err(|e| CacheError::Hdf5 {
+                path: tmp.clone(),
+                message: e.to_string(),
+            })
+            .and_then(|()| persist(&tmp, &target));
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result.map(|()| artifact)
+    }
+
+    /// Looks up `key`, verifying the entry; a bad entry is quarantined.
+    pub fn get(&self, key: &StageKey) -> Result<Lookup, CacheError> {
+        let path = self.entry_path(key);
+        // Opening with std first separates "cannot access" (an error to report, e.g.
+        // permissions) from "not an intact HDF5 artifact" (quarantine).
+        let file = match fs::File::open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Lookup::Miss),
+            Err(e) => return Err(CacheError::io("open", &path, e)),
+        };
+        let inode = file
+            .metadata()
+            .map_err(|e| CacheError::io("stat", &path, e))?
+            .ino();
+        match read_h5(&path).and_then(|artifact| check(key, artifact)) {
+            Ok(artifact) => {
+                // Best effort: a read-only cache still serves hits.
+                let _ = file.set_times(fs::FileTimes::new().set_accessed(SystemTime::now()));
+                Ok(Lookup::Hit(artifact))
+            }
+            Err(reason) => self.quarantine(key, &path, inode, reason),
+        }
+    }
+
+    /// Moves a bad entry aside. Checks the inode first so that an entry another process has
+    /// already quarantined and rewritten is not moved by mistake.
+    fn quarantine(
+        &self,
+        key: &StageKey,
+        path: &Path,
+        inode: u64,
+        reason: String,
+    ) -> Result<Lookup, CacheError> {
+        match fs::metadata(path) {
+            Ok(meta) if meta.ino() == inode => {}
+            // Someone else moved or replaced it: look again rather than report stale news.
+            Ok(_) | Err(_) => return self.get(key),
+        }
+        let dir = self.root.join(QUARANTINE_DIR);
+        fs::create_dir_all(&dir).map_err(|e| CacheError::io("create", &dir, e))?;
+        let stem = format!("{}-{key}", compact(SystemTime::now()));
+        let mut moved_to = dir.join(format!("{stem}.h5"));
+        for n in 1.. {
+            if !moved_to.exists() {
+                break;
+            }
+            moved_to = dir.join(format!("{stem}-{n}.h5"));
+        }
+        match fs::rename(path, &moved_to) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Lookup::Miss),
+            Err(e) => return Err(CacheError::io("quarantine", path, e)),
+        }
+        let note = format!("{}\n{reason}\n", path.display());
+        let _ = fs::write(moved_to.with_extension("txt"), note);
+        tracing::warn!(key = %key.short(), %reason, "quarantined a corrupt cache entry");
+        Ok(Lookup::Quarantined { reason, moved_to })
+    }
+
+    /// Deletes the entry for `key`; false if there was none.
+    pub fn remove(&self, key: &StageKey) -> Result<bool, CacheError> {
+        let path = self.entry_path(key);
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(CacheError::io("remove", &path, e)),
+        }
+    }
+
+    /// Every entry with its stage, size and times, in key order.
+    pub fn list(&self) -> Result<Vec<EntryInfo>, CacheError> {
+        let mut out = Vec::new();
+        for (key, path) in self.entry_files()? {
+            let Ok(meta) = fs::metadata(&path) else {
+                continue; // removed while listing
+            };
+            let attrs = read_attrs(&path).ok();
+            out.push(EntryInfo {
+                key,
+                stage: attrs.as_ref().map(|(stage, _)| stage.clone()),
+                size: meta.len(),
+                created: attrs.map(|(_, created)| created),
+                last_used: meta.accessed().unwrap_or(SystemTime::UNIX_EPOCH),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Verifies every entry, quarantining the bad ones.
+    pub fn verify_all(&self) -> Result<VerifyReport, CacheError> {
+        let mut report = VerifyReport::default();
+        for (key, _) in self.entry_files()? {
+            match self.get(&key)? {
+                Lookup::Hit(_) => report.ok += 1,
+                Lookup::Miss => {}
+                Lookup::Quarantined { reason, .. } => report.quarantined.push((key, reason)),
+            }
+        }
+        report.temp_files = self.temp_files()?.len();
+        Ok(report)
+    }
+
+    /// Entry files (`<shard>/<64 hex>.h5`) in key order; anything else is not an entry.
+    fn entry_files(&self) -> Result<Vec<(StageKey, PathBuf)>, CacheError> {
+        let mut out = Vec::new();
+        for shard in self.shards()? {
+            for path in read_dir(&shard)? {
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                if let Some(key) = name
+                    .strip_suffix(".h5")
+                    .and_then(|s| StageKey::from_str(s).ok())
+                {
+                    out.push((key, path));
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    fn shards(&self) -> Result<Vec<PathBuf>, CacheError> {
+        Ok(read_dir(&self.root)?
+            .into_iter()
+            .filter(|p| {
+                let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                name.len() == 2 && name.bytes().all(|b| b.is_ascii_hexdigit()) && p.is_dir()
+            })
+            .collect())
+    }
+
+    fn temp_files(&self) -> Result<Vec<PathBuf>, CacheError> {
+        let mut out = Vec::new();
+        for shard in self.shards()? {
+            out.extend(read_dir(&shard)?.into_iter().filter(|p| is_temp_file(p)));
+        }
+        Ok(out)
+    }
+
+    /// Removes temp files older than `stale_after`: their writers crashed (a live writer
+    /// finishes an artifact long before that, and holds the lock's heartbeat meanwhile).
+    pub fn sweep_stale_temp_files(&self) -> Result<usize, CacheError> {
+        let mut removed = 0;
+        for path in self.temp_files()? {
+            let old = fs::metadata(&path)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > self.options.stale_after);
+            if old && fs::remove_file(&path).is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
+
+fn is_temp_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    name.starts_with('.') && name.ends_with(".tmp")
+}
+
+fn read_dir(dir: &Path) -> Result<Vec<PathBuf>, CacheError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(CacheError::io("list", dir, e)),
+    };
+    entries
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .map_err(|e| CacheError::io("list", dir, e))
+}
+
+/// A unique temporary name next to `final_name` in `dir`: hidden, with pid and a counter, so
+/// concurrent writers (threads or processes) never share one.
+pub(crate) fn temp_path_in(dir: &Path, final_name: &str) -> PathBuf {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    dir.join(format!(".{final_name}.{}.{n}.tmp", std::process::id()))
+}
+
+/// fsync the temp file, rename it into place, fsync the folder so the rename survives a crash.
+fn persist(tmp: &Path, target: &Path) -> Result<(), CacheError> {
+    fs::File::open(tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| CacheError::io("sync", tmp, e))?;
+    fs::rename(tmp, target).map_err(|e| CacheError::io("rename into place", target, e))?;
+    if let Some(dir) = target.parent() {
+        fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| CacheError::io("sync", dir, e))?;
+    }
+    Ok(())
+}
+
+/// Writes every dataset and attribute in one go; the file is closed when this returns.
+fn write_h5(path: &Path, artifact: &Artifact) -> hdf5::Result<()> {
+    let file = hdf5::File::create(path)?;
+    for (name, array) in &artifact.arrays {
+        match &array.data {
+            ArrayData::F32(v) => write_dataset(&file, name, &array.shape, v)?,
+            ArrayData::F64(v) => write_dataset(&file, name, &array.shape, v)?,
+            ArrayData::I64(v) => write_dataset(&file, name, &array.shape, v)?,
+            ArrayData::U8(v) => write_dataset(&file, name, &array.shape, v)?,
+            ArrayData::Str(v) => {
+                let values = v
+                    .iter()
+                    .map(|s| VarLenUnicode::from_str(s))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| hdf5::Error::from(e.to_string()))?;
+                write_dataset(&file, name, &array.shape, &values)?;
+            }
+        }
+    }
+    let m = &artifact.meta;
+    write_attr(&file, "format", &FORMAT_VERSION)?;
+    write_str_attr(&file, "key", &m.key.to_string())?;
+    write_str_attr(&file, "stage", &m.stage)?;
+    write_attr(&file, "version", &m.version)?;
+    write_str_attr(&file, "config", &m.config_json)?;
+    write_str_attr(&file, "upstream", &to_json(&m.upstream))?;
+    write_str_attr(&file, "files", &to_json(&m.files))?;
+    write_str_attr(&file, "created", &m.created)?;
+    write_attr(&file, "duration_s", &m.duration_s)?;
+    write_str_attr(&file, "mer_version", &m.mer_version)?;
+    write_str_attr(&file, "checksum", &m.checksum)?;
+    file.flush()?;
+    file.close()
+}
+
+fn to_json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).expect("maps of digests always serialize")
+}
+
+fn write_dataset<T: hdf5::H5Type>(
+    file: &hdf5::File,
+    name: &str,
+    shape: &[usize],
+    values: &[T],
+) -> hdf5::Result<()> {
+    let builder = file.new_dataset::<T>();
+    let dataset = if shape.is_empty() {
+        builder.shape(()).create(name)?
+    } else {
+        builder.shape(shape.to_vec()).create(name)?
+    };
+    if !values.is_empty() {
+        dataset.write_raw(values)?;
+    }
+    Ok(())
+}
+
+fn write_attr<T: hdf5::H5Type>(file: &hdf5::File, name: &str, value: &T) -> hdf5::Result<()> {
+    file.new_attr::<T>()
+        .shape(())
+        .create(name)?
+        .write_scalar(value)
+}
+
+fn write_str_attr(file: &hdf5::File, name: &str, value: &str) -> hdf5::Result<()> {
+    let value = VarLenUnicode::from_str(value).map_err(|e| hdf5::Error::from(e.to_string()))?;
+    write_attr(file, name, &value)
+}
+
+fn read_str_attr(file: &hdf5::File, name: &str) -> hdf5::Result<String> {
+    Ok(file
+        .attr(name)?
+        .read_scalar::<VarLenUnicode>()?
+        .as_str()
+        .to_owned())
+}
+
+/// Stage and creation time only, for listings.
+fn read_attrs(path: &Path) -> hdf5::Result<(String, String)> {
+    let file = hdf5::File::open(path)?;
+    Ok((
+        read_str_attr(&file, "stage")?,
+        read_str_attr(&file, "created")?,
+    ))
+}
+
+/// Reads a whole entry; the error is the reason to quarantine it.
+fn read_h5(path: &Path) -> Result<Artifact, String> {
+    let file = hdf5::File::open(path).map_err(|e| format!("not a readable HDF5 file: {e}"))?;
+    let meta = read_meta(&file).map_err(|e| format!("bad metadata: {e}"))?;
+    let mut arrays = BTreeMap::new();
+    let names = file.member_names().map_err(|e| e.to_string())?;
+    for name in names {
+        let array = read_array(&file, &name).map_err(|e| format!("dataset '{name}': {e}"))?;
+        arrays.insert(name, array);
+    }
+    Ok(Artifact { meta, arrays })
+}
+
+fn read_meta(file: &hdf5::File) -> Result<ArtifactMeta, String> {
+    let format: u32 = file
+        .attr("format")
+        .and_then(|a| a.read_scalar())
+        .map_err(|e| e.to_string())?;
+    if format != FORMAT_VERSION {
+        return Err(format!(
+            "file format {format}, this mer reads {FORMAT_VERSION}"
+        ));
+    }
+    let text = |name: &str| read_str_attr(file, name).map_err(|e| format!("'{name}': {e}"));
+    let json_err = |e: serde_json::Error| e.to_string();
+    Ok(ArtifactMeta {
+        key: text("key")?
+            .parse()
+            .map_err(|e: CacheError| e.to_string())?,
+        stage: text("stage")?,
+        version: file
+            .attr("version")
+            .and_then(|a| a.read_scalar())
+            .map_err(|e| e.to_string())?,
+        config_json: text("config")?,
+        upstream: serde_json::from_str(&text("upstream")?).map_err(json_err)?,
+        files: serde_json::from_str(&text("files")?).map_err(json_err)?,
+        created: text("created")?,
+        duration_s: file
+            .attr("duration_s")
+            .and_then(|a| a.read_scalar())
+            .map_err(|e| e.to_string())?,
+        mer_version: text("mer_version")?,
+        checksum: text("checksum")?,
+    })
+}
+
+fn read_array(file: &hdf5::File, name: &str) -> hdf5::Result<Array> {
+    let dataset = file.dataset(name)?;
+    let shape = dataset.shape();
+    let dtype = dataset.dtype()?;
+    let empty = shape.contains(&0);
+    // Empty datasets have no storage; reading them is an error in some libhdf5 releases.
+    let data = if dtype.is::<f32>() {
+        ArrayData::F32(if empty { vec![] } else { dataset.read_raw()? })
+    } else if dtype.is::<f64>() {
+        ArrayData::F64(if empty { vec![] } else { dataset.read_raw()? })
+    } else if dtype.is::<i64>() {
+        ArrayData::I64(if empty { vec![] } else { dataset.read_raw()? })
+    } else if dtype.is::<u8>() {
+        ArrayData::U8(if empty { vec![] } else { dataset.read_raw()? })
+    } else if dtype.is::<VarLenUnicode>() {
+        let values: Vec<VarLenUnicode> = if empty { vec![] } else { dataset.read_raw()? };
+        ArrayData::Str(values.iter().map(|s| s.as_str().to_owned()).collect())
+    } else {
+        return Err(hdf5::Error::from(format!("unsupported type {dtype:?}")));
+    };
+    Ok(Array { shape, data })
+}
+
+/// The entry must be the one its file name promises, with intact datasets.
+fn check(key: &StageKey, artifact: Artifact) -> Result<Artifact, String> {
+    if artifact.meta.key != *key {
+        return Err(format!("file holds key {}, not {key}", artifact.meta.key));
+    }
+    let actual = checksum(&artifact.arrays);
+    if actual != artifact.meta.checksum {
+        return Err(format!(
+            "checksum mismatch (stored {}, computed {actual})",
+            artifact.meta.checksum
+        ));
+    }
+    Ok(artifact)
+}
