@@ -1,14 +1,18 @@
 //! `mer`: a declarative, cached experiment runner for multimodal music emotion recognition.
 //!
 //! Data flows one way: [`spec`] (what the researcher asked for) -> [`dataset`] (which songs,
-//! labels and files) -> [`split`] (hold-out and folds) -> stages -> report. The [`cli`] module
-//! is the only place that knows about terminals and exit codes.
+//! labels and files) -> [`pipeline`] (the stage graph, run against the [`cache`]; the
+//! [`split`] is one of its stages) -> [`report`] (the run's folder). The [`cli`] module is the
+//! only place that knows about terminals and exit codes.
 #![deny(missing_docs)]
 
 pub mod cache;
 pub mod cli;
+pub mod clock;
 pub mod dataset;
 pub mod modality;
+pub mod pipeline;
+pub mod report;
 pub mod rng;
 pub mod spec;
 pub mod split;

@@ -4,7 +4,16 @@ mod util;
 
 use util::{TestDir, output};
 
-const COMMANDS: &[&[&str]] = &[&["validate"], &["run"], &["data", "inspect"]];
+const COMMANDS: &[&[&str]] = &[
+    &["validate"],
+    &["run"],
+    &["plan"],
+    &["explain"],
+    &["data", "inspect"],
+    &["cache", "ls"],
+    &["cache", "verify"],
+    &["cache", "gc"],
+];
 
 #[test]
 fn every_command_has_help_with_an_example() {
@@ -92,17 +101,27 @@ fn data_inspect_prints_class_by_modality_counts_and_problems() {
 }
 
 #[test]
-fn run_draws_the_split_of_every_seed() {
+fn run_on_the_mirex_dev_set_writes_a_report_and_a_rerun_computes_nothing() {
     let dir = TestDir::new();
     mirex_dev_spec(&dir);
-    let (ok, _, stderr) = output(
-        dir.mer()
-            .args(["run", "mirex.toml", "--set", "seeds=[1, 2]"]),
-    );
+    let run = || {
+        output(
+            dir.mer()
+                .args(["run", "mirex.toml", "--set", "seeds=[1, 2]"]),
+        )
+    };
+    let (ok, _, stderr) = run();
+    assert!(ok, "{stderr}");
+    // 3 extractions + 2 seeds x (split + 5 normalize + 5 train + evaluate).
+    assert!(stderr.contains("27 of 27 stages computed"), "{stderr}");
+    let (ok, _, stderr) = run();
     assert!(ok, "{stderr}");
     assert!(
-        stderr.contains("seed 1: 40 test songs, 5 folds of 32 to 32"),
+        stderr.contains("all 27 stages cached; nothing ran"),
         "{stderr}"
     );
-    assert!(stderr.contains("seed 2: 40 test songs"), "{stderr}");
+    let reports = std::fs::read_dir(dir.path("reports/mirex"))
+        .unwrap()
+        .count();
+    assert_eq!(reports, 2, "one report folder per run");
 }

@@ -22,8 +22,8 @@ use std::time::{Instant, SystemTime};
 use serde::{Deserialize, Serialize};
 
 use super::store::temp_path_in;
-use super::time::rfc3339;
 use super::{Artifact, ArtifactStore, CacheError, Lookup, StageKey};
+use crate::clock::rfc3339;
 
 /// The outcome of [`ArtifactStore::acquire`].
 #[derive(Debug)]

@@ -44,7 +44,6 @@ pub mod files;
 pub mod key;
 pub mod lock;
 pub mod store;
-mod time;
 
 use std::path::{Path, PathBuf};
 

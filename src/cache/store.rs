@@ -18,8 +18,8 @@ use std::time::{Duration, SystemTime};
 
 use hdf5::types::VarLenUnicode;
 
-use super::time::{compact, rfc3339};
 use super::{CacheError, FileHash, KeyEncoder, StageInputs, StageKey};
+use crate::clock::{compact, rfc3339};
 
 /// Version of the file layout (attribute names, dataset types); stored in every entry.
 const FORMAT_VERSION: u32 = 1;

@@ -2,6 +2,8 @@
 //!
 //! Commands read the spec, call into the library and print; they hold no experiment logic.
 
+mod cache;
+mod explain;
 mod inspect;
 mod run;
 mod validate;
@@ -71,8 +73,20 @@ pub struct SpecArgs {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run an experiment: every stage whose inputs changed, then the report.
-    #[command(after_help = "Example:\n  mer run experiments/demo.toml --set schedule.epochs=20")]
-    Run(SpecArgs),
+    #[command(
+        after_help = "Examples:\n  mer run experiments/demo.toml --set schedule.epochs=20\n  \
+        mer run experiments/demo.toml --dry-run\n  mer run experiments/demo.toml --force train"
+    )]
+    Run(run::RunArgs),
+    /// What a run would compute and what it would take from the cache, and why.
+    #[command(after_help = "Example:\n  mer plan experiments/demo.toml --set schedule.epochs=80")]
+    Plan(SpecArgs),
+    /// What a past run decided for each stage, and why, from its report folder.
+    #[command(after_help = "Example:\n  mer explain reports/demo/20261124T163000Z-1a2b3c4d")]
+    Explain(explain::ExplainArgs),
+    /// Look after the artifact cache.
+    #[command(subcommand)]
+    Cache(cache::CacheCommand),
     /// Check a spec against its dataset and print it fully resolved, as TOML.
     #[command(after_help = "Examples:\n  mer validate experiments/demo.toml\n  \
         MER_SCHEDULE__EPOCHS=20 mer validate experiments/demo.toml --set augment.mixup_alpha=0")]
@@ -95,6 +109,9 @@ pub fn run() -> anyhow::Result<ExitCode> {
     init_logging(cli.verbose, cli.quiet);
     match cli.command {
         Command::Run(args) => run::run(&args, &cli.folders),
+        Command::Plan(args) => run::plan(&args, &cli.folders),
+        Command::Explain(args) => explain::explain(&args),
+        Command::Cache(command) => cache::cache(&command, &cli.folders),
         Command::Validate(args) => validate::validate(&args),
         Command::Data(DataCommand::Inspect(args)) => inspect::inspect(&args),
     }

@@ -1,30 +1,166 @@
-//! `mer run`: the experiment, as far as the pipeline goes.
+//! `mer run` and `mer plan`: the stage graph against the cache, and the report folder.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::time::{Instant, SystemTime};
 
-use tracing::{info, warn};
+use anyhow::Context;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tracing::{debug, info};
 
 use super::{Folders, SpecArgs, load_experiment};
-use crate::split::split_manifest;
+use crate::cache::{ArtifactStore, FileHasher};
+use crate::clock::rfc3339;
+use crate::dataset::DatasetLoad;
+use crate::pipeline::{
+    Decision, DecisionTable, Pipeline, RunOptions, RunRecord, StageGraph, StageRecord,
+};
+use crate::report::{ReportFolder, spec_hash};
+use crate::spec::ExperimentSpec;
 
-/// Loads the spec and dataset, draws the split of every seed and says what it found.
-pub fn run(args: &SpecArgs, _folders: &Folders) -> anyhow::Result<ExitCode> {
-    let (spec, data) = load_experiment(args)?;
-    let manifest = &data.manifest;
-    for &seed in &spec.seeds {
-        let plan = split_manifest(manifest, &spec.split, seed)?;
-        let sizes: Vec<usize> = plan.folds.iter().map(|f| f.valid.len()).collect();
+/// Arguments of `mer run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    spec: SpecArgs,
+    /// Print what would run and why, without running anything (same as `mer plan`).
+    #[arg(long)]
+    dry_run: bool,
+    /// Recompute a stage even if cached: `extract.audio`, `train`, `train[2]`, `train[2]@42`
+    /// (repeatable).
+    #[arg(long, value_name = "STAGE")]
+    force: Vec<String>,
+}
+
+/// Runs every stage whose artifact is not cached and writes the report folder.
+pub fn run(args: &RunArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
+    let (spec, data) = load_experiment(&args.spec)?;
+    let store = open_store(folders)?;
+    let graph = build_graph(&spec, &data, &store)?;
+    let pipeline = Pipeline::new(&spec, &data, &store);
+    let options = RunOptions {
+        force: args.force.clone(),
+    };
+    if args.dry_run {
+        print_plan(&pipeline.plan(&graph, &options)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let report = ReportFolder::create(&folders.reports, &spec)?;
+    let started = SystemTime::now();
+    let clock = Instant::now();
+    let progress = progress_bar(graph.nodes.len());
+    let (stages, error) = pipeline.execute(&graph, &options, &|stage: &StageRecord| {
+        debug!(
+            "{} {:?} {}",
+            stage.instance,
+            stage.decision,
+            stage.reasons.join("; ")
+        );
+        progress.inc(1);
+    });
+    progress.finish_and_clear();
+    let record = RunRecord {
+        experiment: spec.name.clone(),
+        spec_hash: spec_hash(&spec),
+        mer_version: env!("CARGO_PKG_VERSION").to_string(),
+        host: crate::cache::lock::hostname(),
+        seeds: spec.seeds.clone(),
+        started: rfc3339(started),
+        finished: rfc3339(SystemTime::now()),
+        dry_run: false,
+        stages,
+        error: error.as_ref().map(|e| error_chain(e)),
+    };
+    report.write_run(&record)?;
+    if let Some(error) = error {
+        return Err(anyhow::Error::new(error)).with_context(|| {
+            format!(
+                "run failed; {} says which stages ran",
+                report.path().join("run.json").display()
+            )
+        });
+    }
+    let computed = record.stages.len() - record.count(Decision::Hit);
+    if computed == 0 {
         info!(
-            "seed {seed}: {} test songs, {} folds of {} to {} validation songs",
-            plan.test.len(),
-            plan.folds.len(),
-            sizes.iter().min().unwrap_or(&0),
-            sizes.iter().max().unwrap_or(&0),
+            "all {} stages cached; nothing ran ({:.2} s)",
+            record.stages.len(),
+            clock.elapsed().as_secs_f64()
+        );
+    } else {
+        info!(
+            "{} of {} stages computed, {} cached ({:.2} s)",
+            computed,
+            record.stages.len(),
+            record.count(Decision::Hit),
+            clock.elapsed().as_secs_f64()
         );
     }
-    warn!(
-        "the pipeline currently ends after the split: feature extraction, training and \
-         evaluation stages are not built yet, so no report was written"
-    );
+    info!("report: {}", report.path().display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// `mer plan`: the decision table of a run, without running.
+pub fn plan(args: &SpecArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
+    let (spec, data) = load_experiment(args)?;
+    let store = open_store(folders)?;
+    let graph = build_graph(&spec, &data, &store)?;
+    let pipeline = Pipeline::new(&spec, &data, &store);
+    print_plan(&pipeline.plan(&graph, &RunOptions::default())?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn open_store(folders: &Folders) -> anyhow::Result<ArtifactStore> {
+    ArtifactStore::open(&folders.cache)
+        .with_context(|| format!("could not open the cache at {}", folders.cache.display()))
+}
+
+/// The graph's keys need every input file's content hash; unchanged files come from the stat
+/// cache, which is saved for the next run.
+fn build_graph(
+    spec: &ExperimentSpec,
+    data: &DatasetLoad,
+    store: &ArtifactStore,
+) -> anyhow::Result<StageGraph> {
+    let mut hasher = FileHasher::open(store.root());
+    let graph = StageGraph::build(spec, data, &mut hasher)?;
+    hasher.save()?;
+    let stats = hasher.stats();
+    debug!("input files: {stats:?}");
+    Ok(graph)
+}
+
+fn print_plan(stages: &[StageRecord]) {
+    print!("{}", DecisionTable(stages));
+    let misses = stages
+        .iter()
+        .filter(|s| s.decision != Decision::Hit)
+        .count();
+    println!("{misses} of {} stages would run", stages.len());
+}
+
+/// `error: cause: cause`, as the command line prints it.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+fn progress_bar(stages: usize) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(stages as u64), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} stages {elapsed}")
+            .expect("valid progress template"),
+    );
+    bar
 }

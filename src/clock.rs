@@ -1,4 +1,4 @@
-//! RFC 3339 timestamps in UTC without a date-time crate: the cache only ever writes them.
+//! UTC timestamps (RFC 3339 and a compact file-name form) without a date-time crate.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -1,0 +1,238 @@
+//! Building the stage graph of a resolved spec: one node per stage instance, with its inputs.
+
+use std::collections::BTreeMap;
+
+use crate::cache::{ConfigSlice, FileHasher, KeyEncoder, StageInputs, StageKey};
+use crate::dataset::{DatasetLoad, Manifest};
+use crate::modality::Modality;
+use crate::spec::ExperimentSpec;
+
+use super::PipelineError;
+use super::stages;
+
+/// What a stage instance does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StageKind {
+    /// Features of one modality for every listed song with a file.
+    Extract(Modality),
+    /// Hold-out test set and folds under one seed.
+    Split,
+    /// Feature scaling fitted on one fold's training songs.
+    Normalize {
+        /// 0-based fold.
+        fold: usize,
+    },
+    /// One fold's model.
+    Train {
+        /// 0-based fold.
+        fold: usize,
+    },
+    /// The fold ensemble on the hold-out test set.
+    Evaluate,
+}
+
+/// One stage instance: what it is, what it reads, and its key.
+#[derive(Debug, Clone)]
+pub struct StageNode {
+    /// Unique name in the run, e.g. `train[2]@42`.
+    pub instance: String,
+    /// The same instance with the seed's position instead of its value (`train[2]@seed#0`),
+    /// so that changing a seed is explained as a change, not as a new stage.
+    pub lineage: String,
+    /// What the stage does.
+    pub kind: StageKind,
+    /// The seed of the protocol run it belongs to (none for extraction).
+    pub seed: Option<u64>,
+    /// Everything its key is made of.
+    pub inputs: StageInputs,
+    /// The key of its artifact.
+    pub key: StageKey,
+    /// Indices of the nodes it reads, in this graph.
+    pub upstream: Vec<usize>,
+    /// Depth in the graph: nodes of one level are independent of each other.
+    pub level: usize,
+}
+
+/// Every stage instance of an experiment, upstream before downstream.
+#[derive(Debug, Clone)]
+pub struct StageGraph {
+    /// The nodes, in an order where every node follows its upstream.
+    pub nodes: Vec<StageNode>,
+}
+
+impl StageGraph {
+    /// Builds the graph of `spec` over `data`, hashing input files through `hasher`.
+    pub fn build(
+        spec: &ExperimentSpec,
+        data: &DatasetLoad,
+        hasher: &mut FileHasher,
+    ) -> Result<StageGraph, PipelineError> {
+        let mut graph = StageGraph { nodes: Vec::new() };
+        let mut extracts = Vec::new();
+        for modality in spec.selected().iter() {
+            let inputs = extract_inputs(spec, &data.listed, modality, hasher)?;
+            let name = stages::extract_stage(modality);
+            extracts.push(graph.push(
+                (name.clone(), name),
+                StageKind::Extract(modality),
+                None,
+                inputs,
+                Vec::new(),
+            ));
+        }
+        let manifest_digest = manifest_digest(&data.manifest);
+        for (position, &seed) in spec.seeds.iter().enumerate() {
+            graph.add_seed(spec, (position, seed), &manifest_digest, &extracts);
+        }
+        Ok(graph)
+    }
+
+    /// Node indices by level, for running each level's independent nodes in parallel.
+    pub fn levels(&self) -> Vec<Vec<usize>> {
+        let depth = self.nodes.iter().map(|n| n.level + 1).max().unwrap_or(0);
+        let mut levels = vec![Vec::new(); depth];
+        for (index, node) in self.nodes.iter().enumerate() {
+            levels[node.level].push(index);
+        }
+        levels
+    }
+
+    fn add_seed(
+        &mut self,
+        spec: &ExperimentSpec,
+        (position, seed): (usize, u64),
+        manifest_digest: &str,
+        extracts: &[usize],
+    ) {
+        let at = |name: String| (format!("{name}@{seed}"), format!("{name}@seed#{position}"));
+        let split_config = section("split", &spec.split)
+            .with("seed", seed)
+            .with("manifest", manifest_digest.to_string());
+        let split = self.push(
+            at("split".into()),
+            StageKind::Split,
+            Some(seed),
+            StageInputs::new("split", stages::SPLIT_VERSION).config(split_config),
+            Vec::new(),
+        );
+        let mut trains = Vec::new();
+        for fold in 0..spec.split.folds {
+            let mut normalize_inputs = StageInputs::new("normalize", stages::NORMALIZE_VERSION)
+                .config(section("normalize", &spec.normalize).with("fold", fold as u64));
+            let mut upstream = vec![split];
+            normalize_inputs = normalize_inputs.upstream("split", self.nodes[split].key);
+            for &extract in extracts {
+                let node = &self.nodes[extract];
+                normalize_inputs = normalize_inputs.upstream(node.instance.clone(), node.key);
+                upstream.push(extract);
+            }
+            let normalize = self.push(
+                at(format!("normalize[{fold}]")),
+                StageKind::Normalize { fold },
+                Some(seed),
+                normalize_inputs,
+                upstream,
+            );
+            let mut train_config = section("model", &spec.model);
+            train_config.extend(section("augment", &spec.augment));
+            train_config.extend(section("schedule", &spec.schedule));
+            let train_inputs = StageInputs::new("train", stages::TRAIN_VERSION)
+                .config(train_config.with("fold", fold as u64).with("seed", seed))
+                .upstream("split", self.nodes[split].key)
+                .upstream("normalize", self.nodes[normalize].key);
+            trains.push(self.push(
+                at(format!("train[{fold}]")),
+                StageKind::Train { fold },
+                Some(seed),
+                train_inputs,
+                vec![split, normalize],
+            ));
+        }
+        let mut evaluate_inputs = StageInputs::new("evaluate", stages::EVALUATE_VERSION)
+            .config(section("eval", &spec.eval).with("seed", seed));
+        for &train in &trains {
+            let node = &self.nodes[train];
+            evaluate_inputs = evaluate_inputs.upstream(node.instance.clone(), node.key);
+        }
+        self.push(
+            at("evaluate".into()),
+            StageKind::Evaluate,
+            Some(seed),
+            evaluate_inputs,
+            trains,
+        );
+    }
+
+    fn push(
+        &mut self,
+        (instance, lineage): (String, String),
+        kind: StageKind,
+        seed: Option<u64>,
+        inputs: StageInputs,
+        upstream: Vec<usize>,
+    ) -> usize {
+        let level = upstream
+            .iter()
+            .map(|&u| self.nodes[u].level + 1)
+            .max()
+            .unwrap_or(0);
+        let key = inputs.key();
+        self.nodes.push(StageNode {
+            instance,
+            lineage,
+            kind,
+            seed,
+            inputs,
+            key,
+            upstream,
+            level,
+        });
+        self.nodes.len() - 1
+    }
+}
+
+/// The spec section `prefix` flattened into dotted config paths.
+fn section(prefix: &str, value: &impl serde::Serialize) -> ConfigSlice {
+    ConfigSlice::from_serialize(prefix, value)
+        .expect("spec sections are plain data and always flatten")
+}
+
+fn extract_inputs(
+    spec: &ExperimentSpec,
+    listed: &Manifest,
+    modality: Modality,
+    hasher: &mut FileHasher,
+) -> Result<StageInputs, PipelineError> {
+    let songs: Vec<(&str, std::path::PathBuf)> = listed
+        .songs
+        .iter()
+        .filter_map(|song| Some((song.id.as_str(), song.file(modality)?.to_path_buf())))
+        .collect();
+    let paths: Vec<std::path::PathBuf> = songs.iter().map(|(_, p)| p.clone()).collect();
+    let hashes = hasher.hash_files(&paths)?;
+    let config = match modality {
+        Modality::Audio => section("modalities.audio", &spec.modalities.audio),
+        Modality::Lyrics => section("modalities.lyrics", &spec.modalities.lyrics),
+        Modality::Midi => section("modalities.midi", &spec.modalities.midi),
+    };
+    let mut inputs =
+        StageInputs::new(stages::extract_stage(modality), stages::EXTRACT_VERSION).config(config);
+    let files: BTreeMap<String, _> = songs
+        .iter()
+        .zip(hashes)
+        .map(|((id, _), hash)| (id.to_string(), hash))
+        .collect();
+    inputs.files = files;
+    Ok(inputs)
+}
+
+/// A digest of the experiment's songs and labels, in dataset order: what the split reads.
+fn manifest_digest(manifest: &Manifest) -> String {
+    let mut encoder = KeyEncoder::with_context("mer manifest digest v1");
+    encoder.list_len(manifest.songs.len());
+    for song in &manifest.songs {
+        encoder.str(&song.id);
+        encoder.str(&manifest.classes[song.label]);
+    }
+    StageKey(encoder.finish()).short()
+}

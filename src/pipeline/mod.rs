@@ -1,0 +1,51 @@
+//! The stage graph of an experiment and its execution against the artifact cache.
+//!
+//! ```text
+//! extract.audio ─┐
+//! extract.lyrics ├─> split@S ─> normalize[k]@S ─> train[k]@S ─┐
+//! extract.midi  ─┘                                            ├─> evaluate@S
+//!                                        (k = 1..folds) ──────┘   (S = each seed)
+//! ```
+//!
+//! Keys are computed top down from inputs alone (see [`crate::cache`]), so the whole plan, with
+//! every hit and miss and the reason for each miss, is known before anything runs. Extraction
+//! covers every listed song with a file, whatever modalities are selected, so runs that select
+//! different modalities share it.
+
+mod executor;
+mod graph;
+mod lineage;
+mod record;
+mod stages;
+
+pub use executor::{Pipeline, RunOptions};
+pub use graph::{StageGraph, StageKind, StageNode};
+pub use record::{Decision, DecisionTable, RunRecord, StageRecord};
+
+use crate::cache::CacheError;
+
+/// Why a pipeline could not be planned or run.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// The cache failed (I/O, HDF5); the message says which file.
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+    /// The split could not be drawn.
+    #[error(transparent)]
+    Split(#[from] crate::split::SplitError),
+    /// An upstream artifact lacks an array its consumer needs: a stage version mismatch.
+    #[error(
+        "artifact of {stage} ({key}) has no array `{array}`; remove it with `mer cache gc` or run with --force {stage}"
+    )]
+    MissingArray {
+        /// The producing stage.
+        stage: String,
+        /// Its key (short).
+        key: String,
+        /// The array looked for.
+        array: String,
+    },
+    /// `--force` named no stage of this experiment.
+    #[error("--force {0}: no such stage in this experiment; stages are: {1}")]
+    UnknownStage(String, String),
+}

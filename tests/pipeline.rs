@@ -1,0 +1,318 @@
+//! The stage graph against the cache, through the `mer` binary: only changed stages rerun, the
+//! run says why, corrupt entries are recomputed, concurrent runs compute each stage once.
+
+mod util;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use util::{TestDir, output};
+
+/// A table-layout dataset of 20 songs in 2 classes with audio for all and lyrics for half.
+/// Extraction is still a placeholder that reads file sizes, so the files need no real content.
+fn dataset(dir: &TestDir, folder: &str) {
+    let mut labels = String::from("id,label\n");
+    for i in 0..20 {
+        let id = format!("s{i:02}");
+        labels.push_str(&format!(
+            "{id},{}\n",
+            if i % 2 == 0 { "calm" } else { "tense" }
+        ));
+        dir.write(&format!("{folder}/audio/{id}.wav"), vec![0u8; 100 + i * 10]);
+        if i % 2 == 0 {
+            dir.write(&format!("{folder}/lyrics/{id}.txt"), format!("line {i}\n"));
+        }
+    }
+    dir.write(&format!("{folder}/labels.csv"), labels);
+}
+
+fn spec(dir: &TestDir, folder: &str) {
+    dir.write(
+        "exp.toml",
+        format!(
+            "[dataset]\nlayout = \"table\"\nroot = \"{folder}\"\n\
+             paths = {{ audio = \"audio/{{id}}.wav\", lyrics = \"lyrics/{{id}}.txt\" }}\n\n\
+             [modalities.audio]\n[modalities.lyrics]\n\n[split]\nfolds = 3\n"
+        ),
+    );
+}
+
+fn setup() -> TestDir {
+    let dir = TestDir::new();
+    dataset(&dir, "data");
+    spec(&dir, "data");
+    dir
+}
+
+/// Runs `mer run exp.toml ARGS` and returns the run record it wrote.
+fn run(dir: &TestDir, args: &[&str]) -> serde_json::Value {
+    run_with_report(dir, args).0
+}
+
+/// Runs `mer run exp.toml ARGS` and returns the run record and its report folder.
+fn run_with_report(dir: &TestDir, args: &[&str]) -> (serde_json::Value, PathBuf) {
+    let (ok, _, stderr) = output(dir.mer().args(["run", "exp.toml"]).args(args));
+    assert!(ok, "mer run failed: {stderr}");
+    let folder = stderr
+        .lines()
+        .find_map(|l| l.split("report: ").nth(1))
+        .unwrap_or_else(|| panic!("no report folder in: {stderr}"));
+    let folder = dir.root().join(folder.trim());
+    let text = std::fs::read_to_string(folder.join("run.json")).unwrap();
+    (serde_json::from_str(&text).unwrap(), folder)
+}
+
+/// Stage instance -> (decision, reasons) of a run record.
+fn decisions(record: &serde_json::Value) -> BTreeMap<String, (String, Vec<String>)> {
+    record["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let reasons = s["reasons"]
+                .as_array()
+                .map(|r| r.iter().map(|x| x.as_str().unwrap().to_string()).collect())
+                .unwrap_or_default();
+            (
+                s["instance"].as_str().unwrap().to_string(),
+                (s["decision"].as_str().unwrap().to_string(), reasons),
+            )
+        })
+        .collect()
+}
+
+fn misses(record: &serde_json::Value) -> Vec<String> {
+    decisions(record)
+        .into_iter()
+        .filter(|(_, (d, _))| d != "hit")
+        .map(|(i, _)| i)
+        .collect()
+}
+
+#[test]
+fn a_rerun_with_nothing_changed_runs_nothing() {
+    let dir = setup();
+    let first = run(&dir, &[]);
+    // 2 extractions, split, 3 x (normalize, train), evaluate.
+    assert_eq!(misses(&first).len(), 10, "{first:#}");
+    assert!(
+        decisions(&first)
+            .values()
+            .all(|(_, r)| r == &["no entry ever"])
+    );
+    let second = run(&dir, &[]);
+    assert_eq!(misses(&second), Vec::<String>::new(), "{second:#}");
+}
+
+#[test]
+fn editing_a_training_value_reruns_only_training_and_evaluation() {
+    let dir = setup();
+    run(&dir, &[]);
+    let edited = run(&dir, &["--set", "schedule.epochs=80"]);
+    let decided = decisions(&edited);
+    assert_eq!(
+        misses(&edited),
+        ["evaluate@42", "train[0]@42", "train[1]@42", "train[2]@42"]
+    );
+    assert_eq!(
+        decided["train[1]@42"].1,
+        ["schedule.epochs changed (60 => 80)"]
+    );
+    assert!(decided["evaluate@42"].1[0].starts_with("upstream train[0]@42 changed"));
+}
+
+#[test]
+fn plan_lists_misses_with_the_changed_path_and_both_values() {
+    let dir = setup();
+    run(&dir, &[]);
+    let (ok, stdout, stderr) =
+        output(
+            dir.mer()
+                .args(["plan", "exp.toml", "--set", "modalities.audio.n_mels=64"]),
+        );
+    assert!(ok, "{stderr}");
+    let line = |instance: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(instance))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        line("extract.audio").contains("miss    modalities.audio.n_mels changed (128 => 64)"),
+        "{stdout}"
+    );
+    assert!(
+        line("extract.lyrics").contains("hit"),
+        "lyrics must not re-extract:\n{stdout}"
+    );
+    assert!(line("split@42").contains("hit"), "{stdout}");
+    assert!(
+        line("normalize[0]@42").contains("upstream extract.audio changed"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("8 of 10 stages would run"), "{stdout}");
+    // Nothing ran: a real run still hits everything.
+    assert!(misses(&run(&dir, &[])).is_empty());
+}
+
+#[test]
+fn moving_the_dataset_keeps_the_features_but_a_changed_file_re_extracts() {
+    let dir = setup();
+    run(&dir, &[]);
+    std::fs::rename(dir.path("data"), dir.path("moved")).unwrap();
+    spec(&dir, "moved");
+    assert!(
+        misses(&run(&dir, &[])).is_empty(),
+        "renaming the folder must not invalidate anything"
+    );
+
+    dir.write("moved/lyrics/s04.txt", "a different line\n");
+    let changed = run(&dir, &[]);
+    let decided = decisions(&changed);
+    assert_eq!(decided["extract.lyrics"].0, "miss");
+    assert_eq!(
+        decided["extract.lyrics"].1,
+        ["input files changed (0 new, 0 removed, 1 modified, e.g. s04)"]
+    );
+    assert_eq!(decided["extract.audio"].0, "hit");
+}
+
+#[test]
+fn a_corrupt_entry_is_quarantined_and_recomputed() {
+    let dir = setup();
+    let first = run(&dir, &[]);
+    let entry = entry_path(&dir.path("cache"), &decisions_key(&first, "split@42"));
+    let bytes = std::fs::read(&entry).unwrap();
+    std::fs::write(&entry, &bytes[..bytes.len() / 2]).unwrap();
+
+    let second = run(&dir, &[]);
+    let decided = decisions(&second);
+    assert_eq!(
+        misses(&second),
+        ["split@42"],
+        "only the corrupt entry recomputes"
+    );
+    assert!(
+        decided["split@42"].1[0].starts_with("cached entry failed verification"),
+        "{second:#}"
+    );
+    assert!(
+        std::fs::read_dir(dir.path("cache/quarantine"))
+            .unwrap()
+            .count()
+            > 0
+    );
+    let (ok, _, stderr) = output(dir.mer().args(["cache", "verify"]));
+    assert!(ok, "the recomputed cache verifies clean: {stderr}");
+}
+
+#[test]
+fn cache_verify_fails_on_a_flipped_byte() {
+    let dir = setup();
+    let record = run(&dir, &[]);
+    let split = decisions_key(&record, "split@42");
+    let entry = entry_path(&dir.path("cache"), &split);
+    let mut bytes = std::fs::read(&entry).unwrap();
+    // A byte inside the stored song ids, which the checksum covers.
+    let at = bytes
+        .windows(3)
+        .position(|w| w == b"s07")
+        .expect("ids stored as text");
+    bytes[at + 2] = b'8';
+    std::fs::write(&entry, bytes).unwrap();
+    let (ok, _, stderr) = output(dir.mer().args(["cache", "verify"]));
+    assert!(!ok, "verify must fail on corruption: {stderr}");
+    assert!(stderr.contains("1 quarantined"), "{stderr}");
+}
+
+#[test]
+fn force_recomputes_the_named_stage_only() {
+    let dir = setup();
+    run(&dir, &[]);
+    let forced = run(&dir, &["--force", "train[1]"]);
+    assert_eq!(misses(&forced), ["train[1]@42"]);
+    assert_eq!(decisions(&forced)["train[1]@42"].0, "forced");
+    let (ok, _, stderr) = output(dir.mer().args(["run", "exp.toml", "--force", "trian"]));
+    assert!(!ok && stderr.contains("no such stage"), "{stderr}");
+}
+
+#[test]
+fn explain_prints_a_past_runs_decisions() {
+    let dir = setup();
+    run(&dir, &[]);
+    let (_, report) = run_with_report(&dir, &["--set", "schedule.lr=0.01"]);
+    let (ok, stdout, stderr) = output(dir.mer().arg("explain").arg(&report));
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("schedule.lr changed (0.001 => 0.01)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("10 stages: 6 cached, 4 computed"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn gc_removes_only_what_no_report_references() {
+    let dir = setup();
+    run(&dir, &[]);
+    let (_, second) = run_with_report(&dir, &["--set", "schedule.epochs=5"]);
+    // Forget the second run: its 4 train/evaluate entries are no longer referenced.
+    std::fs::remove_dir_all(second).unwrap();
+    let (ok, stdout, _) = output(dir.mer().args(["cache", "gc", "--dry-run"]));
+    assert!(ok);
+    assert_eq!(
+        stdout
+            .lines()
+            .filter(|l| l.starts_with("would remove"))
+            .count(),
+        4,
+        "{stdout}"
+    );
+    let (ok, _, stderr) = output(dir.mer().args(["cache", "gc"]));
+    assert!(ok, "{stderr}");
+    assert!(
+        misses(&run(&dir, &[])).is_empty(),
+        "gc kept what the first report references"
+    );
+}
+
+#[test]
+fn two_concurrent_runs_compute_each_stage_once() {
+    let dir = setup();
+    let spawn = || {
+        dir.mer()
+            .args(["run", "exp.toml"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let (mut a, mut b) = (spawn(), spawn());
+    assert!(a.wait().unwrap().success() && b.wait().unwrap().success());
+    let mut computed = 0;
+    for report in std::fs::read_dir(dir.path("reports/exp")).unwrap() {
+        let text = std::fs::read_to_string(report.unwrap().path().join("run.json")).unwrap();
+        let record: serde_json::Value = serde_json::from_str(&text).unwrap();
+        computed += decisions(&record)
+            .values()
+            .filter(|(d, _)| d == "miss")
+            .count();
+    }
+    assert_eq!(
+        computed, 10,
+        "each of the 10 stages computed by exactly one of the two runs"
+    );
+}
+
+fn decisions_key(record: &serde_json::Value, instance: &str) -> String {
+    let stages = record["stages"].as_array().unwrap();
+    let stage = stages.iter().find(|s| s["instance"] == instance).unwrap();
+    stage["key"].as_str().unwrap().to_string()
+}
+
+fn entry_path(cache: &Path, key: &str) -> PathBuf {
+    cache.join(&key[..2]).join(format!("{key}.h5"))
+}
