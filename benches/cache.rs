@@ -44,8 +44,16 @@ fn main() {
     let (_, warm) = time("hash 200 files again (stat cache, new hasher)", || {
         hasher.hash_files(&paths).unwrap()
     });
-    assert_eq!(hasher.stats().read, 0, "every file must come from the stat cache");
-    println!("{:<50} {:>10.1}x", "stat cache speed-up over cold hashing", cold / warm);
+    assert_eq!(
+        hasher.stats().read,
+        0,
+        "every file must come from the stat cache"
+    );
+    println!(
+        "{:<50} {:>10.1}x",
+        "stat cache speed-up over cold hashing",
+        cold / warm
+    );
 
     let mut inputs = StageInputs::new("extract.audio", 1)
         .config(ConfigSlice::new().with("extract.audio.n_mels", 64_i64));
@@ -71,6 +79,10 @@ fn main() {
     let (_, get) = time("get + verify the same entry", || {
         store.get(&key).unwrap().hit().unwrap()
     });
-    println!("{:<50} {:>10.2}x", "verified read time / write time", get / put);
+    println!(
+        "{:<50} {:>10.2}x",
+        "verified read time / write time",
+        get / put
+    );
     time("acquire (hit)", || store.acquire(&key).unwrap());
 }

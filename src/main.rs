@@ -1,11 +1,22 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     match mer::cli::run() {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Rust ignores SIGPIPE, so `mer explain ... | head` would panic on the closed pipe; a command
+/// line tool should just stop quietly, as `cat` does.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is always valid.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

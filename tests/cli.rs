@@ -125,3 +125,27 @@ fn run_on_the_mirex_dev_set_writes_a_report_and_a_rerun_computes_nothing() {
         .count();
     assert_eq!(reports, 2, "one report folder per run");
 }
+
+#[test]
+fn a_closed_output_pipe_stops_mer_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = TestDir::new();
+    mirex_dev_spec(&dir);
+    let mut child = dir
+        .mer()
+        .args(["data", "inspect", "mirex.toml", "--all"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    // The reader is dropped here: the pipe closes while mer still has ~700 lines to print.
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(first.starts_with("Songs listed"), "{first}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
