@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cache::{ArtifactMeta, CacheError, FileHash, StageInputs, StageKey};
+use crate::cache::{Artifact, ArtifactMeta, CacheError, FileHash, StageInputs, StageKey};
 
 /// What a stage instance last ran with.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -72,13 +72,15 @@ impl LineageIndex {
 
     /// Records that `lineage` now runs with `inputs`.
     pub(crate) fn record(&self, lineage: &str, inputs: &StageInputs) -> Result<(), CacheError> {
+        // The same provenance an artifact of these inputs records.
+        let meta = Artifact::new(inputs).meta;
         let entry = LineageEntry {
-            key: inputs.key(),
-            stage: inputs.stage.clone(),
-            version: inputs.version,
-            config_json: inputs.config.to_json(),
-            upstream: inputs.upstream.clone(),
-            files: inputs.files.clone(),
+            key: meta.key,
+            stage: meta.stage,
+            version: meta.version,
+            config_json: meta.config_json,
+            upstream: meta.upstream,
+            files: meta.files,
         };
         let io = |action: &'static str, path: &PathBuf| {
             let path = path.clone();

@@ -4,6 +4,8 @@
 
 use std::path::Path;
 
+use crate::modality::Modality;
+
 use super::error::{ProblemKind, SpecError, SpecProblem};
 use super::load::{Sources, spec_dir};
 use super::{
@@ -140,7 +142,7 @@ impl Rules<'_> {
             }
             Layout::Table => {
                 for (key, template) in &d.paths {
-                    let known = ["audio", "lyrics", "midi"];
+                    let known = Modality::ALL.map(Modality::name);
                     if !known.contains(&key.as_str()) {
                         self.problems.push(SpecProblem {
                             kind: ProblemKind::UnknownKey,
@@ -159,17 +161,13 @@ impl Rules<'_> {
                         );
                     }
                 }
-                for modality in ["audio", "lyrics", "midi"] {
-                    let selected = match modality {
-                        "audio" => raw.modalities.audio.is_some(),
-                        "lyrics" => raw.modalities.lyrics.is_some(),
-                        _ => raw.modalities.midi.is_some(),
-                    };
-                    if selected && !d.paths.contains_key(modality) {
+                for modality in Modality::ALL {
+                    let name = modality.name();
+                    if raw.modalities.is_selected(modality) && !d.paths.contains_key(name) {
                         self.report(
                             ProblemKind::MissingKey,
-                            &format!("dataset.paths.{modality}"),
-                            &format!("a path template for the selected modality {modality}, e.g. {modality} = \"{modality}/{{id}}.ext\""),
+                            &format!("dataset.paths.{name}"),
+                            &format!("a path template for the selected modality {name}, e.g. {name} = \"{name}/{{id}}.ext\""),
                             "nothing".to_string(),
                         );
                     }
