@@ -233,3 +233,30 @@ fn missing_clusters_file_is_an_error_naming_it() {
     );
     assert!(err.to_string().contains("clusters.txt"), "{err}");
 }
+
+#[test]
+fn audio_in_any_decodable_format_is_found() {
+    let dir = fixture();
+    write(dir.path(), "Audio/004.wav", b"RIFF");
+    let load = load_dropping(dir.path());
+    let song = load.listed.song("004").expect("song listed");
+    assert_eq!(
+        song.file(Modality::Audio),
+        Some(dir.path().join("Audio/004.wav").as_path())
+    );
+    assert!(
+        load.dropped.is_empty(),
+        "004 now has audio: {:?}",
+        load.dropped
+    );
+    let unlisted: Vec<String> = load
+        .problems
+        .iter()
+        .filter(|p| p.kind() == ProblemKind::UnlistedFile)
+        .map(ToString::to_string)
+        .collect();
+    assert!(
+        unlisted.iter().all(|p| !p.contains("004.wav")),
+        "{unlisted:?}"
+    );
+}

@@ -23,27 +23,32 @@ const PARTIAL_NOTE: &str = "the archive's lyrics and MIDI are partial";
 struct MediaKind {
     modality: Modality,
     folder: &'static str,
-    extension: &'static str,
+    /// Accepted extensions, the archive's own first. The archive's audio is mp3, but the same
+    /// layout with re-encoded (or the demo's generated) audio is just as valid.
+    extensions: &'static [&'static str],
     bat: &'static str,
 }
+
+/// Audio extensions the decoder reads.
+const AUDIO_EXTENSIONS: &[&str] = &["mp3", "wav", "flac", "ogg"];
 
 const MEDIA: [MediaKind; 3] = [
     MediaKind {
         modality: Modality::Audio,
         folder: "Audio",
-        extension: "mp3",
+        extensions: AUDIO_EXTENSIONS,
         bat: "split-by-categories-audio.bat",
     },
     MediaKind {
         modality: Modality::Lyrics,
         folder: "Lyrics",
-        extension: "txt",
+        extensions: &["txt"],
         bat: "split-by-categories-lyrics.bat",
     },
     MediaKind {
         modality: Modality::Midi,
         folder: "MIDIs",
-        extension: "mid",
+        extensions: &["mid", "midi"],
         bat: "split-by-categories-midi.bat",
     },
 ];
@@ -113,7 +118,7 @@ pub(super) fn read(section: &DatasetSection) -> Result<Listing, DatasetError> {
         );
         let listed = match read_optional(&bat_path, &consequence, &mut problems) {
             Some(text) => {
-                let entries = parse_bat(&text, &bat_path, kind.extension, &mut problems);
+                let entries = parse_bat(&text, &bat_path, kind.extensions, &mut problems);
                 let check = CrossCheck {
                     bat_path: &bat_path,
                     labels_path: &clusters_path,
@@ -236,8 +241,16 @@ fn read_info(
         let id = song_id(i + 1);
         let Some(fields) = row.fields else { continue };
         let expected = format!("{id}.mp3");
+        let names_song = |found: &str| {
+            found.rsplit_once('.').is_some_and(|(stem, extension)| {
+                stem == id
+                    && AUDIO_EXTENSIONS
+                        .iter()
+                        .any(|e| extension.eq_ignore_ascii_case(e))
+            })
+        };
         if let Some(found) = fields.get("Filename")
-            && !found.eq_ignore_ascii_case(&expected)
+            && !names_song(found)
         {
             problems.push(DatasetProblem::FilenameMismatch {
                 path: info_path.clone(),
@@ -357,9 +370,10 @@ struct BatEntry {
 fn parse_bat(
     text: &str,
     path: &Path,
-    extension: &str,
+    extensions: &[&str],
     problems: &mut Vec<DatasetProblem>,
 ) -> Vec<BatEntry> {
+    let extension = extensions[0];
     let mut entries = Vec::new();
     for (i, raw) in lines(text).iter().enumerate() {
         let line = i + 1;
@@ -373,7 +387,7 @@ fn parse_bat(
             continue;
         }
         let parsed = if command == "move" {
-            parse_move(rest.trim(), extension)
+            parse_move(rest.trim(), extensions)
         } else {
             Err(format!("unexpected command `{command}`"))
         };
@@ -397,14 +411,20 @@ fn parse_bat(
 }
 
 /// `(id, cluster, subcategory)` from the arguments of a `move`.
-fn parse_move(args: &str, extension: &str) -> Result<(String, String, String), String> {
+fn parse_move(args: &str, extensions: &[&str]) -> Result<(String, String, String), String> {
     let (source, destination) = split_first_argument(args);
     let destination = unquote(destination.trim());
     let Some((stem, source_extension)) = source.rsplit_once('.') else {
         return Err(format!("source `{source}` has no extension"));
     };
-    if !source_extension.eq_ignore_ascii_case(extension) {
-        return Err(format!("source `{source}` is not a .{extension} file"));
+    if !extensions
+        .iter()
+        .any(|e| source_extension.eq_ignore_ascii_case(e))
+    {
+        return Err(format!(
+            "source `{source}` is not a .{} file",
+            extensions.join(" or .")
+        ));
     }
     let parts: Vec<&str> = destination.split('\\').filter(|p| !p.is_empty()).collect();
     match parts.as_slice() {
@@ -522,8 +542,11 @@ fn attach_media(
     let slot = kind.modality as usize;
     let (mut listed_count, mut missing) = (0, 0);
     for song in songs.iter_mut() {
-        let name = format!("{}.{}", song.id, kind.extension);
-        song.files[slot] = index.claim(&name);
+        let name = format!("{}.{}", song.id, kind.extensions[0]);
+        song.files[slot] = kind
+            .extensions
+            .iter()
+            .find_map(|extension| index.claim(&format!("{}.{extension}", song.id)));
         if !listed.contains(&song.id) {
             continue;
         }
@@ -669,7 +692,7 @@ mod tests {
         let text = "mkdir \"Cluster 1\\Boisterous\\\"\r\nmove 001.mp3 \"Cluster 1\\Boisterous\\001.mp3\"\nmove 002.txt \"Cluster 1\\Rowdy\\002.txt\"\nmove 003.mp3 \"Cluster 1\"\n";
         let text = decode_text(text.as_bytes()).unwrap();
         let mut problems = Vec::new();
-        let entries = parse_bat(&text, Path::new("a.bat"), "mp3", &mut problems);
+        let entries = parse_bat(&text, Path::new("a.bat"), &["mp3"], &mut problems);
         assert_eq!(
             entries,
             [BatEntry {
@@ -709,7 +732,7 @@ mod tests {
         let text = "move 001.mid \"Cluster 1\\Boisterous\\001.mid\"\nmove 002.mid \"Cluster 2\\Fun\\002.mid\"\nmove 777.mid \"Cluster 2\\Fun\\777.mid\"\n";
         let mut problems = Vec::new();
         let bat = Path::new("/d/split-by-categories-midi.bat");
-        let entries = parse_bat(text, bat, "mid", &mut problems);
+        let entries = parse_bat(text, bat, &["mid"], &mut problems);
         let check = CrossCheck {
             bat_path: bat,
             labels_path: Path::new("/d/clusters.txt"),
