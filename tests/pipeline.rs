@@ -316,3 +316,75 @@ fn decisions_key(record: &serde_json::Value, instance: &str) -> String {
 fn entry_path(cache: &Path, key: &str) -> PathBuf {
     cache.join(&key[..2]).join(format!("{key}.h5"))
 }
+
+#[test]
+fn cache_and_reports_folders_move_with_flags_and_environment() {
+    let dir = setup();
+    let (ok, _, stderr) =
+        output(
+            dir.mer()
+                .args(["run", "exp.toml", "--cache", "c1", "--reports", "r1"]),
+        );
+    assert!(ok, "{stderr}");
+    assert!(dir.path("c1/lineage").is_dir() && dir.path("r1/exp").is_dir());
+    let (ok, _, stderr) = output(
+        dir.mer()
+            .args(["run", "exp.toml"])
+            .env("MER_CACHE", "c2")
+            .env("MER_REPORTS", "r2"),
+    );
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains("10 of 10 stages computed"),
+        "a new cache starts empty: {stderr}"
+    );
+    assert!(dir.path("c2/lineage").is_dir() && dir.path("r2/exp").is_dir());
+    assert!(!dir.path("cache").exists() && !dir.path("reports").exists());
+}
+
+/// Each spec path a stage reads changes that stage's key (and so everything downstream);
+/// paths it does not read leave it alone.
+#[test]
+fn each_config_path_invalidates_exactly_the_stages_that_read_it() {
+    let dir = setup();
+    run(&dir, &[]);
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "modalities.audio.n_mels=64",
+            &["extract.audio", "normalize", "train", "evaluate"],
+        ),
+        (
+            "modalities.lyrics.hash_dims=64",
+            &["extract.lyrics", "normalize", "train", "evaluate"],
+        ),
+        (
+            "split.test_fraction=0.3",
+            &["split", "normalize", "train", "evaluate"],
+        ),
+        ("seed=7", &["split", "normalize", "train", "evaluate"]),
+        (
+            "normalize.method=robust",
+            &["normalize", "train", "evaluate"],
+        ),
+        ("model.dropout=0.1", &["train", "evaluate"]),
+        ("augment.mixup_alpha=0.2", &["train", "evaluate"]),
+        ("schedule.batch_size=16", &["train", "evaluate"]),
+        ("eval.tta_passes=3", &["evaluate"]),
+        ("name=\"exp\"", &[]),
+    ];
+    for (set, expected) in cases {
+        let (ok, stdout, stderr) = output(dir.mer().args(["plan", "exp.toml", "--set", set]));
+        assert!(ok, "{set}: {stderr}");
+        let mut missed: Vec<&str> = stdout
+            .lines()
+            .skip(1)
+            .filter(|l| l.split_whitespace().nth(2) == Some("miss"))
+            .map(|l| l.split(['[', '@', ' ']).next().unwrap())
+            .collect();
+        missed.sort();
+        missed.dedup();
+        let mut expected = expected.to_vec();
+        expected.sort();
+        assert_eq!(missed, expected, "--set {set}:\n{stdout}");
+    }
+}
