@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod dataset;
+pub mod demo;
 pub mod modality;
 pub mod rng;
 pub mod spec;
