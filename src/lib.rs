@@ -10,6 +10,7 @@ pub mod cache;
 pub mod cli;
 pub mod clock;
 pub mod dataset;
+pub mod demo;
 pub mod features;
 pub mod modality;
 pub mod pipeline;
