@@ -13,6 +13,7 @@ const COMMANDS: &[&[&str]] = &[
     &["cache", "ls"],
     &["cache", "verify"],
     &["cache", "gc"],
+    &["demo"],
 ];
 
 #[test]

@@ -408,3 +408,49 @@ fn a_non_empty_output_folder_is_refused() {
     assert!(matches!(err, DemoError::OutputNotEmpty { .. }));
     assert!(err.to_string().contains(&dir.path().display().to_string()));
 }
+
+/// The demo's mirex-like output goes through the real loader: every song listed, labelled as
+/// `clusters.txt` says, with files as counted, and no problem beyond the partial modalities.
+#[test]
+fn mirex_like_output_passes_the_real_loader_with_the_requested_counts() {
+    use mer::dataset::{self, ProblemKind};
+    use mer::modality::{Modality, ModalityMask};
+    use mer::spec::sections::{DatasetSection, LabelConflictPolicy, Layout};
+
+    let set = small();
+    let section = DatasetSection {
+        layout: Layout::MirexLike,
+        root: set.root(),
+        labels: None,
+        id_column: None,
+        label_column: None,
+        paths: BTreeMap::new(),
+        on_label_conflict: LabelConflictPolicy::Fail,
+    };
+    let all: ModalityMask = Modality::ALL.into_iter().collect();
+    let load = dataset::load(&section, all).expect("the real loader reads the demo");
+    let listed = &load.listed;
+    assert_eq!(listed.songs.len(), 30);
+    assert_eq!(listed.classes.len(), 5);
+    let with = |m: Modality| listed.songs.iter().filter(|s| s.file(m).is_some()).count();
+    assert_eq!(with(Modality::Audio), set.summary.audio_files);
+    assert_eq!(with(Modality::Lyrics), set.summary.lyrics_files);
+    assert_eq!(with(Modality::Midi), set.summary.midi_files);
+    assert_eq!(set.summary.audio_files, 30);
+    assert!(
+        (24..=27).contains(&set.summary.lyrics_files),
+        "about 85 % lyrics"
+    );
+    assert!((6..=9).contains(&set.summary.midi_files), "about 25 % MIDI");
+    let clusters = lines(&set.root().join("clusters.txt"));
+    for (song, cluster) in listed.songs.iter().zip(&clusters) {
+        assert_eq!(&listed.classes[song.label], cluster, "song {}", song.id);
+    }
+    let unexpected: Vec<String> = load
+        .problems
+        .iter()
+        .filter(|p| p.kind() != ProblemKind::ModalityPartial)
+        .map(ToString::to_string)
+        .collect();
+    assert!(unexpected.is_empty(), "{unexpected:#?}");
+}

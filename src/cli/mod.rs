@@ -3,6 +3,7 @@
 //! Commands read the spec, call into the library and print; they hold no experiment logic.
 
 mod cache;
+mod demo;
 mod explain;
 mod inspect;
 mod run;
@@ -94,6 +95,10 @@ enum Command {
     /// Look at a dataset.
     #[command(subcommand)]
     Data(DataCommand),
+    /// Write the synthetic demo dataset (real WAV, MIDI and lyrics files in a real layout).
+    #[command(after_help = "Examples:\n  mer demo --out data/demo\n  \
+        mer demo --out /tmp/small --songs 40 --seconds 5 --layout table --quadrants")]
+    Demo(demo::DemoArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -114,6 +119,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Cache(command) => cache::cache(&command, &cli.folders),
         Command::Validate(args) => validate::validate(&args),
         Command::Data(DataCommand::Inspect(args)) => inspect::inspect(&args),
+        Command::Demo(args) => demo::demo(&args),
     }
 }
 
