@@ -34,15 +34,22 @@ impl RandomStream {
     ///
     /// # Panics
     /// If `n` is zero.
-    pub fn below(&mut self, n: u64) -> u64 {
+    pub fn below(&mut self, n: usize) -> usize {
         assert!(n > 0, "RandomStream::below(0)");
+        let n = n as u64;
         let threshold = n.wrapping_neg() % n;
         loop {
             let product = u128::from(self.next_u64()) * u128::from(n);
             if (product as u64) >= threshold {
-                return (product >> 64) as u64;
+                return (product >> 64) as usize;
             }
         }
+    }
+
+    /// A uniform integer in `low..=high`.
+    pub fn between(&mut self, low: i64, high: i64) -> i64 {
+        debug_assert!(low <= high);
+        low + self.below((high - low + 1) as usize) as i64
     }
 
     /// A uniform float in `[0, 1)` with 53 random bits.
@@ -50,12 +57,64 @@ impl RandomStream {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
+    /// A uniform float in `[low, high)`.
+    pub fn uniform_in(&mut self, low: f64, high: f64) -> f64 {
+        low + (high - low) * self.uniform()
+    }
+
+    /// A standard normal draw by Box-Muller; every call consumes exactly two uniforms (the
+    /// second normal is dropped) so streams stay easy to reason about.
+    pub fn standard_normal(&mut self) -> f64 {
+        // 1 - uniform() lies in (0, 1], so the logarithm is finite.
+        let u1 = 1.0 - self.uniform();
+        let u2 = self.uniform();
+        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    }
+
+    /// A normal draw with the given mean and standard deviation.
+    pub fn normal(&mut self, mean: f64, std_dev: f64) -> f64 {
+        mean + std_dev * self.standard_normal()
+    }
+
+    /// `true` with probability `p`.
+    pub fn chance(&mut self, p: f64) -> bool {
+        self.uniform() < p
+    }
+
+    /// One element of a non-empty slice, uniformly.
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+
+    /// An index drawn with probability proportional to `weights` (non-negative, not all zero).
+    pub fn weighted(&mut self, weights: &[f64]) -> usize {
+        let total: f64 = weights.iter().sum();
+        let mut target = self.uniform() * total;
+        for (i, w) in weights.iter().enumerate() {
+            if target < *w {
+                return i;
+            }
+            target -= w;
+        }
+        // Rounding can leave `target` a hair above the last bucket.
+        weights.iter().rposition(|w| *w > 0.0).unwrap_or(0)
+    }
+
     /// Shuffles `items` in place (Fisher-Yates).
     pub fn shuffle<T>(&mut self, items: &mut [T]) {
         for i in (1..items.len()).rev() {
-            let j = self.below(i as u64 + 1) as usize;
+            let j = self.below(i + 1);
             items.swap(i, j);
         }
+    }
+
+    /// `count` distinct indices out of `0..n`, ascending.
+    pub fn subset(&mut self, n: usize, count: usize) -> Vec<usize> {
+        let mut all: Vec<usize> = (0..n).collect();
+        self.shuffle(&mut all);
+        all.truncate(count.min(n));
+        all.sort_unstable();
+        all
     }
 }
 
@@ -95,13 +154,40 @@ mod tests {
         let mut stream = RandomStream::new(3, "test/below");
         let mut counts = [0usize; 6];
         for _ in 0..60_000 {
-            counts[stream.below(6) as usize] += 1;
+            counts[stream.below(6)] += 1;
         }
         // Each bucket expects 10_000 with sd ~91; 500 is more than 5 sd.
         assert!(
             counts.iter().all(|&c| c.abs_diff(10_000) < 500),
             "{counts:?}"
         );
+    }
+
+    #[test]
+    fn normal_has_sane_moments() {
+        let mut stream = RandomStream::new(3, "test/normal");
+        let values: Vec<f64> = (0..20_000).map(|_| stream.normal(2.0, 3.0)).collect();
+        let mean = values.iter().sum::<f64>() / values.len() as f64;
+        let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / values.len() as f64;
+        // Standard errors: mean 0.021, sd ~0.015.
+        assert!(
+            (mean - 2.0).abs() < 0.1 && (var.sqrt() - 3.0).abs() < 0.1,
+            "{mean} {var}"
+        );
+    }
+
+    #[test]
+    fn weighted_and_subset() {
+        let mut stream = RandomStream::new(3, "test/weighted");
+        let mut counts = [0usize; 3];
+        for _ in 0..30_000 {
+            counts[stream.weighted(&[1.0, 0.0, 2.0])] += 1;
+        }
+        assert_eq!(counts[1], 0);
+        assert!(counts[2].abs_diff(20_000) < 600, "{counts:?}");
+        let subset = stream.subset(10, 4);
+        assert_eq!(subset.len(), 4);
+        assert!(subset.windows(2).all(|w| w[0] < w[1]) && subset.iter().all(|&i| i < 10));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! generator.
 
 use super::classes::Mood;
-use super::sampling::Sampler;
+use crate::rng::RandomStream;
 
 /// Words that carry one mood.
 struct MoodWords {
@@ -202,7 +202,7 @@ struct LyricWriter<'a> {
     /// Probability that a content slot takes an emotion word.
     emotion_rate: f64,
     exclamation_probability: f64,
-    rng: &'a mut Sampler,
+    rng: &'a mut RandomStream,
 }
 
 impl LyricWriter<'_> {
@@ -280,9 +280,9 @@ fn capitalize(line: &str) -> String {
 pub fn write_lyrics(
     moods: &[Mood],
     exclamation_probability: f64,
-    rng: &mut Sampler,
+    rng: &mut RandomStream,
 ) -> Vec<String> {
-    let emotion_rate = rng.uniform(0.15, 0.4);
+    let emotion_rate = rng.uniform_in(0.15, 0.4);
     let mut writer = LyricWriter {
         moods,
         emotion_rate,
@@ -348,7 +348,7 @@ mod tests {
 
     #[test]
     fn lyrics_have_a_repeated_chorus_and_emotion_words() {
-        let mut rng = Sampler::new(5, 1);
+        let mut rng = RandomStream::new(5, "test/lyrics");
         let lines = write_lyrics(&[Mood::Aggressive], 0.4, &mut rng);
         assert!(lines.len() >= 12);
         let text = lines.join(" ").to_lowercase();

@@ -12,7 +12,7 @@
 
 use super::classes::ClassProfile;
 use super::lyrics::utf16le_with_bom;
-use super::sampling::Sampler;
+use crate::rng::RandomStream;
 
 /// What the metadata files say about one song (the label may be a noisy one).
 #[derive(Debug, Clone, PartialEq)]
@@ -84,12 +84,12 @@ const LAST_NAMES: &[&str] = &[
     "Rowe",
 ];
 
-fn title_words(rng: &mut Sampler) -> String {
+fn title_words(rng: &mut RandomStream) -> String {
     format!("{} {}", rng.pick(TITLE_ADJECTIVES), rng.pick(TITLE_NOUNS))
 }
 
 /// A made-up title.
-pub fn song_title(rng: &mut Sampler) -> String {
+pub fn song_title(rng: &mut RandomStream) -> String {
     match rng.below(4) {
         0 => format!("The {}", title_words(rng)),
         1 => format!("{} ({})", title_words(rng), rng.pick(TITLE_NOUNS)),
@@ -98,7 +98,7 @@ pub fn song_title(rng: &mut Sampler) -> String {
 }
 
 /// A made-up artist: a person, a duo or a band.
-pub fn artist_name(rng: &mut Sampler) -> String {
+pub fn artist_name(rng: &mut RandomStream) -> String {
     match rng.below(3) {
         0 => format!("{} {}", rng.pick(FIRST_NAMES), rng.pick(LAST_NAMES)),
         1 => format!("{} & {}", rng.pick(FIRST_NAMES), rng.pick(FIRST_NAMES)),
@@ -111,7 +111,7 @@ pub fn artist_name(rng: &mut Sampler) -> String {
 }
 
 /// A made-up album name.
-pub fn album_name(rng: &mut Sampler) -> String {
+pub fn album_name(rng: &mut RandomStream) -> String {
     match rng.below(3) {
         0 => format!("{} [Demo]", title_words(rng)),
         1 => format!("Songs from the {}", rng.pick(TITLE_NOUNS)),

@@ -12,15 +12,14 @@
 //! leaks the label to any unshuffled split.
 //!
 //! Determinism: the same [`DemoOptions`] give byte-identical files, whatever the thread
-//! count, because every random number comes from a ChaCha8 stream picked by (seed, song)
-//! ([`sampling`]). Across machines this also holds for MIDI, lyrics and metadata; audio goes
+//! count, because every random number comes from a [`RandomStream`] named by (seed, song):
+//! `demo/dataset` plans the set, `demo/song/<index>` makes each song. Across machines this also holds for MIDI, lyrics and metadata; audio goes
 //! through the platform's `sin`/`exp`, which IEEE 754 does not pin to the last bit.
 
 pub mod classes;
 pub mod lyrics;
 pub mod metadata;
 pub mod midi;
-pub mod sampling;
 pub mod score;
 pub mod synth;
 
@@ -30,10 +29,19 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use crate::rng::RandomStream;
+
 use classes::{ClassProfile, Taxonomy};
 use lyrics::TextEncoding;
 use metadata::SongRecord;
-use sampling::{DATASET_STREAM, Sampler};
+
+/// The stream that plans the dataset as a whole (classes, missing modalities, label noise).
+const DATASET_PURPOSE: &str = "demo/dataset";
+
+/// The stream of song `index` (0-based), independent of every other song's.
+fn song_purpose(index: usize) -> String {
+    format!("demo/song/{index}")
+}
 
 /// File layout of the generated dataset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -343,7 +351,7 @@ fn share(n: usize, fraction: f64) -> usize {
 /// Classes, labels, sub-categories, ids, missing modalities and metadata, from the dataset
 /// stream. Exact counts (not per-song coin flips) keep small test sets on target.
 fn plan_dataset(opts: &DemoOptions, classes: &[ClassProfile]) -> Vec<PlannedSong> {
-    let mut rng = Sampler::new(opts.seed, DATASET_STREAM);
+    let mut rng = RandomStream::new(opts.seed, DATASET_PURPOSE);
     let n = opts.songs;
     let k = classes.len();
     // Balanced: the first n % k classes get one song more.
@@ -403,7 +411,7 @@ fn plan_dataset(opts: &DemoOptions, classes: &[ClassProfile]) -> Vec<PlannedSong
         .collect()
 }
 
-fn membership(n: usize, count: usize, rng: &mut Sampler) -> Vec<bool> {
+fn membership(n: usize, count: usize, rng: &mut RandomStream) -> Vec<bool> {
     let mut member = vec![false; n];
     for i in rng.subset(n, count) {
         member[i] = true;
@@ -415,7 +423,7 @@ fn song_record(
     id: String,
     class: &ClassProfile,
     subcategory: &'static str,
-    rng: &mut Sampler,
+    rng: &mut RandomStream,
 ) -> SongRecord {
     // A few rows of the archive have no track number or year; keep that quirk.
     let known = rng.chance(0.97);
@@ -451,7 +459,7 @@ fn write_song(
     seconds: f64,
     paths: &LayoutPaths,
 ) -> Result<(usize, u64), DemoError> {
-    let mut rng = Sampler::for_song(seed, index);
+    let mut rng = RandomStream::new(seed, &song_purpose(index));
     let class = &classes[song.class];
     let id = &song.record.id;
     let score = score::compose(class, seconds, &mut rng);

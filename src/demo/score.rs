@@ -6,7 +6,7 @@
 //! loudness, background noise), drawn separately in the synthesizer.
 
 use super::classes::ClassProfile;
-use super::sampling::Sampler;
+use crate::rng::RandomStream;
 
 /// MIDI ticks per quarter note; 480 is what most sequencers write.
 pub const TICKS_PER_BEAT: u32 = 480;
@@ -117,7 +117,7 @@ struct Style {
 }
 
 /// Generates a piece of at least `seconds` for a song of class `class`.
-pub fn compose(class: &ClassProfile, seconds: f64, rng: &mut Sampler) -> Score {
+pub fn compose(class: &ClassProfile, seconds: f64, rng: &mut RandomStream) -> Score {
     // One latent "energy" per song moves tempo, loudness and density together, as a performer's
     // energy would; the independent spreads keep each feature only partly informative.
     let energy = rng.standard_normal();
@@ -233,11 +233,11 @@ impl Harmony {
     }
 }
 
-fn velocity(base: f64, accent: f64, rng: &mut Sampler) -> u8 {
+fn velocity(base: f64, accent: f64, rng: &mut RandomStream) -> u8 {
     rng.normal(base + accent, 6.0).clamp(1.0, 127.0) as u8
 }
 
-fn melody(h: &Harmony, style: &Style, rng: &mut Sampler) -> Vec<Note> {
+fn melody(h: &Harmony, style: &Style, rng: &mut RandomStream) -> Vec<Note> {
     // Grid of 1, 1/2 or 1/4 beat, chosen so that the mean density matches the song's style.
     let weights = [
         (2.0 - style.notes_per_beat).max(0.1),
@@ -291,11 +291,11 @@ fn melody(h: &Harmony, style: &Style, rng: &mut Sampler) -> Vec<Note> {
 }
 
 /// Extra tone that roughens a chord: added second, minor second or tritone above the root.
-fn dissonant_tone(root_pitch: i32, rng: &mut Sampler) -> i32 {
+fn dissonant_tone(root_pitch: i32, rng: &mut RandomStream) -> i32 {
     root_pitch + [2, 1, 6][rng.below(3)]
 }
 
-fn chords(h: &Harmony, style: &Style, rng: &mut Sampler) -> Vec<Note> {
+fn chords(h: &Harmony, style: &Style, rng: &mut RandomStream) -> Vec<Note> {
     // Sustained pads for legato songs, repeated chords on each beat for energetic ones.
     let hits_per_bar = if style.articulation > 0.85 {
         1
@@ -329,7 +329,7 @@ fn chords(h: &Harmony, style: &Style, rng: &mut Sampler) -> Vec<Note> {
     notes
 }
 
-fn bass(h: &Harmony, style: &Style, rng: &mut Sampler) -> Vec<Note> {
+fn bass(h: &Harmony, style: &Style, rng: &mut RandomStream) -> Vec<Note> {
     let beats = h.bar_ticks / TICKS_PER_BEAT;
     let per_beat = style.notes_per_beat > 1.5;
     let mut notes = Vec::new();
@@ -357,7 +357,7 @@ fn bass(h: &Harmony, style: &Style, rng: &mut Sampler) -> Vec<Note> {
     notes
 }
 
-fn drums(h: &Harmony, style: &Style, rng: &mut Sampler) -> Vec<Note> {
+fn drums(h: &Harmony, style: &Style, rng: &mut RandomStream) -> Vec<Note> {
     let beats = h.bar_ticks / TICKS_PER_BEAT;
     let hat_step = if style.notes_per_beat > 2.0 {
         TICKS_PER_BEAT / 4
@@ -365,7 +365,7 @@ fn drums(h: &Harmony, style: &Style, rng: &mut Sampler) -> Vec<Note> {
         TICKS_PER_BEAT / 2
     };
     let mut notes = Vec::new();
-    let mut hit = |start: u32, pitch: u8, accent: f64, rng: &mut Sampler| {
+    let mut hit = |start: u32, pitch: u8, accent: f64, rng: &mut RandomStream| {
         notes.push(Note {
             start,
             duration: TICKS_PER_BEAT / 8,
@@ -422,7 +422,7 @@ mod tests {
     #[test]
     fn compose_covers_the_requested_length() {
         let class = &Taxonomy::MirexClusters.classes()[0];
-        let mut rng = Sampler::new(1, 1);
+        let mut rng = RandomStream::new(1, "test/1");
         let score = compose(class, 5.0, &mut rng);
         let last_end = score
             .parts

@@ -11,8 +11,8 @@
 //! transcription does, as in real recordings.
 
 use super::classes::ClassProfile;
-use super::sampling::Sampler;
 use super::score::{Part, Role, Score, drum_key};
+use crate::rng::RandomStream;
 
 /// Sample rate of the rendered audio (the common MIR analysis rate).
 pub const SAMPLE_RATE: u32 = 22_050;
@@ -23,7 +23,12 @@ const TABLE_SIZE: usize = 1 << TABLE_BITS;
 const HARMONIC_CEILING_HZ: f64 = 9_500.0;
 
 /// Renders `score` to exactly `round(seconds * SAMPLE_RATE)` samples.
-pub fn render(score: &Score, class: &ClassProfile, seconds: f64, rng: &mut Sampler) -> Vec<i16> {
+pub fn render(
+    score: &Score,
+    class: &ClassProfile,
+    seconds: f64,
+    rng: &mut RandomStream,
+) -> Vec<i16> {
     let length = (seconds * f64::from(SAMPLE_RATE)).round() as usize;
     let song_rolloff = rng.normal(class.rolloff, 0.3).clamp(0.4, 3.0);
     let loudness_db = rng.normal(class.loudness_db, 2.5);
