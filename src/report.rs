@@ -14,7 +14,7 @@ pub const RUN_JSON: &str = "run.json";
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     /// A file could not be written or read.
-    #[error("could not {action} '{}': {source}", path.display())]
+    #[error("could not {action} '{}'", path.display())]
     Io {
         /// What was being done.
         action: &'static str,
@@ -24,7 +24,7 @@ pub enum ReportError {
         source: std::io::Error,
     },
     /// `run.json` does not parse.
-    #[error("'{}' is not a mer run record: {source}", path.display())]
+    #[error("'{}' is not a mer run record", path.display())]
     BadRecord {
         /// The file.
         path: PathBuf,

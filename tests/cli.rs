@@ -150,3 +150,14 @@ fn a_closed_output_pipe_stops_mer_quietly() {
     assert!(first.starts_with("Songs listed"), "{first}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn explain_on_a_folder_without_a_run_record_says_what_a_report_folder_is() {
+    let dir = TestDir::new();
+    let (ok, _, stderr) = output(dir.mer().args(["explain", "."]));
+    assert!(!ok);
+    assert!(
+        stderr.contains("is not a report folder (it has no run.json)"),
+        "{stderr}"
+    );
+}

@@ -61,7 +61,7 @@ pub use store::{
 pub enum CacheError {
     /// A filesystem operation failed.
     #[error(
-        "could not {action} '{}': {source}; check that the cache folder exists, is writable and has free space",
+        "could not {action} '{}'; check that the cache folder exists, is writable and has free space",
         path.display()
     )]
     Io {
@@ -92,7 +92,7 @@ pub enum CacheError {
         text: String,
     },
     /// A config section could not be turned into key values.
-    #[error("config section '{prefix}' cannot be keyed: {source}")]
+    #[error("config section '{prefix}' cannot be keyed")]
     Config {
         /// The section's dotted prefix.
         prefix: String,

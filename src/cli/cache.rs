@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use tracing::{info, warn};
 use walkdir::WalkDir;
 
-use super::Folders;
+use super::{Folders, error_chain};
 use crate::cache::{ArtifactStore, StageKey};
 use crate::report::{RUN_JSON, read_run};
 
@@ -139,7 +139,10 @@ fn referenced_keys(folders: &Folders) -> anyhow::Result<BTreeSet<StageKey>> {
         let folder = entry.path().parent().unwrap_or(entry.path());
         match read_run(folder) {
             Ok(record) => keys.extend(record.stages.iter().map(|s| s.key)),
-            Err(err) => warn!("{err}; its entries are not protected from gc"),
+            Err(err) => warn!(
+                "{}; its entries are not protected from gc",
+                error_chain(&err)
+            ),
         }
     }
     Ok(keys)

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::pipeline::{Decision, DecisionTable};
-use crate::report::read_run;
+use crate::report::{RUN_JSON, read_run};
 
 /// Arguments of `mer explain`.
 #[derive(Debug, Args)]
@@ -18,6 +18,13 @@ pub struct ExplainArgs {
 
 /// Prints the run's decision table from its `run.json`.
 pub fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
+    if !args.report.join(RUN_JSON).is_file() {
+        anyhow::bail!(
+            "'{}' is not a report folder (it has no {RUN_JSON}); report folders are \
+             reports/<experiment>/<UTC time>-<spec hash>/",
+            args.report.display()
+        );
+    }
     let record = read_run(&args.report)?;
     println!(
         "{} (spec {}), mer {} on {}, {} to {}",

@@ -44,6 +44,7 @@ pub struct Folders {
         long,
         global = true,
         env = "MER_CACHE",
+        hide_env_values = true,
         default_value = "cache",
         value_name = "DIR"
     )]
@@ -53,6 +54,7 @@ pub struct Folders {
         long,
         global = true,
         env = "MER_REPORTS",
+        hide_env_values = true,
         default_value = "reports",
         value_name = "DIR"
     )]
@@ -151,6 +153,18 @@ fn load_experiment(args: &SpecArgs) -> anyhow::Result<(ExperimentSpec, DatasetLo
         );
     }
     Ok((spec, data))
+}
+
+/// `error: cause: cause`, as the command line prints it.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// Logs go to stderr, without ANSI colours unless stderr is a terminal.

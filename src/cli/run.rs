@@ -9,7 +9,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tracing::{debug, info};
 
-use super::{Folders, SpecArgs, load_experiment};
+use super::{Folders, SpecArgs, error_chain, load_experiment};
 use crate::cache::{ArtifactStore, FileHasher};
 use crate::clock::rfc3339;
 use crate::dataset::DatasetLoad;
@@ -139,18 +139,6 @@ fn print_plan(stages: &[StageRecord]) {
         .filter(|s| s.decision != Decision::Hit)
         .count();
     println!("{misses} of {} stages would run", stages.len());
-}
-
-/// `error: cause: cause`, as the command line prints it.
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 fn progress_bar(stages: usize) -> ProgressBar {

@@ -25,7 +25,7 @@ pub enum DatasetError {
         what: &'static str,
     },
     /// A file the labels come from could not be read.
-    #[error("cannot read labels file {}: {source}; {hint}", path.display())]
+    #[error("cannot read labels file {}; {hint}", path.display())]
     LabelsUnreadable {
         /// The file.
         path: PathBuf,
@@ -35,7 +35,7 @@ pub enum DatasetError {
         hint: String,
     },
     /// A file the labels come from is not text in a known encoding.
-    #[error("cannot decode labels file {}: {source}", path.display())]
+    #[error("cannot decode labels file {}", path.display())]
     LabelsNotText {
         /// The file.
         path: PathBuf,

@@ -150,7 +150,7 @@ pub enum DemoError {
         path: PathBuf,
     },
     /// Reading or writing a path failed.
-    #[error("could not write '{}': {source}", path.display())]
+    #[error("could not write '{}'", path.display())]
     Io {
         /// The file or folder.
         path: PathBuf,
@@ -159,7 +159,7 @@ pub enum DemoError {
         source: std::io::Error,
     },
     /// Encoding a WAV file failed.
-    #[error("could not encode WAV '{}': {source}", path.display())]
+    #[error("could not encode WAV '{}'", path.display())]
     Wav {
         /// The file.
         path: PathBuf,
