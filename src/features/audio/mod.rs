@@ -1,0 +1,218 @@
+//! Hand-crafted audio features (`extractor = "spectral"`), computed natively and checked
+//! against librosa 0.11 by `tests/audio_parity.rs` (fixtures from
+//! `scripts/parity/audio_reference.py`).
+//!
+//! One song: [`decode`] to mono at `sample_rate` -> one STFT pass ([`spectral`]) giving MFCC
+//! (+ deltas), chroma, spectral shape and contrast, ZCR, RMS and onset strength per frame ->
+//! [`pooling`] over frames -> song-level [`descriptors`] (tempo, pulse clarity, key, dynamics)
+//! appended. The log-mel spectrogram feeds MFCC and onset strength but is not pooled itself
+//! (128 more dimensions that the MFCC summarise).
+//!
+//! Deviations from librosa, on purpose: chroma uses `tuning=0` (no tuning estimation);
+//! resampling is rubato's FFT resampler rather than soxr (correlation ~0.999997).
+//!
+//! `extract` is single-threaded: the pipeline runs songs in parallel.
+
+pub mod decode;
+pub mod descriptors;
+pub mod pooling;
+pub mod spectral;
+
+use std::path::{Path, PathBuf};
+
+use crate::spec::sections::AudioSection;
+use spectral::{Chromagram, Frames, MelFilterbank, PITCH_CLASSES, Stft};
+
+/// Why one song's audio features could not be computed; the stage turns it into a skip or a
+/// failure according to `on_error`.
+#[derive(Debug, thiserror::Error)]
+pub enum AudioError {
+    /// The file could not be opened.
+    #[error("{}: cannot open audio file: {source}", path.display())]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The container or codec is unsupported or the data is corrupt.
+    #[error("{}: cannot decode audio: {message}", path.display())]
+    Decode {
+        /// The file.
+        path: PathBuf,
+        /// The decoder's message.
+        message: String,
+    },
+    /// Decoding gave no samples (empty file, or the offset is past the end).
+    #[error("{}: no audio samples in the requested window", path.display())]
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The resampler rejected the rates or buffers.
+    #[error("{}: cannot resample audio: {message}", path.display())]
+    Resample {
+        /// The file.
+        path: PathBuf,
+        /// The resampler's message.
+        message: String,
+    },
+}
+
+/// Frame-level features of one signal, all with the same number of frames.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FrameFeatures {
+    /// Log-mel spectrogram in dB (`power_to_db(melspectrogram)`), `n_mels` wide.
+    pub mel_db: Frames,
+    /// MFCC, `n_mfcc` wide.
+    pub mfcc: Frames,
+    /// First-order MFCC deltas, `n_mfcc` wide.
+    pub mfcc_delta: Frames,
+    /// Chroma (C first), 12 wide.
+    pub chroma: Frames,
+    /// Centroid, bandwidth, rolloff and flatness.
+    pub shape: spectral::SpectralShape,
+    /// Spectral contrast, 7 wide.
+    pub contrast: Frames,
+    /// Zero-crossing rate.
+    pub zcr: Vec<f32>,
+    /// Frame RMS.
+    pub rms: Vec<f32>,
+    /// Onset strength envelope.
+    pub onset: Vec<f32>,
+}
+
+/// The analysis settings of a section, with `fmax` resolved to Nyquist when unset.
+fn settings(section: &AudioSection) -> (f64, f64) {
+    let sr = f64::from(section.sample_rate);
+    (sr, section.fmax.unwrap_or(sr / 2.0))
+}
+
+/// All frame features of mono samples `y` at `section.sample_rate`, from one STFT.
+pub fn frame_features(y: &[f32], section: &AudioSection) -> FrameFeatures {
+    let (sr, fmax) = settings(section);
+    let (n_fft, hop) = (section.n_fft, section.hop_length);
+    let power = Stft::new(n_fft, hop).power(y);
+    let freqs = spectral::fft_frequencies(sr, n_fft);
+    let mut mel_db =
+        MelFilterbank::new(sr, n_fft, section.n_mels, section.fmin, fmax).apply(&power);
+    spectral::power_to_db(&mut mel_db.data);
+    let mfcc = spectral::mfcc(&mel_db, section.n_mfcc);
+    FrameFeatures {
+        mfcc_delta: spectral::delta(&mfcc),
+        mfcc,
+        chroma: Chromagram::new(sr, n_fft).apply(&power),
+        shape: spectral::spectral_shape(&power, &freqs),
+        contrast: spectral::spectral_contrast(&power, &freqs),
+        zcr: spectral::zero_crossing_rate(y, 2048, hop),
+        rms: spectral::rms(y, n_fft, hop),
+        onset: spectral::onset_strength(&mel_db, n_fft, hop),
+        mel_db,
+    }
+}
+
+/// Frame feature names (before pooling), in vector order.
+fn frame_feature_bases(section: &AudioSection) -> Vec<String> {
+    let mut bases = Vec::new();
+    bases.extend((0..section.n_mfcc).map(|k| format!("mfcc.{k}")));
+    bases.extend((0..section.n_mfcc).map(|k| format!("mfcc_delta.{k}")));
+    bases.extend(PITCH_CLASSES.iter().map(|c| format!("chroma.{c}")));
+    for name in [
+        "spectral_centroid",
+        "spectral_bandwidth",
+        "spectral_rolloff",
+        "spectral_flatness",
+    ] {
+        bases.push(name.to_string());
+    }
+    bases.extend((0..spectral::CONTRAST_BANDS).map(|k| format!("spectral_contrast.{k}")));
+    for name in ["zcr", "rms", "onset_strength"] {
+        bases.push(name.to_string());
+    }
+    bases
+}
+
+/// Song-level descriptor names, appended after the pooled frame features.
+const SONG_DESCRIPTORS: [&str; 7] = [
+    "tempo.bpm",
+    "tempo.pulse_clarity",
+    "key.tonic",
+    "key.major",
+    "key.strength",
+    "energy.high_fraction",
+    "energy.dynamic_range_db",
+];
+
+/// The names of [`extract`]'s vector, in order: each frame feature under each pooling
+/// (`mfcc.3.mean`, `chroma.C#.std`, ...), then the song descriptors (`tempo.bpm`, ...).
+pub fn feature_names(section: &AudioSection) -> Vec<String> {
+    let mut names: Vec<String> = frame_feature_bases(section)
+        .iter()
+        .flat_map(|b| pooling::pooled_names(b, &section.pooling))
+        .collect();
+    names.extend(SONG_DESCRIPTORS.iter().map(|s| s.to_string()));
+    names
+}
+
+/// One song's feature vector from a file (same length and order as [`feature_names`]).
+pub fn extract(path: &Path, section: &AudioSection) -> Result<Vec<f32>, AudioError> {
+    let audio = decode::load(path, section.sample_rate, section.offset, section.duration)?;
+    Ok(extract_samples(&audio.samples, section))
+}
+
+/// [`extract`] on mono samples already at `section.sample_rate`.
+pub fn extract_samples(y: &[f32], section: &AudioSection) -> Vec<f32> {
+    let f = frame_features(y, section);
+    let p = &section.pooling;
+    let mut out = Vec::with_capacity(feature_names(section).len());
+    let pool_frames = |m: &Frames, out: &mut Vec<f32>| {
+        for k in 0..m.width {
+            pooling::pool_into(&m.row(k), p, out);
+        }
+    };
+    pool_frames(&f.mfcc, &mut out);
+    pool_frames(&f.mfcc_delta, &mut out);
+    pool_frames(&f.chroma, &mut out);
+    for series in [
+        &f.shape.centroid,
+        &f.shape.bandwidth,
+        &f.shape.rolloff,
+        &f.shape.flatness,
+    ] {
+        pooling::pool_into(series, p, &mut out);
+    }
+    pool_frames(&f.contrast, &mut out);
+    for series in [&f.zcr, &f.rms, &f.onset] {
+        pooling::pool_into(series, p, &mut out);
+    }
+    let (sr, _) = settings(section);
+    let tempo = descriptors::tempo(&f.onset, sr, section.hop_length);
+    let key = descriptors::key(&mean_chroma(&f.chroma));
+    let dynamics = descriptors::dynamics(&f.rms);
+    out.extend([
+        tempo.bpm,
+        tempo.pulse_clarity,
+        key.tonic as f32,
+        f32::from(u8::from(key.major)),
+        key.strength,
+        dynamics.high_energy_fraction,
+        dynamics.dynamic_range_db,
+    ]);
+    // Decoders can emit NaN on broken frames; the vector must stay finite.
+    for v in out.iter_mut().filter(|v| !v.is_finite()) {
+        *v = 0.0;
+    }
+    out
+}
+
+/// Mean chroma over frames.
+pub fn mean_chroma(chroma: &Frames) -> [f32; 12] {
+    let mut mean = [0.0f32; 12];
+    for t in 0..chroma.n_frames {
+        for (m, v) in mean.iter_mut().zip(chroma.frame(t)) {
+            *m += v;
+        }
+    }
+    let n = chroma.n_frames.max(1) as f32;
+    mean.map(|m| m / n)
+}

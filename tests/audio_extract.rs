@@ -1,0 +1,200 @@
+//! End-to-end audio extraction: decoding and resampling, robustness on degenerate signals,
+//! errors on corrupt files, and a sample of the real MIREX dev clips.
+
+use std::f64::consts::PI;
+use std::path::{Path, PathBuf};
+
+use mer::features::audio::{self, AudioError, decode};
+use mer::spec::sections::{AudioSection, Pooling};
+
+/// Writes 16-bit PCM WAV with `channels` interleaved channels.
+fn write_wav(path: &Path, sample_rate: u32, channels: u16, interleaved: &[f32]) {
+    let data_len = (interleaved.len() * 2) as u32;
+    let mut b = Vec::with_capacity(44 + data_len as usize);
+    b.extend_from_slice(b"RIFF");
+    b.extend_from_slice(&(36 + data_len).to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    b.extend_from_slice(&16u32.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&channels.to_le_bytes());
+    b.extend_from_slice(&sample_rate.to_le_bytes());
+    b.extend_from_slice(&(sample_rate * u32::from(channels) * 2).to_le_bytes());
+    b.extend_from_slice(&(channels * 2).to_le_bytes());
+    b.extend_from_slice(&16u16.to_le_bytes());
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&data_len.to_le_bytes());
+    for &v in interleaved {
+        let s = (v.clamp(-1.0, 1.0) * 32767.0).round() as i16;
+        b.extend_from_slice(&s.to_le_bytes());
+    }
+    std::fs::write(path, b).unwrap();
+}
+
+fn sine(freq: f64, sample_rate: u32, seconds: f64, amp: f64) -> Vec<f32> {
+    let n = (f64::from(sample_rate) * seconds) as usize;
+    (0..n)
+        .map(|i| (amp * (2.0 * PI * freq * i as f64 / f64::from(sample_rate)).sin()) as f32)
+        .collect()
+}
+
+fn all_poolings() -> AudioSection {
+    AudioSection {
+        pooling: vec![
+            Pooling::Mean,
+            Pooling::Std,
+            Pooling::Percentiles,
+            Pooling::Skew,
+            Pooling::Kurtosis,
+        ],
+        ..AudioSection::default()
+    }
+}
+
+#[test]
+fn resampling_keeps_a_sines_frequency_and_amplitude() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sine.wav");
+    let mono = sine(1000.0, 44_100, 2.0, 0.5);
+    let stereo: Vec<f32> = mono.iter().flat_map(|&v| [v, v]).collect();
+    write_wav(&path, 44_100, 2, &stereo);
+    let out = decode::load(&path, 22_050, 0.0, None).unwrap();
+    assert_eq!(out.sample_rate, 22_050);
+    assert!(
+        (out.samples.len() as i64 - 44_100).abs() <= 1,
+        "{}",
+        out.samples.len()
+    );
+    // Away from the edges: amplitude from the RMS, frequency from positive-going crossings.
+    let mid = &out.samples[2_000..out.samples.len() - 2_000];
+    let rms = (mid.iter().map(|v| v * v).sum::<f32>() / mid.len() as f32).sqrt();
+    let amp = rms * 2f32.sqrt();
+    assert!((amp - 0.5).abs() < 0.005, "amplitude {amp}");
+    let ups = mid.windows(2).filter(|w| w[0] < 0.0 && w[1] >= 0.0).count();
+    let freq = ups as f64 * 22_050.0 / mid.len() as f64;
+    assert!((freq - 1000.0).abs() < 2.0, "frequency {freq}");
+}
+
+#[test]
+fn offset_and_duration_cut_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("long.wav");
+    write_wav(&path, 22_050, 1, &sine(440.0, 22_050, 3.0, 0.3));
+    let out = decode::load(&path, 22_050, 1.0, Some(0.5)).unwrap();
+    assert_eq!(out.samples.len(), 11_025);
+    let err = decode::load(&path, 22_050, 10.0, None).unwrap_err();
+    assert!(matches!(err, AudioError::Empty { .. }), "{err}");
+}
+
+#[test]
+fn degenerate_signals_give_finite_vectors() {
+    let section = all_poolings();
+    let n = audio::feature_names(&section).len();
+    let sr = 22_050;
+    let cases: Vec<(&str, Vec<f32>)> = vec![
+        ("silence", vec![0.0; sr * 2]),
+        (
+            "clipping",
+            sine(220.0, 22_050, 2.0, 4.0)
+                .iter()
+                .map(|v| v.clamp(-1.0, 1.0))
+                .collect(),
+        ),
+        ("dc offset", vec![0.5; sr * 2]),
+        ("half second", sine(440.0, 22_050, 0.5, 0.3)),
+        ("one sample", vec![0.1]),
+    ];
+    for (name, y) in cases {
+        let v = audio::extract_samples(&y, &section);
+        assert_eq!(v.len(), n, "{name}");
+        assert!(v.iter().all(|x| x.is_finite()), "{name}: {v:?}");
+    }
+}
+
+#[test]
+fn a_half_second_file_extracts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("short.wav");
+    write_wav(&path, 44_100, 1, &sine(440.0, 44_100, 0.5, 0.3));
+    let section = AudioSection::default();
+    let v = audio::extract(&path, &section).unwrap();
+    assert_eq!(v.len(), audio::feature_names(&section).len());
+    assert!(v.iter().all(|x| x.is_finite()));
+}
+
+#[test]
+fn corrupt_and_missing_files_are_errors_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("corrupt.mp3");
+    let mut state: u32 = 7;
+    let bytes: Vec<u8> = (0..50_000)
+        .map(|_| {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (state >> 24) as u8
+        })
+        .collect();
+    std::fs::write(&path, bytes).unwrap();
+    let err = audio::extract(&path, &AudioSection::default()).unwrap_err();
+    assert!(err.to_string().contains("corrupt.mp3"), "{err}");
+    let empty = dir.path().join("empty.wav");
+    std::fs::write(&empty, b"").unwrap();
+    assert!(audio::extract(&empty, &AudioSection::default()).is_err());
+    let missing = dir.path().join("missing.flac");
+    let err = audio::extract(&missing, &AudioSection::default()).unwrap_err();
+    assert!(matches!(err, AudioError::Open { .. }), "{err}");
+}
+
+#[test]
+fn names_are_unique_and_readable() {
+    let names = audio::feature_names(&all_poolings());
+    let set: std::collections::HashSet<_> = names.iter().collect();
+    assert_eq!(set.len(), names.len());
+    for want in [
+        "mfcc.3.mean",
+        "chroma.C#.std",
+        "mfcc_delta.0.p90",
+        "tempo.bpm",
+        "key.strength",
+    ] {
+        assert!(names.iter().any(|n| n == want), "{want} missing");
+    }
+}
+
+/// The dev set folder: `MER_MIREX_DEV`, else `../shared/datasets/mirex-dev`.
+fn mirex_dev() -> PathBuf {
+    let dir = std::env::var_os("MER_MIREX_DEV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/mirex-dev")
+        });
+    assert!(
+        dir.join("Audio").is_dir(),
+        "MIREX dev set not found at {}: set MER_MIREX_DEV to the folder holding Audio/",
+        dir.display()
+    );
+    dir
+}
+
+/// 20 of the 200 clips (every 10th) in a debug build; `cargo bench --bench audio` covers all.
+#[test]
+fn mirex_dev_sample_gives_finite_vectors() {
+    let mut clips: Vec<PathBuf> = std::fs::read_dir(mirex_dev().join("Audio"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "mp3"))
+        .collect();
+    clips.sort();
+    assert!(clips.len() >= 20, "only {} clips", clips.len());
+    let section = AudioSection::default();
+    let n = audio::feature_names(&section).len();
+    for clip in clips.iter().step_by(clips.len() / 20).take(20) {
+        let v = audio::extract(clip, &section).unwrap();
+        assert_eq!(v.len(), n, "{}", clip.display());
+        assert!(v.iter().all(|x| x.is_finite()), "{}", clip.display());
+        let bpm = v[n - 7];
+        assert!(
+            (30.0..320.0).contains(&bpm),
+            "{}: {bpm} BPM",
+            clip.display()
+        );
+    }
+}
