@@ -10,3 +10,65 @@
 //! A per-song error is the stage's business (`on_error = "skip" | "fail"`), never a panic.
 
 pub mod audio;
+
+use std::path::Path;
+
+use crate::modality::Modality;
+use crate::spec::ModalitySections;
+
+/// One song's features could not be computed.
+#[derive(Debug, thiserror::Error)]
+pub enum FeatureError {
+    /// From the audio extractor.
+    #[error(transparent)]
+    Audio(#[from] audio::AudioError),
+}
+
+/// The extractor a spec selects for one modality, with its settings.
+#[derive(Debug, Clone, Copy)]
+pub enum Extractor<'a> {
+    /// `[modalities.audio] extractor = "spectral"`.
+    AudioSpectral(&'a crate::spec::AudioSection),
+    /// Not built yet: the stage keeps its placeholder (log2 file size).
+    Placeholder,
+}
+
+impl<'a> Extractor<'a> {
+    /// The extractor `sections` configure for `modality`.
+    pub fn for_modality(modality: Modality, sections: &'a ModalitySections) -> Self {
+        use crate::spec::AudioExtractor;
+        match (modality, &sections.audio) {
+            (Modality::Audio, Some(audio)) if audio.extractor == AudioExtractor::Spectral => {
+                Extractor::AudioSpectral(audio)
+            }
+            _ => Extractor::Placeholder,
+        }
+    }
+
+    /// Version of the vectors it returns (enters the stage key).
+    pub fn version(self) -> u32 {
+        match self {
+            Extractor::AudioSpectral(_) => audio::VERSION,
+            Extractor::Placeholder => 0,
+        }
+    }
+
+    /// Names of the vector's entries, in order.
+    pub fn feature_names(self) -> Vec<String> {
+        match self {
+            Extractor::AudioSpectral(section) => audio::feature_names(section),
+            Extractor::Placeholder => vec!["placeholder.log2_file_bytes".to_string()],
+        }
+    }
+
+    /// One song's vector.
+    pub fn extract(self, path: &Path) -> Result<Vec<f32>, FeatureError> {
+        match self {
+            Extractor::AudioSpectral(section) => Ok(audio::extract(path, section)?),
+            Extractor::Placeholder => {
+                let bytes = std::fs::metadata(path).map_or(0, |m| m.len());
+                Ok(vec![(bytes as f32 + 1.0).log2()])
+            }
+        }
+    }
+}

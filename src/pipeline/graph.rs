@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::cache::{ConfigSlice, FileHasher, KeyEncoder, StageInputs, StageKey};
 use crate::dataset::{DatasetLoad, Manifest};
+use crate::features::Extractor;
 use crate::modality::Modality;
 use crate::spec::ExperimentSpec;
 
@@ -215,6 +216,8 @@ fn extract_inputs(
         Modality::Lyrics => section("modalities.lyrics", &spec.modalities.lyrics),
         Modality::Midi => section("modalities.midi", &spec.modalities.midi),
     };
+    let extractor = Extractor::for_modality(modality, &spec.modalities);
+    let config = config.with("extractor_version", u64::from(extractor.version()));
     let mut inputs =
         StageInputs::new(stages::extract_stage(modality), stages::EXTRACT_VERSION).config(config);
     let files: BTreeMap<String, _> = songs

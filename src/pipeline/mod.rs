@@ -45,6 +45,21 @@ pub enum PipelineError {
         /// The array looked for.
         array: String,
     },
+    /// A song's file could not be read and its modality's `on_error` is `"fail"`.
+    #[error(
+        "{modality} of song {id} ({}) could not be extracted: {reason}; fix or remove the file, or set modalities.{modality}.on_error = \"skip\"",
+        path.display()
+    )]
+    Extraction {
+        /// The modality.
+        modality: crate::modality::Modality,
+        /// The song.
+        id: String,
+        /// Its file.
+        path: std::path::PathBuf,
+        /// The extractor's message.
+        reason: String,
+    },
     /// `--force` named no stage of this experiment.
     #[error("--force {0}: no such stage in this experiment; stages are: {1}")]
     UnknownStage(String, String),

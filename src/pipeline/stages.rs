@@ -1,24 +1,28 @@
 //! What each stage computes from its upstream artifacts.
 //!
-//! Extraction, training and evaluation are placeholders until their issues land (audio, MIDI
-//! and lyrics features; dfdx training; ensemble evaluation): they store small honest arrays
-//! (file sizes, class counts) so the cache, keys and explanations are exercised for real.
+//! Audio extraction is real ([`crate::features`]); lyrics and MIDI extraction, training and
+//! evaluation are placeholders until their issues land: they store small honest arrays (file
+//! sizes, class counts) so the cache, keys and explanations are exercised for real.
 //! Each stage's version constant is bumped whenever its output would change, which
 //! invalidates exactly its artifacts and everything downstream.
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
+
 use crate::cache::Artifact;
-use crate::dataset::{DatasetLoad, Manifest};
+use crate::dataset::DatasetLoad;
+use crate::features::Extractor;
 use crate::modality::Modality;
-use crate::spec::ExperimentSpec;
+use crate::spec::{ExperimentSpec, OnError};
 use crate::split::split_manifest;
 
 use super::PipelineError;
 use super::graph::{StageKind, StageNode};
 
-/// Placeholder extraction: log2 of each file's size.
-pub(crate) const EXTRACT_VERSION: u32 = 1;
+/// Per-song extraction in parallel, skipped songs recorded (1 was the file-size placeholder
+/// for every modality); the extractor's own version enters the key separately.
+pub(crate) const EXTRACT_VERSION: u32 = 2;
 /// Stratified hold-out + k-fold assignment.
 pub(crate) const SPLIT_VERSION: u32 = 1;
 /// Per-fold standardization of every feature, fitted on the fold's training songs.
@@ -47,7 +51,7 @@ pub(crate) fn compute(
 ) -> Result<Artifact, PipelineError> {
     let mut artifact = Artifact::new(&node.inputs);
     match node.kind {
-        StageKind::Extract(modality) => extract(&mut artifact, &cx.data.listed, modality),
+        StageKind::Extract(modality) => extract(&mut artifact, cx, modality)?,
         StageKind::Split => split(&mut artifact, cx, node.seed.unwrap_or_default())?,
         StageKind::Normalize { fold } => normalize(&mut artifact, upstream, fold)?,
         StageKind::Train { fold } => train(
@@ -63,20 +67,69 @@ pub(crate) fn compute(
     Ok(artifact)
 }
 
-fn extract(artifact: &mut Artifact, listed: &Manifest, modality: Modality) {
-    let (ids, features): (Vec<String>, Vec<f32>) = listed
+/// Runs the spec's extractor on every listed song with a file, in parallel. A song whose file
+/// cannot be read is recorded in `skipped_ids`/`skipped_reasons` (`on_error = "skip"`) or
+/// fails the stage (`"fail"`).
+fn extract(
+    artifact: &mut Artifact,
+    cx: &StageContext<'_>,
+    modality: Modality,
+) -> Result<(), PipelineError> {
+    let extractor = Extractor::for_modality(modality, &cx.spec.modalities);
+    let songs: Vec<(&str, &std::path::Path)> = cx
+        .data
+        .listed
         .songs
         .iter()
-        .filter_map(|song| {
-            let bytes = std::fs::metadata(song.file(modality)?).ok()?.len();
-            Some((song.id.clone(), (bytes as f32 + 1.0).log2()))
-        })
-        .unzip();
+        .filter_map(|song| Some((song.id.as_str(), song.file(modality)?)))
+        .collect();
+    let results: Vec<_> = songs
+        .par_iter()
+        .map(|(id, path)| (*id, *path, extractor.extract(path)))
+        .collect();
+    let names = extractor.feature_names();
+    let (mut ids, mut values, mut skipped_ids, mut skipped_reasons) =
+        (vec![], vec![], vec![], vec![]);
+    for (id, path, result) in results {
+        match result {
+            Ok(vector) => {
+                debug_assert_eq!(vector.len(), names.len());
+                ids.push(id.to_string());
+                values.extend(vector);
+            }
+            Err(err) if on_error(modality, cx.spec) == OnError::Fail => {
+                return Err(PipelineError::Extraction {
+                    modality,
+                    id: id.to_string(),
+                    path: path.to_path_buf(),
+                    reason: err.to_string(),
+                });
+            }
+            Err(err) => {
+                tracing::warn!("{modality} of song {id} skipped: {err}");
+                skipped_ids.push(id.to_string());
+                skipped_reasons.push(err.to_string());
+            }
+        }
+    }
     let rows = ids.len();
     artifact
         .put_strings("ids", ids)
-        .put_f32("features", &[rows, 1], features)
-        .put_strings("feature_names", vec!["placeholder.log2_file_bytes".into()]);
+        .put_f32("features", &[rows, names.len()], values)
+        .put_strings("feature_names", names)
+        .put_strings("skipped_ids", skipped_ids)
+        .put_strings("skipped_reasons", skipped_reasons);
+    Ok(())
+}
+
+fn on_error(modality: Modality, spec: &ExperimentSpec) -> OnError {
+    let m = &spec.modalities;
+    let policy = match modality {
+        Modality::Audio => m.audio.as_ref().map(|a| a.on_error),
+        Modality::Lyrics => m.lyrics.as_ref().map(|l| l.on_error),
+        Modality::Midi => m.midi.as_ref().map(|x| x.on_error),
+    };
+    policy.unwrap_or_default()
 }
 
 /// Stores each experiment song's id and its fold (-1 for the hold-out test set).

@@ -13,6 +13,10 @@
 //!
 //! `extract` is single-threaded: the pipeline runs songs in parallel.
 
+/// Version of the vector [`extract`] returns; bump it whenever any value or name would change,
+/// so cached features are recomputed.
+pub const VERSION: u32 = 1;
+
 pub mod decode;
 pub mod descriptors;
 pub mod pooling;
@@ -28,7 +32,7 @@ use spectral::{Chromagram, Frames, MelFilterbank, PITCH_CLASSES, Stft};
 #[derive(Debug, thiserror::Error)]
 pub enum AudioError {
     /// The file could not be opened.
-    #[error("{}: cannot open audio file: {source}", path.display())]
+    #[error("{}: cannot open audio file", path.display())]
     Open {
         /// The file.
         path: PathBuf,
