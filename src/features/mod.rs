@@ -8,3 +8,6 @@
 //! - `extract(path, section) -> Result<Vec<f32>, Error>`: one song's vector, same length.
 //!
 //! A per-song error is the stage's business (`on_error = "skip" | "fail"`), never a panic.
+
+pub mod lyrics;
+pub mod midi;

@@ -1,0 +1,1 @@
+//! Lyrics features (work in progress).
