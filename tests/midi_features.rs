@@ -101,21 +101,31 @@ fn note_events(notes: &[Note], program: Option<(u8, u8)>) -> Vec<(u32, TrackEven
 }
 
 fn tempo_event(bpm: f64) -> (u32, TrackEventKind<'static>) {
+    tempo_event_at(0.0, bpm)
+}
+
+fn tempo_event_at(beat: f64, bpm: f64) -> (u32, TrackEventKind<'static>) {
     let micros = (60e6 / bpm).round() as u32;
     (
-        0,
+        tick(beat),
         TrackEventKind::Meta(MetaMessage::Tempo(u24::new(micros))),
     )
 }
 
 /// A format-1 file: a conductor track with the tempo, then one track of notes.
 fn format1_bytes(bpm: f64, notes: &[Note]) -> Vec<u8> {
+    format1_with(Timing::Metrical(u15::new(PPQ)), &[(0.0, bpm)], notes)
+}
+
+/// A format-1 file with the given timing and `(beat, bpm)` tempo changes.
+fn format1_with(timing: Timing, tempi: &[(f64, f64)], notes: &[Note]) -> Vec<u8> {
+    let conductor = tempi
+        .iter()
+        .map(|(b, bpm)| tempo_event_at(*b, *bpm))
+        .collect();
     let smf = Smf {
-        header: Header::new(Format::Parallel, Timing::Metrical(u15::new(PPQ))),
-        tracks: vec![
-            track(vec![tempo_event(bpm)]),
-            track(note_events(notes, Some((0, 0)))),
-        ],
+        header: Header::new(Format::Parallel, timing),
+        tracks: vec![track(conductor), track(note_events(notes, Some((0, 0))))],
     };
     let mut bytes = Vec::new();
     smf.write_std(&mut bytes).expect("write MIDI");
@@ -201,6 +211,53 @@ fn tempo_is_recovered() {
         let expected_s = 12.0 * 60.0 / bpm as f32;
         assert!((f.get("length_seconds") - expected_s).abs() < 0.01);
     }
+}
+
+#[test]
+fn tempo_changes_are_time_weighted() {
+    // 8 beats at 120 BPM (4 s), then 4 beats at 60 BPM (4 s): mean 90, one change.
+    let timing = Timing::Metrical(u15::new(PPQ));
+    let bytes = format1_with(timing, &[(0.0, 120.0), (8.0, 60.0)], &c_major());
+    let dir = tempfile::tempdir().unwrap();
+    let f = Features::of(&write(dir.path(), "tc.mid", &bytes));
+    assert!((f.get("tempo_initial_bpm") - 120.0).abs() < 0.01);
+    assert!((f.get("tempo_mean_bpm") - 90.0).abs() < 0.01);
+    assert!((f.get("tempo_std_bpm") - 30.0).abs() < 0.01);
+    assert_eq!(f.get("tempo_changes"), 1.0);
+    assert!((f.get("length_seconds") - 8.0).abs() < 1e-3);
+}
+
+#[test]
+fn smpte_timing_counts_ticks_per_second() {
+    // 25 fps x 40 ticks per frame = 1000 ticks per second; the tempo event changes nothing.
+    let timing = Timing::Timecode(midly::Fps::Fps25, 40);
+    let bytes = format1_with(timing, &[(0.0, 90.0)], &c_major());
+    let dir = tempfile::tempdir().unwrap();
+    let f = Features::of(&write(dir.path(), "smpte.mid", &bytes));
+    assert!((f.get("length_seconds") - 12.0 * 0.48).abs() < 1e-4);
+    assert!((f.get("tempo_initial_bpm") - 90.0).abs() < 0.01);
+    assert_eq!(f.get("length_notes"), 11.0);
+}
+
+#[test]
+fn syncopation_counts_notes_held_across_the_beat() {
+    // Half the notes start on the off-beat and are tied over the next beat.
+    let notes: Vec<Note> = (0..8)
+        .map(|i| {
+            let start = f64::from(i) * 2.0 + if i % 2 == 1 { 0.5 } else { 0.0 };
+            note(start, 1.0, 60 + i as u8, 0)
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let f = Features::of(&write(dir.path(), "s.mid", &format1_bytes(120.0, &notes)));
+    assert!((f.get("rhythm_syncopation") - 0.5).abs() < 1e-6);
+    assert!((f.get("rhythm_onbeat_fraction") - 0.5).abs() < 1e-6);
+    let straight = Features::of(&write(
+        dir.path(),
+        "c.mid",
+        &format1_bytes(120.0, &c_major()),
+    ));
+    assert_eq!(straight.get("rhythm_syncopation"), 0.0);
 }
 
 #[test]

@@ -16,8 +16,9 @@
 //!   of changes and changes per minute;
 //! - `rhythm_*`: note and onset density, inter-onset interval (IOI) mean, std and coefficient
 //!   of variation, rhythmic variability (std of log2 ratios of successive IOIs), entropy of
-//!   IOIs on a 1/12-beat grid, share of onsets on the beat, syncopation (off-beat onsets with
-//!   no onset on the following beat), pitched note duration mean/std, staccato share;
+//!   IOIs on a 1/12-beat grid, share of onsets on the beat, syncopation (share of pitched
+//!   notes starting off the beat and held across the next one), pitched note duration
+//!   mean/std, staccato share (< 0.1 s);
 //! - `pitch_*`: min, max, range, mean, std, the duration-weighted 12-bin
 //!   [`PitchClassHistogram`], its entropy, entropy over the 128 keys, distinct pitch classes
 //!   and pitches, low (< C3) and high (> C5) register shares;
@@ -36,7 +37,8 @@
 //! - `instrument_*`: share of pitched notes per General MIDI program family (16), drum
 //!   presence and share, voices (channels with notes), distinct programs, program changes,
 //!   tracks;
-//! - `length_*`: seconds, notes, pitched notes.
+//! - `length_*`: seconds (to the end of the last note: densities and rates use it too, so a
+//!   late end-of-track does not dilute them), notes, pitched notes.
 //!
 //! Every value is finite (empty statistics are 0). A file without a single note is an error:
 //! there is nothing to describe, and a vector of zeros would pass for a real song.

@@ -23,6 +23,8 @@ pub struct NoteEvent {
     pub duration_s: f64,
     /// Onset in quarter-note beats (nominal 120 BPM beats for SMPTE timing).
     pub onset_beats: f64,
+    /// Duration in beats, like `onset_beats`.
+    pub duration_beats: f64,
     /// MIDI key number, 0..=127.
     pub pitch: u8,
     /// Note-on velocity, 1..=127.
@@ -323,11 +325,14 @@ fn pair_notes(
 }
 
 fn make_note(start: &OpenNote, end_tick: u64, key: u8, channel: u8, tempo: &TempoMap) -> NoteEvent {
+    let end_tick = end_tick.max(start.tick);
     let onset_s = tempo.seconds_at(start.tick);
+    let onset_beats = tempo.beats_at(start.tick);
     NoteEvent {
         onset_s,
-        duration_s: (tempo.seconds_at(end_tick.max(start.tick)) - onset_s).max(0.0),
-        onset_beats: tempo.beats_at(start.tick),
+        duration_s: (tempo.seconds_at(end_tick) - onset_s).max(0.0),
+        onset_beats,
+        duration_beats: (tempo.beats_at(end_tick) - onset_beats).max(0.0),
         pitch: key,
         velocity: start.velocity,
         channel,

@@ -13,14 +13,17 @@ const IOI_GRID_PER_BEAT: f64 = 12.0;
 /// A tempo event that moves the tempo by less than this is not a change.
 const TEMPO_CHANGE_MIN_BPM: f64 = 0.5;
 
-/// The song's length for rates: the last event or the end of the last note, whichever is later.
+/// The song's length for rates: to the end of the last note. Trailing events after it (an
+/// end-of-track minutes later, as in some dev-set files) would dilute every density; the last
+/// event counts only for a file without notes.
 pub(crate) fn song_length_s(song: &MidiSong) -> f64 {
-    let last_end = song
-        .notes
+    if song.notes.is_empty() {
+        return song.length_s;
+    }
+    song.notes
         .iter()
         .map(|n| n.onset_s + n.duration_s)
-        .fold(0.0, f64::max);
-    song.length_s.max(last_end)
+        .fold(0.0, f64::max)
 }
 
 /// Distinct onsets of `notes` (sorted by onset), as `(seconds, beats)`.
@@ -116,7 +119,7 @@ pub(crate) fn rhythm_features(song: &MidiSong, out: &mut FeatureVector) {
     out.push("rhythm_variability", std_dev(&log_ratios));
     out.push("rhythm_ioi_entropy_bits", ioi_grid_entropy(&beats));
     out.push("rhythm_onbeat_fraction", onbeat_fraction(&beats));
-    out.push("rhythm_syncopation", syncopation(&beats));
+    out.push("rhythm_syncopation", syncopation(&song.notes));
     out.push("rhythm_duration_mean_s", mean(&pitched_durations));
     out.push("rhythm_duration_std_s", std_dev(&pitched_durations));
     let staccato = pitched_durations.iter().filter(|d| **d < 0.1).count() as f64;
@@ -140,20 +143,23 @@ fn onbeat_fraction(beats: &[f64]) -> f64 {
     ratio(on as f64, beats.len() as f64)
 }
 
-/// Share of onsets that anticipate a beat: off the beat, with no onset on the next beat (the
-/// accent moves to the weak position, the usual sense of syncopation).
-fn syncopation(beats: &[f64]) -> f64 {
-    let has_onset_near = |target: f64| {
-        let i = beats.partition_point(|b| *b < target - GRID_TOLERANCE_BEATS);
-        beats
-            .get(i)
-            .is_some_and(|b| (b - target).abs() <= GRID_TOLERANCE_BEATS)
-    };
-    let syncopated = beats
-        .iter()
-        .filter(|b| beat_offset(**b) > GRID_TOLERANCE_BEATS && !has_onset_near(b.ceil()))
-        .count();
-    ratio(syncopated as f64, beats.len() as f64)
+/// Share of pitched notes that start off the beat and are held across the next beat: the
+/// accent moves to the weak position, the classic syncopation. (Counting off-beat onsets with
+/// no onset on the next beat instead reads about 0 for any full arrangement, since drums or
+/// accompaniment nearly always mark the beat.)
+fn syncopation(notes: &[NoteEvent]) -> f64 {
+    let pitched = notes.iter().filter(|n| !n.is_drum);
+    let (mut syncopated, mut count) = (0usize, 0usize);
+    for n in pitched {
+        count += 1;
+        let next_beat = n.onset_beats.ceil();
+        if beat_offset(n.onset_beats) > GRID_TOLERANCE_BEATS
+            && n.onset_beats + n.duration_beats > next_beat + GRID_TOLERANCE_BEATS
+        {
+            syncopated += 1;
+        }
+    }
+    ratio(syncopated as f64, count as f64)
 }
 
 /// Entropy of the inter-onset intervals quantized to a twelfth of a beat.
