@@ -395,6 +395,34 @@ fn garbage_is_an_error_naming_the_file_not_a_panic() {
     assert!(missing.to_string().contains("absent.mid"));
 }
 
+#[test]
+fn random_byte_corruption_never_panics() {
+    // A fixed linear congruential generator: reproducible corruption without a dependency.
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) as usize
+    };
+    let mut notes = c_major();
+    notes.push(note(0.5, 0.25, 42, 9));
+    let original = format1_bytes(120.0, &notes);
+    let dir = tempfile::tempdir().unwrap();
+    let section = MidiSection::default();
+    for _ in 0..2000 {
+        let mut bytes = original.clone();
+        for _ in 0..1 + next() % 4 {
+            let at = next() % bytes.len();
+            bytes[at] = (next() % 256) as u8;
+        }
+        let path = write(dir.path(), "fuzz.mid", &bytes);
+        if let Ok(values) = extract(&path, &section) {
+            assert!(values.iter().all(|v| v.is_finite()));
+        }
+    }
+}
+
 fn dev_set() -> PathBuf {
     let dir = std::env::var_os("MER_MIREX_DEV").map_or_else(
         || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/mirex-dev"),
