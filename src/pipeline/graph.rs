@@ -217,7 +217,15 @@ fn extract_inputs(
         Modality::Midi => section("modalities.midi", &spec.modalities.midi),
     };
     let extractor = Extractor::for_modality(modality, &spec.modalities);
-    let config = config.with("extractor_version", u64::from(extractor.version()));
+    let mut config = config.with("extractor_version", u64::from(extractor.version()));
+    if let (Modality::Lyrics, Some(lexicon)) = (
+        modality,
+        spec.modalities.lyrics.as_ref().and_then(|l| l.lexicon.as_ref()),
+    ) {
+        // The lexicon's content, not its path: editing it re-extracts, moving it does not.
+        let hash = hasher.hash_file(lexicon)?;
+        config.insert("modalities.lyrics.lexicon", format!("blake3:{hash}"));
+    }
     let mut inputs =
         StageInputs::new(stages::extract_stage(modality), stages::EXTRACT_VERSION).config(config);
     let files: BTreeMap<String, _> = songs

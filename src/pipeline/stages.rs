@@ -1,8 +1,9 @@
 //! What each stage computes from its upstream artifacts.
 //!
-//! Audio extraction is real ([`crate::features`]); lyrics and MIDI extraction, training and
-//! evaluation are placeholders until their issues land: they store small honest arrays (file
-//! sizes, class counts) so the cache, keys and explanations are exercised for real.
+//! Extraction is real for every modality ([`crate::features`]; `precomputed` embeddings still
+//! store a placeholder); training and evaluation are placeholders until their issues land:
+//! they store small honest arrays (class counts) so the cache, keys and explanations are
+//! exercised for real.
 //! Each stage's version constant is bumped whenever its output would change, which
 //! invalidates exactly its artifacts and everything downstream.
 

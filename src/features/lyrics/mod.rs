@@ -1,0 +1,145 @@
+//! Lyrics features: a hashed bag of n-grams, stylistic features and, optionally, affective
+//! lexicon statistics, in that order.
+//!
+//! Reading: the file goes through [`crate::dataset::text::decode_text`] (UTF-8 with or without
+//! BOM, UTF-16 LE/BE with BOM, CRLF or CR line breaks), so the same words give the same vector
+//! whatever editor saved them. Then [`normalize_text`] (NFKC, lowercase, curly apostrophes to
+//! `'`) and [`tokenize`] per line.
+//!
+//! Vector layout:
+//! - `bow_0` .. `bow_{hash_dims - 1}`: term frequencies of all 1..=`max_ngram`-grams within a
+//!   line, hashed with 64-bit FNV-1a into `hash_dims` buckets ([`hashing`] documents the exact
+//!   hash); `1 + ln tf` when `sublinear_tf`. No IDF and no scaling here: the normalize stage
+//!   fits those per fold, on training songs only;
+//! - when `stylistic`: the 14 [`stylistic::STYLISTIC_NAMES`] (lines, words, unique-word ratio,
+//!   repeated-line share, repeated stanzas (count and share), chorus-line share, words per
+//!   line, punctuation per word, `!` and `?` per line, first-person, second-person and
+//!   negation rates per word);
+//! - when `lexicon` is set: `lexicon_{valence,arousal,dominance}_{mean,std,coverage}` over the
+//!   song's words (every occurrence counts). The names do not depend on which columns the CSV
+//!   has, so they stay a function of the spec: a dimension the file lacks is all zeros.
+//!
+//! Every value is finite; an empty text gives zeros, not an error.
+
+pub mod hashing;
+pub mod lexicon;
+pub mod stylistic;
+mod tokens;
+
+pub use lexicon::{LEXICON_DIMENSIONS, Lexicon, LexiconError};
+pub use tokens::{normalize_text, tokenize};
+
+use crate::dataset::text::TextError;
+use crate::spec::sections::LyricsSection;
+use std::path::{Path, PathBuf};
+use stylistic::{Line, STYLISTIC_NAMES, stylistic_features};
+use thiserror::Error;
+
+/// Version of the lyrics vectors: bump it whenever a value or name would change (tokenizer,
+/// hash, stylistic definitions), so cached `extract.lyrics` artifacts are recomputed.
+pub const VERSION: u32 = 1;
+
+/// Why one lyrics file gave no features.
+#[derive(Debug, Error)]
+pub enum LyricsError {
+    /// The file could not be read.
+    #[error("cannot read lyrics file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The bytes are not text in a supported encoding.
+    #[error("cannot decode lyrics file {path}: {source}")]
+    Decode {
+        /// The file.
+        path: PathBuf,
+        /// Why decoding failed.
+        source: TextError,
+    },
+    /// The spec's lexicon could not be used (every song reports it).
+    #[error("lyrics file {path}: {source}")]
+    Lexicon {
+        /// The lyrics file being described.
+        path: PathBuf,
+        /// What is wrong with the lexicon.
+        source: LexiconError,
+    },
+}
+
+/// The feature names, in vector order.
+pub fn feature_names(section: &LyricsSection) -> Vec<String> {
+    let mut names: Vec<String> = (0..section.hash_dims).map(|i| format!("bow_{i}")).collect();
+    if section.stylistic {
+        names.extend(STYLISTIC_NAMES.iter().map(|n| n.to_string()));
+    }
+    if section.lexicon.is_some() {
+        for dim in LEXICON_DIMENSIONS {
+            for stat in ["mean", "std", "coverage"] {
+                names.push(format!("lexicon_{dim}_{stat}"));
+            }
+        }
+    }
+    names
+}
+
+/// One file's feature vector, the length of [`feature_names`].
+pub fn extract(path: &Path, section: &LyricsSection) -> Result<Vec<f32>, LyricsError> {
+    let bytes = std::fs::read(path).map_err(|source| LyricsError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let text = crate::dataset::text::decode_text(&bytes).map_err(|source| LyricsError::Decode {
+        path: path.to_owned(),
+        source,
+    })?;
+    let lexicon = match &section.lexicon {
+        Some(lexicon_path) => {
+            Some(
+                Lexicon::load_cached(lexicon_path).map_err(|source| LyricsError::Lexicon {
+                    path: path.to_owned(),
+                    source,
+                })?,
+            )
+        }
+        None => None,
+    };
+    Ok(extract_text(&text, section, lexicon.as_deref()))
+}
+
+/// The feature vector of decoded text; `lexicon` is used only when the section names one.
+pub fn extract_text(text: &str, section: &LyricsSection, lexicon: Option<&Lexicon>) -> Vec<f32> {
+    let normalized = normalize_text(text);
+    let lines: Vec<Line> = normalized
+        .lines()
+        .map(|text| Line {
+            text,
+            words: tokenize(text),
+        })
+        .collect();
+    let words: Vec<Vec<String>> = lines.iter().map(|l| l.words.clone()).collect();
+    let mut values = hashing::hashed_term_frequencies(
+        &words,
+        section.hash_dims,
+        section.max_ngram,
+        section.sublinear_tf,
+    );
+    if section.stylistic {
+        values.extend(stylistic_features(&lines));
+    }
+    if section.lexicon.is_some() {
+        let all_words: Vec<String> = words.into_iter().flatten().collect();
+        match lexicon {
+            Some(lexicon) => values.extend(lexicon.aggregate(&all_words)),
+            None => values.extend([0.0; 9]),
+        }
+    }
+    // Defensive: every producer above is finite by construction; keep the promise anyway.
+    for v in &mut values {
+        if !v.is_finite() {
+            *v = 0.0;
+        }
+    }
+    values
+}

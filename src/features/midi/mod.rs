@@ -1,0 +1,147 @@
+//! Symbolic (MIDI) features, in the spirit of jSymbolic: one fixed vector per Standard MIDI
+//! File, with stable names grouped by prefix.
+//!
+//! Reading: midly's default, lenient parser (its `strict` cargo feature stays off) copes with
+//! running status, format 0/1/2, any number of tracks, PPQ or SMPTE timing and meta events
+//! anywhere. It does not cope well with data bytes above 127 (some files of the MIREX-like set
+//! have them): it silently drops the rest of the track. So every file first goes through a
+//! structural pass ([`repair`]) that masks such bytes to 7 bits; if midly still cannot parse
+//! the masked file, the original bytes get one more try, and then the file is an [`MidiError`]
+//! (the stage treats the song's MIDI as missing). Nothing here panics on bad input.
+//!
+//! All tracks are merged through the tempo map into [`NoteEvent`]s (onset and duration in
+//! seconds, pitch, velocity, channel, program, drum flag for channel 10). Then the groups, in
+//! vector order ("pitched" notes are those off the drum channel):
+//! - `tempo_*`: initial, time-weighted mean and standard deviation, min and max (BPM), number
+//!   of changes and changes per minute;
+//! - `rhythm_*`: note and onset density, inter-onset interval (IOI) mean, std and coefficient
+//!   of variation, rhythmic variability (std of log2 ratios of successive IOIs), entropy of
+//!   IOIs on a 1/12-beat grid, share of onsets on the beat, syncopation (share of pitched
+//!   notes starting off the beat and held across the next one), pitched note duration
+//!   mean/std, staccato share (< 0.1 s);
+//! - `pitch_*`: min, max, range, mean, std, the duration-weighted 12-bin
+//!   [`PitchClassHistogram`], its entropy, entropy over the 128 keys, distinct pitch classes
+//!   and pitches, low (< C3) and high (> C5) register shares;
+//! - `melody_*`: on the skyline (highest pitched note per onset): histogram of interval sizes
+//!   0..12 semitones plus "over an octave", step (1-2) and leap (3+) shares, mean absolute
+//!   interval, ascending/descending shares, direction-change rate;
+//! - `texture_*`: mean polyphony while sounding, max polyphony, silence share, consonance of
+//!   simultaneous intervals (interval classes 0, 3, 4, 5 among all pairs sounding at each
+//!   onset), interval-class shares 1..6, chord share (onsets with 3+ pitch classes), chords
+//!   per second, pitch classes per onset;
+//! - `key_*`: Krumhansl-Schmuckler over the duration-weighted pitch classes: tonic, major and
+//!   minor flags, clarity (best correlation), margin to the second key, best-major minus
+//!   best-minor correlation, tonic on the circle of fifths (sin, cos), tonic one-hot;
+//! - `dynamics_*`: velocity mean, std, min, max, range, mean change between successive pitched
+//!   notes, loud (>= 100) and soft (< 50) shares;
+//! - `instrument_*`: share of pitched notes per General MIDI program family (16), drum
+//!   presence and share, voices (channels with notes), distinct programs, program changes,
+//!   tracks;
+//! - `length_*`: seconds (to the end of the last note: densities and rates use it too, so a
+//!   late end-of-track does not dilute them), notes, pitched notes.
+//!
+//! Every value is finite (empty statistics are 0). A file without a single note is an error:
+//! there is nothing to describe, and a vector of zeros would pass for a real song.
+
+mod harmony;
+mod performance;
+mod pitch;
+mod repair;
+mod song;
+mod stats;
+mod timing;
+mod vector;
+
+pub use harmony::KeyEstimate;
+pub use pitch::PitchClassHistogram;
+pub use song::{MidiSong, NoteEvent, TempoChange, TempoMap};
+
+use crate::spec::sections::MidiSection;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+use vector::FeatureVector;
+
+/// Version of the MIDI vectors: bump it whenever a value or name would change, so cached
+/// `extract.midi` artifacts are recomputed.
+pub const VERSION: u32 = 1;
+
+/// Why one MIDI file gave no features.
+#[derive(Debug, Error)]
+pub enum MidiError {
+    /// The file could not be read.
+    #[error("cannot read MIDI file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Not a Standard MIDI File midly can parse, even after masking stray data bytes.
+    #[error("cannot parse MIDI file {path}: {reason}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// midly's (or our) reason.
+        reason: String,
+    },
+    /// Parsed, but holds no notes.
+    #[error("MIDI file {path} has no notes")]
+    NoNotes {
+        /// The file.
+        path: PathBuf,
+    },
+}
+
+/// The feature names, in vector order (they do not depend on the section's settings yet).
+pub fn feature_names(_section: &MidiSection) -> Vec<String> {
+    describe(&MidiSong::default()).names
+}
+
+/// One file's feature vector, the length of [`feature_names`].
+pub fn extract(path: &Path, _section: &MidiSection) -> Result<Vec<f32>, MidiError> {
+    let bytes = std::fs::read(path).map_err(|source| MidiError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let song = read_song(&bytes).map_err(|reason| MidiError::Parse {
+        path: path.to_owned(),
+        reason,
+    })?;
+    if song.notes.is_empty() {
+        return Err(MidiError::NoNotes {
+            path: path.to_owned(),
+        });
+    }
+    Ok(describe(&song).values)
+}
+
+/// Parses a file's bytes into a [`MidiSong`], masking stray data bytes first (see the module
+/// documentation); the error is a reason to put next to the file's name.
+pub fn read_song(bytes: &[u8]) -> Result<MidiSong, String> {
+    let repaired = repair::mask_stray_data_bytes(bytes);
+    if repaired.masked > 0 {
+        tracing::debug!(masked = repaired.masked, "masked MIDI data bytes above 127");
+    }
+    match midly::Smf::parse(&repaired.bytes) {
+        Ok(smf) => MidiSong::from_smf(&smf),
+        Err(masked_err) => match midly::Smf::parse(bytes) {
+            Ok(smf) => MidiSong::from_smf(&smf),
+            Err(_) => Err(masked_err.to_string()),
+        },
+    }
+}
+
+/// All groups, in the documented order.
+fn describe(song: &MidiSong) -> FeatureVector {
+    let mut out = FeatureVector::default();
+    timing::tempo_features(song, &mut out);
+    timing::rhythm_features(song, &mut out);
+    pitch::pitch_features(song, &mut out);
+    pitch::melody_features(song, &mut out);
+    harmony::texture_features(song, &mut out);
+    harmony::key_features(song, &mut out);
+    performance::dynamics_features(song, &mut out);
+    performance::instrumentation_features(song, &mut out);
+    performance::length_features(song, &mut out);
+    out
+}
