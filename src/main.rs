@@ -5,7 +5,8 @@ fn main() -> ExitCode {
     match mer::cli::run() {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            let error: &(dyn std::error::Error + 'static) = err.as_ref();
+            eprintln!("error: {}", mer::cli::error_chain(error));
             ExitCode::from(2)
         }
     }

@@ -1,5 +1,7 @@
 //! Lyrics features: encodings, hashing, term frequency, stylistic counts, lexicon, dev set.
 
+mod util;
+
 use mer::features::lyrics::hashing::ngram_bucket;
 use mer::features::lyrics::{Lexicon, extract, extract_text, feature_names};
 use mer::spec::sections::LyricsSection;
@@ -188,24 +190,11 @@ fn empty_text_is_zeros() {
     assert!(v.iter().all(|x| *x == 0.0));
 }
 
-fn dev_set() -> PathBuf {
-    let dir = std::env::var_os("MER_MIREX_DEV").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/mirex-dev"),
-        PathBuf::from,
-    );
-    assert!(
-        dir.join("Lyrics").is_dir(),
-        "MIREX-like dev set not found at {}; set MER_MIREX_DEV to its folder",
-        dir.display()
-    );
-    dir
-}
-
 #[test]
 fn dev_set_lyrics_are_finite() {
     let section = LyricsSection::default();
     let width = feature_names(&section).len();
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dev_set().join("Lyrics"))
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(util::mirex_dev().join("Lyrics"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("txt")))

@@ -1,5 +1,7 @@
 //! MIDI features on files written here with known content, and on the MIREX-like dev set.
 
+mod util;
+
 use mer::features::midi::{extract, feature_names, read_song};
 use mer::spec::sections::MidiSection;
 use midly::num::{u4, u7, u15, u24, u28};
@@ -423,24 +425,11 @@ fn random_byte_corruption_never_panics() {
     }
 }
 
-fn dev_set() -> PathBuf {
-    let dir = std::env::var_os("MER_MIREX_DEV").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/mirex-dev"),
-        PathBuf::from,
-    );
-    assert!(
-        dir.join("MIDIs").is_dir(),
-        "MIREX-like dev set not found at {}; set MER_MIREX_DEV to its folder",
-        dir.display()
-    );
-    dir
-}
-
 #[test]
 fn dev_set_files_parse_or_fail_cleanly() {
     let section = MidiSection::default();
     let names = feature_names(&section);
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dev_set().join("MIDIs"))
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(util::mirex_dev().join("MIDIs"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("mid")))

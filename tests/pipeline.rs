@@ -6,10 +6,11 @@ mod util;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use mer::cache::{Artifact, ArtifactStore, StageKey};
 use util::{TestDir, output};
 
-/// A table-layout dataset of 20 songs in 2 classes with audio for all and lyrics for half.
-/// Extraction is still a placeholder that reads file sizes, so the files need no real content.
+/// A table-layout dataset of 20 songs in 2 classes with audio (half-second sines of different
+/// pitch, real WAV files the extractor decodes) for all and lyrics for half.
 fn dataset(dir: &TestDir, folder: &str) {
     let mut labels = String::from("id,label\n");
     for i in 0..20 {
@@ -18,7 +19,11 @@ fn dataset(dir: &TestDir, folder: &str) {
             "{id},{}\n",
             if i % 2 == 0 { "calm" } else { "tense" }
         ));
-        dir.write(&format!("{folder}/audio/{id}.wav"), vec![0u8; 100 + i * 10]);
+        let tone = util::sine(220.0 + 20.0 * i as f64, 22_050, 0.5, 0.3);
+        dir.write(
+            &format!("{folder}/audio/{id}.wav"),
+            util::wav_bytes(22_050, 1, &tone),
+        );
         if i % 2 == 0 {
             dir.write(&format!("{folder}/lyrics/{id}.txt"), format!("line {i}\n"));
         }
@@ -387,4 +392,102 @@ fn each_config_path_invalidates_exactly_the_stages_that_read_it() {
         expected.sort();
         assert_eq!(missed, expected, "--set {set}:\n{stdout}");
     }
+}
+
+/// The artifact a run record names for `instance`, read back through the store.
+fn artifact(dir: &TestDir, record: &serde_json::Value, instance: &str) -> Artifact {
+    let key: StageKey = decisions_key(record, instance).parse().unwrap();
+    let store = ArtifactStore::open(dir.path("cache")).unwrap();
+    store
+        .get(&key)
+        .unwrap()
+        .hit()
+        .expect("entry exists and verifies")
+}
+
+fn strings(artifact: &Artifact, name: &str) -> Vec<String> {
+    artifact.array(name).unwrap().as_str().unwrap().to_vec()
+}
+
+#[test]
+fn extraction_stores_named_features_and_skips_an_unreadable_file() {
+    let dir = setup();
+    dir.write("data/audio/s03.wav", b"RIFF but not a wave file");
+    let record = run(&dir, &[]);
+
+    let audio = artifact(&dir, &record, "extract.audio");
+    let ids = strings(&audio, "ids");
+    assert_eq!(ids.len(), 19);
+    assert!(!ids.contains(&"s03".to_string()));
+    assert_eq!(strings(&audio, "skipped_ids"), ["s03"]);
+    let reason = &strings(&audio, "skipped_reasons")[0];
+    assert!(
+        reason.contains("s03.wav"),
+        "the reason names the file: {reason}"
+    );
+    let names = strings(&audio, "feature_names");
+    let features = audio.array("features").unwrap();
+    assert_eq!(features.shape, [19, names.len()]);
+    assert!(names.iter().any(|n| n.starts_with("mfcc")), "{names:?}");
+    let values = features.as_f32().unwrap();
+    assert!(values.iter().all(|v| v.is_finite()));
+    // Different pitches give different songs: the extractor really read the files.
+    let width = names.len();
+    assert_ne!(values[..width], values[width..2 * width]);
+
+    let lyrics = artifact(&dir, &record, "extract.lyrics");
+    assert_eq!(strings(&lyrics, "ids").len(), 10);
+    assert_eq!(strings(&lyrics, "feature_names")[0], "bow_0");
+
+    let (ok, _, stderr) = output(dir.mer().args([
+        "run",
+        "exp.toml",
+        "--set",
+        "modalities.audio.on_error=\"fail\"",
+    ]));
+    assert!(!ok, "on_error = fail stops the run");
+    assert!(
+        stderr.contains("s03") && stderr.contains("s03.wav"),
+        "the error names the song and its file: {stderr}"
+    );
+}
+
+#[test]
+fn the_lexicon_enters_the_lyrics_key_by_content_not_by_path() {
+    let dir = setup();
+    dir.write("lex.csv", "word,valence\nline,0.5\n");
+    let with_lexicon = |path: &str| {
+        let text = std::fs::read_to_string(dir.path("exp.toml")).unwrap();
+        let text = text.replace(
+            "[modalities.lyrics]\n",
+            &format!("[modalities.lyrics]\nlexicon = \"{path}\"\n"),
+        );
+        std::fs::write(dir.path("exp-lex.toml"), text).unwrap();
+    };
+    let run_lex = || {
+        let (ok, _, stderr) = output(dir.mer().args(["run", "exp-lex.toml"]));
+        assert!(ok, "{stderr}");
+        let folder = stderr
+            .lines()
+            .find_map(|l| l.split("report: ").nth(1))
+            .unwrap()
+            .trim()
+            .to_string();
+        let text = std::fs::read_to_string(dir.root().join(folder).join("run.json")).unwrap();
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()
+    };
+    with_lexicon("lex.csv");
+    let first = run_lex();
+    let lyrics = artifact(&dir, &first, "extract.lyrics");
+    let names = strings(&lyrics, "feature_names");
+    assert!(names.contains(&"lexicon_valence_mean".to_string()));
+
+    std::fs::rename(dir.path("lex.csv"), dir.path("moved-lex.csv")).unwrap();
+    with_lexicon("moved-lex.csv");
+    assert_eq!(decisions(&run_lex())["extract.lyrics"].0, "hit");
+
+    dir.write("moved-lex.csv", "word,valence\nline,0.9\n");
+    let edited = decisions(&run_lex());
+    assert_eq!(edited["extract.lyrics"].0, "miss");
+    assert_eq!(edited["extract.audio"].0, "hit");
 }

@@ -155,13 +155,17 @@ fn load_experiment(args: &SpecArgs) -> anyhow::Result<(ExperimentSpec, DatasetLo
     Ok((spec, data))
 }
 
-/// `error: cause: cause`, as the command line prints it.
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+/// `error: cause: cause`, as the command line prints it. Many errors already quote their
+/// source in their own message; a cause whose text is already there is not repeated.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
         source = cause.source();
     }
     text
@@ -169,10 +173,11 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
 
 /// Logs go to stderr, without ANSI colours unless stderr is a terminal.
 fn init_logging(verbose: u8, quiet: bool) {
+    // Libraries (symphonia logs every mp3's duration source at info) speak only from -vv on.
     let default = match (quiet, verbose) {
         (true, _) => "error",
-        (false, 0) => "info",
-        (false, 1) => "debug",
+        (false, 0) => "warn,mer=info",
+        (false, 1) => "warn,mer=debug",
         (false, _) => "trace",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("MER_LOG")

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use crate::cache::{ConfigSlice, FileHasher, KeyEncoder, StageInputs, StageKey};
 use crate::dataset::{DatasetLoad, Manifest};
 use crate::features::Extractor;
+use crate::features::lyrics::Lexicon;
 use crate::modality::Modality;
 use crate::spec::ExperimentSpec;
 
@@ -220,8 +221,13 @@ fn extract_inputs(
     let mut config = config.with("extractor_version", u64::from(extractor.version()));
     if let (Modality::Lyrics, Some(lexicon)) = (
         modality,
-        spec.modalities.lyrics.as_ref().and_then(|l| l.lexicon.as_ref()),
+        spec.modalities
+            .lyrics
+            .as_ref()
+            .and_then(|l| l.lexicon.as_ref()),
     ) {
+        // Read once up front: a bad lexicon is one clear error, not one per song.
+        Lexicon::load_cached(lexicon).map_err(PipelineError::Lexicon)?;
         // The lexicon's content, not its path: editing it re-extracts, moving it does not.
         let hash = hasher.hash_file(lexicon)?;
         config.insert("modalities.lyrics.lexicon", format!("blake3:{hash}"));

@@ -60,6 +60,9 @@ pub enum PipelineError {
         /// The extractor's message.
         reason: String,
     },
+    /// `modalities.lyrics.lexicon` names a file that is missing or malformed.
+    #[error("modalities.lyrics.lexicon: {0}; fix the file or remove the key")]
+    Lexicon(#[source] crate::features::lyrics::LexiconError),
     /// `--force` named no stage of this experiment.
     #[error("--force {0}: no such stage in this experiment; stages are: {1}")]
     UnknownStage(String, String),

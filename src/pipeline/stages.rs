@@ -114,6 +114,11 @@ fn extract(
         }
     }
     let rows = ids.len();
+    tracing::info!(
+        "extract.{modality}: {rows} songs x {} features, {} skipped",
+        names.len(),
+        skipped_ids.len()
+    );
     artifact
         .put_strings("ids", ids)
         .put_f32("features", &[rows, names.len()], values)

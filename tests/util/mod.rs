@@ -85,3 +85,37 @@ pub fn mirex_dev() -> PathBuf {
     );
     path.canonicalize().expect("dataset root resolves")
 }
+
+/// A 16-bit PCM WAV file's bytes, `channels` interleaved.
+pub fn wav_bytes(sample_rate: u32, channels: u16, interleaved: &[f32]) -> Vec<u8> {
+    let data_len = (interleaved.len() * 2) as u32;
+    let mut b = Vec::with_capacity(44 + data_len as usize);
+    b.extend_from_slice(b"RIFF");
+    b.extend_from_slice(&(36 + data_len).to_le_bytes());
+    b.extend_from_slice(b"WAVEfmt ");
+    b.extend_from_slice(&16u32.to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&channels.to_le_bytes());
+    b.extend_from_slice(&sample_rate.to_le_bytes());
+    b.extend_from_slice(&(sample_rate * u32::from(channels) * 2).to_le_bytes());
+    b.extend_from_slice(&(channels * 2).to_le_bytes());
+    b.extend_from_slice(&16u16.to_le_bytes());
+    b.extend_from_slice(b"data");
+    b.extend_from_slice(&data_len.to_le_bytes());
+    for &v in interleaved {
+        let s = (v.clamp(-1.0, 1.0) * 32767.0).round() as i16;
+        b.extend_from_slice(&s.to_le_bytes());
+    }
+    b
+}
+
+/// A sine of `freq` Hz and amplitude `amp`, `seconds` long.
+pub fn sine(freq: f64, sample_rate: u32, seconds: f64, amp: f64) -> Vec<f32> {
+    let n = (f64::from(sample_rate) * seconds) as usize;
+    (0..n)
+        .map(|i| {
+            let phase = 2.0 * std::f64::consts::PI * freq * i as f64 / f64::from(sample_rate);
+            (amp * phase.sin()) as f32
+        })
+        .collect()
+}
