@@ -11,6 +11,7 @@ pub mod cli;
 pub mod clock;
 pub mod dataset;
 pub mod demo;
+pub mod eval;
 pub mod features;
 pub mod modality;
 pub mod pipeline;

@@ -1,0 +1,15 @@
+//! Scoring predictions: classification metrics, calibration, bootstrap confidence intervals
+//! and the ways fold models are combined into one ensemble prediction.
+//!
+//! Everything here is a pure function of labels and class probabilities (rows x classes,
+//! row-major), so the `evaluate` stage, the report writer and `mer compare` all compute a
+//! number the same way. Conventions follow scikit-learn where it has one (stated per function),
+//! so numbers can be checked against a Python session.
+
+pub mod ensemble;
+pub mod metrics;
+
+pub use ensemble::{Ensemble, combine};
+pub use metrics::{
+    ClassScores, Confusion, Interval, Metrics, argmax_rows, bootstrap_intervals, score,
+};
