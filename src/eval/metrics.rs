@@ -209,7 +209,24 @@ fn brier(truth: &[usize], probabilities: &[f32], classes: usize) -> f64 {
     )
 }
 
-fn expected_calibration_error(truth: &[usize], probabilities: &[f32], classes: usize) -> f64 {
+/// Songs whose top-class confidence falls in one bin of the reliability diagram.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReliabilityBin {
+    /// Lower edge (exclusive, except for the first bin).
+    pub low: f64,
+    /// Upper edge (inclusive).
+    pub high: f64,
+    /// Songs in the bin.
+    pub songs: usize,
+    /// Their mean top-class probability (0 when empty).
+    pub confidence: f64,
+    /// The share of them predicted right (0 when empty).
+    pub accuracy: f64,
+}
+
+/// The reliability diagram: [`ECE_BINS`] equal-width bins (i/B, (i+1)/B] of the top-class
+/// confidence; a confidence of exactly 0 joins the first.
+pub fn reliability(truth: &[usize], probabilities: &[f32], classes: usize) -> Vec<ReliabilityBin> {
     let mut count = [0usize; ECE_BINS];
     let mut confidence = [0.0f64; ECE_BINS];
     let mut correct = [0.0f64; ECE_BINS];
@@ -220,19 +237,33 @@ fn expected_calibration_error(truth: &[usize], probabilities: &[f32], classes: u
         .zip(probabilities.chunks(classes))
     {
         let top = f64::from(row[p]).clamp(0.0, 1.0);
-        // Bins are (i/B, (i+1)/B]; a confidence of exactly 0 joins the first.
         let bin = ((top * ECE_BINS as f64).ceil() as usize).clamp(1, ECE_BINS) - 1;
         count[bin] += 1;
         confidence[bin] += top;
         correct[bin] += if t == p { 1.0 } else { 0.0 };
     }
+    (0..ECE_BINS)
+        .map(|b| {
+            let n = count[b].max(1) as f64;
+            ReliabilityBin {
+                low: b as f64 / ECE_BINS as f64,
+                high: (b + 1) as f64 / ECE_BINS as f64,
+                songs: count[b],
+                confidence: confidence[b] / n,
+                accuracy: correct[b] / n,
+            }
+        })
+        .collect()
+}
+
+fn expected_calibration_error(truth: &[usize], probabilities: &[f32], classes: usize) -> f64 {
     let songs = truth.len();
     if songs == 0 {
         return 0.0;
     }
-    (0..ECE_BINS)
-        .filter(|&b| count[b] > 0)
-        .map(|b| (correct[b] - confidence[b]).abs() / songs as f64)
+    reliability(truth, probabilities, classes)
+        .iter()
+        .map(|bin| (bin.accuracy - bin.confidence).abs() * bin.songs as f64 / songs as f64)
         .sum()
 }
 

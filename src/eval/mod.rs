@@ -11,5 +11,6 @@ pub mod metrics;
 
 pub use ensemble::{Ensemble, combine};
 pub use metrics::{
-    ClassScores, Confusion, Interval, Metrics, argmax_rows, bootstrap_intervals, score,
+    ClassScores, Confusion, Interval, Metrics, ReliabilityBin, argmax_rows, bootstrap_intervals,
+    reliability, score,
 };

@@ -1,6 +1,8 @@
 //! The per-run report folder: `reports/<experiment>/<UTC time>-<spec hash>/` with the resolved
 //! spec and `run.json`. Metrics, plots and `index.html` join it with evaluation.
 
+pub mod plots;
+
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 

@@ -1,0 +1,446 @@
+//! The report's figures, each written as PNG and SVG from one drawing function: learning
+//! curves, confusion matrix heatmap, per-class F1 bars and the calibration (reliability)
+//! curve.
+//!
+//! Text goes through plotters' `ab_glyph` renderer with a TrueType font read from disk at
+//! first use (`MER_FONT`, else DejaVu Sans as `scripts/setup.sh` installs it), so PNG text
+//! renders without fontconfig or freetype, and no font file is committed.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::eval::{Confusion, ReliabilityBin};
+
+/// Where fonts are looked for, in order, after `MER_FONT`.
+const FONT_CANDIDATES: &[&str] = &[
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/TTF/DejaVuSans.ttf",
+    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+];
+const FONT: &str = "sans-serif";
+const SIZE: (u32, u32) = (800, 520);
+
+/// Why a figure could not be drawn.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    /// No usable TrueType font.
+    #[error(
+        "no TrueType font for plot text (looked at MER_FONT and {}); run scripts/setup.sh, which installs fonts-dejavu-core, or set MER_FONT to a .ttf file",
+        FONT_CANDIDATES.join(", ")
+    )]
+    NoFont,
+    /// plotters failed while drawing or encoding.
+    #[error("could not draw '{}': {message}", path.display())]
+    Draw {
+        /// The figure file.
+        path: PathBuf,
+        /// plotters' message.
+        message: String,
+    },
+}
+
+/// One epoch of one fold's training, as the learning curves show it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EpochPoint {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Mean training loss.
+    pub train_loss: f64,
+    /// Validation loss.
+    pub valid_loss: f64,
+    /// Validation macro-F1.
+    pub valid_macro_f1: f64,
+    /// Learning rate at the end of the epoch.
+    pub lr: f64,
+}
+
+/// One fold's curve.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoldCurve {
+    /// Fold index.
+    pub fold: usize,
+    /// Its epochs, in order.
+    pub epochs: Vec<EpochPoint>,
+    /// The epoch whose weights were kept.
+    pub best_epoch: usize,
+}
+
+fn ensure_font() -> Result<(), PlotError> {
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    let ok = *REGISTERED.get_or_init(|| {
+        let from_env = std::env::var_os("MER_FONT").map(PathBuf::from);
+        let candidates = from_env
+            .into_iter()
+            .chain(FONT_CANDIDATES.iter().map(PathBuf::from));
+        for path in candidates {
+            if let Ok(bytes) = std::fs::read(&path) {
+                // plotters keeps fonts for the process's lifetime; one font, leaked once.
+                let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+                if plotters::style::register_font(FONT, FontStyle::Normal, bytes).is_ok() {
+                    return true;
+                }
+            }
+        }
+        false
+    });
+    if ok { Ok(()) } else { Err(PlotError::NoFont) }
+}
+
+fn draw_error(path: &Path) -> impl Fn(String) -> PlotError + '_ {
+    move |message| PlotError::Draw {
+        path: path.to_path_buf(),
+        message,
+    }
+}
+
+/// Renders `$draw(&root)` (a function generic over the backend) into `<stem>.png` and
+/// `<stem>.svg`, returning both paths. A macro because plotters' backends are distinct types
+/// and a closure cannot be generic over them.
+macro_rules! render {
+    ($stem:expr, |$root:ident| $draw:expr) => {{
+        ensure_font()?;
+        let png = $stem.with_extension("png");
+        let svg = $stem.with_extension("svg");
+        {
+            let $root = BitMapBackend::new(&png, SIZE).into_drawing_area();
+            $draw.map_err(draw_error(&png))?;
+            $root
+                .present()
+                .map_err(|e| draw_error(&png)(e.to_string()))?;
+        }
+        {
+            let $root = SVGBackend::new(&svg, SIZE).into_drawing_area();
+            $draw.map_err(draw_error(&svg))?;
+            $root
+                .present()
+                .map_err(|e| draw_error(&svg)(e.to_string()))?;
+        }
+        Ok([png, svg])
+    }};
+}
+
+type Drawn = Result<(), String>;
+
+fn msg<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+/// A fold's colour, the same in every figure.
+fn fold_color(fold: usize) -> RGBColor {
+    let (r, g, b) = Palette99::pick(fold).to_rgba().rgb();
+    RGBColor(r, g, b)
+}
+
+/// Per fold: training loss (dashed) and validation loss (solid) on the left, validation
+/// macro-F1 on the right axis; the kept epoch is marked on the F1 curve.
+pub fn learning_curves(stem: &Path, folds: &[FoldCurve]) -> Result<[PathBuf; 2], PlotError> {
+    render!(stem, |root| draw_learning_curves(&root, folds))
+}
+
+fn draw_learning_curves<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    folds: &[FoldCurve],
+) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(msg)?;
+    let (losses, scores) = root.split_horizontally(SIZE.0 / 2);
+    let epochs = folds
+        .iter()
+        .flat_map(|f| f.epochs.iter().map(|e| e.epoch))
+        .max()
+        .unwrap_or(1);
+    let max_loss = folds
+        .iter()
+        .flat_map(|f| f.epochs.iter().flat_map(|e| [e.train_loss, e.valid_loss]))
+        .filter(|v| v.is_finite())
+        .fold(0.0f64, f64::max)
+        .max(1e-6);
+    let mut chart = ChartBuilder::on(&losses)
+        .caption("Loss (dashed: training)", (FONT, 18))
+        .margin(10)
+        .x_label_area_size(35)
+        .y_label_area_size(50)
+        .build_cartesian_2d(1..epochs.max(2), 0.0..max_loss * 1.05)
+        .map_err(msg)?;
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .label_style((FONT, 12))
+        .draw()
+        .map_err(msg)?;
+    for fold in folds {
+        let color = fold_color(fold.fold);
+        chart
+            .draw_series(DashedLineSeries::new(
+                fold.epochs.iter().map(|e| (e.epoch, e.train_loss)),
+                4,
+                3,
+                color.stroke_width(1),
+            ))
+            .map_err(msg)?;
+        chart
+            .draw_series(LineSeries::new(
+                fold.epochs.iter().map(|e| (e.epoch, e.valid_loss)),
+                color.stroke_width(2),
+            ))
+            .map_err(msg)?
+            .label(format!("fold {}", fold.fold))
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
+    }
+    chart
+        .configure_series_labels()
+        .label_font((FONT, 12))
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(msg)?;
+
+    let mut chart = ChartBuilder::on(&scores)
+        .caption("Validation macro-F1 (o: kept epoch)", (FONT, 18))
+        .margin(10)
+        .x_label_area_size(35)
+        .y_label_area_size(50)
+        .build_cartesian_2d(1..epochs.max(2), 0.0..1.0)
+        .map_err(msg)?;
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .label_style((FONT, 12))
+        .draw()
+        .map_err(msg)?;
+    for fold in folds {
+        let color = fold_color(fold.fold);
+        chart
+            .draw_series(LineSeries::new(
+                fold.epochs.iter().map(|e| (e.epoch, e.valid_macro_f1)),
+                color.stroke_width(2),
+            ))
+            .map_err(msg)?;
+        let best = fold.epochs.iter().find(|e| e.epoch == fold.best_epoch);
+        chart
+            .draw_series(best.map(|e| Circle::new((e.epoch, e.valid_macro_f1), 5, color.filled())))
+            .map_err(msg)?;
+    }
+    Ok(())
+}
+
+/// Confusion matrix heatmap with counts; rows are true classes, columns predictions, the
+/// shade is the share of the row (so rare classes read as clearly as common ones).
+pub fn confusion_heatmap(
+    stem: &Path,
+    confusion: &Confusion,
+    class_names: &[String],
+) -> Result<[PathBuf; 2], PlotError> {
+    render!(stem, |root| draw_confusion(&root, confusion, class_names))
+}
+
+fn draw_confusion<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    confusion: &Confusion,
+    class_names: &[String],
+) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(msg)?;
+    let k = confusion.classes();
+    // Integer coordinates at twice the cell size (plotters formats tick labels only on
+    // integer axes with key points): cell (predicted p, true t) spans [2p, 2p+2] x
+    // [2(k-1-t), 2(k-t)], true class 0 on top as a confusion matrix is read, ticks at centres.
+    let k2 = 2 * k as i32;
+    let centres: Vec<i32> = (0..k as i32).map(|i| 2 * i + 1).collect();
+    let mut chart = ChartBuilder::on(root)
+        .caption("Confusion matrix (rows: true class)", (FONT, 20))
+        .margin(15)
+        .x_label_area_size(50)
+        .y_label_area_size(110)
+        .build_cartesian_2d(
+            (0..k2).with_key_points(centres.clone()),
+            (0..k2).with_key_points(centres),
+        )
+        .map_err(msg)?;
+    let name = |i: usize| class_names.get(i).cloned().unwrap_or_else(|| i.to_string());
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc("predicted")
+        .x_label_formatter(&|x| name((*x / 2) as usize))
+        .y_label_formatter(&|y| name(k - 1 - ((*y / 2) as usize).min(k - 1)))
+        .label_style((FONT, 12))
+        .draw()
+        .map_err(msg)?;
+    for t in 0..k {
+        let support = confusion.support(t).max(1) as f64;
+        let y = 2 * (k - 1 - t) as i32;
+        for p in 0..k {
+            let count = confusion.count(t, p);
+            let share = count as f64 / support;
+            let x = 2 * p as i32;
+            let shade = RGBColor(
+                (255.0 - 200.0 * share) as u8,
+                (255.0 - 150.0 * share) as u8,
+                255,
+            );
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(x, y), (x + 2, y + 2)],
+                    shade.filled(),
+                )))
+                .map_err(msg)?;
+            let ink = if share > 0.6 { WHITE } else { BLACK };
+            let style = (FONT, 16)
+                .into_font()
+                .color(&ink)
+                .pos(Pos::new(HPos::Center, VPos::Center));
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    count.to_string(),
+                    (x + 1, y + 1),
+                    style,
+                )))
+                .map_err(msg)?;
+        }
+    }
+    Ok(())
+}
+
+/// Per-class F1, one group of bars per class and one bar per model (e.g. single fold models
+/// against the ensemble).
+pub fn per_class_f1(
+    stem: &Path,
+    class_names: &[String],
+    models: &[(String, Vec<f64>)],
+) -> Result<[PathBuf; 2], PlotError> {
+    render!(stem, |root| draw_per_class_f1(&root, class_names, models))
+}
+
+fn draw_per_class_f1<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    class_names: &[String],
+    models: &[(String, Vec<f64>)],
+) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(msg)?;
+    let k = class_names.len();
+    let m = models.len().max(1);
+    // x in half "bar slots" (integers, so tick labels format): each class takes m bars plus
+    // one bar of gap, a bar is 2 units wide.
+    let group = 2 * (m + 1) as i32;
+    let slots = k as i32 * group;
+    let mut chart = ChartBuilder::on(root)
+        .caption("F1 per class", (FONT, 20))
+        .margin(15)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
+        .build_cartesian_2d(
+            (0..slots).with_key_points(
+                (0..k as i32)
+                    .map(|class| class * group + 1 + m as i32)
+                    .collect(),
+            ),
+            0.0..1.0,
+        )
+        .map_err(msg)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_label_formatter(&|x| {
+            let class = (*x / group) as usize;
+            class_names.get(class).cloned().unwrap_or_default()
+        })
+        .label_style((FONT, 12))
+        .draw()
+        .map_err(msg)?;
+    for (j, (model, f1)) in models.iter().enumerate() {
+        let color = fold_color(j);
+        chart
+            .draw_series(f1.iter().enumerate().map(|(class, &v)| {
+                let x0 = class as i32 * group + 1 + 2 * j as i32;
+                Rectangle::new([(x0, 0.0), (x0 + 2, v)], color.filled())
+            }))
+            .map_err(msg)?
+            .label(model.clone())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .label_font((FONT, 12))
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(msg)?;
+    Ok(())
+}
+
+/// Reliability diagram: accuracy against mean confidence per non-empty bin, with the
+/// diagonal of perfect calibration.
+pub fn calibration_curve(
+    stem: &Path,
+    bins: &[ReliabilityBin],
+    ece: f64,
+) -> Result<[PathBuf; 2], PlotError> {
+    render!(stem, |root| draw_calibration(&root, bins, ece))
+}
+
+fn draw_calibration<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    bins: &[ReliabilityBin],
+    ece: f64,
+) -> Drawn
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(msg)?;
+    let mut chart = ChartBuilder::on(root)
+        .caption(format!("Calibration (ECE {ece:.3})"), (FONT, 20))
+        .margin(15)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
+        .build_cartesian_2d(0.0..1.0, 0.0..1.0)
+        .map_err(msg)?;
+    chart
+        .configure_mesh()
+        .x_desc("confidence")
+        .y_desc("accuracy")
+        .label_style((FONT, 12))
+        .draw()
+        .map_err(msg)?;
+    chart
+        .draw_series(DashedLineSeries::new(
+            [(0.0, 0.0), (1.0, 1.0)],
+            5,
+            4,
+            BLACK.mix(0.5).stroke_width(1),
+        ))
+        .map_err(msg)?;
+    let filled: Vec<&ReliabilityBin> = bins.iter().filter(|b| b.songs > 0).collect();
+    chart
+        .draw_series(
+            filled.iter().map(|b| {
+                Rectangle::new([(b.low, 0.0), (b.high, b.accuracy)], BLUE.mix(0.3).filled())
+            }),
+        )
+        .map_err(msg)?;
+    chart
+        .draw_series(LineSeries::new(
+            filled.iter().map(|b| (b.confidence, b.accuracy)),
+            BLUE.stroke_width(2),
+        ))
+        .map_err(msg)?;
+    chart
+        .draw_series(
+            filled
+                .iter()
+                .map(|b| Circle::new((b.confidence, b.accuracy), 4, BLUE.filled())),
+        )
+        .map_err(msg)?;
+    Ok(())
+}
