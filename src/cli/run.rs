@@ -74,6 +74,7 @@ pub fn run(args: &RunArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
         error: error.as_ref().map(|e| error_chain(e)),
     };
     report.write_run(&record)?;
+    report.write_results(&record, None)?;
     if let Some(error) = error {
         return Err(anyhow::Error::new(error)).with_context(|| {
             format!(

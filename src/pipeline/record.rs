@@ -22,7 +22,8 @@ pub enum Decision {
 }
 
 impl Decision {
-    fn label(self) -> &'static str {
+    /// The word used in tables: hit, miss, forced, waited.
+    pub fn label(self) -> &'static str {
         match self {
             Decision::Hit => "hit",
             Decision::Miss => "miss",

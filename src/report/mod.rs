@@ -1,13 +1,18 @@
 //! The per-run report folder: `reports/<experiment>/<UTC time>-<spec hash>/` with the resolved
-//! spec and `run.json`. Metrics, plots and `index.html` join it with evaluation.
+//! spec (`spec.toml`), the run record (`run.json`), the CSV tables ([`tables`]), the figures
+//! ([`plots`]) and `index.html` ([`html`]), written from a run's [`results`].
 
+pub mod html;
 pub mod plots;
+pub mod results;
+pub mod tables;
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::pipeline::RunRecord;
 use crate::spec::ExperimentSpec;
+use results::{RunResults, SongGroup};
 
 /// File name of the run record inside a report folder.
 pub const RUN_JSON: &str = "run.json";
@@ -25,6 +30,9 @@ pub enum ReportError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A figure could not be drawn.
+    #[error(transparent)]
+    Plot(#[from] plots::PlotError),
     /// `run.json` does not parse.
     #[error("'{}' is not a mer run record", path.display())]
     BadRecord {
@@ -87,6 +95,15 @@ impl ReportFolder {
         self.write(RUN_JSON, json)
     }
 
+    /// Writes the tables, figures and `index.html` (see [`write_results`]).
+    pub fn write_results(
+        &self,
+        record: &RunRecord,
+        results: Option<&RunResults>,
+    ) -> Result<(), ReportError> {
+        write_results(&self.path, record, results)
+    }
+
     fn write(&self, name: &str, contents: String) -> Result<(), ReportError> {
         let path = self.path.join(name);
         std::fs::write(&path, contents).map_err(io("write", &path))
@@ -107,4 +124,75 @@ fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Repor
         path,
         source,
     }
+}
+
+/// Writes into `folder` the tables and figures of `results` (when the run got that far) and
+/// `index.html`, which also shows `record`'s stage decisions and error.
+pub fn write_results(
+    folder: &Path,
+    record: &RunRecord,
+    results: Option<&RunResults>,
+) -> Result<(), ReportError> {
+    let (mut figures, mut tables) = (Vec::new(), Vec::new());
+    if let Some(results) = results {
+        tables = tables::write_tables(folder, results)?;
+        figures = write_figures(folder, results)?;
+    }
+    html::write_index(folder, record, results, &figures, &tables)
+}
+
+/// Per seed: learning curves, the headline model's confusion matrix and calibration, and
+/// per-class F1 of each fold model against the ensembles, all on the test set.
+fn write_figures(folder: &Path, results: &RunResults) -> Result<Vec<String>, ReportError> {
+    let mut written = Vec::new();
+    let mut keep = |paths: [PathBuf; 2]| {
+        let svg = &paths[1];
+        written.push(
+            svg.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned(),
+        );
+    };
+    for seed in &results.seeds {
+        let stem = |name: &str| folder.join(format!("{name}-seed{}", seed.seed));
+        keep(plots::learning_curves(
+            &stem("learning_curves"),
+            &seed.curves,
+        )?);
+        if let Some(headline) = seed.score(&seed.headline, "test") {
+            keep(plots::confusion_heatmap(
+                &stem("confusion"),
+                &headline.metrics.confusion,
+                &results.classes,
+            )?);
+            let truth: Vec<usize> = seed.predictions.iter().map(|p| p.truth).collect();
+            let probabilities: Vec<f32> = seed
+                .predictions
+                .iter()
+                .flat_map(|p| p.probabilities.iter().copied())
+                .collect();
+            let bins = crate::eval::reliability(&truth, &probabilities, results.classes.len());
+            keep(plots::calibration_curve(
+                &stem("calibration"),
+                &bins,
+                headline.metrics.ece,
+            )?);
+        }
+        let models: Vec<(String, Vec<f64>)> = seed
+            .scores
+            .iter()
+            .filter(|s| s.split == "test" && s.group == SongGroup::All)
+            .map(|s| {
+                let f1 = s.metrics.per_class.iter().map(|c| c.f1).collect();
+                (s.model.clone(), f1)
+            })
+            .collect();
+        keep(plots::per_class_f1(
+            &stem("per_class_f1"),
+            &results.classes,
+            &models,
+        )?);
+    }
+    Ok(written)
 }

@@ -52,6 +52,8 @@ pub struct EpochPoint {
     pub train_loss: f64,
     /// Validation loss.
     pub valid_loss: f64,
+    /// Validation accuracy.
+    pub valid_accuracy: f64,
     /// Validation macro-F1.
     pub valid_macro_f1: f64,
     /// Learning rate at the end of the epoch.
