@@ -63,6 +63,15 @@ pub enum PipelineError {
     /// `modalities.lyrics.lexicon` names a file that is missing or malformed.
     #[error("modalities.lyrics.lexicon: {0}; fix the file or remove the key")]
     Lexicon(#[source] crate::features::lyrics::LexiconError),
+    /// A precomputed feature file is unusable as a whole (unreadable, wrong keys, duplicate
+    /// ids).
+    #[error("modalities.{modality}.precomputed: {source}")]
+    Precomputed {
+        /// The modality.
+        modality: crate::modality::Modality,
+        /// What is wrong with the file.
+        source: crate::features::precomputed::PrecomputedError,
+    },
     /// `--force` named no stage of this experiment.
     #[error("--force {0}: no such stage in this experiment; stages are: {1}")]
     UnknownStage(String, String),
