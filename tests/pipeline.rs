@@ -563,6 +563,18 @@ fn a_precomputed_matrix_is_matched_to_the_songs_by_id() {
     );
     assert!(reasons[1].contains("NaN"), "{reasons:?}");
     assert_eq!(strings(&audio, "unknown_ids"), ["x99"]);
+
+    let (ok, _, stderr) = output(dir.mer().args([
+        "run",
+        "exp.toml",
+        "--set",
+        "modalities.audio.on_error=\"fail\"",
+    ]));
+    assert!(!ok, "on_error = fail stops at the first song without a row");
+    assert!(
+        stderr.contains("song s05") && stderr.contains("no row in"),
+        "{stderr}"
+    );
 }
 
 #[test]

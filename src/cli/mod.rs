@@ -145,7 +145,7 @@ fn load_experiment(args: &SpecArgs) -> anyhow::Result<(ExperimentSpec, DatasetLo
         })?;
     let manifest = &data.manifest;
     info!(
-        "{}: {} of {} listed songs have a file for at least one of {} ({} classes); {} dropped",
+        "{}: {} of {} listed songs have a file or precomputed row for at least one of {} ({} classes); {} dropped",
         spec.name,
         manifest.songs.len(),
         data.listed.songs.len(),

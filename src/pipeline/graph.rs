@@ -15,7 +15,7 @@ use super::stages;
 /// What a stage instance does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StageKind {
-    /// Features of one modality for every listed song with a file.
+    /// Features of one modality for every listed song with a file or precomputed row.
     Extract(Modality),
     /// Hold-out test set and folds under one seed.
     Split,

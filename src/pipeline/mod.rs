@@ -9,8 +9,8 @@
 //!
 //! Keys are computed top down from inputs alone (see [`crate::cache`]), so the whole plan, with
 //! every hit and miss and the reason for each miss, is known before anything runs. Extraction
-//! covers every listed song with a file, whatever modalities are selected, so runs that select
-//! different modalities share it.
+//! covers every listed song with a file (or, for precomputed features, a row), whatever
+//! modalities are selected, so runs that select different modalities share it.
 
 mod executor;
 mod graph;
