@@ -2,7 +2,7 @@
 //!
 //! Data flows one way: [`spec`] (what the researcher asked for) -> [`dataset`] (which songs,
 //! labels and files) -> [`pipeline`] (the stage graph, run against the [`cache`]; the
-//! [`split`] is one of its stages) -> [`report`] (the run's folder). The [`cli`] module is the
+//! [`split`] and the per-fold [`normalize`] are stages) -> [`report`] (the run's folder). The [`cli`] module is the
 //! only place that knows about terminals and exit codes.
 #![deny(missing_docs)]
 
@@ -14,6 +14,7 @@ pub mod demo;
 pub mod eval;
 pub mod features;
 pub mod modality;
+pub mod normalize;
 pub mod pipeline;
 pub mod report;
 pub mod rng;

@@ -371,6 +371,11 @@ fn each_config_path_invalidates_exactly_the_stages_that_read_it() {
             "normalize.method=robust",
             &["normalize", "train", "evaluate"],
         ),
+        (
+            "normalize.lyrics=\"l2\"",
+            &["normalize", "train", "evaluate"],
+        ),
+        ("normalize.tfidf=false", &["normalize", "train", "evaluate"]),
         ("model.dropout=0.1", &["train", "evaluate"]),
         ("augment.mixup_alpha=0.2", &["train", "evaluate"]),
         ("schedule.batch_size=16", &["train", "evaluate"]),
@@ -490,4 +495,242 @@ fn the_lexicon_enters_the_lyrics_key_by_content_not_by_path() {
     let edited = decisions(&run_lex());
     assert_eq!(edited["extract.lyrics"].0, "miss");
     assert_eq!(edited["extract.audio"].0, "hit");
+}
+
+/// CNN14-like embeddings for s00..s19 as CSV: `e0` = i, `e1` = i² mod 7, `e2` constant; no
+/// row for s05, a NaN row for s07, and a row for x99, a song the dataset does not list.
+fn embeddings(dir: &TestDir, path: &str, edit: impl Fn(usize, &mut [f64; 3])) {
+    let mut csv = String::from("id,e0,e1,e2\n");
+    for i in (0..20).filter(|&i| i != 5) {
+        let mut row = [i as f64, ((i * i) % 7) as f64, 1.0];
+        edit(i, &mut row);
+        let cells: Vec<String> = row.iter().map(|v| v.to_string()).collect();
+        let cells = if i == 7 {
+            "nan,1,1".to_string()
+        } else {
+            cells.join(",")
+        };
+        csv.push_str(&format!("s{i:02},{cells}\n"));
+    }
+    csv.push_str("x99,0,0,1\n");
+    dir.write(path, csv);
+}
+
+/// The standard dataset with audio from a precomputed matrix; `media` keeps the audio path
+/// template (each listed WAV then counts as audio too).
+fn precomputed_setup(media: bool) -> TestDir {
+    let dir = TestDir::new();
+    dataset(&dir, "data");
+    embeddings(&dir, "emb/cnn14.csv", |_, _| {});
+    precomputed_spec(&dir, "emb/cnn14.csv", media);
+    dir
+}
+
+fn precomputed_spec(dir: &TestDir, matrix: &str, media: bool) {
+    let audio = if media {
+        "audio = \"audio/{id}.wav\", "
+    } else {
+        ""
+    };
+    dir.write(
+        "exp.toml",
+        format!(
+            "[dataset]\nlayout = \"table\"\nroot = \"data\"\n\
+             paths = {{ {audio}lyrics = \"lyrics/{{id}}.txt\" }}\n\n\
+             [modalities.audio]\nextractor = \"precomputed\"\n\
+             precomputed = {{ path = \"{matrix}\" }}\n\n\
+             [modalities.lyrics]\n\n[split]\nfolds = 3\n"
+        ),
+    );
+}
+
+#[test]
+fn a_precomputed_matrix_is_matched_to_the_songs_by_id() {
+    let dir = precomputed_setup(true);
+    let record = run(&dir, &[]);
+    let audio = artifact(&dir, &record, "extract.audio");
+    assert_eq!(strings(&audio, "feature_names"), ["e0", "e1", "e2"]);
+    let ids = strings(&audio, "ids");
+    assert_eq!(ids.len(), 18, "20 songs less s05 (no row) and s07 (NaN)");
+    let at = ids.iter().position(|id| id == "s03").unwrap();
+    let values = audio.array("features").unwrap().as_f32().unwrap();
+    assert_eq!(values[at * 3..at * 3 + 3], [3.0, 2.0, 1.0]);
+    assert_eq!(strings(&audio, "skipped_ids"), ["s05", "s07"]);
+    let reasons = strings(&audio, "skipped_reasons");
+    assert!(
+        reasons[0].starts_with("no row in") && reasons[0].contains("cnn14.csv"),
+        "{reasons:?}"
+    );
+    assert!(reasons[1].contains("NaN"), "{reasons:?}");
+    assert_eq!(strings(&audio, "unknown_ids"), ["x99"]);
+
+    let (ok, _, stderr) = output(dir.mer().args([
+        "run",
+        "exp.toml",
+        "--set",
+        "modalities.audio.on_error=\"fail\"",
+    ]));
+    assert!(!ok, "on_error = fail stops at the first song without a row");
+    assert!(
+        stderr.contains("song s05") && stderr.contains("no row in"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_song_with_a_row_has_audio_without_a_media_file() {
+    let dir = precomputed_setup(false);
+    let record = run(&dir, &[]);
+    let audio = artifact(&dir, &record, "extract.audio");
+    assert_eq!(strings(&audio, "ids").len(), 18);
+    // s05 has neither a WAV path nor a row: it simply has no audio, like a song without a file.
+    assert_eq!(strings(&audio, "skipped_ids"), ["s07"]);
+    let split = artifact(&dir, &record, "split@42");
+    let songs = strings(&split, "ids");
+    assert_eq!(songs.len(), 19, "every song with a row or lyrics");
+    assert!(!songs.contains(&"s05".to_string()));
+}
+
+#[test]
+fn the_matrix_enters_the_key_by_content_not_by_path() {
+    let dir = precomputed_setup(true);
+    run(&dir, &[]);
+    std::fs::rename(dir.path("emb"), dir.path("moved")).unwrap();
+    precomputed_spec(&dir, "moved/cnn14.csv", true);
+    assert!(misses(&run(&dir, &[])).is_empty(), "moving the matrix");
+    assert!(
+        misses(&run(&dir, &["--set", "modalities.audio.n_mels=64"])).is_empty(),
+        "spectral settings do not apply to precomputed audio"
+    );
+
+    embeddings(&dir, "moved/cnn14.csv", |i, row| row[0] += i as f64);
+    let edited = run(&dir, &[]);
+    let decided = decisions(&edited);
+    assert_eq!(decided["extract.audio"].0, "miss");
+    assert!(
+        decided["extract.audio"].1[0]
+            .starts_with("modalities.audio.precomputed.path changed (\"blake3:"),
+        "{:?}",
+        decided["extract.audio"].1
+    );
+    assert_eq!(decided["extract.lyrics"].0, "hit");
+    assert_eq!(decided["split@42"].0, "hit");
+    assert_eq!(decided["normalize[0]@42"].0, "miss");
+}
+
+/// Fold `fold`'s training, validation or test songs (`role`) among `ids`, from the split.
+fn songs_in(split: &Artifact, fold: i64, role: &str) -> Vec<String> {
+    let folds = split.array("fold").unwrap().as_i64().unwrap();
+    strings(split, "ids")
+        .into_iter()
+        .zip(folds)
+        .filter(|(_, f)| match role {
+            "train" => **f >= 0 && **f != fold,
+            "valid" => **f == fold,
+            _ => **f == -1,
+        })
+        .map(|(id, _)| id)
+        .collect()
+}
+
+fn f64s(artifact: &Artifact, name: &str) -> Vec<f64> {
+    artifact.array(name).unwrap().as_f64().unwrap().to_vec()
+}
+
+#[test]
+fn normalize_is_fitted_on_the_folds_training_songs_only() {
+    let dir = precomputed_setup(true);
+    let first = run(&dir, &[]);
+    let split = artifact(&dir, &first, "split@42");
+    let normalize = artifact(&dir, &first, "normalize[0]@42");
+    // s05 has no row and s07 a NaN one: every other song has audio features, test songs too.
+    let mut expected: Vec<String> = strings(&split, "ids");
+    expected.retain(|id| id != "s05" && id != "s07");
+    let mut ids = strings(&normalize, "audio.ids");
+    ids.sort();
+    expected.sort();
+    assert_eq!(ids, expected);
+    assert_eq!(strings(&normalize, "audio.feature_names"), ["e0", "e1"]);
+    assert_eq!(
+        normalize.array("audio.kept").unwrap().as_i64().unwrap(),
+        [0, 1],
+        "the constant e2 is dropped"
+    );
+    // e0 = i: the mean over the fold's training songs, by hand.
+    let training: Vec<String> = songs_in(&split, 0, "train")
+        .into_iter()
+        .filter(|id| id != "s05" && id != "s07")
+        .collect();
+    let mean = training
+        .iter()
+        .map(|id| id[1..].parse::<f64>().unwrap())
+        .sum::<f64>()
+        / training.len() as f64;
+    assert!((f64s(&normalize, "audio.center")[0] - mean).abs() < 1e-9);
+
+    let center = f64s(&normalize, "audio.center");
+    let scale = f64s(&normalize, "audio.scale");
+    let shift = |who: Vec<String>| {
+        move |i: usize, row: &mut [f64; 3]| {
+            if who.contains(&format!("s{i:02}")) {
+                row[0] += 100.0;
+            }
+        }
+    };
+    let held_out: Vec<String> = songs_in(&split, 0, "test")
+        .into_iter()
+        .chain(songs_in(&split, 0, "valid"))
+        .collect();
+    embeddings(&dir, "emb/cnn14.csv", shift(held_out));
+    let second = run(&dir, &[]);
+    let after = artifact(&dir, &second, "normalize[0]@42");
+    assert_eq!(
+        f64s(&after, "audio.center"),
+        center,
+        "test and validation songs leak nothing"
+    );
+    assert_eq!(f64s(&after, "audio.scale"), scale);
+    assert_ne!(
+        after.array("audio.features").unwrap().as_f32().unwrap(),
+        normalize.array("audio.features").unwrap().as_f32().unwrap(),
+        "their own rows are transformed with the training parameters"
+    );
+
+    embeddings(&dir, "emb/cnn14.csv", shift(training[..1].to_vec()));
+    let third = run(&dir, &[]);
+    let after = artifact(&dir, &third, "normalize[0]@42");
+    assert_ne!(
+        f64s(&after, "audio.center"),
+        center,
+        "a training song's row counts"
+    );
+}
+
+#[test]
+fn hashed_lyrics_get_idf_over_the_bow_columns_and_all_zero_columns_are_dropped() {
+    let dir = setup();
+    let record = run(&dir, &[]);
+    let extract = artifact(&dir, &record, "extract.lyrics");
+    let normalize = artifact(&dir, &record, "normalize[1]@42");
+    let bow = normalize.array("lyrics.bow").unwrap().as_i64().unwrap();
+    assert_eq!(bow.len(), 2048, "idf covers every hashed column");
+    assert_eq!(f64s(&normalize, "lyrics.idf").len(), 2048);
+    let kept = normalize.array("lyrics.kept").unwrap().as_i64().unwrap();
+    let names = strings(&normalize, "lyrics.feature_names");
+    assert_eq!(kept.len(), names.len());
+    let extracted = strings(&extract, "feature_names");
+    for (&j, name) in kept.iter().zip(&names) {
+        assert_eq!(&extracted[j as usize], name);
+    }
+    // Ten one-line lyrics use a handful of the 2048 buckets; the rest are zero everywhere.
+    let kept_bow = names.iter().filter(|n| n.starts_with("bow_")).count();
+    assert!(kept_bow > 0 && kept_bow < 50, "{kept_bow} bow columns kept");
+    let features = normalize.array("lyrics.features").unwrap();
+    assert_eq!(features.shape, [10, kept.len()]);
+    assert!(features.as_f32().unwrap().iter().all(|v| v.is_finite()));
+    assert_eq!(strings(&normalize, "lyrics.method"), ["standard"]);
+    assert!(
+        normalize.array("audio.idf").is_none(),
+        "TF-IDF is for lyrics only"
+    );
 }

@@ -18,6 +18,8 @@ use clap::{Args, Parser, Subcommand};
 use tracing::{info, warn};
 
 use crate::dataset::{self, DatasetLoad};
+use crate::features::precomputed::RowIds;
+use crate::modality::Modality;
 use crate::spec::{ExperimentSpec, load_spec};
 
 /// Declarative, cached experiments for multimodal music emotion recognition.
@@ -128,16 +130,22 @@ pub fn run() -> anyhow::Result<ExitCode> {
 /// Loads the spec and its dataset, logging what was kept and what was found.
 fn load_experiment(args: &SpecArgs) -> anyhow::Result<(ExperimentSpec, DatasetLoad)> {
     let spec = load_spec(&args.spec, &args.sets)?;
-    let data = dataset::load(&spec.dataset, spec.selected()).with_context(|| {
-        format!(
-            "could not load the dataset of '{}' (dataset.root = {})",
-            args.spec.display(),
-            spec.dataset.root.display()
-        )
-    })?;
+    let rows = precomputed_rows(&spec)?;
+    let has_row = |modality: Modality, id: &str| {
+        rows.iter()
+            .any(|(m, ids)| *m == modality && ids.row_of(id).is_some())
+    };
+    let data =
+        dataset::load_with_rows(&spec.dataset, spec.selected(), &has_row).with_context(|| {
+            format!(
+                "could not load the dataset of '{}' (dataset.root = {})",
+                args.spec.display(),
+                spec.dataset.root.display()
+            )
+        })?;
     let manifest = &data.manifest;
     info!(
-        "{}: {} of {} listed songs have a file for at least one of {} ({} classes); {} dropped",
+        "{}: {} of {} listed songs have a file or precomputed row for at least one of {} ({} classes); {} dropped",
         spec.name,
         manifest.songs.len(),
         data.listed.songs.len(),
@@ -153,6 +161,20 @@ fn load_experiment(args: &SpecArgs) -> anyhow::Result<(ExperimentSpec, DatasetLo
         );
     }
     Ok((spec, data))
+}
+
+/// The row ids of every precomputed feature file, read up front: a song with a row has that
+/// modality even without a media file, which decides which songs the experiment keeps.
+fn precomputed_rows(spec: &ExperimentSpec) -> anyhow::Result<Vec<(Modality, RowIds)>> {
+    spec.selected()
+        .iter()
+        .filter_map(|m| spec.modalities.precomputed(m).map(|table| (m, table)))
+        .map(|(m, table)| {
+            let ids = RowIds::read(table)
+                .with_context(|| format!("modalities.{m}.precomputed is unusable"))?;
+            Ok((m, ids))
+        })
+        .collect()
 }
 
 /// `error: cause: cause`, as the command line prints it. Many errors already quote their

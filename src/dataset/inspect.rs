@@ -217,6 +217,7 @@ mod tests {
             label,
             subcategory: None,
             files: files.map(|f| f.then(|| PathBuf::from(id))),
+            rows: ModalityMask::NONE,
             metadata: BTreeMap::new(),
         }
     }

@@ -35,6 +35,10 @@ pub struct Song {
     pub subcategory: Option<String>,
     /// File per modality, indexed in [`Modality::ALL`] order; `None` when absent.
     pub files: [Option<PathBuf>; 3],
+    /// Modalities whose precomputed feature file (`extractor = "precomputed"`) has a row for
+    /// this song. Such a modality counts as present whether or not a media file exists: a
+    /// row of CNN14 embeddings is the song's audio as far as the experiment is concerned.
+    pub rows: ModalityMask,
     /// Extra metadata columns (title, artist, ...).
     pub metadata: BTreeMap<String, String>,
 }
@@ -45,11 +49,11 @@ impl Song {
         self.files[modality as usize].as_deref()
     }
 
-    /// The modalities this song has a file for.
+    /// The modalities this song has a file or a precomputed row for.
     pub fn present(&self) -> ModalityMask {
         Modality::ALL
             .into_iter()
-            .filter(|m| self.file(*m).is_some())
+            .filter(|m| self.file(*m).is_some() || self.rows.contains(*m))
             .collect()
     }
 }
@@ -119,6 +123,17 @@ pub struct DatasetLoad {
 /// Reads the dataset `section` describes and keeps the songs with a file for at least one
 /// `selected` modality. `section.root` must be absolute (the spec loader resolves it).
 pub fn load(section: &DatasetSection, selected: ModalityMask) -> Result<DatasetLoad, DatasetError> {
+    load_with_rows(section, selected, &|_, _| false)
+}
+
+/// [`load`], where `has_row(modality, id)` says whether a precomputed feature file has a row
+/// for a listed song: such a song has that modality even without a media file (see
+/// [`Song::rows`]).
+pub fn load_with_rows(
+    section: &DatasetSection,
+    selected: ModalityMask,
+    has_row: &dyn Fn(Modality, &str) -> bool,
+) -> Result<DatasetLoad, DatasetError> {
     check_root(&section.root)?;
     let listing = match section.layout {
         Layout::MirexLike => mirex::read(section)?,
@@ -135,7 +150,10 @@ pub fn load(section: &DatasetSection, selected: ModalityMask) -> Result<DatasetL
         &mut songs,
         &mut problems,
     )?;
-    let listed = build_manifest(songs);
+    let mut listed = build_manifest(songs);
+    for song in &mut listed.songs {
+        song.rows = selected.iter().filter(|m| has_row(*m, &song.id)).collect();
+    }
     let (manifest, dropped) = listed.select(selected);
     if manifest.songs.is_empty() {
         return Err(DatasetError::NoSongs {
@@ -232,6 +250,7 @@ fn build_manifest(songs: Vec<LabelledSong>) -> Manifest {
             id: s.id,
             subcategory: s.subcategory,
             files: s.files,
+            rows: ModalityMask::NONE,
             metadata: s.metadata,
         })
         .collect();

@@ -8,17 +8,21 @@
 //! - `extract(path, section) -> Result<Vec<f32>, Error>`: one song's vector, same length.
 //!
 //! A per-song error is the stage's business (`on_error = "skip" | "fail"`), never a panic.
+//!
+//! `extractor = "precomputed"` is not per song: [`precomputed::FeatureTable`] reads a matrix
+//! computed elsewhere once per stage; [`FeatureSource`] says which of the two a modality uses.
 
 pub mod audio;
 pub mod lyrics;
 pub mod midi;
+pub mod precomputed;
 
 use std::path::Path;
 
 use crate::modality::Modality;
 use crate::spec::{
     AudioExtractor, AudioSection, LyricsExtractor, LyricsSection, MidiExtractor, MidiSection,
-    ModalitySections,
+    ModalitySections, PrecomputedSection,
 };
 
 /// One song's features could not be computed.
@@ -33,6 +37,36 @@ pub enum FeatureError {
     /// From the lyrics extractor.
     #[error(transparent)]
     Lyrics(#[from] lyrics::LyricsError),
+    /// A precomputed feature file has no usable row for the song.
+    #[error(transparent)]
+    Row(#[from] precomputed::RowError),
+}
+
+/// Where a modality's features come from.
+#[derive(Debug, Clone, Copy)]
+pub enum FeatureSource<'a> {
+    /// An extractor run on each song's media file.
+    Extractor(Extractor<'a>),
+    /// `extractor = "precomputed"`: rows of a matrix file computed elsewhere.
+    Precomputed(&'a PrecomputedSection),
+}
+
+impl<'a> FeatureSource<'a> {
+    /// The source `sections` configure for `modality`; `None` when it is not selected.
+    pub fn for_modality(modality: Modality, sections: &'a ModalitySections) -> Option<Self> {
+        if let Some(table) = sections.precomputed(modality) {
+            return Some(FeatureSource::Precomputed(table));
+        }
+        Extractor::for_modality(modality, sections).map(FeatureSource::Extractor)
+    }
+
+    /// Version of the vectors it gives (enters the stage key).
+    pub fn version(self) -> u32 {
+        match self {
+            FeatureSource::Extractor(extractor) => extractor.version(),
+            FeatureSource::Precomputed(_) => precomputed::VERSION,
+        }
+    }
 }
 
 /// The extractor a spec selects for one modality, with its settings.
@@ -44,28 +78,28 @@ pub enum Extractor<'a> {
     MidiSymbolic(&'a MidiSection),
     /// `[modalities.lyrics] extractor = "hashed-bow"`.
     LyricsHashedBow(&'a LyricsSection),
-    /// Not built yet (`precomputed`): the stage stores log2 of the file size.
-    Placeholder,
 }
 
 impl<'a> Extractor<'a> {
-    /// The extractor `sections` configure for `modality`.
-    pub fn for_modality(modality: Modality, sections: &'a ModalitySections) -> Self {
+    /// The per-song extractor `sections` configure for `modality`; `None` when the modality is
+    /// not selected or its features are precomputed.
+    pub fn for_modality(modality: Modality, sections: &'a ModalitySections) -> Option<Self> {
         match modality {
-            Modality::Audio => match &sections.audio {
-                Some(s) if s.extractor == AudioExtractor::Spectral => Extractor::AudioSpectral(s),
-                _ => Extractor::Placeholder,
-            },
-            Modality::Midi => match &sections.midi {
-                Some(s) if s.extractor == MidiExtractor::Symbolic => Extractor::MidiSymbolic(s),
-                _ => Extractor::Placeholder,
-            },
-            Modality::Lyrics => match &sections.lyrics {
-                Some(s) if s.extractor == LyricsExtractor::HashedBow => {
-                    Extractor::LyricsHashedBow(s)
-                }
-                _ => Extractor::Placeholder,
-            },
+            Modality::Audio => sections
+                .audio
+                .as_ref()
+                .filter(|s| s.extractor == AudioExtractor::Spectral)
+                .map(Extractor::AudioSpectral),
+            Modality::Midi => sections
+                .midi
+                .as_ref()
+                .filter(|s| s.extractor == MidiExtractor::Symbolic)
+                .map(Extractor::MidiSymbolic),
+            Modality::Lyrics => sections
+                .lyrics
+                .as_ref()
+                .filter(|s| s.extractor == LyricsExtractor::HashedBow)
+                .map(Extractor::LyricsHashedBow),
         }
     }
 
@@ -75,7 +109,6 @@ impl<'a> Extractor<'a> {
             Extractor::AudioSpectral(_) => audio::VERSION,
             Extractor::MidiSymbolic(_) => midi::VERSION,
             Extractor::LyricsHashedBow(_) => lyrics::VERSION,
-            Extractor::Placeholder => 0,
         }
     }
 
@@ -85,7 +118,6 @@ impl<'a> Extractor<'a> {
             Extractor::AudioSpectral(section) => audio::feature_names(section),
             Extractor::MidiSymbolic(section) => midi::feature_names(section),
             Extractor::LyricsHashedBow(section) => lyrics::feature_names(section),
-            Extractor::Placeholder => vec!["placeholder.log2_file_bytes".to_string()],
         }
     }
 
@@ -95,10 +127,6 @@ impl<'a> Extractor<'a> {
             Extractor::AudioSpectral(section) => Ok(audio::extract(path, section)?),
             Extractor::MidiSymbolic(section) => Ok(midi::extract(path, section)?),
             Extractor::LyricsHashedBow(section) => Ok(lyrics::extract(path, section)?),
-            Extractor::Placeholder => {
-                let bytes = std::fs::metadata(path).map_or(0, |m| m.len());
-                Ok(vec![(bytes as f32 + 1.0).log2()])
-            }
         }
     }
 }

@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use crate::cache::{ConfigSlice, FileHasher, KeyEncoder, StageInputs, StageKey};
 use crate::dataset::{DatasetLoad, Manifest};
-use crate::features::Extractor;
 use crate::features::lyrics::Lexicon;
+use crate::features::{Extractor, FeatureSource, precomputed};
 use crate::modality::Modality;
 use crate::spec::ExperimentSpec;
 
@@ -15,7 +15,7 @@ use super::stages;
 /// What a stage instance does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StageKind {
-    /// Features of one modality for every listed song with a file.
+    /// Features of one modality for every listed song with a file or precomputed row.
     Extract(Modality),
     /// Hold-out test set and folds under one seed.
     Split,
@@ -205,6 +205,26 @@ fn extract_inputs(
     modality: Modality,
     hasher: &mut FileHasher,
 ) -> Result<StageInputs, PipelineError> {
+    match FeatureSource::for_modality(modality, &spec.modalities)
+        .expect("extraction stages exist only for selected modalities")
+    {
+        FeatureSource::Extractor(extractor) => {
+            per_song_inputs(spec, listed, modality, extractor, hasher)
+        }
+        FeatureSource::Precomputed(table) => {
+            precomputed_inputs(spec, listed, modality, table, hasher)
+        }
+    }
+}
+
+/// A per-song extractor's key: its config and every song's media file, by content.
+fn per_song_inputs(
+    spec: &ExperimentSpec,
+    listed: &Manifest,
+    modality: Modality,
+    extractor: Extractor<'_>,
+    hasher: &mut FileHasher,
+) -> Result<StageInputs, PipelineError> {
     let songs: Vec<(&str, std::path::PathBuf)> = listed
         .songs
         .iter()
@@ -217,7 +237,6 @@ fn extract_inputs(
         Modality::Lyrics => section("modalities.lyrics", &spec.modalities.lyrics),
         Modality::Midi => section("modalities.midi", &spec.modalities.midi),
     };
-    let extractor = Extractor::for_modality(modality, &spec.modalities);
     let mut config = config.with("extractor_version", u64::from(extractor.version()));
     if let (Modality::Lyrics, Some(lexicon)) = (
         modality,
@@ -241,6 +260,53 @@ fn extract_inputs(
         .collect();
     inputs.files = files;
     Ok(inputs)
+}
+
+/// A precomputed matrix's key: the matrix and ids files by content (editing one re-extracts,
+/// moving it does not), how they are read, and which songs the rows are matched against.
+/// The songs' media files are not read, so their content stays out; the per-modality audio
+/// settings (`n_mels`, ...) do not apply and stay out too.
+fn precomputed_inputs(
+    spec: &ExperimentSpec,
+    listed: &Manifest,
+    modality: Modality,
+    table: &crate::spec::PrecomputedSection,
+    hasher: &mut FileHasher,
+) -> Result<StageInputs, PipelineError> {
+    let prefix = format!("modalities.{modality}");
+    let mut config = section(&format!("{prefix}.precomputed"), table)
+        .with(format!("{prefix}.extractor"), "precomputed")
+        .with("extractor_version", u64::from(precomputed::VERSION));
+    config.extend(section(
+        &format!("{prefix}.on_error"),
+        &spec.modalities.on_error(modality),
+    ));
+    let hash = hasher.hash_file(&table.path)?;
+    config.insert(
+        format!("{prefix}.precomputed.path"),
+        format!("blake3:{hash}"),
+    );
+    if let Some(ids) = &table.ids {
+        let hash = hasher.hash_file(ids)?;
+        config.insert(
+            format!("{prefix}.precomputed.ids"),
+            format!("blake3:{hash}"),
+        );
+    }
+    config.insert("listed_songs", listed_songs_digest(listed, modality));
+    Ok(StageInputs::new(stages::extract_stage(modality), stages::EXTRACT_VERSION).config(config))
+}
+
+/// A digest of the listed song ids and which of them have a media file for `modality`: what
+/// a precomputed matrix's rows are matched against (unknown ids, songs without a row).
+fn listed_songs_digest(listed: &Manifest, modality: Modality) -> String {
+    let mut encoder = KeyEncoder::with_context("mer listed songs digest v1");
+    encoder.list_len(listed.songs.len());
+    for song in &listed.songs {
+        encoder.str(&song.id);
+        encoder.u32(u32::from(song.file(modality).is_some()));
+    }
+    StageKey(encoder.finish()).short()
 }
 
 /// A digest of the experiment's songs and labels, in dataset order: what the split reads.

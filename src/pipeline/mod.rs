@@ -9,8 +9,8 @@
 //!
 //! Keys are computed top down from inputs alone (see [`crate::cache`]), so the whole plan, with
 //! every hit and miss and the reason for each miss, is known before anything runs. Extraction
-//! covers every listed song with a file, whatever modalities are selected, so runs that select
-//! different modalities share it.
+//! covers every listed song with a file (or, for precomputed features, a row), whatever
+//! modalities are selected, so runs that select different modalities share it.
 
 mod executor;
 mod graph;
@@ -63,6 +63,15 @@ pub enum PipelineError {
     /// `modalities.lyrics.lexicon` names a file that is missing or malformed.
     #[error("modalities.lyrics.lexicon: {0}; fix the file or remove the key")]
     Lexicon(#[source] crate::features::lyrics::LexiconError),
+    /// A precomputed feature file is unusable as a whole (unreadable, wrong keys, duplicate
+    /// ids).
+    #[error("modalities.{modality}.precomputed: {source}")]
+    Precomputed {
+        /// The modality.
+        modality: crate::modality::Modality,
+        /// What is wrong with the file.
+        source: crate::features::precomputed::PrecomputedError,
+    },
     /// `--force` named no stage of this experiment.
     #[error("--force {0}: no such stage in this experiment; stages are: {1}")]
     UnknownStage(String, String),

@@ -1,21 +1,24 @@
 //! What each stage computes from its upstream artifacts.
 //!
-//! Extraction is real for every modality ([`crate::features`]; `precomputed` embeddings still
-//! store a placeholder); training and evaluation are placeholders until their issues land:
+//! Extraction ([`crate::features`], precomputed matrices included) and per-fold normalization
+//! ([`crate::normalize`]) are real; training and evaluation are placeholders until their issues land:
 //! they store small honest arrays (class counts) so the cache, keys and explanations are
 //! exercised for real.
 //! Each stage's version constant is bumped whenever its output would change, which
 //! invalidates exactly its artifacts and everything downstream.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
 use crate::cache::Artifact;
 use crate::dataset::DatasetLoad;
-use crate::features::Extractor;
+use crate::features::precomputed::FeatureTable;
+use crate::features::{Extractor, FeatureError, FeatureSource};
 use crate::modality::Modality;
-use crate::spec::{ExperimentSpec, OnError};
+use crate::normalize::Normalizer;
+use crate::spec::{ExperimentSpec, OnError, PrecomputedSection, Scaling};
 use crate::split::split_manifest;
 
 use super::PipelineError;
@@ -26,8 +29,9 @@ use super::graph::{StageKind, StageNode};
 pub(crate) const EXTRACT_VERSION: u32 = 2;
 /// Stratified hold-out + k-fold assignment.
 pub(crate) const SPLIT_VERSION: u32 = 1;
-/// Per-fold standardization of every feature, fitted on the fold's training songs.
-pub(crate) const NORMALIZE_VERSION: u32 = 1;
+/// Per-fold TF-IDF and scaling fitted on the fold's training songs, constant features dropped,
+/// normalized features stored (1 stored only a mean and standard deviation per feature).
+pub(crate) const NORMALIZE_VERSION: u32 = 2;
 /// Placeholder training: the fold's training class counts.
 pub(crate) const TRAIN_VERSION: u32 = 1;
 /// Placeholder evaluation: the number of fold models combined.
@@ -54,7 +58,7 @@ pub(crate) fn compute(
     match node.kind {
         StageKind::Extract(modality) => extract(&mut artifact, cx, modality)?,
         StageKind::Split => split(&mut artifact, cx, node.seed.unwrap_or_default())?,
-        StageKind::Normalize { fold } => normalize(&mut artifact, upstream, fold)?,
+        StageKind::Normalize { fold } => normalize(&mut artifact, upstream, cx, fold)?,
         StageKind::Train { fold } => train(
             &mut artifact,
             upstream,
@@ -68,41 +72,123 @@ pub(crate) fn compute(
     Ok(artifact)
 }
 
-/// Runs the spec's extractor on every listed song with a file, in parallel. A song whose file
-/// cannot be read is recorded in `skipped_ids`/`skipped_reasons` (`on_error = "skip"`) or
-/// fails the stage (`"fail"`).
+/// Features of every listed song that has `modality`, from the spec's extractor (per song, in
+/// parallel) or precomputed matrix (read once). A song whose features cannot be had is recorded
+/// in `skipped_ids`/`skipped_reasons` (`on_error = "skip"`) or fails the stage (`"fail"`).
 fn extract(
     artifact: &mut Artifact,
     cx: &StageContext<'_>,
     modality: Modality,
 ) -> Result<(), PipelineError> {
-    let extractor = Extractor::for_modality(modality, &cx.spec.modalities);
-    let songs: Vec<(&str, &std::path::Path)> = cx
+    let source = FeatureSource::for_modality(modality, &cx.spec.modalities)
+        .expect("extraction stages exist only for selected modalities");
+    let extracted = match source {
+        FeatureSource::Extractor(extractor) => extract_per_song(extractor, cx, modality),
+        FeatureSource::Precomputed(table) => {
+            let extracted = extract_precomputed(table, cx, modality)?;
+            artifact.put_strings("unknown_ids", extracted.unknown_ids.clone());
+            extracted
+        }
+    };
+    store_features(artifact, cx, modality, extracted)
+}
+
+/// One song's id, the file its features come from, and the features or why there are none.
+type SongFeatures<'a> = (&'a str, PathBuf, Result<Vec<f32>, FeatureError>);
+
+/// Features of each song, or why it has none, before `on_error` decides.
+struct Extracted<'a> {
+    names: Vec<String>,
+    songs: Vec<SongFeatures<'a>>,
+    unknown_ids: Vec<String>,
+}
+
+/// Runs `extractor` on every listed song with a media file, in parallel.
+fn extract_per_song<'a>(
+    extractor: Extractor<'_>,
+    cx: &StageContext<'a>,
+    modality: Modality,
+) -> Extracted<'a> {
+    let songs: Vec<(&str, &Path)> = cx
         .data
         .listed
         .songs
         .iter()
         .filter_map(|song| Some((song.id.as_str(), song.file(modality)?)))
         .collect();
-    let results: Vec<_> = songs
-        .par_iter()
-        .map(|(id, path)| (*id, *path, extractor.extract(path)))
+    Extracted {
+        names: extractor.feature_names(),
+        songs: songs
+            .par_iter()
+            .map(|(id, path)| (*id, path.to_path_buf(), extractor.extract(path)))
+            .collect(),
+        unknown_ids: Vec::new(),
+    }
+}
+
+/// Reads the matrix once and matches its rows to the listed songs that have `modality` (a
+/// media file or a row): no row and non-finite rows are per-song failures; ids the dataset
+/// does not list are reported and returned.
+fn extract_precomputed<'a>(
+    section: &PrecomputedSection,
+    cx: &StageContext<'a>,
+    modality: Modality,
+) -> Result<Extracted<'a>, PipelineError> {
+    let table = FeatureTable::read(section, modality)
+        .map_err(|source| PipelineError::Precomputed { modality, source })?;
+    let listed = &cx.data.listed.songs;
+    let unknown_ids = table.unknown_ids(listed.iter().map(|s| s.id.as_str()));
+    if !unknown_ids.is_empty() {
+        let examples: Vec<&str> = unknown_ids.iter().take(5).map(String::as_str).collect();
+        tracing::warn!(
+            "extract.{modality}: {} of {} rows of {} belong to no listed song (e.g. {}); they are left out",
+            unknown_ids.len(),
+            table.ids.len(),
+            table.path.display(),
+            examples.join(", ")
+        );
+    }
+    let songs = listed
+        .iter()
+        .filter(|song| song.present().contains(modality))
+        .map(|song| {
+            let row = table.row(&song.id).map(<[f32]>::to_vec);
+            (
+                song.id.as_str(),
+                table.path.clone(),
+                row.map_err(Into::into),
+            )
+        })
         .collect();
-    let names = extractor.feature_names();
+    Ok(Extracted {
+        names: table.names.clone(),
+        songs,
+        unknown_ids,
+    })
+}
+
+/// Stores the features, names and skipped songs, applying the modality's `on_error`.
+fn store_features(
+    artifact: &mut Artifact,
+    cx: &StageContext<'_>,
+    modality: Modality,
+    extracted: Extracted<'_>,
+) -> Result<(), PipelineError> {
+    let Extracted { names, songs, .. } = extracted;
     let (mut ids, mut values, mut skipped_ids, mut skipped_reasons) =
         (vec![], vec![], vec![], vec![]);
-    for (id, path, result) in results {
+    for (id, path, result) in songs {
         match result {
             Ok(vector) => {
                 debug_assert_eq!(vector.len(), names.len());
                 ids.push(id.to_string());
                 values.extend(vector);
             }
-            Err(err) if on_error(modality, cx.spec) == OnError::Fail => {
+            Err(err) if cx.spec.modalities.on_error(modality) == OnError::Fail => {
                 return Err(PipelineError::Extraction {
                     modality,
                     id: id.to_string(),
-                    path: path.to_path_buf(),
+                    path,
                     reason: err.to_string(),
                 });
             }
@@ -128,16 +214,6 @@ fn extract(
     Ok(())
 }
 
-fn on_error(modality: Modality, spec: &ExperimentSpec) -> OnError {
-    let m = &spec.modalities;
-    let policy = match modality {
-        Modality::Audio => m.audio.as_ref().map(|a| a.on_error),
-        Modality::Lyrics => m.lyrics.as_ref().map(|l| l.on_error),
-        Modality::Midi => m.midi.as_ref().map(|x| x.on_error),
-    };
-    policy.unwrap_or_default()
-}
-
 /// Stores each experiment song's id and its fold (-1 for the hold-out test set).
 fn split(artifact: &mut Artifact, cx: &StageContext<'_>, seed: u64) -> Result<(), PipelineError> {
     let manifest = &cx.data.manifest;
@@ -158,10 +234,29 @@ fn split(artifact: &mut Artifact, cx: &StageContext<'_>, seed: u64) -> Result<()
     Ok(())
 }
 
-/// Mean and standard deviation of every extracted feature over fold `fold`'s training songs.
+/// Fits fold `fold`'s normalization of each extracted modality `m` on the fold's training
+/// songs (split fold neither -1 nor `fold`) and applies it to every experiment song with
+/// features for `m`. The artifact, which training and `mer predict` read:
+///
+/// | array             | type, shape          | what                                                     |
+/// |-------------------|----------------------|----------------------------------------------------------|
+/// | `m.ids`           | strings [rows]       | experiment songs with `m` features: train, valid, test   |
+/// | `m.features`      | f32 [rows, kept]     | normalized features, rows in `m.ids` order               |
+/// | `m.feature_names` | strings [kept]       | names of the kept columns                                |
+/// | `m.kept`          | i64 [kept]           | their indices into the extracted columns                 |
+/// | `m.center`        | f64 [kept]           | subtracted from each kept column                         |
+/// | `m.scale`         | f64 [kept]           | then divided by (positive, finite)                       |
+/// | `m.method`        | strings [1]          | `standard`, `robust`, `minmax`, `l2` (rows to unit length after scaling) or `none` |
+/// | `m.idf`           | f64 [bow]            | TF-IDF only: idf of each bag-of-words column             |
+/// | `m.bow`           | i64 [bow]            | TF-IDF only: those columns' indices into the extracted ones |
+///
+/// New songs are normalized the same way ([`crate::normalize::Normalizer`]): TF-IDF on the
+/// extracted row (bow columns times idf, then that block to unit length), keep `m.kept`,
+/// subtract `m.center`, divide by `m.scale`, and for `l2` divide the row by its norm.
 fn normalize(
     artifact: &mut Artifact,
     upstream: &[&Artifact],
+    cx: &StageContext<'_>,
     fold: usize,
 ) -> Result<(), PipelineError> {
     let (split, extracts) = upstream
@@ -169,56 +264,127 @@ fn normalize(
         .expect("normalize reads the split first");
     let folds = i64_array(split, "fold")?;
     let ids = strings(split, "ids")?;
-    let training: BTreeMap<&str, bool> = ids
+    let fold_of: HashMap<&str, i64> = ids
         .iter()
-        .zip(folds)
-        .map(|(id, &f)| (id.as_str(), f >= 0 && f != fold as i64))
+        .map(String::as_str)
+        .zip(folds.iter().copied())
         .collect();
     for extract in extracts {
-        let (mean, std) = fit_standard(extract, &training)?;
         let name = extract.meta.stage.trim_start_matches("extract.");
-        let width = mean.len();
-        artifact
-            .put_f64(&format!("{name}.mean"), &[width], mean)
-            .put_f64(&format!("{name}.std"), &[width], std);
+        let modality = Modality::ALL
+            .into_iter()
+            .find(|m| m.name() == name)
+            .expect("normalize reads extraction artifacts");
+        let settings = &cx.spec.normalize;
+        let tfidf = modality == Modality::Lyrics && settings.tfidf;
+        let fitted =
+            normalize_modality(extract, &fold_of, fold, settings.scaling(modality), tfidf)?;
+        fitted.store(artifact, name);
     }
     Ok(())
 }
 
-fn fit_standard(
+/// One modality's normalized features and fitted parameters.
+struct NormalizedModality {
+    ids: Vec<String>,
+    names: Vec<String>,
+    features: Vec<f32>,
+    normalizer: Normalizer,
+}
+
+impl NormalizedModality {
+    fn store(self, artifact: &mut Artifact, m: &str) {
+        let scaler = &self.normalizer.scaler;
+        let kept = scaler.kept.len();
+        // The spec's spelling (`minmax`), so a reader can match it against `normalize.method`.
+        let method = serde_json::to_value(scaler.method)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        artifact
+            .put_strings(&format!("{m}.ids"), self.ids.clone())
+            .put_f32(
+                &format!("{m}.features"),
+                &[self.ids.len(), kept],
+                self.features,
+            )
+            .put_strings(&format!("{m}.feature_names"), self.names)
+            .put_i64(&format!("{m}.kept"), &[kept], indices(&scaler.kept))
+            .put_f64(&format!("{m}.center"), &[kept], scaler.center.clone())
+            .put_f64(&format!("{m}.scale"), &[kept], scaler.scale.clone())
+            .put_strings(&format!("{m}.method"), vec![method]);
+        if let Some(tfidf) = &self.normalizer.tfidf {
+            let bow = tfidf.columns.len();
+            artifact
+                .put_f64(&format!("{m}.idf"), &[bow], tfidf.idf.clone())
+                .put_i64(&format!("{m}.bow"), &[bow], indices(&tfidf.columns));
+        }
+    }
+}
+
+fn indices(columns: &[usize]) -> Vec<i64> {
+    columns.iter().map(|&j| j as i64).collect()
+}
+
+/// Fits on the training songs of `fold` among `extract`'s rows, transforms every experiment
+/// song's row (songs the split does not know, left out of the experiment, are dropped).
+fn normalize_modality(
     extract: &Artifact,
-    training: &BTreeMap<&str, bool>,
-) -> Result<(Vec<f64>, Vec<f64>), PipelineError> {
+    fold_of: &HashMap<&str, i64>,
+    fold: usize,
+    method: Scaling,
+    tfidf: bool,
+) -> Result<NormalizedModality, PipelineError> {
     let ids = strings(extract, "ids")?;
-    let features = extract
+    let names = strings(extract, "feature_names")?;
+    let values = extract
         .array("features")
+        .and_then(|a| a.as_f32())
         .ok_or_else(|| missing(extract, "features"))?;
-    let width = features.shape.get(1).copied().unwrap_or(1);
-    let values = features
-        .as_f32()
-        .ok_or_else(|| missing(extract, "features"))?;
-    let rows: Vec<&[f32]> = ids
+    let width = names.len();
+    let rows: Vec<(&str, &[f32])> = ids
         .iter()
-        .zip(values.chunks(width.max(1)))
-        .filter(|(id, _)| training.get(id.as_str()).copied().unwrap_or(false))
-        .map(|(_, row)| row)
+        .enumerate()
+        .filter(|(_, id)| fold_of.contains_key(id.as_str()))
+        .map(|(i, id)| (id.as_str(), &values[i * width..(i + 1) * width]))
         .collect();
-    let n = rows.len().max(1) as f64;
-    let mean: Vec<f64> = (0..width)
-        .map(|j| rows.iter().map(|r| f64::from(r[j])).sum::<f64>() / n)
+    let training: Vec<&[f32]> = rows
+        .iter()
+        .filter(|(id, _)| matches!(fold_of.get(id), Some(&f) if f >= 0 && f != fold as i64))
+        .map(|(_, row)| *row)
         .collect();
-    let std = (0..width)
-        .map(|j| {
-            let var = rows
-                .iter()
-                .map(|r| (f64::from(r[j]) - mean[j]).powi(2))
-                .sum::<f64>()
-                / n;
-            // A constant feature keeps unit scale instead of dividing by zero.
-            if var > 0.0 { var.sqrt() } else { 1.0 }
-        })
+    let stage = &extract.meta.stage;
+    if training.len() < 2 {
+        tracing::warn!(
+            "normalize[{fold}]: {stage} has {} training songs in this fold; every feature is dropped",
+            training.len()
+        );
+    }
+    let bow: Vec<usize> = (0..width)
+        .filter(|&j| names[j].starts_with("bow_"))
         .collect();
-    Ok((mean, std))
+    let bow = (tfidf && !bow.is_empty()).then_some(bow);
+    let normalizer = Normalizer::fit(method, bow, &training, width);
+    let features = rows
+        .iter()
+        .flat_map(|(_, row)| normalizer.transform(row))
+        .collect();
+    tracing::debug!(
+        "normalize[{fold}]: {stage}: {} of {width} features kept, fitted on {} songs",
+        normalizer.scaler.kept.len(),
+        training.len()
+    );
+    Ok(NormalizedModality {
+        ids: rows.iter().map(|(id, _)| id.to_string()).collect(),
+        names: normalizer
+            .scaler
+            .kept
+            .iter()
+            .map(|&j| names[j].clone())
+            .collect(),
+        features,
+        normalizer,
+    })
 }
 
 /// Placeholder: the fold's training songs per class, read from the split.

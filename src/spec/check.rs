@@ -10,7 +10,7 @@ use super::error::{ProblemKind, SpecError, SpecProblem};
 use super::load::{Sources, spec_dir};
 use super::{
     AudioExtractor, DEFAULT_SEED, ExperimentSpec, Layout, LyricsExtractor, MidiExtractor,
-    PrecomputedSection, RawSpec, absolutize,
+    ModalitySections, PrecomputedSection, RawSpec, absolutize,
 };
 
 /// Checks `raw` and resolves it into an [`ExperimentSpec`].
@@ -163,7 +163,11 @@ impl Rules<'_> {
                 }
                 for modality in Modality::ALL {
                     let name = modality.name();
-                    if raw.modalities.is_selected(modality) && !d.paths.contains_key(name) {
+                    // Precomputed features need no media files: the matrix's rows are the songs'.
+                    if raw.modalities.is_selected(modality)
+                        && !precomputed_extractor(&raw.modalities, modality)
+                        && !d.paths.contains_key(name)
+                    {
                         self.report(
                             ProblemKind::MissingKey,
                             &format!("dataset.paths.{name}"),
@@ -260,6 +264,24 @@ impl Rules<'_> {
         }
         n.at_least("eval.tta_passes", raw.eval.tta_passes, 1);
         n.non_negative("eval.tta_noise", raw.eval.tta_noise);
+    }
+}
+
+/// Whether `modality` is selected with `extractor = "precomputed"`.
+fn precomputed_extractor(m: &ModalitySections, modality: Modality) -> bool {
+    match modality {
+        Modality::Audio => m
+            .audio
+            .as_ref()
+            .is_some_and(|s| s.extractor == AudioExtractor::Precomputed),
+        Modality::Lyrics => m
+            .lyrics
+            .as_ref()
+            .is_some_and(|s| s.extractor == LyricsExtractor::Precomputed),
+        Modality::Midi => m
+            .midi
+            .as_ref()
+            .is_some_and(|s| s.extractor == MidiExtractor::Precomputed),
     }
 }
 

@@ -119,6 +119,48 @@ impl ModalitySections {
             Modality::Midi => self.midi.is_some(),
         }
     }
+
+    /// The precomputed feature file of `modality`, when it is selected with
+    /// `extractor = "precomputed"`.
+    pub fn precomputed(&self, modality: Modality) -> Option<&PrecomputedSection> {
+        let (wanted, table) = match modality {
+            Modality::Audio => self
+                .audio
+                .as_ref()
+                .map(|s| (s.extractor == AudioExtractor::Precomputed, &s.precomputed))?,
+            Modality::Lyrics => self
+                .lyrics
+                .as_ref()
+                .map(|s| (s.extractor == LyricsExtractor::Precomputed, &s.precomputed))?,
+            Modality::Midi => self
+                .midi
+                .as_ref()
+                .map(|s| (s.extractor == MidiExtractor::Precomputed, &s.precomputed))?,
+        };
+        table.as_ref().filter(|_| wanted)
+    }
+
+    /// What a song's `modality` does when it cannot be extracted (default `skip`).
+    pub fn on_error(&self, modality: Modality) -> OnError {
+        let policy = match modality {
+            Modality::Audio => self.audio.as_ref().map(|a| a.on_error),
+            Modality::Lyrics => self.lyrics.as_ref().map(|l| l.on_error),
+            Modality::Midi => self.midi.as_ref().map(|x| x.on_error),
+        };
+        policy.unwrap_or_default()
+    }
+}
+
+impl NormalizeSection {
+    /// The scaling of `modality`: its own override, else `method`.
+    pub fn scaling(&self, modality: Modality) -> Scaling {
+        let own = match modality {
+            Modality::Audio => self.audio,
+            Modality::Lyrics => self.lyrics,
+            Modality::Midi => self.midi,
+        };
+        own.unwrap_or(self.method)
+    }
 }
 
 /// Makes `path` absolute against `base` (the spec file's folder) and removes `.` and `..`

@@ -89,13 +89,15 @@ pub enum OnError {
 pub struct PrecomputedSection {
     /// `.npy`, `.npz`, `.csv` or `.h5` matrix, one row per song; relative to the spec's folder.
     pub path: PathBuf,
-    /// A text file with one id per line, matching the matrix rows (for `.npy`).
+    /// A text file with one id per line, in row order: required for `.npy`, and replaces the
+    /// ids of the other formats when given. Relative to the spec's folder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<PathBuf>,
-    /// The id column (`.csv`) or array/dataset name (`.npz`, `.h5`) holding the ids.
+    /// The id column (`.csv`, default `id`) or array/dataset name (`.npz`, `.h5`, default
+    /// `ids`) holding the ids.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_key: Option<String>,
-    /// The array/dataset name holding the matrix (`.npz`, `.h5`).
+    /// The array/dataset name holding the matrix (`.npz`, `.h5`; default `features`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_key: Option<String>,
 }
@@ -289,7 +291,8 @@ pub struct NormalizeSection {
     /// Scaling for MIDI features, overriding `method`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub midi: Option<Scaling>,
-    /// TF-IDF weighting of hashed lyrics n-grams (IDF fitted per fold). Default true.
+    /// TF-IDF weighting of the hashed lyrics n-grams (`bow_*` columns; IDF fitted per fold,
+    /// each song's block then scaled to unit length), before the scaling. Default true.
     pub tfidf: bool,
 }
 
