@@ -13,6 +13,7 @@ pub mod dataset;
 pub mod demo;
 pub mod features;
 pub mod modality;
+pub mod model;
 pub mod pipeline;
 pub mod report;
 pub mod rng;
