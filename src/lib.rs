@@ -14,6 +14,7 @@ pub mod demo;
 pub mod eval;
 pub mod features;
 pub mod modality;
+pub mod model;
 pub mod normalize;
 pub mod pipeline;
 pub mod report;

@@ -1,0 +1,287 @@
+//! The `train[k]` stage's work: one fold's training loop, and all folds in parallel.
+//!
+//! Randomness: every fold draws from its own streams, keyed by the spec's seed and named
+//! `train/fold-<k>/<purpose>` with purposes `init` (weights), `shuffle` (epoch order),
+//! `augment` (noise, modality dropout, mixup) and `dropout` (hidden-layer masks). Separate
+//! purposes keep, e.g., the shuffling unchanged when mixup is turned off, and since nothing is
+//! shared between folds, results do not depend on thread scheduling.
+
+use rayon::prelude::*;
+
+use crate::rng::RandomStream;
+
+use super::adamw::AdamW;
+use super::augment::{self, Batch};
+use super::layers::{self, Matrix, Mode};
+use super::metrics;
+use super::network::{Architecture, FusionNet};
+use super::schedule::LearningRate;
+use super::settings::CheckedSettings;
+use super::{EpochRecord, FoldData, ModelError, NamedTensors, TrainSettings, TrainedFold};
+use crate::spec::ScheduleStep;
+use dfdx::tensor::TensorFromVec;
+
+/// Rows per evaluation pass; bounds memory on large validation sets.
+const EVAL_CHUNK: usize = 512;
+
+/// Trains fold `fold` of `data` under `seed`; see the module docs of [`super`] for the recipe.
+pub fn train_fold(
+    data: &FoldData,
+    settings: &TrainSettings<'_>,
+    seed: u64,
+    fold: usize,
+) -> Result<TrainedFold, ModelError> {
+    let checked = settings.check()?;
+    data.check(fold)?;
+    FoldTrainer::new(data, &checked, seed, fold).run()
+}
+
+/// Trains every fold (`folds[k]` is fold k) in parallel with rayon; results come back in fold
+/// order and are identical whatever the thread count.
+pub fn train_folds(
+    folds: &[FoldData],
+    settings: &TrainSettings<'_>,
+    seed: u64,
+) -> Result<Vec<TrainedFold>, ModelError> {
+    let checked = settings.check()?;
+    for (fold, data) in folds.iter().enumerate() {
+        data.check(fold)?;
+    }
+    (folds.par_iter().enumerate())
+        .map(|(fold, data)| FoldTrainer::new(data, &checked, seed, fold).run())
+        .collect()
+}
+
+/// The stream for `purpose` in fold `fold`.
+fn fold_stream(seed: u64, fold: usize, purpose: &str) -> RandomStream {
+    RandomStream::new(seed, &format!("train/fold-{fold}/{purpose}"))
+}
+
+/// Inverse class frequency over the training rows (`n / (K * n_c)`, scikit-learn's
+/// "balanced"); a class without training songs gets weight 1 (it only appears through label
+/// smoothing and mixing).
+fn class_weights(data: &FoldData) -> Vec<f32> {
+    let mut counts = vec![0usize; data.classes];
+    for &row in &data.train_rows {
+        counts[data.labels[row]] += 1;
+    }
+    let n = data.train_rows.len() as f64;
+    (counts.iter())
+        .map(|&c| {
+            if c == 0 {
+                1.0
+            } else {
+                (n / (data.classes as f64 * c as f64)) as f32
+            }
+        })
+        .collect()
+}
+
+/// What one evaluation pass over the validation songs gives.
+struct Validation {
+    probabilities: Vec<f32>,
+    loss: f64,
+    accuracy: f64,
+    macro_f1: f64,
+}
+
+struct FoldTrainer<'a> {
+    data: &'a FoldData,
+    settings: &'a CheckedSettings,
+    fold: usize,
+    net: FusionNet,
+    optimizer: AdamW,
+    schedule: LearningRate,
+    class_weights: Option<Vec<f32>>,
+    shuffle: RandomStream,
+    augment: RandomStream,
+    dropout: RandomStream,
+}
+
+impl<'a> FoldTrainer<'a> {
+    fn new(data: &'a FoldData, settings: &'a CheckedSettings, seed: u64, fold: usize) -> Self {
+        let architecture = Architecture {
+            inputs: data
+                .modalities
+                .iter()
+                .map(|m| (m.modality, m.width))
+                .collect(),
+            classes: data.classes,
+        };
+        let mut init = fold_stream(seed, fold, "init");
+        let mut net = FusionNet::new(&settings.model, &architecture, &mut init);
+        let lengths: Vec<usize> = net.parameters().iter().map(|p| p.values.len()).collect();
+        FoldTrainer {
+            data,
+            settings,
+            fold,
+            net,
+            optimizer: AdamW::new(&settings.schedule, &lengths),
+            schedule: LearningRate::new(&settings.schedule),
+            class_weights: settings.schedule.class_weights.then(|| class_weights(data)),
+            shuffle: fold_stream(seed, fold, "shuffle"),
+            augment: fold_stream(seed, fold, "augment"),
+            dropout: fold_stream(seed, fold, "dropout"),
+        }
+    }
+
+    fn run(mut self) -> Result<TrainedFold, ModelError> {
+        let schedule = self.settings.schedule.clone();
+        let mut history = Vec::with_capacity(schedule.epochs);
+        let mut best: Option<(usize, f64, NamedTensors, Vec<f32>)> = None;
+        for epoch in 0..schedule.epochs {
+            let learning_rate = self.schedule.at(epoch as f64);
+            let train_loss = self.train_epoch(epoch)?;
+            let validation = self.validate();
+            history.push(EpochRecord {
+                epoch,
+                train_loss,
+                valid_loss: validation.loss,
+                valid_accuracy: validation.accuracy,
+                valid_macro_f1: validation.macro_f1,
+                learning_rate,
+            });
+            // Strictly better only: on ties the earlier (less trained) epoch stays.
+            if best.as_ref().is_none_or(|b| validation.macro_f1 > b.1) {
+                // `export` copies every value: later updates cannot reach the checkpoint.
+                best = Some((
+                    epoch,
+                    validation.macro_f1,
+                    self.net.export(),
+                    validation.probabilities,
+                ));
+            }
+            let best_epoch = best.as_ref().map_or(0, |b| b.0);
+            if schedule.patience.is_some_and(|p| epoch - best_epoch >= p) {
+                break;
+            }
+        }
+        let (best_epoch, _, weights, valid_probabilities) =
+            best.expect("schedule.epochs >= 1 is checked, so one epoch ran");
+        Ok(TrainedFold {
+            weights,
+            history,
+            best_epoch,
+            valid_probabilities,
+        })
+    }
+
+    /// One pass over the shuffled training songs; returns the mean training loss.
+    fn train_epoch(&mut self, epoch: usize) -> Result<f64, ModelError> {
+        let mut order = self.data.train_rows.clone();
+        self.shuffle.shuffle(&mut order);
+        // `chunks` never yields an empty slice, so no zero-sized tensor is ever built; the
+        // last batch may be smaller.
+        let batches: Vec<&[usize]> = order.chunks(self.settings.schedule.batch_size).collect();
+        let steps = batches.len();
+        let mut total = 0.0;
+        for (step, rows) in batches.into_iter().enumerate() {
+            let time = match self.settings.schedule.step {
+                ScheduleStep::Epoch => epoch as f64,
+                ScheduleStep::Step => epoch as f64 + step as f64 / steps as f64,
+            };
+            let lr = self.schedule.at(time);
+            let loss = self.train_step(rows, lr)?;
+            if !loss.is_finite() {
+                return Err(ModelError::Diverged {
+                    fold: self.fold,
+                    epoch,
+                });
+            }
+            total += f64::from(loss) * rows.len() as f64;
+        }
+        Ok(total / order.len() as f64)
+    }
+
+    /// Forward, backward and one AdamW update on `rows`; returns the batch loss.
+    fn train_step(&mut self, rows: &[usize], lr: f64) -> Result<f32, ModelError> {
+        let augmentation = &self.settings.augment;
+        let mut batch = Batch::gather(
+            &self.data.modalities,
+            rows,
+            &self.data.labels,
+            self.data.classes,
+            augmentation.label_smoothing,
+        );
+        augment::add_feature_noise(&mut batch, augmentation.feature_noise, &mut self.augment);
+        augment::drop_modalities(&mut batch, augmentation.modality_dropout, &mut self.augment);
+        augment::mixup(&mut batch, augmentation.mixup_alpha, &mut self.augment);
+        if let Some(weights) = &self.class_weights {
+            augment::weight_targets(&mut batch, weights);
+        }
+        let dev = self.net.device().clone();
+        let (inputs, masks, targets) = tensors(&dev, batch);
+        let logits = self
+            .net
+            .forward(&inputs, &masks, &mut Mode::Train(&mut self.dropout));
+        let (loss, mut grads) = layers::backward(layers::soft_cross_entropy(logits, targets));
+        let step = self.optimizer.begin_step(lr);
+        for (index, parameter) in self.net.parameters().into_iter().enumerate() {
+            let grad = parameter.gradient(&mut grads)?;
+            self.optimizer
+                .update(&step, index, &mut parameter.values, grad);
+            parameter.sync();
+        }
+        Ok(loss)
+    }
+
+    /// Evaluates the current weights on the validation songs.
+    fn validate(&mut self) -> Validation {
+        let data = self.data;
+        let probabilities = evaluate(&mut self.net, data, &data.valid_rows);
+        let truth: Vec<usize> = data.valid_rows.iter().map(|&r| data.labels[r]).collect();
+        let predicted: Vec<usize> = (probabilities.chunks_exact(data.classes))
+            .map(metrics::argmax)
+            .collect();
+        let loss = (probabilities.chunks_exact(data.classes).zip(&truth))
+            .map(|(p, &t)| -f64::from(p[t].max(f32::MIN_POSITIVE)).ln())
+            .sum::<f64>()
+            / truth.len() as f64;
+        Validation {
+            loss,
+            accuracy: metrics::accuracy(&truth, &predicted),
+            macro_f1: metrics::macro_f1(&truth, &predicted, data.classes),
+            probabilities,
+        }
+    }
+}
+
+/// Class probabilities (rows x classes) of `rows` under the net in evaluation mode.
+pub(crate) fn evaluate(net: &mut FusionNet, data: &FoldData, rows: &[usize]) -> Vec<f32> {
+    evaluate_inputs(net, &data.modalities, rows, data.classes, None)
+}
+
+/// Like [`evaluate`] on raw inputs, optionally perturbing each batch first (test-time
+/// augmentation: feature noise and modality dropout).
+pub(crate) fn evaluate_inputs(
+    net: &mut FusionNet,
+    inputs: &[super::ModalityInput],
+    rows: &[usize],
+    classes: usize,
+    mut perturbation: Option<&mut super::Perturbation<'_>>,
+) -> Vec<f32> {
+    let dev = net.device().clone();
+    let labels = vec![0; inputs.first().map_or(0, |m| m.present.len())];
+    let mut probabilities = Vec::with_capacity(rows.len() * classes);
+    for chunk in rows.chunks(EVAL_CHUNK) {
+        let mut batch = Batch::gather(inputs, chunk, &labels, classes, 0.0);
+        if let Some(p) = perturbation.as_deref_mut() {
+            augment::add_feature_noise(&mut batch, p.feature_noise, p.rng);
+            augment::drop_modalities(&mut batch, p.modality_dropout, p.rng);
+        }
+        let (inputs, masks, _) = tensors(&dev, batch);
+        let logits = net.forward(&inputs, &masks, &mut Mode::Eval).as_vec();
+        probabilities.extend(metrics::softmax_rows(&logits, classes));
+    }
+    probabilities
+}
+
+/// The batch as dfdx tensors: one input matrix per modality, the masks, the targets.
+fn tensors(dev: &dfdx::tensor::Cpu, batch: Batch) -> (Vec<Matrix>, Vec<Vec<f32>>, Matrix) {
+    let rows = batch.rows;
+    let inputs = (batch.features.into_iter().zip(&batch.widths))
+        .map(|(features, &width)| dev.tensor_from_vec(features, (rows, width)))
+        .collect();
+    let targets = dev.tensor_from_vec(batch.targets, (rows, batch.classes));
+    (inputs, batch.masks, targets)
+}
