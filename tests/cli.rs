@@ -108,13 +108,21 @@ fn run_on_the_mirex_dev_set_writes_a_report_and_a_rerun_computes_nothing() {
     let run = || {
         output(
             dir.mer()
-                .args(["run", "mirex.toml", "--set", "seeds=[1, 2]"]),
+                .args(["run", "mirex.toml", "--set", "seeds=[1, 2]"])
+                // Few epochs: this checks the pipeline end to end, not the model's quality.
+                .args(["--set", "schedule.epochs=4"]),
         )
     };
     let (ok, _, stderr) = run();
     assert!(ok, "{stderr}");
     // 3 extractions + 2 seeds x (split + 5 normalize + 5 train + evaluate).
     assert!(stderr.contains("27 of 27 stages computed"), "{stderr}");
+    for seed in [1, 2] {
+        assert!(
+            stderr.contains(&format!("seed {seed}: ensemble+tta on 40 test songs")),
+            "each seed's headline is logged: {stderr}"
+        );
+    }
     let (ok, _, stderr) = run();
     assert!(ok, "{stderr}");
     assert!(
@@ -125,6 +133,29 @@ fn run_on_the_mirex_dev_set_writes_a_report_and_a_rerun_computes_nothing() {
         .unwrap()
         .count();
     assert_eq!(reports, 2, "one report folder per run");
+    let folder = std::fs::read_dir(dir.path("reports/mirex"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .max()
+        .unwrap();
+    for file in [
+        "index.html",
+        "metrics.csv",
+        "predictions.csv",
+        "history.csv",
+    ] {
+        assert!(
+            folder.join(file).is_file(),
+            "{file} in {}",
+            folder.display()
+        );
+    }
+    let metrics = std::fs::read_to_string(folder.join("metrics.csv")).unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("2,ensemble+tta,test,all,"))
+    );
 }
 
 #[test]

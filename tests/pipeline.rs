@@ -37,7 +37,8 @@ fn spec(dir: &TestDir, folder: &str) {
         format!(
             "[dataset]\nlayout = \"table\"\nroot = \"{folder}\"\n\
              paths = {{ audio = \"audio/{{id}}.wav\", lyrics = \"lyrics/{{id}}.txt\" }}\n\n\
-             [modalities.audio]\n[modalities.lyrics]\n\n[split]\nfolds = 3\n"
+             [modalities.audio]\n[modalities.lyrics]\n\n[split]\nfolds = 3\n\n\
+             [schedule]\nepochs = 6\n"
         ),
     );
 }
@@ -113,7 +114,7 @@ fn a_rerun_with_nothing_changed_runs_nothing() {
 fn editing_a_training_value_reruns_only_training_and_evaluation() {
     let dir = setup();
     run(&dir, &[]);
-    let edited = run(&dir, &["--set", "schedule.epochs=80"]);
+    let edited = run(&dir, &["--set", "schedule.epochs=8"]);
     let decided = decisions(&edited);
     assert_eq!(
         misses(&edited),
@@ -121,7 +122,7 @@ fn editing_a_training_value_reruns_only_training_and_evaluation() {
     );
     assert_eq!(
         decided["train[1]@42"].1,
-        ["schedule.epochs changed (60 => 80)"]
+        ["schedule.epochs changed (6 => 8)"]
     );
     assert!(decided["evaluate@42"].1[0].starts_with("upstream train[0]@42 changed"));
 }

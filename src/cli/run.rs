@@ -15,7 +15,9 @@ use crate::clock::rfc3339;
 use crate::dataset::DatasetLoad;
 use crate::pipeline::{
     Decision, DecisionTable, Pipeline, RunOptions, RunRecord, StageGraph, StageRecord,
+    collect_results,
 };
+use crate::report::results::RunResults;
 use crate::report::{ReportFolder, spec_hash};
 use crate::spec::ExperimentSpec;
 
@@ -74,7 +76,19 @@ pub fn run(args: &RunArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
         error: error.as_ref().map(|e| error_chain(e)),
     };
     report.write_run(&record)?;
-    report.write_results(&record, None)?;
+    let results = match &error {
+        None => Some(collect_results(
+            &spec,
+            &data.manifest.classes,
+            &graph,
+            &store,
+        )?),
+        Some(_) => None,
+    };
+    report.write_results(&record, results.as_ref())?;
+    if let Some(results) = &results {
+        log_headline(results);
+    }
     if let Some(error) = error {
         return Err(anyhow::Error::new(error)).with_context(|| {
             format!(
@@ -101,6 +115,23 @@ pub fn run(args: &RunArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
     }
     info!("report: {}", report.path().display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// One line per seed with the headline model's test accuracy and macro-F1.
+fn log_headline(results: &RunResults) {
+    for seed in &results.seeds {
+        if let Some(score) = seed.score(&seed.headline, "test") {
+            let m = &score.metrics;
+            let f1 = score
+                .intervals
+                .map(|(_, f1)| format!(" [{:.3}, {:.3}]", f1.low, f1.high))
+                .unwrap_or_default();
+            info!(
+                "seed {}: {} on {} test songs: accuracy {:.3}, macro-F1 {:.3}{f1}",
+                seed.seed, seed.headline, m.songs, m.accuracy, m.macro_f1
+            );
+        }
+    }
 }
 
 /// `mer plan`: the decision table of a run, without running.

@@ -117,7 +117,7 @@ impl StageGraph {
             StageInputs::new("split", stages::SPLIT_VERSION).config(split_config),
             Vec::new(),
         );
-        let mut trains = Vec::new();
+        let (mut normalizes, mut trains) = (Vec::new(), Vec::new());
         for fold in 0..spec.split.folds {
             let mut normalize_inputs = StageInputs::new("normalize", stages::NORMALIZE_VERSION)
                 .config(section("normalize", &spec.normalize).with("fold", fold as u64));
@@ -142,6 +142,7 @@ impl StageGraph {
                 .config(train_config.with("fold", fold as u64).with("seed", seed))
                 .upstream("split", self.nodes[split].key)
                 .upstream("normalize", self.nodes[normalize].key);
+            normalizes.push(normalize);
             trains.push(self.push(
                 at(format!("train[{fold}]")),
                 StageKind::Train { fold },
@@ -156,12 +157,18 @@ impl StageGraph {
             let node = &self.nodes[train];
             evaluate_inputs = evaluate_inputs.upstream(node.instance.clone(), node.key);
         }
+        // The evaluate stage reads each fold's normalized test songs too; their keys already
+        // enter through the train keys.
+        let upstream = std::iter::once(split)
+            .chain(normalizes)
+            .chain(trains)
+            .collect();
         self.push(
             at("evaluate".into()),
             StageKind::Evaluate,
             Some(seed),
             evaluate_inputs,
-            trains,
+            upstream,
         );
     }
 

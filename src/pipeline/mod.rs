@@ -16,17 +16,24 @@ mod executor;
 mod graph;
 mod lineage;
 mod record;
+pub mod results;
 mod stages;
+mod training;
 
 pub use executor::{Pipeline, RunOptions};
 pub use graph::{StageGraph, StageKind, StageNode};
 pub use record::{Decision, DecisionTable, RunRecord, StageRecord};
+pub use results::{collect_results, run_results};
+pub use training::HEADLINE_MODEL;
 
 use crate::cache::CacheError;
 
 /// Why a pipeline could not be planned or run.
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
+    /// Training or prediction failed (a spec value out of range, inconsistent data).
+    #[error(transparent)]
+    Model(#[from] crate::model::ModelError),
     /// The cache failed (I/O, HDF5); the message says which file.
     #[error(transparent)]
     Cache(#[from] CacheError),

@@ -21,8 +21,8 @@ use crate::normalize::Normalizer;
 use crate::spec::{ExperimentSpec, OnError, PrecomputedSection, Scaling};
 use crate::split::split_manifest;
 
-use super::PipelineError;
 use super::graph::{StageKind, StageNode};
+use super::{PipelineError, training};
 
 /// Per-song extraction in parallel, skipped songs recorded (1 was the file-size placeholder
 /// for every modality); the extractor's own version enters the key separately.
@@ -32,10 +32,11 @@ pub(crate) const SPLIT_VERSION: u32 = 1;
 /// Per-fold TF-IDF and scaling fitted on the fold's training songs, constant features dropped,
 /// normalized features stored (1 stored only a mean and standard deviation per feature).
 pub(crate) const NORMALIZE_VERSION: u32 = 2;
-/// Placeholder training: the fold's training class counts.
-pub(crate) const TRAIN_VERSION: u32 = 1;
-/// Placeholder evaluation: the number of fold models combined.
-pub(crate) const EVALUATE_VERSION: u32 = 1;
+/// The fusion model trained on fold k (1 stored the fold's class counts as a placeholder).
+pub(crate) const TRAIN_VERSION: u32 = 2;
+/// Fold models, ensembles and test-time augmentation on the hold-out test set (1 stored the
+/// number of fold models as a placeholder).
+pub(crate) const EVALUATE_VERSION: u32 = 2;
 
 /// The name of `modality`'s extraction stage, e.g. `extract.audio`.
 pub(crate) fn extract_stage(modality: Modality) -> String {
@@ -59,15 +60,20 @@ pub(crate) fn compute(
         StageKind::Extract(modality) => extract(&mut artifact, cx, modality)?,
         StageKind::Split => split(&mut artifact, cx, node.seed.unwrap_or_default())?,
         StageKind::Normalize { fold } => normalize(&mut artifact, upstream, cx, fold)?,
-        StageKind::Train { fold } => train(
+        StageKind::Train { fold } => training::train(
             &mut artifact,
             upstream,
+            cx.spec,
             cx.data.manifest.classes.len(),
-            fold,
+            (node.seed.unwrap_or_default(), fold),
         )?,
-        StageKind::Evaluate => {
-            artifact.put_i64("fold_models", &[], vec![upstream.len() as i64]);
-        }
+        StageKind::Evaluate => training::evaluate(
+            &mut artifact,
+            upstream,
+            cx.spec,
+            cx.data.manifest.classes.len(),
+            node.seed.unwrap_or_default(),
+        )?,
     }
     Ok(artifact)
 }
@@ -387,41 +393,27 @@ fn normalize_modality(
     })
 }
 
-/// Placeholder: the fold's training songs per class, read from the split.
-fn train(
-    artifact: &mut Artifact,
-    upstream: &[&Artifact],
-    classes: usize,
-    fold: usize,
-) -> Result<(), PipelineError> {
-    let split = upstream.first().expect("train reads the split first");
-    let folds = i64_array(split, "fold")?;
-    let labels = i64_array(split, "labels")?;
-    let mut counts = vec![0i64; classes];
-    for (&f, &label) in folds.iter().zip(labels) {
-        if f >= 0 && f != fold as i64 {
-            counts[label as usize] += 1;
-        }
-    }
-    artifact.put_i64("class_counts", &[classes], counts);
-    Ok(())
-}
-
-fn strings<'a>(artifact: &'a Artifact, name: &str) -> Result<&'a [String], PipelineError> {
+pub(crate) fn strings<'a>(
+    artifact: &'a Artifact,
+    name: &str,
+) -> Result<&'a [String], PipelineError> {
     artifact
         .array(name)
         .and_then(|a| a.as_str())
         .ok_or_else(|| missing(artifact, name))
 }
 
-fn i64_array<'a>(artifact: &'a Artifact, name: &str) -> Result<&'a [i64], PipelineError> {
+pub(crate) fn i64_array<'a>(
+    artifact: &'a Artifact,
+    name: &str,
+) -> Result<&'a [i64], PipelineError> {
     artifact
         .array(name)
         .and_then(|a| a.as_i64())
         .ok_or_else(|| missing(artifact, name))
 }
 
-fn missing(artifact: &Artifact, array: &str) -> PipelineError {
+pub(crate) fn missing(artifact: &Artifact, array: &str) -> PipelineError {
     PipelineError::MissingArray {
         stage: artifact.meta.stage.clone(),
         key: artifact.meta.key.short(),

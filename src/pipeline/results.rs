@@ -1,0 +1,264 @@
+//! A run's results for the report, read from its `evaluate` artifacts (one per seed): every
+//! model scored on the test set (all songs, and for the headline model songs with every
+//! selected modality vs the rest), with bootstrap intervals; each fold model on its own
+//! validation fold; the pooled out-of-fold (`cv`) predictions; the training curves.
+
+use crate::cache::{Artifact, ArtifactStore};
+use crate::eval::{bootstrap_intervals, score};
+use crate::modality::{Modality, ModalityMask};
+use crate::report::plots::{EpochPoint, FoldCurve};
+use crate::report::results::{ModelScore, Prediction, RunResults, SeedResults, SongGroup};
+use crate::rng::RandomStream;
+use crate::spec::ExperimentSpec;
+
+use super::stages::{i64_array, missing, strings};
+use super::training::HEADLINE_MODEL;
+use super::{PipelineError, StageGraph, StageKind};
+
+/// Reads the evaluate artifact of every seed of `graph` from `store` (after a successful run)
+/// and builds the report's results.
+pub fn collect_results(
+    spec: &ExperimentSpec,
+    classes: &[String],
+    graph: &StageGraph,
+    store: &ArtifactStore,
+) -> Result<RunResults, PipelineError> {
+    let mut evaluations = Vec::new();
+    for node in graph.nodes.iter().filter(|n| n.kind == StageKind::Evaluate) {
+        let artifact = store
+            .get(&node.key)?
+            .hit()
+            .ok_or_else(|| PipelineError::MissingArray {
+                stage: node.instance.clone(),
+                key: node.key.short(),
+                array: "(the whole entry)".into(),
+            })?;
+        evaluations.push((node.seed.unwrap_or_default(), artifact));
+    }
+    run_results(spec, classes, &evaluations)
+}
+
+/// Builds the report's results from `(seed, evaluate artifact)` pairs in the spec's seed order.
+pub fn run_results(
+    spec: &ExperimentSpec,
+    classes: &[String],
+    evaluations: &[(u64, Artifact)],
+) -> Result<RunResults, PipelineError> {
+    let seeds = evaluations
+        .iter()
+        .map(|(seed, artifact)| seed_results(spec, classes.len(), *seed, artifact))
+        .collect::<Result<_, _>>()?;
+    Ok(RunResults {
+        classes: classes.to_vec(),
+        modalities: spec.selected(),
+        seeds,
+    })
+}
+
+fn f32s<'a>(artifact: &'a Artifact, name: &str) -> Result<&'a [f32], PipelineError> {
+    artifact
+        .array(name)
+        .and_then(|a| a.as_f32())
+        .ok_or_else(|| missing(artifact, name))
+}
+
+fn f64s<'a>(artifact: &'a Artifact, name: &str) -> Result<&'a [f64], PipelineError> {
+    artifact
+        .array(name)
+        .and_then(|a| a.as_f64())
+        .ok_or_else(|| missing(artifact, name))
+}
+
+fn seed_results(
+    spec: &ExperimentSpec,
+    classes: usize,
+    seed: u64,
+    evaluation: &Artifact,
+) -> Result<SeedResults, PipelineError> {
+    let truth: Vec<usize> = i64_array(evaluation, "test_labels")?
+        .iter()
+        .map(|&l| l as usize)
+        .collect();
+    let n = truth.len();
+    let models = strings(evaluation, "models")?;
+    let probabilities = f32s(evaluation, "test_probabilities")?;
+    let masks = presence(evaluation, n)?;
+    let selected = spec.selected();
+    let mut scores = Vec::new();
+    let mut predictions = Vec::new();
+    for (m, model) in models.iter().enumerate() {
+        let p = &probabilities[m * n * classes..(m + 1) * n * classes];
+        let mut stream = RandomStream::new(seed, &format!("evaluate/bootstrap/{model}"));
+        scores.push(ModelScore {
+            model: model.clone(),
+            split: "test".into(),
+            group: SongGroup::All,
+            metrics: score(&truth, p, classes),
+            intervals: Some(bootstrap_intervals(
+                &truth,
+                p,
+                classes,
+                spec.eval.bootstrap,
+                &mut stream,
+            )),
+        });
+        if model == HEADLINE_MODEL {
+            scores.extend(availability_groups(
+                model, &truth, p, classes, &masks, selected,
+            ));
+            let ids = strings(evaluation, "test_ids")?;
+            predictions = (0..n)
+                .map(|i| Prediction {
+                    id: ids[i].clone(),
+                    truth: truth[i],
+                    probabilities: p[i * classes..(i + 1) * classes].to_vec(),
+                    modalities: masks[i],
+                })
+                .collect();
+        }
+    }
+    scores.extend(validation_scores(evaluation, classes)?);
+    Ok(SeedResults {
+        seed,
+        scores,
+        curves: curves(evaluation)?,
+        headline: HEADLINE_MODEL.into(),
+        predictions,
+    })
+}
+
+/// Each test song's modalities, from `test_present` [songs, modalities].
+fn presence(evaluation: &Artifact, n: usize) -> Result<Vec<ModalityMask>, PipelineError> {
+    let names = strings(evaluation, "modalities")?;
+    let flags = evaluation
+        .array("test_present")
+        .and_then(|a| a.as_u8())
+        .ok_or_else(|| missing(evaluation, "test_present"))?;
+    let modalities: Vec<Option<Modality>> = names
+        .iter()
+        .map(|name| Modality::ALL.into_iter().find(|m| m.name() == name))
+        .collect();
+    Ok((0..n)
+        .map(|i| {
+            modalities
+                .iter()
+                .enumerate()
+                .filter(|&(j, _)| flags[i * names.len() + j] != 0)
+                .filter_map(|(_, m)| *m)
+                .collect()
+        })
+        .collect())
+}
+
+/// The headline model on songs with every selected modality and on the rest.
+fn availability_groups(
+    model: &str,
+    truth: &[usize],
+    probabilities: &[f32],
+    classes: usize,
+    masks: &[ModalityMask],
+    selected: ModalityMask,
+) -> Vec<ModelScore> {
+    [SongGroup::AllModalities, SongGroup::Partial]
+        .into_iter()
+        .filter_map(|group| {
+            let rows: Vec<usize> = (0..truth.len())
+                .filter(|&i| (masks[i] == selected) == (group == SongGroup::AllModalities))
+                .collect();
+            if rows.is_empty() {
+                return None;
+            }
+            let t: Vec<usize> = rows.iter().map(|&i| truth[i]).collect();
+            let p: Vec<f32> = rows
+                .iter()
+                .flat_map(|&i| {
+                    probabilities[i * classes..(i + 1) * classes]
+                        .iter()
+                        .copied()
+                })
+                .collect();
+            Some(ModelScore {
+                model: model.into(),
+                split: "test".into(),
+                group,
+                metrics: score(&t, &p, classes),
+                intervals: None,
+            })
+        })
+        .collect()
+}
+
+/// Each fold model on its validation fold, and all folds' validation predictions pooled
+/// (`out-of-fold` on split `cv`).
+fn validation_scores(
+    evaluation: &Artifact,
+    classes: usize,
+) -> Result<Vec<ModelScore>, PipelineError> {
+    let labels: Vec<usize> = i64_array(evaluation, "oof_labels")?
+        .iter()
+        .map(|&l| l as usize)
+        .collect();
+    let folds = i64_array(evaluation, "oof_fold")?;
+    let probabilities = f32s(evaluation, "oof_probabilities")?;
+    let fold_count = folds.iter().max().map_or(0, |&f| f as usize + 1);
+    let mut scores = Vec::new();
+    for fold in 0..fold_count {
+        let rows: Vec<usize> = (0..labels.len())
+            .filter(|&i| folds[i] == fold as i64)
+            .collect();
+        let t: Vec<usize> = rows.iter().map(|&i| labels[i]).collect();
+        let p: Vec<f32> = rows
+            .iter()
+            .flat_map(|&i| {
+                probabilities[i * classes..(i + 1) * classes]
+                    .iter()
+                    .copied()
+            })
+            .collect();
+        scores.push(ModelScore {
+            model: format!("fold-{fold}"),
+            split: "validation".into(),
+            group: SongGroup::All,
+            metrics: score(&t, &p, classes),
+            intervals: None,
+        });
+    }
+    scores.push(ModelScore {
+        model: "out-of-fold".into(),
+        split: "cv".into(),
+        group: SongGroup::All,
+        metrics: score(&labels, probabilities, classes),
+        intervals: None,
+    });
+    Ok(scores)
+}
+
+fn curves(evaluation: &Artifact) -> Result<Vec<FoldCurve>, PipelineError> {
+    let fold = i64_array(evaluation, "history.fold")?;
+    let epoch = i64_array(evaluation, "history.epoch")?;
+    let column = |name: &str| f64s(evaluation, &format!("history.{name}"));
+    let (train_loss, valid_loss) = (column("train_loss")?, column("valid_loss")?);
+    let (valid_accuracy, valid_macro_f1) = (column("valid_accuracy")?, column("valid_macro_f1")?);
+    let lr = column("learning_rate")?;
+    let best = i64_array(evaluation, "best_epoch")?;
+    Ok(best
+        .iter()
+        .enumerate()
+        .map(|(k, &best_epoch)| FoldCurve {
+            fold: k,
+            // Epochs are 0-based in training records, 1-based in reports.
+            best_epoch: best_epoch as usize + 1,
+            epochs: (0..fold.len())
+                .filter(|&i| fold[i] == k as i64)
+                .map(|i| EpochPoint {
+                    epoch: epoch[i] as usize + 1,
+                    train_loss: train_loss[i],
+                    valid_loss: valid_loss[i],
+                    valid_accuracy: valid_accuracy[i],
+                    valid_macro_f1: valid_macro_f1[i],
+                    lr: lr[i],
+                })
+                .collect(),
+        })
+        .collect())
+}
