@@ -735,3 +735,54 @@ fn hashed_lyrics_get_idf_over_the_bow_columns_and_all_zero_columns_are_dropped()
         "TF-IDF is for lyrics only"
     );
 }
+
+#[test]
+fn ctrl_c_stops_between_stages_keeps_finished_ones_and_still_writes_the_report() {
+    let dir = setup();
+    // Long training, so the interrupt lands while folds train.
+    let mut child = dir
+        .mer()
+        .args(["run", "exp.toml", "--set", "schedule.epochs=4000"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let split_done = || {
+        walkdir::WalkDir::new(dir.path("cache"))
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == "h5"))
+            .count()
+            >= 4
+    };
+    let waited = std::time::Instant::now();
+    while !split_done() {
+        assert!(waited.elapsed().as_secs() < 60, "extraction never finished");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "an interrupted run fails: {stderr}");
+    assert!(stderr.contains("interrupted before"), "{stderr}");
+    let folder = std::fs::read_dir(dir.path("reports/exp"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .next()
+        .unwrap();
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("run.json")).unwrap()).unwrap();
+    assert!(record["error"].as_str().unwrap().contains("interrupted"));
+    assert!(folder.join("index.html").is_file());
+
+    let (ok, stdout, stderr) =
+        output(
+            dir.mer()
+                .args(["plan", "exp.toml", "--set", "schedule.epochs=4000"]),
+        );
+    assert!(ok, "{stderr}");
+    for stage in ["extract.audio", "extract.lyrics", "split@42"] {
+        let line = stdout.lines().find(|l| l.starts_with(stage)).unwrap();
+        assert!(line.contains("hit"), "finished stages stay cached: {line}");
+    }
+}

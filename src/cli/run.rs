@@ -2,6 +2,8 @@
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Instant, SystemTime};
 
 use anyhow::Context;
@@ -43,6 +45,7 @@ pub fn run(args: &RunArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
     let pipeline = Pipeline::new(&spec, &data, &store);
     let options = RunOptions {
         force: args.force.clone(),
+        interrupt: Some(interrupt_flag()),
     };
     if args.dry_run {
         print_plan(&pipeline.plan(&graph, &options)?);
@@ -115,6 +118,25 @@ pub fn run(args: &RunArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
     }
     info!("report: {}", report.path().display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// A flag the first Ctrl-C sets, so the run stops between stages and still writes its report;
+/// a second Ctrl-C exits at once (exit code 130), as a user pressing it twice expects.
+fn interrupt_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let seen = flag.clone();
+    let installed = ctrlc::set_handler(move || {
+        if seen.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!(
+            "interrupted: finishing the stages in flight, then writing the report (Ctrl-C again to quit now)"
+        );
+    });
+    if let Err(err) = installed {
+        debug!("no Ctrl-C handler: {err}");
+    }
+    flag
 }
 
 /// One line per seed with the headline model's test accuracy and macro-F1.

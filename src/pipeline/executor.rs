@@ -11,6 +11,9 @@ use crate::spec::ExperimentSpec;
 
 use super::PipelineError;
 use super::graph::{StageGraph, StageNode};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use super::lineage::LineageIndex;
 use super::record::{Decision, StageRecord};
 use super::stages::{self, StageContext};
@@ -21,6 +24,17 @@ pub struct RunOptions {
     /// Stages to recompute even when cached: a stage name (`train`, `extract.audio`), an
     /// instance (`train[2]@42`) or an instance without its seed (`train[2]`).
     pub force: Vec<String>,
+    /// Set (e.g. by Ctrl-C) to stop before the next stage computes; finished stages stay
+    /// cached and the run ends with [`PipelineError::Interrupted`].
+    pub interrupt: Option<Arc<AtomicBool>>,
+}
+
+impl RunOptions {
+    fn interrupted(&self) -> bool {
+        self.interrupt
+            .as_ref()
+            .is_some_and(|flag| flag.load(Ordering::SeqCst))
+    }
 }
 
 /// A stage graph bound to its experiment, dataset and cache.
@@ -98,7 +112,7 @@ impl<'a> Pipeline<'a> {
                         .iter()
                         .map(|&u| artifacts[u].as_ref().expect("upstream resolved first"))
                         .collect();
-                    let result = self.resolve(node, &upstream, forced[index], &cx);
+                    let result = self.resolve(node, &upstream, forced[index], &cx, options);
                     if let Ok((_, record)) = &result {
                         on_stage(record);
                     }
@@ -125,6 +139,7 @@ impl<'a> Pipeline<'a> {
         upstream: &[&Artifact],
         forced: bool,
         cx: &StageContext<'_>,
+        options: &RunOptions,
     ) -> Result<(Artifact, StageRecord), PipelineError> {
         let mut reasons = Vec::new();
         if forced {
@@ -140,6 +155,9 @@ impl<'a> Pipeline<'a> {
                 )),
                 Lookup::Miss => reasons.extend(self.miss_reasons(node)),
             }
+        }
+        if options.interrupted() {
+            return Err(PipelineError::Interrupted(node.instance.clone()));
         }
         let started = Instant::now();
         let artifact = if forced {

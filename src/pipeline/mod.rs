@@ -79,6 +79,11 @@ pub enum PipelineError {
         /// What is wrong with the file.
         source: crate::features::precomputed::PrecomputedError,
     },
+    /// The user interrupted the run (Ctrl-C) before this stage computed.
+    #[error(
+        "interrupted before {0} computed; every finished stage is cached, so running the same command again continues from there"
+    )]
+    Interrupted(String),
     /// `--force` named no stage of this experiment.
     #[error("--force {0}: no such stage in this experiment; stages are: {1}")]
     UnknownStage(String, String),
