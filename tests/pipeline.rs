@@ -740,7 +740,7 @@ fn hashed_lyrics_get_idf_over_the_bow_columns_and_all_zero_columns_are_dropped()
 fn ctrl_c_stops_between_stages_keeps_finished_ones_and_still_writes_the_report() {
     let dir = setup();
     // Long training, so the interrupt lands while folds train.
-    let mut child = dir
+    let child = dir
         .mer()
         .args(["run", "exp.toml", "--set", "schedule.epochs=4000"])
         .stderr(std::process::Stdio::piped())
