@@ -4,7 +4,7 @@
 //! validation fold; the pooled out-of-fold (`cv`) predictions; the training curves.
 
 use crate::cache::{Artifact, ArtifactStore};
-use crate::eval::{bootstrap_intervals, score};
+use crate::eval::{Metrics, bootstrap_intervals, score};
 use crate::modality::{Modality, ModalityMask};
 use crate::report::plots::{EpochPoint, FoldCurve};
 use crate::report::results::{ModelScore, Prediction, RunResults, SeedResults, SongGroup};
@@ -168,24 +168,29 @@ fn availability_groups(
             if rows.is_empty() {
                 return None;
             }
-            let t: Vec<usize> = rows.iter().map(|&i| truth[i]).collect();
-            let p: Vec<f32> = rows
-                .iter()
-                .flat_map(|&i| {
-                    probabilities[i * classes..(i + 1) * classes]
-                        .iter()
-                        .copied()
-                })
-                .collect();
             Some(ModelScore {
                 model: model.into(),
                 split: "test".into(),
                 group,
-                metrics: score(&t, &p, classes),
+                metrics: score_rows(truth, probabilities, classes, &rows),
                 intervals: None,
             })
         })
         .collect()
+}
+
+/// Scores only `rows` of `truth` and `probabilities` (songs x `classes`).
+fn score_rows(truth: &[usize], probabilities: &[f32], classes: usize, rows: &[usize]) -> Metrics {
+    let t: Vec<usize> = rows.iter().map(|&i| truth[i]).collect();
+    let p: Vec<f32> = rows
+        .iter()
+        .flat_map(|&i| {
+            probabilities[i * classes..(i + 1) * classes]
+                .iter()
+                .copied()
+        })
+        .collect();
+    score(&t, &p, classes)
 }
 
 /// Each fold model on its validation fold, and all folds' validation predictions pooled
@@ -206,20 +211,11 @@ fn validation_scores(
         let rows: Vec<usize> = (0..labels.len())
             .filter(|&i| folds[i] == fold as i64)
             .collect();
-        let t: Vec<usize> = rows.iter().map(|&i| labels[i]).collect();
-        let p: Vec<f32> = rows
-            .iter()
-            .flat_map(|&i| {
-                probabilities[i * classes..(i + 1) * classes]
-                    .iter()
-                    .copied()
-            })
-            .collect();
         scores.push(ModelScore {
             model: format!("fold-{fold}"),
             split: "validation".into(),
             group: SongGroup::All,
-            metrics: score(&t, &p, classes),
+            metrics: score_rows(&labels, probabilities, classes, &rows),
             intervals: None,
         });
     }

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use plotters::coord::Shift;
+use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -163,19 +164,7 @@ where
         .filter(|v| v.is_finite())
         .fold(0.0f64, f64::max)
         .max(1e-6);
-    let mut chart = ChartBuilder::on(&losses)
-        .caption("Loss (dashed: training)", (FONT, 18))
-        .margin(10)
-        .x_label_area_size(35)
-        .y_label_area_size(50)
-        .build_cartesian_2d(1..epochs.max(2), 0.0..max_loss * 1.05)
-        .map_err(msg)?;
-    chart
-        .configure_mesh()
-        .x_desc("epoch")
-        .label_style((FONT, 12))
-        .draw()
-        .map_err(msg)?;
+    let mut chart = epoch_axes(&losses, "Loss (dashed: training)", epochs, max_loss * 1.05)?;
     for fold in folds {
         let color = fold_color(fold.fold);
         chart
@@ -203,19 +192,7 @@ where
         .draw()
         .map_err(msg)?;
 
-    let mut chart = ChartBuilder::on(&scores)
-        .caption("Validation macro-F1 (o: kept epoch)", (FONT, 18))
-        .margin(10)
-        .x_label_area_size(35)
-        .y_label_area_size(50)
-        .build_cartesian_2d(1..epochs.max(2), 0.0..1.0)
-        .map_err(msg)?;
-    chart
-        .configure_mesh()
-        .x_desc("epoch")
-        .label_style((FONT, 12))
-        .draw()
-        .map_err(msg)?;
+    let mut chart = epoch_axes(&scores, "Validation macro-F1 (o: kept epoch)", epochs, 1.0)?;
     for fold in folds {
         let color = fold_color(fold.fold);
         chart
@@ -230,6 +207,34 @@ where
             .map_err(msg)?;
     }
     Ok(())
+}
+
+type EpochChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordusize, RangedCoordf64>>;
+
+/// Axes of epoch 1..`epochs` against 0..`y_max`, mesh drawn.
+fn epoch_axes<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    caption: &str,
+    epochs: usize,
+    y_max: f64,
+) -> Result<EpochChart<'a, DB>, String>
+where
+    DB::ErrorType: 'static,
+{
+    let mut chart = ChartBuilder::on(area)
+        .caption(caption, (FONT, 18))
+        .margin(10)
+        .x_label_area_size(35)
+        .y_label_area_size(50)
+        .build_cartesian_2d(1..epochs.max(2), 0.0..y_max)
+        .map_err(msg)?;
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .label_style((FONT, 12))
+        .draw()
+        .map_err(msg)?;
+    Ok(chart)
 }
 
 /// Confusion matrix heatmap with counts; rows are true classes, columns predictions, the
