@@ -309,8 +309,9 @@ fn ensemble_name(method: Ensemble) -> &'static str {
     }
 }
 
-/// `eval.tta_passes` passes with `eval.tta_noise` feature noise, averaged; one pass is the
-/// plain prediction.
+/// `eval.tta_passes` passes with `eval.tta_noise` feature noise and
+/// `eval.tta_modality_dropout`, averaged; one pass, or no perturbation at all, is the plain
+/// prediction.
 fn tta(
     spec: &ExperimentSpec,
     seed: u64,
@@ -320,7 +321,7 @@ fn tta(
     rows: &[usize],
 ) -> Result<Vec<f32>, PipelineError> {
     let passes = spec.eval.tta_passes.max(1);
-    if passes == 1 || spec.eval.tta_noise == 0.0 {
+    if passes == 1 || (spec.eval.tta_noise == 0.0 && spec.eval.tta_modality_dropout == 0.0) {
         return Ok(predict(weights, &spec.model, inputs, rows, None)?);
     }
     let mut sum: Vec<f32> = Vec::new();
@@ -328,7 +329,7 @@ fn tta(
         let mut rng = RandomStream::new(seed, &format!("evaluate/tta/fold-{fold}/pass-{pass}"));
         let perturbation = Perturbation {
             feature_noise: spec.eval.tta_noise,
-            modality_dropout: 0.0,
+            modality_dropout: spec.eval.tta_modality_dropout,
             rng: &mut rng,
         };
         let p = predict(weights, &spec.model, inputs, rows, Some(perturbation))?;

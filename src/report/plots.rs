@@ -139,7 +139,8 @@ fn fold_color(fold: usize) -> RGBColor {
 }
 
 /// Per fold: training loss (dashed) and validation loss (solid) on the left, validation
-/// macro-F1 on the right axis; the kept epoch is marked on the F1 curve.
+/// macro-F1 on the right with the kept epoch marked, and the learning rate (grey, scaled to
+/// its maximum, which the caption gives).
 pub fn learning_curves(stem: &Path, folds: &[FoldCurve]) -> Result<[PathBuf; 2], PlotError> {
     render!(stem, |root| draw_learning_curves(&root, folds))
 }
@@ -192,7 +193,22 @@ where
         .draw()
         .map_err(msg)?;
 
-    let mut chart = epoch_axes(&scores, "Validation macro-F1 (o: kept epoch)", epochs, 1.0)?;
+    let max_lr = folds
+        .iter()
+        .flat_map(|f| f.epochs.iter().map(|e| e.lr))
+        .filter(|v| v.is_finite())
+        .fold(0.0f64, f64::max);
+    let caption = format!("Validation macro-F1 (o: kept epoch; grey: LR / {max_lr:.0e})");
+    let mut chart = epoch_axes(&scores, &caption, epochs, 1.0)?;
+    // The schedule is the same for every fold; draw the first fold's, scaled into [0, 1].
+    if let Some(first) = folds.first().filter(|_| max_lr > 0.0) {
+        chart
+            .draw_series(LineSeries::new(
+                first.epochs.iter().map(|e| (e.epoch, e.lr / max_lr)),
+                RGBColor(150, 150, 150).stroke_width(1),
+            ))
+            .map_err(msg)?;
+    }
     for fold in folds {
         let color = fold_color(fold.fold);
         chart

@@ -264,6 +264,7 @@ impl Rules<'_> {
         }
         n.at_least("eval.tta_passes", raw.eval.tta_passes, 1);
         n.non_negative("eval.tta_noise", raw.eval.tta_noise);
+        n.probability("eval.tta_modality_dropout", raw.eval.tta_modality_dropout);
     }
 }
 

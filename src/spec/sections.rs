@@ -523,6 +523,9 @@ pub struct EvalSection {
     pub tta_passes: usize,
     /// Feature noise of the test-time passes. Default 0.05.
     pub tta_noise: f64,
+    /// Per-song, per-modality drop probability in the test-time passes (never every present
+    /// modality of a song). Default 0.
+    pub tta_modality_dropout: f64,
     /// Bootstrap resamples for confidence intervals (0 = none). Default 1000.
     pub bootstrap: usize,
 }
@@ -533,6 +536,7 @@ impl Default for EvalSection {
             ensemble: Ensemble::Mean,
             tta_passes: 5,
             tta_noise: 0.05,
+            tta_modality_dropout: 0.0,
             bootstrap: 1000,
         }
     }
