@@ -140,8 +140,16 @@ fn write_f32(path: &Path, values: &[f32]) {
     fs::write(path, bytes).unwrap();
 }
 
-/// The fold data and settings as `scripts/train_reference.py` reads them.
-fn write_reference_input(dir: &Path, seed: u64, folds: &[FoldData], settings: &serde_json::Value) {
+/// The fold data and settings as `scripts/train_reference.py` reads them, with fold 0's
+/// trained weights and validation probabilities so the script can check that its network
+/// computes what ours does (architecture parity, independent of training noise).
+fn write_reference_input(
+    dir: &Path,
+    seed: u64,
+    folds: &[FoldData],
+    settings: &serde_json::Value,
+    fold0: &TrainedFold,
+) {
     fs::create_dir_all(dir).unwrap();
     let mut fold_meta = Vec::new();
     for (k, fold) in folds.iter().enumerate() {
@@ -158,15 +166,29 @@ fn write_reference_input(dir: &Path, seed: u64, folds: &[FoldData], settings: &s
             "train": fold.train_rows, "valid": fold.valid_rows, "modalities": modalities,
         }));
     }
+    let weights: Vec<serde_json::Value> = (fold0.weights.0.iter())
+        .map(|t| json!({"name": t.name, "shape": t.shape, "values": t.values}))
+        .collect();
     let meta = json!({
         "seed": seed, "classes": folds[0].classes, "labels": folds[0].labels,
         "folds": fold_meta, "settings": settings,
+        "parity": {"weights": weights, "valid_probabilities": fold0.valid_probabilities},
     });
     fs::write(dir.join("meta.json"), serde_json::to_string(&meta).unwrap()).unwrap();
 }
 
-/// `(seconds, mean best-epoch fold macro-F1, pooled out-of-fold macro-F1)` from the script.
-fn run_reference(dir: &Path, threads: usize) -> Result<(f64, f64, f64), String> {
+/// What the script reports.
+struct Reference {
+    seconds: f64,
+    /// Mean of the folds' best validation macro-F1.
+    mean_f1: f64,
+    /// Macro-F1 of the pooled out-of-fold predictions.
+    oof_f1: f64,
+    /// Largest difference between our fold-0 probabilities and PyTorch's with our weights.
+    parity: f64,
+}
+
+fn run_reference(dir: &Path, threads: usize) -> Result<Reference, String> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/train_reference.py");
     let out = Command::new(env_or("MER_BENCH_PYTHON", "python3"))
         .arg(script)
@@ -176,16 +198,41 @@ fn run_reference(dir: &Path, threads: usize) -> Result<(f64, f64, f64), String> 
         .map_err(|e| format!("python not runnable: {e}"))?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
-        return Err(format!(
-            "reference failed: {}",
-            err.lines().last().unwrap_or("")
-        ));
+        let last = err
+            .lines()
+            .last()
+            .map_or_else(|| out.status.to_string(), str::to_string);
+        return Err(format!("reference failed: {last}"));
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
     let line = stdout.lines().last().ok_or("no output")?;
     let v: serde_json::Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
     let get = |k: &str| v[k].as_f64().ok_or(format!("no {k} in {line}"));
-    Ok((get("train_seconds")?, get("mean_fold_f1")?, get("oof_f1")?))
+    Ok(Reference {
+        seconds: get("train_seconds")?,
+        mean_f1: get("mean_fold_f1")?,
+        oof_f1: get("oof_f1")?,
+        parity: get("parity_max_abs_diff")?,
+    })
+}
+
+/// A short fingerprint of every fold's weights and history, to compare runs bit for bit (e.g.
+/// `MER_BENCH_THREADS=1` against `2`).
+fn fingerprint(trained: &[TrainedFold]) -> String {
+    let mut hasher = blake3::Hasher::new();
+    for fold in trained {
+        for tensor in &fold.weights.0 {
+            hasher.update(tensor.name.as_bytes());
+            for v in &tensor.values {
+                hasher.update(&v.to_le_bytes());
+            }
+        }
+        for record in &fold.history {
+            hasher.update(&record.train_loss.to_le_bytes());
+            hasher.update(&record.valid_macro_f1.to_le_bytes());
+        }
+    }
+    hasher.finalize().to_hex()[..12].to_string()
 }
 
 /// Mean of the folds' best validation macro-F1, and macro-F1 of the pooled out-of-fold
@@ -272,10 +319,16 @@ fn main() {
     });
 
     println!(
-        "{:>5} {:>9} {:>10} {:>7} {:>21} {:>21}",
-        "seed", "rust_s", "pytorch_s", "ratio", "rust f1 fold/oof", "pytorch f1 fold/oof"
+        "{:>5} {:>9} {:>10} {:>7} {:>21} {:>21}  {:<12}",
+        "seed",
+        "rust_s",
+        "pytorch_s",
+        "ratio",
+        "rust f1 fold/oof",
+        "pytorch f1 fold/oof",
+        "rust weights"
     );
-    let (mut rust_total, mut torch_total) = (0.0, 0.0);
+    let (mut rust_total, mut torch_total, mut parity) = (0.0, 0.0, 0.0f64);
     for &seed in &seeds {
         let folds = fold_data(&manifest, &raw, seed);
         let started = Instant::now();
@@ -286,19 +339,26 @@ fn main() {
         rust_total += rust_s;
         let (rust_mean, rust_oof) = rust_scores(&folds, &trained);
         let input: PathBuf = dir.path().join(format!("reference-seed-{seed}"));
-        write_reference_input(&input, seed, &folds, &settings_json);
+        write_reference_input(&input, seed, &folds, &settings_json, &trained[0]);
         match run_reference(&input, threads) {
-            Ok((torch_s, torch_mean, torch_oof)) => {
+            Ok(reference) => {
+                let (torch_s, torch_mean, torch_oof) =
+                    (reference.seconds, reference.mean_f1, reference.oof_f1);
                 torch_total += torch_s;
+                parity = parity.max(reference.parity);
                 println!(
-                    "{seed:>5} {rust_s:>9.3} {torch_s:>10.3} {:>6.1}x {rust_mean:>10.3} {rust_oof:>10.3} {torch_mean:>10.3} {torch_oof:>10.3}",
-                    torch_s / rust_s
+                    "{seed:>5} {rust_s:>9.3} {torch_s:>10.3} {:>6.1}x {rust_mean:>10.3} {rust_oof:>10.3} {torch_mean:>10.3} {torch_oof:>10.3}  {}",
+                    torch_s / rust_s,
+                    fingerprint(&trained)
                 );
             }
             Err(why) => {
                 println!(
-                    "{seed:>5} {rust_s:>9.3} {:>10} {:>7} {rust_mean:>10.3} {rust_oof:>10.3}   (PyTorch half skipped: {why})",
-                    "-", "-"
+                    "{seed:>5} {rust_s:>9.3} {:>10} {:>7} {rust_mean:>10.3} {rust_oof:>10.3} {:>21}  {}   (PyTorch half skipped: {why})",
+                    "-",
+                    "-",
+                    "-",
+                    fingerprint(&trained)
                 );
             }
         }
@@ -307,6 +367,9 @@ fn main() {
         println!(
             "total: rust {rust_total:.3} s, pytorch {torch_total:.3} s, ratio {:.1}x",
             torch_total / rust_total
+        );
+        println!(
+            "parity: PyTorch with mer's fold-0 weights gives mer's validation probabilities within {parity:.2e}"
         );
     } else {
         println!("total: rust {rust_total:.3} s (PyTorch not run: install torch for python3)");

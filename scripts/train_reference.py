@@ -179,6 +179,52 @@ def train_fold(meta, fold, k, seed, folder):
     return best_f1, best_epoch, labels[valid].tolist(), best_predicted
 
 
+def load_mer_weights(net, tensors, model):
+    """Copies mer's named tensors (Linear weights stored (inputs, outputs)) into `net`."""
+    per_block = 4 if model["norm"] in ("layer", "batch") else 3
+    by_name = {t["name"]: torch.tensor(t["values"]).reshape(t["shape"]) for t in tensors}
+
+    def fill(prefix, sequential):
+        for i in range(len(sequential) // per_block):
+            linear = sequential[i * per_block]
+            linear.weight.data = by_name[f"{prefix}.{i}.linear.weight"].T.contiguous()
+            linear.bias.data = by_name[f"{prefix}.{i}.linear.bias"]
+            if per_block == 4:
+                norm = sequential[i * per_block + 1]
+                norm.weight.data = by_name[f"{prefix}.{i}.norm.gain"]
+                norm.bias.data = by_name[f"{prefix}.{i}.norm.shift"]
+                if isinstance(norm, nn.BatchNorm1d):
+                    norm.running_mean = by_name[f"{prefix}.{i}.norm.running_mean"]
+                    norm.running_var = by_name[f"{prefix}.{i}.norm.running_var"]
+
+    for name, encoder in zip(net.modality_names, net.encoders):
+        fill(f"encoder.{name}", encoder)
+    fill("head", net.head)
+    net.classifier.weight.data = by_name["classifier.weight"].T.contiguous()
+    net.classifier.bias.data = by_name["classifier.bias"]
+
+
+def parity(meta, folder):
+    """Largest difference between mer's fold-0 validation probabilities and this network's
+    with mer's weights: checks that both compute the same function."""
+    settings, fold = meta["settings"], meta["folds"][0]
+    rows = len(meta["labels"])
+    xs, masks = [], []
+    for m in fold["modalities"]:
+        data = np.fromfile(os.path.join(folder, m["file"]), dtype="<f4").reshape(rows, m["width"])
+        xs.append(torch.from_numpy(data.copy()))
+        masks.append(torch.tensor(m["present"], dtype=torch.float32))
+    net = FusionNet([x.shape[1] for x in xs], meta["classes"], settings["model"])
+    net.modality_names = [m["name"] for m in fold["modalities"]]
+    load_mer_weights(net, meta["parity"]["weights"], settings["model"])
+    net.eval()
+    valid = torch.tensor(fold["valid"])
+    with torch.no_grad():
+        probabilities = torch.softmax(net([x[valid] for x in xs], [m[valid] for m in masks]), 1)
+    expected = torch.tensor(meta["parity"]["valid_probabilities"]).reshape(probabilities.shape)
+    return float((probabilities - expected).abs().max())
+
+
 def main():
     folder = sys.argv[1]
     torch.set_num_threads(int(os.environ.get("MER_BENCH_THREADS", "2")))
@@ -195,6 +241,7 @@ def main():
         "oof_f1": macro_f1(truth, predicted),
         "fold_f1": [r[0] for r in results],
         "best_epochs": [r[1] for r in results],
+        "parity_max_abs_diff": parity(meta, folder) if "parity" in meta else float("nan"),
     }))
 
 

@@ -1,10 +1,11 @@
-//! Training a fold end to end on tiny synthetic data: it learns, it is reproducible, and it
-//! keeps the best epoch's weights.
+//! Training a fold end to end on tiny synthetic data: it learns, it is reproducible whatever
+//! the thread count, it keeps the best epoch's weights, and masks carry missing modalities.
 
 mod model_support;
 
-use mer::model::{TrainSettings, predict, train_fold};
-use mer::spec::{AugmentSection, ModelSection, ScheduleSection};
+use mer::model::schedule::LearningRate;
+use mer::model::{FoldData, TrainSettings, TrainedFold, predict, train_fold, train_folds};
+use mer::spec::{AugmentSection, ModelSection, NormLayer, ScheduleSection};
 
 use model_support::clusters;
 
@@ -25,16 +26,46 @@ fn schedule(epochs: usize) -> ScheduleSection {
     }
 }
 
+fn train(
+    data: &FoldData,
+    model: &ModelSection,
+    schedule: &ScheduleSection,
+    seed: u64,
+) -> TrainedFold {
+    let augment = AugmentSection::default();
+    let settings = TrainSettings {
+        model,
+        augment: &augment,
+        schedule,
+    };
+    train_fold(data, &settings, seed, 0).unwrap()
+}
+
+/// Macro-F1 of the validation songs from class probabilities (argmax), as scikit-learn.
+fn macro_f1_of(data: &FoldData, probabilities: &[f32]) -> f64 {
+    let k = data.classes;
+    let predicted: Vec<usize> = (probabilities.chunks(k))
+        .map(|p| (0..k).fold(0, |b, c| if p[c] > p[b] { c } else { b }))
+        .collect();
+    let truth: Vec<usize> = data.valid_rows.iter().map(|&r| data.labels[r]).collect();
+    let scores: Vec<f64> = (0..k)
+        .filter_map(|c| {
+            let tp = (truth.iter().zip(&predicted))
+                .filter(|(t, p)| **t == c && **p == c)
+                .count();
+            let n = truth.iter().filter(|t| **t == c).count()
+                + predicted.iter().filter(|p| **p == c).count();
+            (n > 0).then(|| 2.0 * tp as f64 / n as f64)
+        })
+        .collect();
+    scores.iter().sum::<f64>() / scores.len() as f64
+}
+
 #[test]
 fn a_tiny_separable_problem_is_learned_perfectly() {
     let data = clusters(100, 4, 0.3, 1);
-    let (model, augment, schedule) = (small_model(), AugmentSection::default(), schedule(30));
-    let settings = TrainSettings {
-        model: &model,
-        augment: &augment,
-        schedule: &schedule,
-    };
-    let fold = train_fold(&data, &settings, 7, 0).unwrap();
+    let model = small_model();
+    let fold = train(&data, &model, &schedule(30), 7);
     let best = &fold.history[fold.best_epoch];
     assert_eq!(best.valid_accuracy, 1.0, "{:#?}", fold.history);
     assert_eq!(best.valid_macro_f1, 1.0);
@@ -47,4 +78,192 @@ fn a_tiny_separable_problem_is_learned_perfectly() {
     )
     .unwrap();
     assert_eq!(probabilities, fold.valid_probabilities);
+    for row in probabilities.chunks(4) {
+        assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-5, "{row:?}");
+    }
+}
+
+#[test]
+fn one_seed_gives_bit_identical_weights_and_history() {
+    let data = clusters(60, 3, 1.0, 2);
+    let (model, schedule) = (small_model(), schedule(6));
+    let first = train(&data, &model, &schedule, 11);
+    let second = train(&data, &model, &schedule, 11);
+    assert_eq!(first, second);
+    let other_seed = train(&data, &model, &schedule, 12);
+    assert_ne!(first.weights, other_seed.weights);
+}
+
+#[test]
+fn parallel_folds_do_not_depend_on_the_thread_count() {
+    let folds: Vec<FoldData> = (0..3)
+        .map(|k| {
+            let mut data = clusters(60, 3, 1.0, 3);
+            // Rotate the validation songs so each fold differs.
+            data.valid_rows = (0..60).filter(|i| i % 3 == k).collect();
+            data.train_rows = (0..60).filter(|i| i % 3 != k).collect();
+            data
+        })
+        .collect();
+    let (model, augment, schedule) = (small_model(), AugmentSection::default(), schedule(4));
+    let settings = TrainSettings {
+        model: &model,
+        augment: &augment,
+        schedule: &schedule,
+    };
+    let with_threads = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| train_folds(&folds, &settings, 5)).unwrap()
+    };
+    let one = with_threads(1);
+    assert_eq!(one, with_threads(2));
+    assert_eq!(one, with_threads(3));
+    // In fold order: fold k is what training fold k alone gives.
+    for (k, trained) in one.iter().enumerate() {
+        assert_eq!(trained, &train_fold(&folds[k], &settings, 5, k).unwrap());
+    }
+}
+
+/// A learning rate low enough that the first epochs still predict partly at random.
+fn slow_schedule(epochs: usize) -> ScheduleSection {
+    ScheduleSection {
+        lr: 1e-3,
+        ..schedule(epochs)
+    }
+}
+
+/// Validation labels contradict the training labels, so validation is best before training
+/// has learned much and gets worse after.
+fn validation_peaks_early() -> FoldData {
+    let mut data = clusters(100, 4, 0.3, 4);
+    for &row in &data.valid_rows {
+        data.labels[row] = (data.labels[row] + 1) % 4;
+    }
+    data
+}
+
+#[test]
+fn the_best_epochs_weights_are_kept_not_the_last_ones() {
+    let data = validation_peaks_early();
+    let model = small_model();
+    let fold = train(&data, &model, &slow_schedule(20), 8);
+    let last = fold.history.last().unwrap();
+    let best = &fold.history[fold.best_epoch];
+    assert!(
+        best.valid_macro_f1 > last.valid_macro_f1,
+        "{:#?}",
+        fold.history
+    );
+
+    // The stored weights reproduce the best epoch's validation predictions, not the last's.
+    let probabilities = predict(
+        &fold.weights,
+        &model,
+        &data.modalities,
+        &data.valid_rows,
+        None,
+    )
+    .unwrap();
+    assert_eq!(probabilities, fold.valid_probabilities);
+    assert_eq!(macro_f1_of(&data, &probabilities), best.valid_macro_f1);
+    // And they are exactly the weights of a run that stops at the best epoch.
+    let stopped = train(&data, &model, &slow_schedule(fold.best_epoch + 1), 8);
+    assert_eq!(stopped.weights, fold.weights);
+}
+
+#[test]
+fn early_stopping_waits_patience_epochs_after_the_best() {
+    let data = validation_peaks_early();
+    let schedule = ScheduleSection {
+        patience: Some(3),
+        ..slow_schedule(40)
+    };
+    let fold = train(&data, &small_model(), &schedule, 8);
+    assert_eq!(
+        fold.history.len(),
+        fold.best_epoch + 4,
+        "{:#?}",
+        fold.history
+    );
+}
+
+#[test]
+fn a_missing_modality_is_read_from_its_mask_never_from_stored_values() {
+    let data = clusters(60, 3, 1.0, 5);
+    let model = small_model();
+    let fold = train(&data, &model, &schedule(5), 9);
+    let lyrics = 1;
+    let song = (0..60)
+        .find(|&r| data.modalities[lyrics].present[r])
+        .unwrap();
+    let rows = [song];
+    let base = predict(&fold.weights, &model, &data.modalities, &rows, None).unwrap();
+
+    // Marked missing: the prediction changes (the mask reaches the net) ...
+    let mut missing = data.modalities.clone();
+    missing[lyrics].present[song] = false;
+    let without = predict(&fold.weights, &model, &missing, &rows, None).unwrap();
+    assert_ne!(base, without);
+    // ... and whatever is stored in the missing row is ignored.
+    let width = missing[lyrics].width;
+    missing[lyrics].features[song * width..][..width].fill(1e6);
+    assert_eq!(
+        predict(&fold.weights, &model, &missing, &rows, None).unwrap(),
+        without
+    );
+}
+
+#[test]
+fn batch_norm_with_a_last_batch_of_one_song_trains_without_nan() {
+    // 40 songs, 8 validation: 32 training songs in batches of 31 leave a last batch of 1.
+    let data = clusters(40, 2, 0.5, 6);
+    assert_eq!(data.train_rows.len(), 32);
+    let model = ModelSection {
+        norm: NormLayer::Batch,
+        ..small_model()
+    };
+    let schedule = ScheduleSection {
+        batch_size: 31,
+        ..schedule(5)
+    };
+    let fold = train(&data, &model, &schedule, 10);
+    assert!(
+        fold.history
+            .iter()
+            .all(|e| e.train_loss.is_finite() && e.valid_loss.is_finite())
+    );
+    assert!(
+        fold.weights
+            .0
+            .iter()
+            .all(|t| t.values.iter().all(|v| v.is_finite()))
+    );
+    assert!(
+        fold.weights
+            .get("encoder.audio.0.norm.running_var")
+            .is_some()
+    );
+}
+
+#[test]
+fn the_recorded_learning_rate_follows_warm_restarts() {
+    let data = clusters(40, 2, 0.5, 7);
+    let schedule = ScheduleSection {
+        t0: 2,
+        t_mult: 2,
+        eta_min: 1e-4,
+        ..schedule(8)
+    };
+    let fold = train(&data, &small_model(), &schedule, 1);
+    let expected = LearningRate::new(&schedule);
+    for record in &fold.history {
+        assert_eq!(record.learning_rate, expected.at(record.epoch as f64));
+    }
+    // Restarts at epochs 2 and 6 return to the full rate.
+    assert_eq!(fold.history[2].learning_rate, 1e-2);
+    assert_eq!(fold.history[6].learning_rate, 1e-2);
+    assert!(fold.history[5].learning_rate < fold.history[4].learning_rate);
 }

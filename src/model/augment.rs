@@ -100,25 +100,97 @@ pub(crate) fn add_feature_noise(batch: &mut Batch, std: f64, rng: &mut RandomStr
     }
 }
 
-/// Adds `N(0, std^2)` to each value; Box-Muller using both outputs of each pair of uniforms
-/// (the noise is the hot spot of a step on wide features).
+/// Adds `N(0, std^2)` to each value. The noise is the hot spot of a training step on wide
+/// features (one normal per feature per song), hence the ziggurat rather than Box-Muller.
 fn fill_noise(values: &mut [f32], std: f64, rng: &mut RandomStream) {
-    let mut chunks = values.chunks_exact_mut(2);
-    for pair in &mut chunks {
-        let (a, b) = normal_pair(rng);
-        pair[0] += (a * std) as f32;
-        pair[1] += (b * std) as f32;
+    let ziggurat = ziggurat();
+    // Each 64-bit draw feeds two samples: the random stream's cost was a third of the noise's.
+    let mut pairs = values.chunks_exact_mut(2);
+    for pair in &mut pairs {
+        let bits = rng.next_u64();
+        pair[0] += (ziggurat.sample(bits as u32, rng) * std) as f32;
+        pair[1] += (ziggurat.sample((bits >> 32) as u32, rng) * std) as f32;
     }
-    if let [last] = chunks.into_remainder() {
-        *last += (normal_pair(rng).0 * std) as f32;
+    if let [last] = pairs.into_remainder() {
+        *last += (ziggurat.sample(rng.next_u64() as u32, rng) * std) as f32;
     }
 }
 
-fn normal_pair(rng: &mut RandomStream) -> (f64, f64) {
-    // 1 - uniform() lies in (0, 1], so the logarithm is finite.
-    let radius = (-2.0 * (1.0 - rng.uniform()).ln()).sqrt();
-    let (sin, cos) = (std::f64::consts::TAU * rng.uniform()).sin_cos();
-    (radius * cos, radius * sin)
+/// Strips of the ziggurat for the standard normal (Marsaglia & Tsang 2000, 128 strips).
+struct Ziggurat {
+    /// Acceptance thresholds on the 32-bit magnitude, per strip.
+    k: [u32; 128],
+    /// Scale from the 32-bit integer to x, per strip.
+    w: [f64; 128],
+    /// Density at each strip's right edge.
+    f: [f64; 128],
+}
+
+/// Right edge of the base strip and the common strip area, for 128 strips.
+const ZIGGURAT_R: f64 = 3.442_619_855_899;
+const ZIGGURAT_AREA: f64 = 9.912_563_035_262_17e-3;
+
+fn ziggurat() -> &'static Ziggurat {
+    static TABLES: std::sync::OnceLock<Ziggurat> = std::sync::OnceLock::new();
+    TABLES.get_or_init(|| {
+        let m = 2_147_483_648.0;
+        let (mut k, mut w, mut f) = ([0u32; 128], [0.0; 128], [0.0; 128]);
+        let mut d = ZIGGURAT_R;
+        let mut t = d;
+        let q = ZIGGURAT_AREA / (-0.5 * d * d).exp();
+        k[0] = (d / q * m) as u32;
+        k[1] = 0;
+        w[0] = q / m;
+        w[127] = d / m;
+        f[0] = 1.0;
+        f[127] = (-0.5 * d * d).exp();
+        for i in (1..=126).rev() {
+            d = (-2.0 * (ZIGGURAT_AREA / d + (-0.5 * d * d).exp()).ln()).sqrt();
+            k[i + 1] = (d / t * m) as u32;
+            t = d;
+            f[i] = (-0.5 * d * d).exp();
+            w[i] = d / m;
+        }
+        Ziggurat { k, w, f }
+    })
+}
+
+impl Ziggurat {
+    /// One standard normal draw from 32 random bits (more from `rng` only when rejected, in
+    /// about 1 % of draws). The low 7 bits pick the strip and the other 25 the abscissa, so the
+    /// two are independent (Doornik 2005's fix of the original's shared bits); 25 bits are
+    /// finer than the f32 the noise is added to.
+    fn sample(&self, mut bits: u32, rng: &mut RandomStream) -> f64 {
+        loop {
+            let strip = (bits & 127) as usize;
+            let signed = (bits & !127) as i32;
+            let x = f64::from(signed) * self.w[strip];
+            if signed.unsigned_abs() < self.k[strip] {
+                return x;
+            }
+            if strip == 0 {
+                return self.tail(signed < 0, rng);
+            }
+            // The wedge between the strip's rectangle and the curve.
+            let y = self.f[strip] + rng.uniform() * (self.f[strip - 1] - self.f[strip]);
+            if y < (-0.5 * x * x).exp() {
+                return x;
+            }
+            bits = rng.next_u64() as u32;
+        }
+    }
+
+    /// A draw from the tail beyond `ZIGGURAT_R` (Marsaglia 1964).
+    fn tail(&self, negative: bool, rng: &mut RandomStream) -> f64 {
+        loop {
+            let x = -(1.0 - rng.uniform()).ln() / ZIGGURAT_R;
+            let y = -(1.0 - rng.uniform()).ln();
+            if 2.0 * y >= x * x {
+                let value = ZIGGURAT_R + x;
+                return if negative { -value } else { value };
+            }
+        }
+    }
 }
 
 /// Hides each present modality of each song with probability `p`, keeping at least one.
@@ -155,13 +227,18 @@ pub(crate) fn mixup(batch: &mut Batch, alpha: f64, rng: &mut RandomStream) {
     let lambda = sample_beta(alpha, rng) as f32;
     let mut partner: Vec<usize> = (0..batch.rows).collect();
     rng.shuffle(&mut partner);
+    mix_with(batch, lambda, &partner);
+}
+
+/// Song `i` becomes `lambda * i + (1 - lambda) * partner[i]` in every array.
+fn mix_with(batch: &mut Batch, lambda: f32, partner: &[usize]) {
     for (features, &width) in batch.features.iter_mut().zip(&batch.widths) {
-        mix_rows(features, width, &partner, lambda);
+        mix_rows(features, width, partner, lambda);
     }
     for mask in &mut batch.masks {
-        mix_rows(mask, 1, &partner, lambda);
+        mix_rows(mask, 1, partner, lambda);
     }
-    mix_rows(&mut batch.targets, batch.classes, &partner, lambda);
+    mix_rows(&mut batch.targets, batch.classes, partner, lambda);
 }
 
 fn mix_rows(values: &mut [f32], width: usize, partner: &[usize], lambda: f32) {
@@ -215,6 +292,150 @@ fn sample_gamma(shape: f64, rng: &mut RandomStream) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::modality::Modality;
+
+    /// `rows` songs with three modalities of widths 3, 2, 4; presence varies by row so every
+    /// combination occurs, and at least one modality is always present.
+    fn inputs(rows: usize, rng: &mut RandomStream) -> Vec<ModalityInput> {
+        let presence: Vec<[bool; 3]> = (0..rows)
+            .map(|r| {
+                let bits = 1 + r % 7; // 1..=7: every non-empty subset
+                [bits & 1 != 0, bits & 2 != 0, bits & 4 != 0]
+            })
+            .collect();
+        (Modality::ALL.iter().zip([3, 2, 4]).enumerate())
+            .map(|(m, (&modality, width))| ModalityInput {
+                modality,
+                width,
+                features: (0..rows * width)
+                    .map(|_| rng.normal(0.0, 1.0) as f32)
+                    .collect(),
+                present: presence.iter().map(|p| p[m]).collect(),
+            })
+            .collect()
+    }
+
+    fn batch(rows: usize, smoothing: f64, rng: &mut RandomStream) -> Batch {
+        let inputs = inputs(rows, rng);
+        let labels: Vec<usize> = (0..rows).map(|r| r % 5).collect();
+        let all: Vec<usize> = (0..rows).collect();
+        Batch::gather(&inputs, &all, &labels, 5, smoothing)
+    }
+
+    #[test]
+    fn label_smoothing_spreads_the_given_mass() {
+        let targets = smoothed_targets(&[2, 0], 5, 0.1);
+        let expected = [0.02, 0.02, 0.92, 0.02, 0.02, 0.92, 0.02, 0.02, 0.02, 0.02];
+        for (t, e) in targets.iter().zip(expected) {
+            assert!((t - e).abs() < 1e-7, "{targets:?}");
+        }
+    }
+
+    #[test]
+    fn mixup_and_label_smoothing_give_valid_distributions() {
+        let mut rng = RandomStream::new(4, "test/mixup");
+        for _ in 0..50 {
+            let mut b = batch(21, 0.1, &mut rng);
+            let before = b.clone();
+            mixup(&mut b, 0.4, &mut rng);
+            for row in b.targets.chunks(5) {
+                assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-5, "{row:?}");
+                assert!(row.iter().all(|&t| (0.0..=1.0).contains(&t)));
+            }
+            assert!(b.masks.iter().flatten().all(|&m| (0.0..=1.0).contains(&m)));
+            assert_ne!(b.targets, before.targets, "mixup mixed nothing");
+        }
+    }
+
+    #[test]
+    fn mixup_mixes_features_masks_and_targets_with_one_lambda_and_partner() {
+        let mut rng = RandomStream::new(5, "test/mixup-alike");
+        let mut b = batch(3, 0.1, &mut rng);
+        let before = b.clone();
+        let partner = [2, 0, 1];
+        mix_with(&mut b, 0.75, &partner);
+        let mixed = |old: &[f32], width: usize, row: usize, j: usize| {
+            0.75 * old[row * width + j] + 0.25 * old[partner[row] * width + j]
+        };
+        for row in 0..3 {
+            for m in 0..3 {
+                assert_eq!(b.masks[m][row], mixed(&before.masks[m], 1, row, 0));
+                for j in 0..b.widths[m] {
+                    let expected = mixed(&before.features[m], b.widths[m], row, j);
+                    assert_eq!(b.features[m][row * b.widths[m] + j], expected);
+                }
+            }
+            for c in 0..5 {
+                assert_eq!(b.targets[row * 5 + c], mixed(&before.targets, 5, row, c));
+            }
+        }
+        // Row 0 (audio only) mixed with row 2 (audio and lyrics): lyrics is a quarter present.
+        assert_eq!(b.masks[1][0], 0.25);
+    }
+
+    #[test]
+    fn modality_dropout_never_removes_every_present_modality() {
+        let mut rng = RandomStream::new(6, "test/modality-dropout");
+        for p in [0.2, 0.9] {
+            let mut b = batch(7_000, 0.0, &mut rng);
+            let before = b.clone();
+            drop_modalities(&mut b, p, &mut rng);
+            let (mut dropped, mut eligible) = (0, 0);
+            for row in 0..b.rows {
+                let had: Vec<usize> = (0..3).filter(|&m| before.masks[m][row] > 0.0).collect();
+                let kept: Vec<usize> = (0..3).filter(|&m| b.masks[m][row] > 0.0).collect();
+                assert!(!kept.is_empty(), "row {row} lost every modality");
+                assert!(kept.iter().all(|m| had.contains(m)));
+                if had.len() == 1 {
+                    assert_eq!(kept, had, "a single present modality is never dropped");
+                }
+                for m in 0..3 {
+                    if before.masks[m][row] > 0.0 && b.masks[m][row] == 0.0 {
+                        let w = b.widths[m];
+                        assert!(b.features[m][row * w..][..w].iter().all(|&v| v == 0.0));
+                    }
+                }
+                if had.len() == 3 {
+                    eligible += 3;
+                    dropped += 3 - kept.len();
+                }
+            }
+            // With three present, a modality is dropped with probability p, less the cases
+            // where all three were drawn and one came back: p - p^3 / 3.
+            let rate = dropped as f64 / eligible as f64;
+            let expected = p - p.powi(3) / 3.0;
+            assert!(
+                (rate - expected).abs() < 0.03,
+                "p {p}: rate {rate} vs {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn feature_noise_touches_only_present_modalities() {
+        let mut rng = RandomStream::new(7, "test/noise-present");
+        let mut b = batch(70, 0.0, &mut rng);
+        let before = b.clone();
+        add_feature_noise(&mut b, 0.05, &mut rng);
+        for m in 0..3 {
+            let w = b.widths[m];
+            for row in 0..b.rows {
+                let (new, old) = (
+                    &b.features[m][row * w..][..w],
+                    &before.features[m][row * w..][..w],
+                );
+                if before.masks[m][row] > 0.0 {
+                    assert!(
+                        new.iter()
+                            .zip(old)
+                            .all(|(a, b)| a != b && (a - b).abs() < 0.5)
+                    );
+                } else {
+                    assert!(new.iter().all(|&v| v == 0.0));
+                }
+            }
+        }
+    }
 
     #[test]
     fn beta_draws_have_the_right_mean_and_variance() {
@@ -232,22 +453,62 @@ mod tests {
         );
     }
 
+    /// Standard normal CDF via the complementary error function's series-free bound
+    /// (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7).
+    fn normal_cdf(x: f64) -> f64 {
+        let z = x.abs() / std::f64::consts::SQRT_2;
+        let t = 1.0 / (1.0 + 0.327_591_1 * z);
+        let poly = t
+            * (0.254_829_592
+                + t * (-0.284_496_736
+                    + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+        let erf = 1.0 - poly * (-z * z).exp();
+        if x >= 0.0 {
+            0.5 * (1.0 + erf)
+        } else {
+            0.5 * (1.0 - erf)
+        }
+    }
+
     #[test]
-    fn noise_pairs_are_standard_normal() {
+    fn ziggurat_noise_follows_the_normal_distribution() {
         let mut rng = RandomStream::new(1, "test/noise");
-        let mut values = vec![0.0f32; 20_001];
-        fill_noise(&mut values, 2.0, &mut rng);
+        let mut values = vec![0.0f32; 400_000];
+        fill_noise(&mut values, 1.0, &mut rng);
+        // Bins of width 0.25 from -4 to 4 plus both tails, against the normal's mass.
+        let edges: Vec<f64> = (0..=32).map(|i| -4.0 + 0.25 * f64::from(i)).collect();
         let n = values.len() as f64;
-        let mean = values.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
-        let var = values
+        let mut chi2 = 0.0;
+        for bin in 0..=edges.len() {
+            let low = if bin == 0 {
+                f64::NEG_INFINITY
+            } else {
+                edges[bin - 1]
+            };
+            let high = edges.get(bin).copied().unwrap_or(f64::INFINITY);
+            let observed = (values.iter())
+                .filter(|&&v| (low..high).contains(&f64::from(v)))
+                .count() as f64;
+            let expected = n * (normal_cdf(high) - normal_cdf(low));
+            chi2 += (observed - expected).powi(2) / expected;
+        }
+        // 33 degrees of freedom: the 99.9 % quantile is 63.9.
+        assert!(chi2 < 63.9, "chi-square {chi2}");
+        let scaled = {
+            let mut v = vec![1.0f32; 10_000];
+            fill_noise(&mut v, 0.05, &mut rng);
+            v
+        };
+        let mean = scaled.iter().map(|&v| f64::from(v)).sum::<f64>() / 1e4;
+        let sd = (scaled
             .iter()
             .map(|&v| (f64::from(v) - mean).powi(2))
             .sum::<f64>()
-            / n;
+            / 1e4)
+            .sqrt();
         assert!(
-            mean.abs() < 0.05 && (var.sqrt() - 2.0).abs() < 0.05,
-            "{mean} {var}"
+            (mean - 1.0).abs() < 0.003 && (sd - 0.05).abs() < 0.003,
+            "{mean} {sd}"
         );
-        assert!(values.iter().all(|v| *v != 0.0));
     }
 }

@@ -1,12 +1,13 @@
 //! The fusion model and its training: the work of the `train[k]` stage (one cached artifact
 //! per fold) and the predictions the evaluate stage needs.
 //!
-//! This module owns the network ([`network`]: one encoder per selected modality, a fusion
-//! with presence masks, an MLP head), its layers on runtime-shaped dfdx 0.13 tensors
-//! ([`layers`]), the optimizer ([`adamw`]), the learning-rate schedule ([`schedule`]), the
-//! training-time augmentations ([`augment`]) and the training loop ([`train`]). It reads
-//! already normalized features; splitting and normalization are upstream stages, full metrics
-//! and reports downstream.
+//! This module owns the network (`network.rs`: one encoder per selected modality, a fusion
+//! with presence masks behind the `Fusion` trait in `fusion.rs`, an MLP head), its layers on
+//! runtime-shaped dfdx 0.13 tensors (`layers.rs`), the optimizer ([`adamw`]), the
+//! learning-rate schedule ([`schedule`]), the training-time augmentations (`augment.rs`), the
+//! checked settings (`settings.rs`) and the training loop (`train.rs`). It reads already
+//! normalized features; splitting and normalization are upstream stages, full metrics and
+//! reports downstream.
 //!
 //! # API for the pipeline
 //!
@@ -38,20 +39,22 @@
 //!
 //! Same data, settings and seed give bit-identical weights, history and predictions on one
 //! machine, whatever the thread count: every random draw comes from a
-//! [`RandomStream`] named by fold and purpose (see [`train`]), each fold has its own tensor
-//! device, and dfdx's multi-threaded matmul splits work over output blocks only, never over
-//! the summation, so the thread count does not change any sum.
+//! [`RandomStream`] keyed by the seed and named `train/fold-<k>/<purpose>` (purposes `init`,
+//! `shuffle`, `augment`, `dropout`, so turning one augmentation off leaves the other draws as
+//! they were), each fold has its own tensor device, and dfdx's multi-threaded matmul (gemm)
+//! splits work over output blocks only, never over the summation, so the thread count does
+//! not change any sum (`tests/model_train.rs` and the bench's weight fingerprints check it).
 
 pub mod adamw;
-pub mod augment;
+mod augment;
 mod error;
 mod fusion;
-pub mod layers;
+mod layers;
 mod metrics;
-pub mod network;
+mod network;
 pub mod schedule;
 mod settings;
-pub mod train;
+mod train;
 
 pub use error::ModelError;
 pub use settings::{CheckedSettings, TrainSettings};
@@ -94,7 +97,9 @@ pub struct ModalityInput {
 /// One tensor of a trained network.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NamedTensor {
-    /// Structural name, e.g. `encoder.audio.0.linear.weight` (see [`network`]).
+    /// Structural name: `encoder.<modality>.<layer>.linear.{weight,bias}` (weights stored
+    /// `(inputs, outputs)`), `...norm.{gain,shift,running_mean,running_var}`, `head.<layer>...`,
+    /// `classifier.{weight,bias}`.
     pub name: String,
     /// `[rows, cols]` or `[len]`.
     pub shape: Vec<usize>,

@@ -13,7 +13,7 @@ use crate::rng::RandomStream;
 use crate::spec::{self, ModelSection};
 
 use super::fusion::{ConcatFusion, Fusion};
-use super::layers::{Block, Buffer, Linear, Matrix, Mode, Parameter, Tape, Traced};
+use super::layers::{Block, Buffer, Linear, Matrix, Mode, Parameter, Traced};
 use super::{ModelError, NamedTensor, NamedTensors};
 
 /// What the data fixes about a network: input widths per modality and the class count.
@@ -100,8 +100,12 @@ impl FusionNet {
     ) -> Traced {
         let mut embeddings = Vec::with_capacity(self.encoders.len());
         for (encoder, x) in self.encoders.iter_mut().zip(inputs) {
-            let mut h = x.retaped::<Tape>();
-            for block in &mut encoder.blocks {
+            let (first, rest) = encoder
+                .blocks
+                .split_first_mut()
+                .expect("model.encoder_layers >= 1 is checked");
+            let mut h = first.forward_input(x, mode);
+            for block in rest {
                 h = block.forward(h, mode);
             }
             embeddings.push(h);

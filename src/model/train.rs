@@ -270,7 +270,7 @@ pub(crate) fn evaluate_inputs(
             augment::drop_modalities(&mut batch, p.modality_dropout, p.rng);
         }
         let (inputs, masks, _) = tensors(&dev, batch);
-        let logits = net.forward(&inputs, &masks, &mut Mode::Eval).as_vec();
+        let logits = layers::values(&net.forward(&inputs, &masks, &mut Mode::Eval));
         probabilities.extend(metrics::softmax_rows(&logits, classes));
     }
     probabilities
