@@ -1,9 +1,10 @@
 //! `mer`: a declarative, cached experiment runner for multimodal music emotion recognition.
 //!
 //! Data flows one way: [`spec`] (what the researcher asked for) -> [`dataset`] (which songs,
-//! labels and files) -> [`pipeline`] (the stage graph, run against the [`cache`]; the
-//! [`split`] and the per-fold [`normalize`] are stages) -> [`report`] (the run's folder). The [`cli`] module is the
-//! only place that knows about terminals and exit codes.
+//! labels and files) -> [`pipeline`] (the stage graph, run against the [`cache`]): its stages
+//! call [`features`] (extraction), [`split`], [`normalize`], [`model`] (training) and [`eval`]
+//! (metrics, ensembles) -> [`report`] (the run's folder). The [`cli`] module is the only place
+//! that knows about terminals and exit codes; [`demo`] writes the synthetic dataset.
 #![deny(missing_docs)]
 
 pub mod cache;
