@@ -4,7 +4,8 @@
 //!
 //! `cargo bench --bench audio` (threads: `RAYON_NUM_THREADS` / `MER_BENCH_THREADS`).
 //! `MER_BENCH_REPEAT=n` times the parallel pass n times (the machine is shared, so one pass is
-//! noisy); `MER_BENCH_LIBROSA=0` skips librosa (e.g. under a profiler).
+//! noisy); `MER_BENCH_LIBROSA=0` skips librosa (e.g. under a profiler); `MER_BENCH_DUMP=FILE`
+//! writes the vectors (one clip a line) to compare two builds' values.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -132,6 +133,19 @@ fn timed_pass(files: &[PathBuf], section: &AudioSection) -> (f64, f64) {
         })
         .count();
     assert_eq!(ok, files.len(), "every clip gives a finite vector of {n}");
+    if let Some(path) = std::env::var_os("MER_BENCH_DUMP") {
+        let lines: Vec<String> = results
+            .iter()
+            .map(|r| {
+                let v = r.as_ref().expect("checked above");
+                v.iter()
+                    .map(|x| format!("{x:e}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        std::fs::write(path, lines.join("\n")).expect("MER_BENCH_DUMP is writable");
+    }
     (secs, cpu)
 }
 
