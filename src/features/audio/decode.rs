@@ -7,6 +7,7 @@ use std::path::Path;
 
 use rubato::audioadapter_buffers::direct::InterleavedSlice;
 use rubato::{Fft, FixedSync, Resampler};
+use symphonia::core::audio::{Audio, GenericAudioBufferRef};
 use symphonia::core::codecs::audio::AudioDecoderOptions;
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::probe::Hint;
@@ -77,9 +78,14 @@ pub fn decode_mono(
         .map_err(decode_err)?;
 
     let mut window = Window::new(offset, duration);
-    let mut mono: Vec<f32> = Vec::new();
-    let mut interleaved: Vec<f32> = Vec::new();
     let mut sample_rate = params.sample_rate.unwrap_or(0);
+    let mut mono: Vec<f32> = Vec::with_capacity(expected_frames(
+        track.num_frames,
+        sample_rate,
+        offset,
+        duration,
+    ));
+    let mut interleaved: Vec<f32> = Vec::new();
     loop {
         let packet = match format.next_packet() {
             Ok(Some(packet)) => packet,
@@ -101,9 +107,20 @@ pub fn decode_mono(
             sample_rate = buf.spec().rate();
         }
         window.resolve(sample_rate);
-        let channels = buf.num_planes().max(1);
-        buf.copy_to_vec_interleaved(&mut interleaved);
-        if window.push_downmixed(&interleaved, channels, &mut mono) {
+        let kept = window.take(buf.frames());
+        match &buf {
+            GenericAudioBufferRef::F32(planar) => {
+                let planes: Vec<&[f32]> = (0..planar.num_planes())
+                    .filter_map(|c| planar.plane(c))
+                    .collect();
+                downmix_planes(&planes, kept, &mut mono);
+            }
+            other => {
+                other.copy_to_vec_interleaved(&mut interleaved);
+                downmix_interleaved(&interleaved, other.num_planes(), kept, &mut mono);
+            }
+        }
+        if window.is_full() {
             break;
         }
     }
@@ -154,24 +171,73 @@ impl Window {
         self.resolved = true;
     }
 
-    /// Averages the channels of `interleaved` into `out`, honouring the window; returns true
-    /// once the window is full.
-    fn push_downmixed(&mut self, interleaved: &[f32], channels: usize, out: &mut Vec<f32>) -> bool {
-        let frames = interleaved.len() / channels;
+    /// The range of the next `frames` decoded frames that falls inside the window.
+    fn take(&mut self, frames: usize) -> std::ops::Range<usize> {
         let skipped = self.skip.min(frames);
         self.skip -= skipped;
         let take = (frames - skipped).min(self.keep);
-        let scale = 1.0 / channels as f32;
-        out.extend(
-            interleaved[skipped * channels..(skipped + take) * channels]
-                .chunks_exact(channels)
-                .map(|frame| frame.iter().sum::<f32>() * scale),
-        );
         if self.keep != usize::MAX {
             self.keep -= take;
         }
+        skipped..skipped + take
+    }
+
+    /// True once every frame of the window has been taken.
+    fn is_full(&self) -> bool {
         self.keep == 0
     }
+}
+
+/// The window's length in frames when the container states the track's length, for sizing
+/// the output once instead of growing it; capped so that a lying header cannot make it huge.
+fn expected_frames(
+    num_frames: Option<u64>,
+    sample_rate: u32,
+    offset: f64,
+    duration: Option<f64>,
+) -> usize {
+    const CAP: u64 = 1 << 24;
+    let Some(total) = num_frames else { return 0 };
+    let sr = f64::from(sample_rate);
+    let skip = (offset.max(0.0) * sr).round() as u64;
+    let keep = duration.map_or(u64::MAX, |d| (d.max(0.0) * sr).round() as u64);
+    total.saturating_sub(skip).min(keep).min(CAP) as usize
+}
+
+/// Appends the channel mean of frames `kept` of planar `planes` to `out`, summing the channels
+/// in order as the interleaved path does, so both give the same values.
+fn downmix_planes(planes: &[&[f32]], kept: std::ops::Range<usize>, out: &mut Vec<f32>) {
+    let Some((first, rest)) = planes.split_first() else {
+        return;
+    };
+    let start = out.len();
+    out.extend_from_slice(&first[kept.clone()]);
+    let mixed = &mut out[start..];
+    for plane in rest {
+        for (m, v) in mixed.iter_mut().zip(&plane[kept.clone()]) {
+            *m += v;
+        }
+    }
+    if !rest.is_empty() {
+        let scale = 1.0 / planes.len() as f32;
+        mixed.iter_mut().for_each(|m| *m *= scale);
+    }
+}
+
+/// Appends the channel mean of frames `kept` of `interleaved` to `out`.
+fn downmix_interleaved(
+    interleaved: &[f32],
+    channels: usize,
+    kept: std::ops::Range<usize>,
+    out: &mut Vec<f32>,
+) {
+    let channels = channels.max(1);
+    let scale = 1.0 / channels as f32;
+    out.extend(
+        interleaved[kept.start * channels..kept.end * channels]
+            .chunks_exact(channels)
+            .map(|frame| frame.iter().sum::<f32>() * scale),
+    );
 }
 
 /// Resamples mono audio with rubato's synchronous FFT resampler, which matches librosa's

@@ -17,6 +17,7 @@
 /// so cached features are recomputed.
 pub const VERSION: u32 = 1;
 
+mod analysis;
 pub mod decode;
 pub mod descriptors;
 pub mod pooling;
@@ -25,7 +26,7 @@ pub mod spectral;
 use std::path::{Path, PathBuf};
 
 use crate::spec::sections::AudioSection;
-use spectral::{Chromagram, Frames, MelFilterbank, PITCH_CLASSES, Stft};
+use spectral::{Frames, PITCH_CLASSES};
 
 /// Why one song's audio features could not be computed; the stage turns it into a skip or a
 /// failure according to `on_error`.
@@ -92,27 +93,9 @@ fn settings(section: &AudioSection) -> (f64, f64) {
     (sr, section.fmax.unwrap_or(sr / 2.0))
 }
 
-/// All frame features of mono samples `y` at `section.sample_rate`, from one STFT.
+/// All frame features of mono samples `y` at `section.sample_rate`, from one STFT pass.
 pub fn frame_features(y: &[f32], section: &AudioSection) -> FrameFeatures {
-    let (sr, fmax) = settings(section);
-    let (n_fft, hop) = (section.n_fft, section.hop_length);
-    let power = Stft::new(n_fft, hop).power(y);
-    let freqs = spectral::fft_frequencies(sr, n_fft);
-    let mut mel_db =
-        MelFilterbank::new(sr, n_fft, section.n_mels, section.fmin, fmax).apply(&power);
-    spectral::power_to_db(&mut mel_db.data);
-    let mfcc = spectral::mfcc(&mel_db, section.n_mfcc);
-    FrameFeatures {
-        mfcc_delta: spectral::delta(&mfcc),
-        mfcc,
-        chroma: Chromagram::new(sr, n_fft).apply(&power),
-        shape: spectral::spectral_shape(&power, &freqs),
-        contrast: spectral::spectral_contrast(&power, &freqs),
-        zcr: spectral::zero_crossing_rate(y, 2048, hop),
-        rms: spectral::rms(y, n_fft, hop),
-        onset: spectral::onset_strength(&mel_db, n_fft, hop),
-        mel_db,
-    }
+    analysis::frame_features(y, section)
 }
 
 /// Frame feature names (before pooling), in vector order.

@@ -2,9 +2,14 @@
 //! (librosa 0.11 defaults unless the section says otherwise).
 //!
 //! Every per-frame quantity is a [`Frames`] matrix stored frame-major (`data[t * width + k]`),
-//! which is the order the STFT produces.
+//! which is the order the STFT produces. The spectral features are per-frame kernels over one
+//! power spectrum, so a song is analysed in one pass without holding its spectrogram
+//! (`super::analysis`).
 
-use realfft::RealFftPlanner;
+use std::sync::Arc;
+
+use realfft::num_complex::Complex;
+use realfft::{RealFftPlanner, RealToComplex};
 
 /// A frame-major matrix: `n_frames` rows of `width` values.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,19 +56,31 @@ impl Frames {
 /// Short-time Fourier transform as `librosa.stft(center=True, pad_mode="constant",
 /// window="hann")`: periodic Hann window (`scipy.signal.get_window("hann", n_fft)`), frames
 /// centred by zero-padding `n_fft / 2` on both sides, `1 + len / hop` frames.
+///
+/// It owns its FFT plan and buffers, so one instance serves every frame of every song a
+/// thread analyses.
 pub struct Stft {
     n_fft: usize,
     hop_length: usize,
     window: Vec<f32>,
+    fft: Arc<dyn RealToComplex<f32>>,
+    input: Vec<f32>,
+    spectrum: Vec<Complex<f32>>,
+    scratch: Vec<Complex<f32>>,
 }
 
 impl Stft {
     /// An STFT with a periodic Hann window of `n_fft` samples.
     pub fn new(n_fft: usize, hop_length: usize) -> Self {
+        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(n_fft);
         Stft {
             n_fft,
             hop_length,
             window: hann_periodic(n_fft),
+            input: fft.make_input_vec(),
+            spectrum: fft.make_output_vec(),
+            scratch: fft.make_scratch_vec(),
+            fft,
         }
     }
 
@@ -77,33 +94,29 @@ impl Stft {
         1 + len / self.hop_length
     }
 
-    /// Power spectrogram `|STFT|^2` (librosa's `power=2`).
-    pub fn power(&self, y: &[f32]) -> Frames {
-        let n_frames = self.n_frames(y.len());
-        let mut out = Frames::zeros(n_frames, self.n_bins());
-        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(self.n_fft);
-        let mut input = fft.make_input_vec();
-        let mut spectrum = fft.make_output_vec();
-        let mut scratch = fft.make_scratch_vec();
-        let pad = self.n_fft / 2;
-        for t in 0..n_frames {
-            // Frame t covers y[t*hop - pad .. t*hop - pad + n_fft], zeros outside y.
-            let start = (t * self.hop_length) as isize - pad as isize;
-            for (i, (x, w)) in input.iter_mut().zip(&self.window).enumerate() {
-                let j = start + i as isize;
-                *x = if j >= 0 && (j as usize) < y.len() {
-                    y[j as usize] * w
-                } else {
-                    0.0
-                };
-            }
-            fft.process_with_scratch(&mut input, &mut spectrum, &mut scratch)
-                .expect("buffer sizes come from the plan");
-            for (p, c) in out.frame_mut(t).iter_mut().zip(&spectrum) {
-                *p = c.re * c.re + c.im * c.im;
-            }
+    /// Power spectrum `|STFT|^2` of frame `t` of `y` (librosa's `power=2`) into `out`
+    /// (`n_bins` long).
+    pub fn power_frame(&mut self, y: &[f32], t: usize, out: &mut [f32]) {
+        // Frame t covers y[t*hop - pad .. t*hop - pad + n_fft]; only [lo, hi) of it is inside y.
+        let start = (t * self.hop_length) as isize - (self.n_fft / 2) as isize;
+        let lo = (-start).clamp(0, self.n_fft as isize) as usize;
+        let hi = (y.len() as isize - start).clamp(lo as isize, self.n_fft as isize) as usize;
+        self.input[..lo].fill(0.0);
+        self.input[hi..].fill(0.0);
+        let samples = &y[(start + lo as isize) as usize..(start + hi as isize) as usize];
+        for ((x, w), s) in self.input[lo..hi]
+            .iter_mut()
+            .zip(&self.window[lo..hi])
+            .zip(samples)
+        {
+            *x = s * w;
         }
-        out
+        self.fft
+            .process_with_scratch(&mut self.input, &mut self.spectrum, &mut self.scratch)
+            .expect("buffer sizes come from the plan");
+        for (p, c) in out.iter_mut().zip(&self.spectrum) {
+            *p = c.re * c.re + c.im * c.im;
+        }
     }
 }
 
@@ -204,16 +217,12 @@ impl MelFilterbank {
         out
     }
 
-    /// Mel spectrogram `filters @ power` (`librosa.feature.melspectrogram`).
-    pub fn apply(&self, power: &Frames) -> Frames {
-        let mut out = Frames::zeros(power.n_frames, self.n_mels());
-        for t in 0..power.n_frames {
-            let spec = power.frame(t);
-            for (o, (first, w)) in out.frame_mut(t).iter_mut().zip(&self.filters) {
-                *o = dot(w, &spec[*first..*first + w.len()]);
-            }
+    /// One frame of the mel spectrogram, `filters @ power` (`librosa.feature.melspectrogram`),
+    /// into `out` (`n_mels` long).
+    pub fn apply_frame(&self, power: &[f32], out: &mut [f32]) {
+        for (o, (first, w)) in out.iter_mut().zip(&self.filters) {
+            *o = dot(w, &power[*first..*first + w.len()]);
         }
-        out
     }
 }
 
@@ -311,72 +320,127 @@ pub struct SpectralShape {
     pub flatness: Vec<f32>,
 }
 
-/// Computes [`SpectralShape`] from the power spectrogram.
-pub fn spectral_shape(power: &Frames, freqs: &[f64]) -> SpectralShape {
-    let n = power.n_frames;
-    let mut shape = SpectralShape {
-        centroid: Vec::with_capacity(n),
-        bandwidth: Vec::with_capacity(n),
-        rolloff: Vec::with_capacity(n),
-        flatness: Vec::with_capacity(n),
-    };
-    let mut mag = vec![0.0f32; power.width];
-    for t in 0..n {
-        let p = power.frame(t);
-        for (m, &v) in mag.iter_mut().zip(p) {
+impl SpectralShape {
+    /// Empty series with room for `n_frames`.
+    pub fn with_capacity(n_frames: usize) -> Self {
+        SpectralShape {
+            centroid: Vec::with_capacity(n_frames),
+            bandwidth: Vec::with_capacity(n_frames),
+            rolloff: Vec::with_capacity(n_frames),
+            flatness: Vec::with_capacity(n_frames),
+        }
+    }
+
+    /// Appends one frame's values from its power spectrum; `freqs` are the bin frequencies and
+    /// `mag` a scratch buffer as long as `power`.
+    pub fn push_frame(&mut self, power: &[f32], freqs: &[f64], mag: &mut [f32]) {
+        for (m, &v) in mag.iter_mut().zip(power) {
             *m = v.sqrt();
         }
-        let total: f64 = mag.iter().map(|&m| f64::from(m)).sum();
+        let total = sum_f64(mag);
         // librosa.util.normalize(norm=1) leaves a column below `tiny` unscaled.
         let norm = if total < f64::from(f32::MIN_POSITIVE) {
             1.0
         } else {
             total
         };
-        let centroid: f64 = mag
-            .iter()
-            .zip(freqs)
-            .map(|(&m, f)| f64::from(m) * f)
-            .sum::<f64>()
-            / norm;
-        let bandwidth: f64 = mag
-            .iter()
-            .zip(freqs)
-            .map(|(&m, f)| f64::from(m) * (f - centroid).powi(2))
-            .sum::<f64>()
-            / norm;
-        // First bin whose cumulative magnitude reaches 85 % of the total.
-        let threshold = 0.85 * total;
-        let mut cum = 0.0f64;
-        let mut rolloff = freqs[freqs.len() - 1];
-        for (&m, &f) in mag.iter().zip(freqs) {
+        let centroid = weighted_sum(mag, freqs, |f| f) / norm;
+        let bandwidth = weighted_sum(mag, freqs, |f| (f - centroid) * (f - centroid)) / norm;
+        self.centroid.push(centroid as f32);
+        self.bandwidth.push(bandwidth.sqrt() as f32);
+        self.rolloff.push(rolloff(mag, freqs, 0.85 * total) as f32);
+        self.flatness.push(flatness(power) as f32);
+    }
+}
+
+/// Sum in f64 over 4 independent lanes: a plain `sum` is one serial dependency chain.
+fn sum_f64(values: &[f32]) -> f64 {
+    let mut lanes = [0.0f64; 4];
+    let chunks = values.chunks_exact(4);
+    let tail: f64 = chunks.remainder().iter().map(|&v| f64::from(v)).sum();
+    for c in chunks {
+        for i in 0..4 {
+            lanes[i] += f64::from(c[i]);
+        }
+    }
+    (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]) + tail
+}
+
+/// `sum(mag * g(freqs))` in f64 over 4 independent lanes.
+#[inline]
+fn weighted_sum(mag: &[f32], freqs: &[f64], g: impl Fn(f64) -> f64) -> f64 {
+    let mut lanes = [0.0f64; 4];
+    let (mc, fc) = (mag.chunks_exact(4), freqs.chunks_exact(4));
+    let tail: f64 = mc
+        .remainder()
+        .iter()
+        .zip(fc.remainder())
+        .map(|(&m, &f)| f64::from(m) * g(f))
+        .sum();
+    for (m, f) in mc.zip(fc) {
+        for i in 0..4 {
+            lanes[i] += f64::from(m[i]) * g(f[i]);
+        }
+    }
+    (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]) + tail
+}
+
+/// Frequency of the first bin whose cumulative magnitude reaches `threshold` (the last bin if
+/// none does). Whole blocks below the threshold are skipped by their sum.
+fn rolloff(mag: &[f32], freqs: &[f64], threshold: f64) -> f64 {
+    const BLOCK: usize = 8;
+    let mut cum = 0.0f64;
+    for (mb, fb) in mag.chunks(BLOCK).zip(freqs.chunks(BLOCK)) {
+        let block: f64 = mb.iter().map(|&m| f64::from(m)).sum();
+        if cum + block < threshold {
+            cum += block;
+            continue;
+        }
+        for (&m, &f) in mb.iter().zip(fb) {
             cum += f64::from(m);
             if cum >= threshold {
-                rolloff = f;
-                break;
+                return f;
             }
         }
-        // ln of products of 16 values (each in [1e-10, ~1e7], so the product stays in f64
-        // range) instead of one ln per bin: the logarithm dominated this loop.
-        let (mut log_sum, mut sum) = (0.0f64, 0.0f64);
-        for chunk in p.chunks(16) {
-            let mut prod = 1.0f64;
-            for &v in chunk {
-                let v = f64::from(v.max(1e-10));
-                prod *= v;
-                sum += v;
-            }
-            log_sum += prod.ln();
-        }
-        let len = p.len() as f64;
-        shape.centroid.push(centroid as f32);
-        shape.bandwidth.push(bandwidth.sqrt() as f32);
-        shape.rolloff.push(rolloff as f32);
-        shape
-            .flatness
-            .push(((log_sum / len).exp() / (sum / len)) as f32);
     }
-    shape
+    freqs[freqs.len() - 1]
+}
+
+/// `librosa.feature.spectral_flatness(amin=1e-10, power=2)` of one power spectrum: geometric
+/// over arithmetic mean.
+fn flatness(power: &[f32]) -> f64 {
+    // ln of products of 16 values (each in [1e-10, ~1e7], so a product stays in f64 range)
+    // instead of one ln per bin: the logarithm dominated this loop. Four lanes of 16-value
+    // products keep the multiplications independent.
+    const LANES: usize = 4;
+    const RUN: usize = 16;
+    let (mut log_sum, mut sum) = (0.0f64, [0.0f64; LANES]);
+    let blocks = power.chunks_exact(LANES * RUN);
+    let rest = blocks.remainder();
+    for block in blocks {
+        let mut prod = [1.0f64; LANES];
+        for quad in block.chunks_exact(LANES) {
+            for i in 0..LANES {
+                let v = f64::from(quad[i].max(1e-10));
+                prod[i] *= v;
+                sum[i] += v;
+            }
+        }
+        log_sum += prod.iter().map(|p| p.ln()).sum::<f64>();
+    }
+    let mut tail_sum = 0.0f64;
+    for chunk in rest.chunks(RUN) {
+        let mut prod = 1.0f64;
+        for &v in chunk {
+            let v = f64::from(v.max(1e-10));
+            prod *= v;
+            tail_sum += v;
+        }
+        log_sum += prod.ln();
+    }
+    let len = power.len() as f64;
+    let sum = (sum[0] + sum[1]) + (sum[2] + sum[3]) + tail_sum;
+    (log_sum / len).exp() / (sum / len)
 }
 
 /// Number of spectral-contrast rows: `librosa.feature.spectral_contrast` default 6 bands + 1.
@@ -384,34 +448,132 @@ pub const CONTRAST_BANDS: usize = 7;
 
 /// `librosa.feature.spectral_contrast(n_bands=6, fmin=200, quantile=0.02, linear=False)`:
 /// per octave band, dB of the mean of the top 2 % magnitudes minus dB of the bottom 2 %.
-pub fn spectral_contrast(power: &Frames, freqs: &[f64]) -> Frames {
-    let bands = contrast_bands(freqs);
-    let n = power.n_frames;
-    let mut peak = Frames::zeros(n, CONTRAST_BANDS);
-    let mut valley = Frames::zeros(n, CONTRAST_BANDS);
-    let mut scratch: Vec<f32> = Vec::with_capacity(power.width);
-    for t in 0..n {
-        let p = power.frame(t);
-        for (k, &(lo, hi, q)) in bands.iter().enumerate() {
-            scratch.clear();
-            scratch.extend(p[lo..hi].iter().map(|v| v.sqrt()));
-            let len = scratch.len();
-            let q = q.min(len);
-            // Partial selection instead of a full sort: only the q smallest/largest matter.
-            scratch.select_nth_unstable_by(q - 1, f32::total_cmp);
-            let low: f32 = scratch[..q].iter().sum::<f32>() / q as f32;
-            scratch.select_nth_unstable_by(len - q, f32::total_cmp);
-            let high: f32 = scratch[len - q..].iter().sum::<f32>() / q as f32;
-            valley.frame_mut(t)[k] = low;
-            peak.frame_mut(t)[k] = high;
+/// [`SpectralContrast::frame`] collects the per-frame means, [`SpectralContrast::finish`] turns
+/// them into dB (librosa's floor is over the whole song).
+pub struct SpectralContrast {
+    bands: Vec<(usize, usize, usize)>,
+    low: Vec<f32>,
+    high: Vec<f32>,
+}
+
+impl SpectralContrast {
+    /// The bands for an STFT with bin frequencies `freqs`.
+    pub fn new(freqs: &[f64]) -> Self {
+        SpectralContrast {
+            bands: contrast_bands(freqs),
+            low: Vec::new(),
+            high: Vec::new(),
         }
     }
-    power_to_db(&mut peak.data);
-    power_to_db(&mut valley.data);
-    for (p, v) in peak.data.iter_mut().zip(&valley.data) {
-        *p -= v;
+
+    /// Mean magnitude of each band's bottom (`valley`) and top (`peak`) quantile in one frame.
+    pub fn frame(&mut self, power: &[f32], valley: &mut [f32], peak: &mut [f32]) {
+        for (k, &(lo, hi, q)) in self.bands.iter().enumerate() {
+            let band = &power[lo..hi];
+            let q = q.min(band.len());
+            // sqrt is monotonic, so the extremes are chosen on power and only q roots taken.
+            extremes(band, q, &mut self.low, &mut self.high);
+            valley[k] = self.low.iter().map(|v| v.sqrt()).sum::<f32>() / q as f32;
+            peak[k] = self.high.iter().map(|v| v.sqrt()).sum::<f32>() / q as f32;
+        }
     }
-    peak
+
+    /// Contrast in dB from the per-frame peaks and valleys, returned in `peak`'s matrix.
+    pub fn finish(mut peak: Frames, mut valley: Frames) -> Frames {
+        power_to_db(&mut peak.data);
+        power_to_db(&mut valley.data);
+        for (p, v) in peak.data.iter_mut().zip(&valley.data) {
+            *p -= v;
+        }
+        peak
+    }
+}
+
+/// The `q` smallest values of `values` into `low` and the `q` largest into `high` (any order),
+/// `1 <= q <= values.len()`. q is at most a handful (2 % of a band), so keeping a short sorted
+/// run beats a selection over the whole band.
+fn extremes(values: &[f32], q: usize, low: &mut Vec<f32>, high: &mut Vec<f32>) {
+    low.clear();
+    high.clear();
+    if q == 1 {
+        let (min, max) = min_max(values);
+        low.push(min);
+        high.push(max);
+        return;
+    }
+    let n = values.len();
+    low.extend_from_slice(&values[n - q..]);
+    low.sort_unstable_by(f32::total_cmp);
+    high.extend_from_slice(&values[..q]);
+    high.sort_unstable_by(|a, b| b.total_cmp(a));
+    // Spectra mostly fall with frequency: scanning up for the largest and down for the
+    // smallest meets few values that need inserting.
+    keep_largest(high, &values[q..]);
+    keep_smallest(low, &values[..n - q]);
+}
+
+/// Minimum and maximum over 8 lanes (`values` not empty).
+fn min_max(values: &[f32]) -> (f32, f32) {
+    let (mut min, mut max) = ([values[0]; 8], [values[0]; 8]);
+    let chunks = values.chunks_exact(8);
+    for &v in chunks.remainder() {
+        min[0] = if v < min[0] { v } else { min[0] };
+        max[0] = if v > max[0] { v } else { max[0] };
+    }
+    for c in chunks {
+        for i in 0..8 {
+            min[i] = if c[i] < min[i] { c[i] } else { min[i] };
+            max[i] = if c[i] > max[i] { c[i] } else { max[i] };
+        }
+    }
+    (
+        min.into_iter().fold(min[0], f32::min),
+        max.into_iter().fold(max[0], f32::max),
+    )
+}
+
+/// Merges `values` into `top`, the descending run of the largest values seen.
+fn keep_largest(top: &mut [f32], values: &[f32]) {
+    let last = top.len() - 1;
+    for chunk in values.chunks(8) {
+        // Most chunks hold nothing above the bar: test them with one vector compare.
+        let bar = top[last];
+        if !chunk.iter().fold(false, |any, &v| any | (v > bar)) {
+            continue;
+        }
+        for &v in chunk {
+            if v > top[last] {
+                insert_sorted(top, v, |a, b| a > b);
+            }
+        }
+    }
+}
+
+/// Merges `values` into `bottom`, the ascending run of the smallest values seen, scanning
+/// from the end.
+fn keep_smallest(bottom: &mut [f32], values: &[f32]) {
+    let last = bottom.len() - 1;
+    for chunk in values.rchunks(8) {
+        let bar = bottom[last];
+        if !chunk.iter().fold(false, |any, &v| any | (v < bar)) {
+            continue;
+        }
+        for &v in chunk.iter().rev() {
+            if v < bottom[last] {
+                insert_sorted(bottom, v, |a, b| a < b);
+            }
+        }
+    }
+}
+
+/// Puts `v` into the sorted `run` (sorted by `before`), dropping the last element.
+fn insert_sorted(run: &mut [f32], v: f32, before: impl Fn(f32, f32) -> bool) {
+    let mut i = run.len() - 1;
+    while i > 0 && before(v, run[i - 1]) {
+        run[i] = run[i - 1];
+        i -= 1;
+    }
+    run[i] = v;
 }
 
 /// Bin ranges `[lo, hi)` and quantile counts of the contrast bands, following librosa's
@@ -448,22 +610,25 @@ fn contrast_bands(freqs: &[f64]) -> Vec<(usize, usize, usize)> {
 pub fn zero_crossing_rate(y: &[f32], frame_length: usize, hop_length: usize) -> Vec<f32> {
     let n_frames = 1 + y.len() / hop_length;
     let pad = frame_length / 2;
+    // Signs of the edge-padded signal, once: frames overlap 4x, and bytes compare in bulk.
     let last = y.len().saturating_sub(1);
-    let negative = |j: isize| -> bool {
-        let i = j.clamp(0, last as isize) as usize;
-        let v = y.get(i).copied().unwrap_or(0.0);
-        v.abs() > 1e-10 && v.is_sign_negative()
-    };
+    let negative: Vec<u8> = (0..y.len() + frame_length)
+        .map(|p| {
+            let v = y
+                .get(p.saturating_sub(pad).min(last))
+                .copied()
+                .unwrap_or(0.0);
+            u8::from(v < -1e-10)
+        })
+        .collect();
     (0..n_frames)
         .map(|t| {
-            let start = (t * hop_length) as isize - pad as isize;
-            let mut prev = negative(start);
-            let mut crossings = 0usize;
-            for i in 1..frame_length as isize {
-                let cur = negative(start + i);
-                crossings += usize::from(cur != prev);
-                prev = cur;
-            }
+            let frame = &negative[t * hop_length..t * hop_length + frame_length];
+            let crossings: u32 = frame[..frame_length - 1]
+                .iter()
+                .zip(&frame[1..])
+                .map(|(a, b)| u32::from(a ^ b))
+                .sum();
             crossings as f32 / frame_length as f32
         })
         .collect()
@@ -473,18 +638,44 @@ pub fn zero_crossing_rate(y: &[f32], frame_length: usize, hop_length: usize) -> 
 pub fn rms(y: &[f32], frame_length: usize, hop_length: usize) -> Vec<f32> {
     let n_frames = 1 + y.len() / hop_length;
     let pad = frame_length / 2;
+    let mean_square = |sum: f64| (sum / frame_length as f64).sqrt() as f32;
+    if !frame_length.is_multiple_of(hop_length) || !pad.is_multiple_of(hop_length) {
+        return (0..n_frames)
+            .map(|t| {
+                let start = (t * hop_length) as isize - pad as isize;
+                let lo = start.max(0) as usize;
+                let hi = ((start + frame_length as isize).max(0) as usize).min(y.len());
+                mean_square(sum_squares(&y[lo.min(hi)..hi]))
+            })
+            .collect();
+    }
+    // Frames are runs of whole hop-sized blocks here: each block's energy is summed once.
+    let blocks: Vec<f64> = y.chunks(hop_length).map(sum_squares).collect();
+    let (per_frame, offset) = (frame_length / hop_length, pad / hop_length);
     (0..n_frames)
         .map(|t| {
-            let start = (t * hop_length) as isize - pad as isize;
-            let lo = start.max(0) as usize;
-            let hi = ((start + frame_length as isize).max(0) as usize).min(y.len());
-            let sum: f64 = y[lo.min(hi)..hi]
-                .iter()
-                .map(|&v| f64::from(v) * f64::from(v))
-                .sum();
-            (sum / frame_length as f64).sqrt() as f32
+            let first = t.saturating_sub(offset);
+            let end = (t + per_frame - offset).min(blocks.len());
+            mean_square(blocks[first.min(end)..end].iter().sum())
         })
         .collect()
+}
+
+/// Sum of squares in f64 over 4 independent lanes.
+fn sum_squares(values: &[f32]) -> f64 {
+    let mut lanes = [0.0f64; 4];
+    let chunks = values.chunks_exact(4);
+    let tail: f64 = chunks
+        .remainder()
+        .iter()
+        .map(|&v| f64::from(v) * f64::from(v))
+        .sum();
+    for c in chunks {
+        for i in 0..4 {
+            lanes[i] += f64::from(c[i]) * f64::from(c[i]);
+        }
+    }
+    (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]) + tail
 }
 
 /// `librosa.onset.onset_strength` from a dB mel spectrogram (lag 1, no max filter, mean over
@@ -564,23 +755,16 @@ impl Chromagram {
         &self.weights
     }
 
-    /// Chroma per frame from the power spectrogram, each frame scaled to max 1 (`norm=inf`;
-    /// silent frames stay 0).
-    pub fn apply(&self, power: &Frames) -> Frames {
-        let mut out = Frames::zeros(power.n_frames, 12);
-        for t in 0..power.n_frames {
-            let p = power.frame(t);
-            let frame = out.frame_mut(t);
-            for (c, o) in frame.iter_mut().enumerate() {
-                let w = &self.weights[c * self.n_bins..(c + 1) * self.n_bins];
-                *o = dot(w, p);
-            }
-            let max = frame.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-            if max >= f32::MIN_POSITIVE {
-                frame.iter_mut().for_each(|v| *v /= max);
-            }
+    /// One chroma frame from a power spectrum into `out` (12 long), scaled to max 1
+    /// (`norm=inf`; a silent frame stays 0).
+    pub fn apply_frame(&self, power: &[f32], out: &mut [f32]) {
+        for (c, o) in out.iter_mut().enumerate() {
+            *o = dot(&self.weights[c * self.n_bins..(c + 1) * self.n_bins], power);
         }
-        out
+        let max = out.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        if max >= f32::MIN_POSITIVE {
+            out.iter_mut().for_each(|v| *v /= max);
+        }
     }
 }
 
@@ -601,4 +785,66 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
         }
     }
     lanes.iter().sum::<f32>() + tail
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lcg(n: usize, seed: u32) -> Vec<f32> {
+        let mut state = seed;
+        (0..n)
+            .map(|_| {
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (state >> 8) as f32 / (1 << 24) as f32
+            })
+            .collect()
+    }
+
+    #[test]
+    fn extremes_are_the_ends_of_a_full_sort() {
+        let random = lcg(400, 3);
+        let falling: Vec<f32> = (0..400).map(|i| 1.0 / (1.0 + i as f32)).collect();
+        let rising: Vec<f32> = falling.iter().rev().copied().collect();
+        let ties = vec![0.5; 37];
+        for values in [random, falling, rising, ties] {
+            let mut sorted = values.clone();
+            sorted.sort_by(f32::total_cmp);
+            for q in [1, 2, 3, 8, values.len()] {
+                let (mut low, mut high) = (Vec::new(), Vec::new());
+                extremes(&values, q, &mut low, &mut high);
+                low.sort_by(f32::total_cmp);
+                high.sort_by(f32::total_cmp);
+                assert_eq!(low, sorted[..q], "q {q}");
+                assert_eq!(high, sorted[sorted.len() - q..], "q {q}");
+            }
+        }
+    }
+
+    #[test]
+    fn rms_by_blocks_equals_the_frame_by_frame_sum() {
+        let y = lcg(10_007, 5);
+        let direct = |frame_length: usize, hop: usize| -> Vec<f32> {
+            let pad = frame_length as isize / 2;
+            (0..1 + y.len() / hop)
+                .map(|t| {
+                    let start = (t * hop) as isize - pad;
+                    let sum: f64 = (start..start + frame_length as isize)
+                        .filter(|&j| j >= 0 && (j as usize) < y.len())
+                        .map(|j| f64::from(y[j as usize]).powi(2))
+                        .sum();
+                    (sum / frame_length as f64).sqrt() as f32
+                })
+                .collect()
+        };
+        // 2048/512 takes the block path, 2048/500 the frame-by-frame one.
+        for (frame_length, hop) in [(2048, 512), (2048, 500)] {
+            let ours = rms(&y, frame_length, hop);
+            let want = direct(frame_length, hop);
+            assert_eq!(ours.len(), want.len());
+            for (a, b) in ours.iter().zip(&want) {
+                assert!((a - b).abs() <= 1e-6 * b.abs(), "{a} vs {b}");
+            }
+        }
+    }
 }
