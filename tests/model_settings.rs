@@ -142,7 +142,11 @@ fn the_defaults_pass_and_a_linear_head_is_allowed() {
     assert!(settings.check().is_ok());
 }
 
-fn train_error(data: &mer::model::FoldData) -> ModelError {
+/// Trains fold `fold` of `data` for one epoch with the default model.
+fn train_one_epoch(
+    data: &mer::model::FoldData,
+    fold: usize,
+) -> Result<mer::model::TrainedFold, ModelError> {
     let (model, augment, schedule) = (
         ModelSection::default(),
         AugmentSection::default(),
@@ -156,7 +160,11 @@ fn train_error(data: &mer::model::FoldData) -> ModelError {
         augment: &augment,
         schedule: &schedule,
     };
-    train_fold(data, &settings, 1, 3).expect_err("bad fold data")
+    train_fold(data, &settings, 1, fold)
+}
+
+fn train_error(data: &mer::model::FoldData) -> ModelError {
+    train_one_epoch(data, 3).expect_err("bad fold data")
 }
 
 #[test]
@@ -194,20 +202,7 @@ fn inconsistent_fold_data_is_refused_before_training() {
 #[test]
 fn weights_from_another_model_are_refused_by_predict() {
     let data = clusters(20, 2, 1.0, 1);
-    let (model, augment, schedule) = (
-        ModelSection::default(),
-        AugmentSection::default(),
-        ScheduleSection {
-            epochs: 1,
-            ..ScheduleSection::default()
-        },
-    );
-    let settings = TrainSettings {
-        model: &model,
-        augment: &augment,
-        schedule: &schedule,
-    };
-    let fold = train_fold(&data, &settings, 1, 0).unwrap();
+    let fold = train_one_epoch(&data, 0).unwrap();
     let wider = ModelSection {
         encoder_width: 64,
         ..ModelSection::default()
