@@ -1,14 +1,15 @@
 //! `mer run` and `mer plan`: the stage graph against the cache, and the report folder.
 
+use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
 use anyhow::Context;
 use clap::Args;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tracing::{debug, info};
 
 use super::{Folders, SpecArgs, error_chain, load_experiment};
@@ -16,7 +17,7 @@ use crate::cache::{ArtifactStore, FileHasher};
 use crate::clock::rfc3339;
 use crate::dataset::DatasetLoad;
 use crate::pipeline::{
-    Decision, DecisionTable, Pipeline, RunOptions, RunRecord, StageGraph, StageRecord,
+    Decision, DecisionTable, Pipeline, RunObserver, RunOptions, RunRecord, StageGraph, StageRecord,
     collect_results,
 };
 use crate::report::results::RunResults;
@@ -55,17 +56,9 @@ pub fn run(args: &RunArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
     let report = ReportFolder::create(&folders.reports, &spec)?;
     let started = SystemTime::now();
     let clock = Instant::now();
-    let progress = progress_bar(graph.nodes.len());
-    let (stages, error) = pipeline.execute(&graph, &options, &|stage: &StageRecord| {
-        debug!(
-            "{} {:?} {}",
-            stage.instance,
-            stage.decision,
-            stage.reasons.join("; ")
-        );
-        progress.inc(1);
-    });
-    progress.finish_and_clear();
+    let progress = RunProgress::new(graph.nodes.len());
+    let (stages, error) = pipeline.execute(&graph, &options, &progress);
+    progress.finish();
     let record = RunRecord {
         experiment: spec.name.clone(),
         spec_hash: spec_hash(&spec),
@@ -195,14 +188,77 @@ fn print_plan(stages: &[StageRecord]) {
     println!("{misses} of {} stages would run", stages.len());
 }
 
-fn progress_bar(stages: usize) -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
+/// Progress on stderr when it is a terminal: one bar for the stages and one per extraction
+/// stage while it walks its songs (they run side by side).
+struct RunProgress {
+    bars: MultiProgress,
+    stages: ProgressBar,
+    songs: Mutex<HashMap<String, ProgressBar>>,
+}
+
+impl RunProgress {
+    fn new(stages: usize) -> Self {
+        let target = if std::io::stderr().is_terminal() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        let bars = MultiProgress::with_draw_target(target);
+        let stages = bars.add(ProgressBar::new(stages as u64));
+        stages.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} stages {elapsed}")
+                .expect("valid progress template"),
+        );
+        // Elapsed time keeps moving while a long stage runs.
+        stages.enable_steady_tick(std::time::Duration::from_millis(250));
+        RunProgress {
+            bars,
+            stages,
+            songs: Mutex::new(HashMap::new()),
+        }
     }
-    let bar = ProgressBar::with_draw_target(Some(stages as u64), ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} stages {elapsed}")
-            .expect("valid progress template"),
-    );
-    bar
+
+    fn finish(&self) {
+        self.stages.finish_and_clear();
+        let _ = self.bars.clear();
+    }
+}
+
+impl RunObserver for RunProgress {
+    fn stage_decided(&self, stage: &StageRecord) {
+        debug!(
+            "{} {:?} {}",
+            stage.instance,
+            stage.decision,
+            stage.reasons.join("; ")
+        );
+        self.stages.inc(1);
+        if let Some(bar) = self
+            .songs
+            .lock()
+            .expect("no panic holds it")
+            .remove(&stage.instance)
+        {
+            bar.finish_and_clear();
+        }
+    }
+
+    fn songs_started(&self, stage: &str, songs: usize) {
+        let bar = self.bars.add(ProgressBar::new(songs as u64));
+        bar.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} songs {msg} {eta}")
+                .expect("valid progress template"),
+        );
+        bar.set_message(stage.to_string());
+        self.songs
+            .lock()
+            .expect("no panic holds it")
+            .insert(stage.to_string(), bar);
+    }
+
+    fn song_done(&self, stage: &str) {
+        if let Some(bar) = self.songs.lock().expect("no panic holds it").get(stage) {
+            bar.inc(1);
+        }
+    }
 }

@@ -18,6 +18,17 @@ use super::lineage::LineageIndex;
 use super::record::{Decision, StageRecord};
 use super::stages::{self, StageContext};
 
+/// What a caller (the command line's progress bars) hears while a run executes. Called from
+/// worker threads, hence `Sync`.
+pub trait RunObserver: Sync {
+    /// A stage was taken from the cache or computed.
+    fn stage_decided(&self, _record: &StageRecord) {}
+    /// An extraction stage starts on `songs` songs.
+    fn songs_started(&self, _stage: &str, _songs: usize) {}
+    /// An extraction stage finished one song.
+    fn song_done(&self, _stage: &str) {}
+}
+
 /// How to run.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -84,13 +95,14 @@ impl<'a> Pipeline<'a> {
             .collect())
     }
 
-    /// Runs the graph, calling `on_stage` as each stage is decided. Returns the records of
-    /// every stage decided so far, with the error that stopped the run, if any.
+    /// Runs the graph, telling `observer` about each stage decided and each song extracted.
+    /// Returns the records of every stage decided so far, with the error that stopped the
+    /// run, if any.
     pub fn execute(
         &self,
         graph: &StageGraph,
         options: &RunOptions,
-        on_stage: &(dyn Fn(&StageRecord) + Sync),
+        observer: &dyn RunObserver,
     ) -> (Vec<StageRecord>, Option<PipelineError>) {
         let forced = match forced_nodes(graph, &options.force) {
             Ok(forced) => forced,
@@ -99,6 +111,7 @@ impl<'a> Pipeline<'a> {
         let cx = StageContext {
             spec: self.spec,
             data: self.data,
+            observer,
         };
         let mut artifacts: Vec<Option<Artifact>> = vec![None; graph.nodes.len()];
         let mut records: Vec<Option<StageRecord>> = vec![None; graph.nodes.len()];
@@ -114,7 +127,7 @@ impl<'a> Pipeline<'a> {
                         .collect();
                     let result = self.resolve(node, &upstream, forced[index], &cx, options);
                     if let Ok((_, record)) = &result {
-                        on_stage(record);
+                        observer.stage_decided(record);
                     }
                     (index, result)
                 })

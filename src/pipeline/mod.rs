@@ -20,7 +20,7 @@ pub mod results;
 mod stages;
 mod training;
 
-pub use executor::{Pipeline, RunOptions};
+pub use executor::{Pipeline, RunObserver, RunOptions};
 pub use graph::{StageGraph, StageKind, StageNode};
 pub use record::{Decision, DecisionTable, RunRecord, StageRecord};
 pub use results::{collect_results, run_results};

@@ -47,6 +47,7 @@ pub(crate) fn extract_stage(modality: Modality) -> String {
 pub(crate) struct StageContext<'a> {
     pub(crate) spec: &'a ExperimentSpec,
     pub(crate) data: &'a DatasetLoad,
+    pub(crate) observer: &'a dyn super::RunObserver,
 }
 
 /// Computes `node`'s artifact; `upstream[i]` is the artifact of `node.upstream[i]`.
@@ -122,11 +123,17 @@ fn extract_per_song<'a>(
         .iter()
         .filter_map(|song| Some((song.id.as_str(), song.file(modality)?)))
         .collect();
+    let stage = extract_stage(modality);
+    cx.observer.songs_started(&stage, songs.len());
     Extracted {
         names: extractor.feature_names(),
         songs: songs
             .par_iter()
-            .map(|(id, path)| (*id, path.to_path_buf(), extractor.extract(path)))
+            .map(|(id, path)| {
+                let features = extractor.extract(path);
+                cx.observer.song_done(&stage);
+                (*id, path.to_path_buf(), features)
+            })
             .collect(),
         unknown_ids: Vec::new(),
     }
