@@ -174,6 +174,27 @@ fn fewer_than_two_pairs_is_an_error() {
 }
 
 #[test]
+fn non_finite_scores_are_an_error() {
+    let error = paired(&[0.5, f64::NAN, 0.7], &[0.5, 0.6, 0.7]).unwrap_err();
+    assert_eq!(
+        error,
+        CompareError::NonFinite {
+            run: "baseline",
+            index: 1
+        }
+    );
+    let error = paired(&[0.5, 0.6, 0.7], &[0.5, 0.6, f64::INFINITY]).unwrap_err();
+    assert_eq!(
+        error,
+        CompareError::NonFinite {
+            run: "other run",
+            index: 2
+        }
+    );
+    assert!(error.to_string().contains("re-run"), "{error}");
+}
+
+#[test]
 fn holm_is_monotone_capped_and_keeps_input_order() {
     let p = [0.04, 0.001, 0.5, 0.03, 0.02, 0.9, 0.011];
     let adjusted = holm(&p);
