@@ -4,12 +4,14 @@
 //! labels and files) -> [`pipeline`] (the stage graph, run against the [`cache`]): its stages
 //! call [`features`] (extraction), [`split`], [`normalize`], [`model`] (training) and [`eval`]
 //! (metrics, ensembles) -> [`report`] (the run's folder). The [`cli`] module is the only place
-//! that knows about terminals and exit codes; [`demo`] writes the synthetic dataset.
+//! that knows about terminals and exit codes; [`demo`] writes the synthetic dataset; [`compare`]
+//! holds the paired statistics that set runs against a baseline.
 #![deny(missing_docs)]
 
 pub mod cache;
 pub mod cli;
 pub mod clock;
+pub mod compare;
 pub mod dataset;
 pub mod demo;
 pub mod eval;
