@@ -5,7 +5,7 @@
 //! running status, format 0/1/2, any number of tracks, PPQ or SMPTE timing and meta events
 //! anywhere. It does not cope well with data bytes above 127 (some files of the MIREX-like set
 //! have them): it silently drops the rest of the track. So every file first goes through a
-//! structural pass ([`repair`]) that masks such bytes to 7 bits; if midly still cannot parse
+//! structural pass (`repair`) that masks such bytes to 7 bits; if midly still cannot parse
 //! the masked file, the original bytes get one more try, and then the file is an [`MidiError`]
 //! (the stage treats the song's MIDI as missing). Nothing here panics on bad input.
 //!
