@@ -11,7 +11,7 @@ use crate::report::results::{ModelScore, Prediction, RunResults, SeedResults, So
 use crate::rng::RandomStream;
 use crate::spec::ExperimentSpec;
 
-use super::stages::{i64_array, missing, strings};
+use super::stages::{f32_array, f64_array, i64_array, missing, strings};
 use super::training::HEADLINE_MODEL;
 use super::{PipelineError, StageGraph, StageKind};
 
@@ -55,20 +55,6 @@ pub fn run_results(
     })
 }
 
-fn f32s<'a>(artifact: &'a Artifact, name: &str) -> Result<&'a [f32], PipelineError> {
-    artifact
-        .array(name)
-        .and_then(|a| a.as_f32())
-        .ok_or_else(|| missing(artifact, name))
-}
-
-fn f64s<'a>(artifact: &'a Artifact, name: &str) -> Result<&'a [f64], PipelineError> {
-    artifact
-        .array(name)
-        .and_then(|a| a.as_f64())
-        .ok_or_else(|| missing(artifact, name))
-}
-
 fn seed_results(
     spec: &ExperimentSpec,
     classes: usize,
@@ -81,7 +67,7 @@ fn seed_results(
         .collect();
     let n = truth.len();
     let models = strings(evaluation, "models")?;
-    let probabilities = f32s(evaluation, "test_probabilities")?;
+    let probabilities = f32_array(evaluation, "test_probabilities")?;
     let masks = presence(evaluation, n)?;
     let selected = spec.selected();
     let mut scores = Vec::new();
@@ -204,7 +190,7 @@ fn validation_scores(
         .map(|&l| l as usize)
         .collect();
     let folds = i64_array(evaluation, "oof_fold")?;
-    let probabilities = f32s(evaluation, "oof_probabilities")?;
+    let probabilities = f32_array(evaluation, "oof_probabilities")?;
     let fold_count = folds.iter().max().map_or(0, |&f| f as usize + 1);
     let mut scores = Vec::new();
     for fold in 0..fold_count {
@@ -232,7 +218,7 @@ fn validation_scores(
 fn curves(evaluation: &Artifact) -> Result<Vec<FoldCurve>, PipelineError> {
     let fold = i64_array(evaluation, "history.fold")?;
     let epoch = i64_array(evaluation, "history.epoch")?;
-    let column = |name: &str| f64s(evaluation, &format!("history.{name}"));
+    let column = |name: &str| f64_array(evaluation, &format!("history.{name}"));
     let (train_loss, valid_loss) = (column("train_loss")?, column("valid_loss")?);
     let (valid_accuracy, valid_macro_f1) = (column("valid_accuracy")?, column("valid_macro_f1")?);
     let lr = column("learning_rate")?;

@@ -350,10 +350,7 @@ fn normalize_modality(
 ) -> Result<NormalizedModality, PipelineError> {
     let ids = strings(extract, "ids")?;
     let names = strings(extract, "feature_names")?;
-    let values = extract
-        .array("features")
-        .and_then(|a| a.as_f32())
-        .ok_or_else(|| missing(extract, "features"))?;
+    let values = f32_array(extract, "features")?;
     let width = names.len();
     let rows: Vec<(&str, &[f32])> = ids
         .iter()
@@ -417,6 +414,26 @@ pub(crate) fn i64_array<'a>(
     artifact
         .array(name)
         .and_then(|a| a.as_i64())
+        .ok_or_else(|| missing(artifact, name))
+}
+
+pub(crate) fn f32_array<'a>(
+    artifact: &'a Artifact,
+    name: &str,
+) -> Result<&'a [f32], PipelineError> {
+    artifact
+        .array(name)
+        .and_then(|a| a.as_f32())
+        .ok_or_else(|| missing(artifact, name))
+}
+
+pub(crate) fn f64_array<'a>(
+    artifact: &'a Artifact,
+    name: &str,
+) -> Result<&'a [f64], PipelineError> {
+    artifact
+        .array(name)
+        .and_then(|a| a.as_f64())
         .ok_or_else(|| missing(artifact, name))
 }
 

@@ -28,7 +28,7 @@ use crate::rng::RandomStream;
 use crate::spec::ExperimentSpec;
 
 use super::PipelineError;
-use super::stages::{i64_array, missing, strings};
+use super::stages::{f32_array, f64_array, i64_array, missing, strings};
 
 /// The headline model of a run.
 pub const HEADLINE_MODEL: &str = "ensemble+tta";
@@ -209,13 +209,6 @@ fn read_weights(train: &Artifact) -> Result<NamedTensors, PipelineError> {
         .map(NamedTensors)
 }
 
-fn f64_array<'a>(artifact: &'a Artifact, name: &str) -> Result<&'a [f64], PipelineError> {
-    artifact
-        .array(name)
-        .and_then(|a| a.as_f64())
-        .ok_or_else(|| missing(artifact, name))
-}
-
 /// The fold's validation macro-F1 at its kept epoch.
 fn best_valid_macro_f1(train: &Artifact) -> Result<f64, PipelineError> {
     let best = i64_array(train, "best_epoch")?[0];
@@ -367,12 +360,7 @@ fn copy_fold_records(
             fold_of.push(fold as i64);
         }
         ids.extend(valid.iter().cloned());
-        probabilities.extend_from_slice(
-            train
-                .array("valid_probabilities")
-                .and_then(|a| a.as_f32())
-                .ok_or_else(|| missing(train, "valid_probabilities"))?,
-        );
+        probabilities.extend_from_slice(f32_array(train, "valid_probabilities")?);
         let epochs = i64_array(train, "history.epoch")?;
         history_epoch.extend_from_slice(epochs);
         history_fold.extend(std::iter::repeat_n(fold as i64, epochs.len()));

@@ -159,12 +159,12 @@ where
         .flat_map(|f| f.epochs.iter().map(|e| e.epoch))
         .max()
         .unwrap_or(1);
-    let max_loss = folds
-        .iter()
-        .flat_map(|f| f.epochs.iter().flat_map(|e| [e.train_loss, e.valid_loss]))
-        .filter(|v| v.is_finite())
-        .fold(0.0f64, f64::max)
-        .max(1e-6);
+    let max_loss = finite_max(
+        folds
+            .iter()
+            .flat_map(|f| f.epochs.iter().flat_map(|e| [e.train_loss, e.valid_loss])),
+    )
+    .max(1e-6);
     let mut chart = epoch_axes(&losses, "Loss (dashed: training)", epochs, max_loss * 1.05)?;
     for fold in folds {
         let color = fold_color(fold.fold);
@@ -193,11 +193,7 @@ where
         .draw()
         .map_err(msg)?;
 
-    let max_lr = folds
-        .iter()
-        .flat_map(|f| f.epochs.iter().map(|e| e.lr))
-        .filter(|v| v.is_finite())
-        .fold(0.0f64, f64::max);
+    let max_lr = finite_max(folds.iter().flat_map(|f| f.epochs.iter().map(|e| e.lr)));
     let caption = format!("Validation macro-F1 (o: kept epoch; grey: LR / {max_lr:.0e})");
     let mut chart = epoch_axes(&scores, &caption, epochs, 1.0)?;
     // The schedule is the same for every fold; draw the first fold's, scaled into [0, 1].
@@ -223,6 +219,11 @@ where
             .map_err(msg)?;
     }
     Ok(())
+}
+
+/// The largest finite value, or 0 (a diverged epoch's infinite loss must not flatten the axis).
+fn finite_max(values: impl Iterator<Item = f64>) -> f64 {
+    values.filter(|v| v.is_finite()).fold(0.0, f64::max)
 }
 
 type EpochChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordusize, RangedCoordf64>>;
