@@ -24,3 +24,4 @@ pub mod report;
 pub mod rng;
 pub mod spec;
 pub mod split;
+pub mod text_table;
