@@ -69,6 +69,17 @@ impl TextTable {
     }
 }
 
+impl fmt::Display for TextTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let widths = self.widths();
+        self.write_row(f, &self.headings, &widths)?;
+        for row in &self.rows {
+            self.write_row(f, row, &widths)?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,16 +93,5 @@ mod tests {
             table.to_string(),
             "  run    set       f1\n  audio  x        0.5\n  all    longer  0.25\n"
         );
-    }
-}
-
-impl fmt::Display for TextTable {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let widths = self.widths();
-        self.write_row(f, &self.headings, &widths)?;
-        for row in &self.rows {
-            self.write_row(f, row, &widths)?;
-        }
-        Ok(())
     }
 }
