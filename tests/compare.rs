@@ -453,7 +453,7 @@ fn runs_whose_splits_differ_are_refused_with_the_reason() {
     seeds.write(dir.root(), "other-seeds");
 
     // Equal split keys but other test songs: a folder that does not match its run.json.
-    let mut tampered = better("tampered", gains, [0.0; 2]);
+    let tampered = better("tampered", gains, [0.0; 2]);
     tampered.write(dir.root(), "tampered");
     let predictions = dir.path("tampered/predictions.csv");
     let text = std::fs::read_to_string(&predictions).unwrap();
