@@ -602,6 +602,10 @@ fn a_sweep_folder_contributes_its_members_with_reports() {
     baseline().write(dir.root(), "reports/audio/20261124T000000Z-aaaa");
     better("x", [[0.02; 3]; 2], [0.01, 0.03])
         .write(dir.root(), "reports/all/20261124T000001Z-bbbb");
+    // Listed as finished, but its run.json records an error: left out, not fatal.
+    let mut broken = baseline();
+    broken.error = Some("train[1]@1 failed: loss is NaN".to_string());
+    broken.write(dir.root(), "reports/audio+midi/20261124T000002Z-eeee");
     dir.write(
         "reports/ablation/sweep-20261124T000000Z/sweep.json",
         r#"{"sweep": "ablation", "spec": "experiments/ablation.toml",
@@ -615,7 +619,9 @@ fn a_sweep_folder_contributes_its_members_with_reports() {
               {"name": "lyrics", "member_hash": "cccc", "set": {}, "status": "failed",
                "report": null, "error": "extract.lyrics: no lyrics files"},
               {"name": "midi", "member_hash": "dddd", "set": {}, "status": "not-run",
-               "report": null, "error": null}
+               "report": null, "error": null},
+              {"name": "audio+midi", "member_hash": "eeee", "set": {}, "status": "finished",
+               "report": "../../audio+midi/20261124T000002Z-eeee", "error": null}
             ]}"#,
     );
     let (stdout, rows) = compare_ok(&dir, &["reports/ablation/sweep-*"]);
@@ -634,6 +640,12 @@ fn a_sweep_folder_contributes_its_members_with_reports() {
     );
     assert!(
         stdout.contains("Not compared: sweep member midi (not-run)."),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "Not compared: sweep member audio+midi (did not finish: train[1]@1 failed: loss is NaN)."
+        ),
         "{stdout}"
     );
     assert!(stdout.contains("was interrupted"), "{stdout}");

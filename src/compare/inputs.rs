@@ -138,8 +138,20 @@ fn read_sweep(
         match member.report.as_deref().filter(|_| usable) {
             Some(report) => {
                 let report = folder.join(report);
-                if seen.insert(identity(&report)) {
-                    inputs.runs.push(Run::read(&report, Some(member.name))?);
+                if !seen.insert(identity(&report)) {
+                    continue;
+                }
+                // A member whose run did not finish is left out like a failed one, so the
+                // rest of the sweep can still be compared.
+                match Run::read(&report, Some(member.name.clone())) {
+                    Ok(run) => inputs.runs.push(run),
+                    Err(ReadError::Unfinished { error, .. }) => inputs.left_out.push(LeftOut {
+                        sweep: folder.to_path_buf(),
+                        name: member.name,
+                        status: "did not finish".to_string(),
+                        error: Some(error),
+                    }),
+                    Err(other) => return Err(other),
                 }
             }
             None => inputs.left_out.push(LeftOut {
