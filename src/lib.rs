@@ -5,7 +5,7 @@
 //! call [`features`] (extraction), [`split`], [`normalize`], [`model`] (training) and [`eval`]
 //! (metrics, ensembles) -> [`report`] (the run's folder). The [`cli`] module is the only place
 //! that knows about terminals and exit codes; [`demo`] writes the synthetic dataset; [`compare`]
-//! holds the paired statistics that set runs against a baseline.
+//! reads report folders back and sets runs against a baseline with paired statistics.
 #![deny(missing_docs)]
 
 pub mod cache;
@@ -24,3 +24,4 @@ pub mod report;
 pub mod rng;
 pub mod spec;
 pub mod split;
+pub mod text_table;

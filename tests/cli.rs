@@ -9,6 +9,7 @@ const COMMANDS: &[&[&str]] = &[
     &["run"],
     &["plan"],
     &["explain"],
+    &["compare"],
     &["data", "inspect"],
     &["cache", "ls"],
     &["cache", "verify"],

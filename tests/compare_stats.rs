@@ -2,6 +2,7 @@
 //! (`scripts/parity/compare_reference.py` -> `tests/fixtures/compare/reference.json`),
 //! the errors, and Holm's correction.
 
+use mer::compare::stats::mean_interval;
 use mer::compare::{CompareError, holm, paired};
 use serde_json::Value;
 
@@ -111,6 +112,25 @@ fn hand_computed_t_test() {
     // Wilcoxon, exact: all three differences positive, R- = 0, p = 2 / 2^3.
     close(r.wilcoxon_statistic, 0.0, 0.0, "W");
     close(r.wilcoxon_p_value, 0.25, 1e-15, "Wilcoxon p");
+}
+
+#[test]
+fn the_wilcoxon_statistic_is_never_negative_zero() {
+    // Every difference negative: R+ is an empty sum, which Rust's f64 `sum` makes -0.0; a
+    // CSV would print "-0".
+    let r = paired(&[1.0, 2.0, 3.0], &[0.0, 0.0, 0.0]).unwrap();
+    assert!(r.wilcoxon_statistic == 0.0 && r.wilcoxon_statistic.is_sign_positive());
+}
+
+#[test]
+fn mean_interval_over_seeds_is_the_t_interval() {
+    // 1, 2, 3: mean 2, sd 1, df = 2 with t_{0.975} = 0.95 / sqrt(2 * 0.975 * 0.025).
+    let interval = mean_interval(&[1.0, 2.0, 3.0]).unwrap();
+    let half = 0.95 / (2.0f64 * 0.975 * 0.025).sqrt() / 3f64.sqrt();
+    close(interval.estimate, 2.0, 1e-15, "mean");
+    close(interval.low, 2.0 - half, 1e-10, "low");
+    close(interval.high, 2.0 + half, 1e-10, "high");
+    assert_eq!(mean_interval(&[0.5]), None, "one seed has no interval");
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! Commands read the spec, call into the library and print; they hold no experiment logic.
 
 mod cache;
+mod compare;
 mod demo;
 mod explain;
 mod inspect;
@@ -89,6 +90,13 @@ enum Command {
     /// What a past run decided for each stage, and why, from its report folder.
     #[command(after_help = "Example:\n  mer explain reports/demo/20261124T163000Z-1a2b3c4d")]
     Explain(explain::ExplainArgs),
+    /// Report folders side by side, and paired statistics of each run against a baseline.
+    #[command(
+        after_help = "Examples:\n  mer compare reports/demo/* --sort macro_f1\n  \
+        mer compare reports/demo-ablation/sweep-20261124T163000Z --baseline audio\n  \
+        mer compare runA runB --metric accuracy --out comparisons/a-vs-b"
+    )]
+    Compare(compare::CompareArgs),
     /// Look after the artifact cache.
     #[command(subcommand)]
     Cache(cache::CacheCommand),
@@ -120,6 +128,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Run(args) => run::run(&args, &cli.folders),
         Command::Plan(args) => run::plan(&args, &cli.folders),
         Command::Explain(args) => explain::explain(&args),
+        Command::Compare(args) => compare::compare_runs(&args, &cli.folders),
         Command::Cache(command) => cache::cache(&command, &cli.folders),
         Command::Validate(args) => validate::validate(&args),
         Command::Data(DataCommand::Inspect(args)) => inspect::inspect(&args),

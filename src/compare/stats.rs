@@ -40,6 +40,8 @@ use std::f64::consts::SQRT_2;
 
 use thiserror::Error;
 
+use crate::eval::Interval;
+
 /// Largest sample (pairs, zeros included) SciPy's "auto" treats with an exact method.
 const EXACT_MAX_PAIRS: usize = 50;
 /// Largest sample with ties or zeros SciPy enumerates sign flips for (2^13 < 9999 resamples).
@@ -119,15 +121,8 @@ pub fn paired(baseline: &[f64], other: &[f64]) -> Result<PairedComparison, Compa
         }
     }
     let differences: Vec<f64> = other.iter().zip(baseline).map(|(o, b)| o - b).collect();
-    let count = n as f64;
-    let mean = differences.iter().sum::<f64>() / count;
-    let variance = differences
-        .iter()
-        .map(|d| (d - mean) * (d - mean))
-        .sum::<f64>()
-        / (count - 1.0);
-    let standard_error = (variance / count).sqrt();
-    let df = count - 1.0;
+    let (mean, standard_error) = mean_and_standard_error(&differences);
+    let df = n as f64 - 1.0;
     let (t_statistic, t_p_value) = if standard_error > 0.0 {
         let t = mean / standard_error;
         (t, student_t_two_sided(t, df))
@@ -148,6 +143,32 @@ pub fn paired(baseline: &[f64], other: &[f64]) -> Result<PairedComparison, Compa
         wilcoxon_statistic,
         wilcoxon_p_value,
     })
+}
+
+/// The mean of `values` with its 95 % t confidence interval, mean ± t_{0.975, n-1} · sd / sqrt(n)
+/// (sample standard deviation), the interval of a metric's mean over seeds; `None` for fewer
+/// than two values.
+pub fn mean_interval(values: &[f64]) -> Option<Interval> {
+    let n = values.len();
+    if n < 2 {
+        return None;
+    }
+    let (mean, standard_error) = mean_and_standard_error(values);
+    let half_width = student_t_quantile_975(n as f64 - 1.0) * standard_error;
+    Some(Interval {
+        estimate: mean,
+        low: mean - half_width,
+        high: mean + half_width,
+    })
+}
+
+/// Mean and standard error of the mean (sample standard deviation / sqrt(n)) of at least two
+/// values.
+fn mean_and_standard_error(values: &[f64]) -> (f64, f64) {
+    let count = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / count;
+    let variance = values.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (count - 1.0);
+    (mean, (variance / count).sqrt())
 }
 
 /// Holm-adjusted p-values, in input order: the i-th smallest p is multiplied by (m - i)
@@ -176,12 +197,14 @@ fn wilcoxon(differences: &[f64]) -> (f64, f64) {
         return (0.0, 1.0);
     }
     let (ranks, tie_sizes) = average_ranks(&nonzero);
+    // An empty f64 sum is -0.0; adding 0.0 makes it 0, so no table shows a statistic "-0".
     let r_plus: f64 = nonzero
         .iter()
         .zip(&ranks)
         .filter(|(d, _)| **d > 0.0)
         .map(|(_, r)| r)
-        .sum();
+        .sum::<f64>()
+        + 0.0;
     let total = (m * (m + 1)) as f64 / 2.0;
     let statistic = r_plus.min(total - r_plus);
     let has_ties = tie_sizes.iter().any(|&t| t > 1);

@@ -6,6 +6,7 @@ use std::fmt;
 
 use super::{DatasetLoad, DatasetProblem, ProblemKind};
 use crate::modality::{Modality, ModalityMask};
+use crate::text_table::TextTable;
 
 /// Problems shown per kind unless verbose.
 const PROBLEMS_PER_KIND: usize = 10;
@@ -94,7 +95,7 @@ impl InspectReport {
     }
 
     fn write_table(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let headings = [
+        let mut table = TextTable::new([
             "class",
             "songs",
             "audio",
@@ -102,21 +103,11 @@ impl InspectReport {
             "midi",
             "all-three",
             "selected-any",
-        ];
-        let mut rows: Vec<Vec<String>> = self.classes.iter().map(counts_cells).collect();
-        rows.push(counts_cells(&self.total()));
-        let mut widths: Vec<usize> = headings.iter().map(|h| h.len()).collect();
-        for row in &rows {
-            for (width, cell) in widths.iter_mut().zip(row) {
-                *width = (*width).max(cell.chars().count());
-            }
+        ]);
+        for row in self.classes.iter().chain([&self.total()]) {
+            table.push(counts_cells(row));
         }
-        let heading_cells: Vec<String> = headings.iter().map(|h| h.to_string()).collect();
-        write_row(f, &heading_cells, &widths)?;
-        for row in &rows {
-            write_row(f, row, &widths)?;
-        }
-        Ok(())
+        write!(f, "{table}")
     }
 
     fn total(&self) -> ClassCounts {
@@ -172,20 +163,6 @@ fn counts_cells(row: &ClassCounts) -> Vec<String> {
     cells.push(row.all_three.to_string());
     cells.push(row.selected_any.to_string());
     cells
-}
-
-/// The first cell left-aligned, the counts right-aligned.
-fn write_row(f: &mut fmt::Formatter<'_>, cells: &[String], widths: &[usize]) -> fmt::Result {
-    let mut line = String::from(" ");
-    for (i, (cell, width)) in cells.iter().zip(widths).enumerate() {
-        let padded = if i == 0 {
-            format!(" {cell:<width$}")
-        } else {
-            format!("  {cell:>width$}")
-        };
-        line.push_str(&padded);
-    }
-    writeln!(f, "{}", line.trim_end())
 }
 
 impl fmt::Display for InspectReport {

@@ -330,8 +330,9 @@ fn percentile_interval(estimate: f64, mut draws: Vec<f64>) -> Interval {
     }
 }
 
-/// Linear interpolation between order statistics (numpy's default).
-fn quantile(sorted: &[f64], q: f64) -> f64 {
+/// The `q` quantile of ascending `sorted` (non-empty) by linear interpolation between order
+/// statistics (numpy's default).
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
     let position = q * (sorted.len() - 1) as f64;
     let below = position.floor() as usize;
     let above = (below + 1).min(sorted.len() - 1);

@@ -12,5 +12,5 @@ pub mod metrics;
 pub use ensemble::{Ensemble, combine};
 pub use metrics::{
     ClassScores, Confusion, Interval, Metrics, ReliabilityBin, argmax_rows, bootstrap_intervals,
-    reliability, score,
+    quantile, reliability, score,
 };

@@ -1,6 +1,8 @@
 //! `index.html`: one self-contained page per run (inline CSS, no scripts, no external assets)
 //! with the summary table, the figures, links to the CSV files and the stage decisions. A run
-//! that failed gets the same page with the error on top and whatever was finished.
+//! that failed gets the same page with the error on top and whatever was finished. The page
+//! pieces ([`page_start`], [`figures_section`], [`files_section`], [`write_page`]) also make
+//! `mer compare`'s page.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -18,7 +20,7 @@ border:1px solid #eee;margin:.5em 0}.error{background:#fee;border:1px solid #c00
 .hit{color:#888}.miss{color:#06c}code{background:#f6f6f6;padding:0 .2em}";
 
 /// Escapes text for HTML element content and attribute values.
-fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -42,15 +44,7 @@ pub fn write_index(
     figures: &[String],
     tables: &[String],
 ) -> Result<(), ReportError> {
-    let mut page = String::new();
-    let title = format!("mer: {}", record.experiment);
-    let _ = write!(
-        page,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\
-         <style>{STYLE}</style></head><body>\n<h1>{}</h1>\n",
-        escape(&title),
-        escape(&title)
-    );
+    let mut page = page_start(&format!("mer: {}", record.experiment));
     let _ = writeln!(
         page,
         "<p>Spec hash <code>{}</code>, seeds {:?}, mer {} on {}, started {}, finished {}. \
@@ -73,20 +67,46 @@ pub fn write_index(
     if let Some(results) = results {
         summary_table(&mut page, results);
     }
-    if !figures.is_empty() {
-        page.push_str("<h2>Figures</h2>\n");
-        for figure in figures.iter().filter(|f| folder.join(f).is_file()) {
-            let _ = writeln!(page, "<p><img src=\"{0}\" alt=\"{0}\"></p>", escape(figure));
-        }
-    }
-    if !tables.is_empty() {
-        page.push_str("<h2>Tables</h2>\n<ul>\n");
-        for table in tables.iter().filter(|t| folder.join(t).is_file()) {
-            let _ = writeln!(page, "<li><a href=\"{0}\">{0}</a></li>", escape(table));
-        }
-        page.push_str("</ul>\n");
-    }
+    figures_section(&mut page, folder, figures);
+    files_section(&mut page, folder, "Tables", tables);
     decisions_table(&mut page, record);
+    write_page(folder, page)
+}
+
+/// The page's head (inline style) and its `<h1>`.
+pub fn page_start(title: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{0}</title>\
+         <style>{STYLE}</style></head><body>\n<h1>{0}</h1>\n",
+        escape(title)
+    )
+}
+
+/// A "Figures" section showing each of `figures` (file names in `folder`) that exists.
+pub fn figures_section(page: &mut String, folder: &Path, figures: &[String]) {
+    if figures.is_empty() {
+        return;
+    }
+    page.push_str("<h2>Figures</h2>\n");
+    for figure in figures.iter().filter(|f| folder.join(f).is_file()) {
+        let _ = writeln!(page, "<p><img src=\"{0}\" alt=\"{0}\"></p>", escape(figure));
+    }
+}
+
+/// A section `heading` linking each of `files` (names in `folder`) that exists.
+pub fn files_section(page: &mut String, folder: &Path, heading: &str, files: &[String]) {
+    if files.is_empty() {
+        return;
+    }
+    let _ = writeln!(page, "<h2>{}</h2>\n<ul>", escape(heading));
+    for file in files.iter().filter(|t| folder.join(t).is_file()) {
+        let _ = writeln!(page, "<li><a href=\"{0}\">{0}</a></li>", escape(file));
+    }
+    page.push_str("</ul>\n");
+}
+
+/// Closes `page` and writes it to `folder/index.html`.
+pub fn write_page(folder: &Path, mut page: String) -> Result<(), ReportError> {
     page.push_str("</body></html>\n");
     let path = folder.join("index.html");
     std::fs::write(&path, page).map_err(|source| ReportError::Io {

@@ -1,6 +1,8 @@
 //! The report's figures, each written as PNG and SVG from one drawing function: learning
 //! curves, confusion matrix heatmap, per-class F1 bars and the calibration (reliability)
-//! curve.
+//! curve. The machinery is shared with `mer compare`'s figures: a [`Figure`] draws on any
+//! backend and [`render`] writes both files; [`FONT`], [`series_color`], [`epoch_axes`] and
+//! [`draw_legend`] give every figure the same text, colours, axes and legend.
 //!
 //! Text goes through plotters' `ab_glyph` renderer with a TrueType font read from disk at
 //! first use (`MER_FONT`, else DejaVu Sans as `scripts/setup.sh` installs it), so PNG text
@@ -22,8 +24,10 @@ const FONT_CANDIDATES: &[&str] = &[
     "/usr/share/fonts/TTF/DejaVuSans.ttf",
     "/usr/share/fonts/dejavu/DejaVuSans.ttf",
 ];
-const FONT: &str = "sans-serif";
-const SIZE: (u32, u32) = (800, 520);
+/// The font family every figure's text uses (registered by [`render`]).
+pub const FONT: &str = "sans-serif";
+/// Default figure size in pixels.
+pub const SIZE: (u32, u32) = (800, 520);
 
 /// Why a figure could not be drawn.
 #[derive(Debug, thiserror::Error)]
@@ -100,41 +104,52 @@ fn draw_error(path: &Path) -> impl Fn(String) -> PlotError + '_ {
     }
 }
 
-/// Renders `$draw(&root)` (a function generic over the backend) into `<stem>.png` and
-/// `<stem>.svg`, returning both paths. A macro because plotters' backends are distinct types
-/// and a closure cannot be generic over them.
-macro_rules! render {
-    ($stem:expr, |$root:ident| $draw:expr) => {{
-        ensure_font()?;
-        let png = $stem.with_extension("png");
-        let svg = $stem.with_extension("svg");
-        {
-            let $root = BitMapBackend::new(&png, SIZE).into_drawing_area();
-            $draw.map_err(draw_error(&png))?;
-            $root
-                .present()
-                .map_err(|e| draw_error(&png)(e.to_string()))?;
-        }
-        {
-            let $root = SVGBackend::new(&svg, SIZE).into_drawing_area();
-            $draw.map_err(draw_error(&svg))?;
-            $root
-                .present()
-                .map_err(|e| draw_error(&svg)(e.to_string()))?;
-        }
-        Ok([png, svg])
-    }};
+/// A figure drawn the same way on any plotters backend; [`render`] writes it as PNG and SVG.
+/// A trait rather than a closure because plotters' backends are distinct types and a closure
+/// cannot be generic over them.
+pub trait Figure {
+    /// Width and height in pixels.
+    fn size(&self) -> (u32, u32) {
+        SIZE
+    }
+
+    /// Draws the figure onto `root` (plotters' errors as text).
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn
+    where
+        DB::ErrorType: 'static;
 }
 
-type Drawn = Result<(), String>;
+/// Renders `figure` into `<stem>.png` and `<stem>.svg`, returning both paths.
+pub fn render(stem: &Path, figure: &impl Figure) -> Result<[PathBuf; 2], PlotError> {
+    ensure_font()?;
+    let png = stem.with_extension("png");
+    let svg = stem.with_extension("svg");
+    {
+        let root = BitMapBackend::new(&png, figure.size()).into_drawing_area();
+        figure.draw(&root).map_err(draw_error(&png))?;
+        root.present()
+            .map_err(|e| draw_error(&png)(e.to_string()))?;
+    }
+    {
+        let root = SVGBackend::new(&svg, figure.size()).into_drawing_area();
+        figure.draw(&root).map_err(draw_error(&svg))?;
+        root.present()
+            .map_err(|e| draw_error(&svg)(e.to_string()))?;
+    }
+    Ok([png, svg])
+}
 
-fn msg<E: std::fmt::Display>(e: E) -> String {
+/// What a drawing step returns: plotters' error, as text.
+pub type Drawn = Result<(), String>;
+
+/// A plotters error as text, for `map_err`.
+pub fn msg<E: std::fmt::Display>(e: E) -> String {
     e.to_string()
 }
 
-/// A fold's colour, the same in every figure.
-fn fold_color(fold: usize) -> RGBColor {
-    let (r, g, b) = Palette99::pick(fold).to_rgba().rgb();
+/// The colour of series `index` (a fold, a model, a run), the same in every figure.
+pub fn series_color(index: usize) -> RGBColor {
+    let (r, g, b) = Palette99::pick(index).to_rgba().rgb();
     RGBColor(r, g, b)
 }
 
@@ -142,7 +157,18 @@ fn fold_color(fold: usize) -> RGBColor {
 /// macro-F1 on the right with the kept epoch marked, and the learning rate (grey, scaled to
 /// its maximum, which the caption gives).
 pub fn learning_curves(stem: &Path, folds: &[FoldCurve]) -> Result<[PathBuf; 2], PlotError> {
-    render!(stem, |root| draw_learning_curves(&root, folds))
+    render(stem, &LearningCurves(folds))
+}
+
+struct LearningCurves<'a>(&'a [FoldCurve]);
+
+impl Figure for LearningCurves<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn
+    where
+        DB::ErrorType: 'static,
+    {
+        draw_learning_curves(root, self.0)
+    }
 }
 
 fn draw_learning_curves<DB: DrawingBackend>(
@@ -153,7 +179,7 @@ where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE).map_err(msg)?;
-    let (losses, scores) = root.split_horizontally(SIZE.0 / 2);
+    let (losses, scores) = root.split_horizontally(root.dim_in_pixel().0 / 2);
     let epochs = folds
         .iter()
         .flat_map(|f| f.epochs.iter().map(|e| e.epoch))
@@ -167,7 +193,7 @@ where
     .max(1e-6);
     let mut chart = epoch_axes(&losses, "Loss (dashed: training)", epochs, max_loss * 1.05)?;
     for fold in folds {
-        let color = fold_color(fold.fold);
+        let color = series_color(fold.fold);
         chart
             .draw_series(DashedLineSeries::new(
                 fold.epochs.iter().map(|e| (e.epoch, e.train_loss)),
@@ -185,13 +211,7 @@ where
             .label(format!("fold {}", fold.fold))
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color.stroke_width(2)));
     }
-    chart
-        .configure_series_labels()
-        .label_font((FONT, 12))
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(msg)?;
+    draw_legend(&mut chart)?;
 
     let max_lr = finite_max(folds.iter().flat_map(|f| f.epochs.iter().map(|e| e.lr)));
     let caption = format!("Validation macro-F1 (o: kept epoch; grey: LR / {max_lr:.0e})");
@@ -206,7 +226,7 @@ where
             .map_err(msg)?;
     }
     for fold in folds {
-        let color = fold_color(fold.fold);
+        let color = series_color(fold.fold);
         chart
             .draw_series(LineSeries::new(
                 fold.epochs.iter().map(|e| (e.epoch, e.valid_macro_f1)),
@@ -221,15 +241,32 @@ where
     Ok(())
 }
 
+/// The legend box every figure uses: upper right, translucent white, black border.
+pub fn draw_legend<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>) -> Drawn
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    CT: CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .label_font((FONT, 12))
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(msg)
+}
+
 /// The largest finite value, or 0 (a diverged epoch's infinite loss must not flatten the axis).
-fn finite_max(values: impl Iterator<Item = f64>) -> f64 {
+pub fn finite_max(values: impl Iterator<Item = f64>) -> f64 {
     values.filter(|v| v.is_finite()).fold(0.0, f64::max)
 }
 
-type EpochChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordusize, RangedCoordf64>>;
+/// A chart of epochs (x) against a score or loss (y).
+pub type EpochChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordusize, RangedCoordf64>>;
 
 /// Axes of epoch 1..`epochs` against 0..`y_max`, mesh drawn.
-fn epoch_axes<'a, DB: DrawingBackend>(
+pub fn epoch_axes<'a, DB: DrawingBackend>(
     area: &'a DrawingArea<DB, Shift>,
     caption: &str,
     epochs: usize,
@@ -261,7 +298,18 @@ pub fn confusion_heatmap(
     confusion: &Confusion,
     class_names: &[String],
 ) -> Result<[PathBuf; 2], PlotError> {
-    render!(stem, |root| draw_confusion(&root, confusion, class_names))
+    render(stem, &ConfusionHeatmap(confusion, class_names))
+}
+
+struct ConfusionHeatmap<'a>(&'a Confusion, &'a [String]);
+
+impl Figure for ConfusionHeatmap<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn
+    where
+        DB::ErrorType: 'static,
+    {
+        draw_confusion(root, self.0, self.1)
+    }
 }
 
 fn draw_confusion<DB: DrawingBackend>(
@@ -341,17 +389,48 @@ pub fn per_class_f1(
     class_names: &[String],
     models: &[(String, Vec<f64>)],
 ) -> Result<[PathBuf; 2], PlotError> {
-    render!(stem, |root| draw_per_class_f1(&root, class_names, models))
+    render(
+        stem,
+        &PerClassF1 {
+            caption: "F1 per class",
+            class_names,
+            series: models,
+        },
+    )
+}
+
+/// Grouped bars of F1 per class: one group per class, one bar per series (a model, a run).
+#[derive(Debug, Clone, Copy)]
+pub struct PerClassF1<'a> {
+    /// The title.
+    pub caption: &'a str,
+    /// Class names, in class order.
+    pub class_names: &'a [String],
+    /// (legend name, F1 per class in class order) per series.
+    pub series: &'a [(String, Vec<f64>)],
+}
+
+impl Figure for PerClassF1<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn
+    where
+        DB::ErrorType: 'static,
+    {
+        draw_per_class_f1(root, self)
+    }
 }
 
 fn draw_per_class_f1<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
-    class_names: &[String],
-    models: &[(String, Vec<f64>)],
+    figure: &PerClassF1,
 ) -> Drawn
 where
     DB::ErrorType: 'static,
 {
+    let PerClassF1 {
+        caption,
+        class_names,
+        series: models,
+    } = *figure;
     root.fill(&WHITE).map_err(msg)?;
     let k = class_names.len();
     let m = models.len().max(1);
@@ -360,7 +439,7 @@ where
     let group = 2 * (m + 1) as i32;
     let slots = k as i32 * group;
     let mut chart = ChartBuilder::on(root)
-        .caption("F1 per class", (FONT, 20))
+        .caption(caption, (FONT, 20))
         .margin(15)
         .x_label_area_size(40)
         .y_label_area_size(50)
@@ -384,7 +463,7 @@ where
         .draw()
         .map_err(msg)?;
     for (j, (model, f1)) in models.iter().enumerate() {
-        let color = fold_color(j);
+        let color = series_color(j);
         chart
             .draw_series(f1.iter().enumerate().map(|(class, &v)| {
                 let x0 = class as i32 * group + 1 + 2 * j as i32;
@@ -394,13 +473,7 @@ where
             .label(model.clone())
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
     }
-    chart
-        .configure_series_labels()
-        .label_font((FONT, 12))
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(msg)?;
+    draw_legend(&mut chart)?;
     Ok(())
 }
 
@@ -411,7 +484,18 @@ pub fn calibration_curve(
     bins: &[ReliabilityBin],
     ece: f64,
 ) -> Result<[PathBuf; 2], PlotError> {
-    render!(stem, |root| draw_calibration(&root, bins, ece))
+    render(stem, &Calibration(bins, ece))
+}
+
+struct Calibration<'a>(&'a [ReliabilityBin], f64);
+
+impl Figure for Calibration<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn
+    where
+        DB::ErrorType: 'static,
+    {
+        draw_calibration(root, self.0, self.1)
+    }
 }
 
 fn draw_calibration<DB: DrawingBackend>(

@@ -289,6 +289,6 @@ fn write_predictions(path: &Path, results: &RunResults) -> Result<(), csv::Error
 }
 
 /// Numbers as the shortest text that reads back to the same f64 (Rust's `Display`).
-fn number(value: f64) -> String {
+pub fn number(value: f64) -> String {
     value.to_string()
 }
