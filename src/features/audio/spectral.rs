@@ -610,25 +610,26 @@ fn contrast_bands(freqs: &[f64]) -> Vec<(usize, usize, usize)> {
 pub fn zero_crossing_rate(y: &[f32], frame_length: usize, hop_length: usize) -> Vec<f32> {
     let n_frames = 1 + y.len() / hop_length;
     let pad = frame_length / 2;
-    // Signs of the edge-padded signal, once: frames overlap 4x, and bytes compare in bulk.
+    // Frames overlap 4x, so each crossing is counted once into a running total and a frame's
+    // count is the difference of two totals.
     let last = y.len().saturating_sub(1);
-    let negative: Vec<u8> = (0..y.len() + frame_length)
-        .map(|p| {
-            let v = y
-                .get(p.saturating_sub(pad).min(last))
-                .copied()
-                .unwrap_or(0.0);
-            u8::from(v < -1e-10)
-        })
-        .collect();
+    let negative = |p: usize| {
+        y.get(p.saturating_sub(pad).min(last))
+            .is_some_and(|&v| v < -1e-10)
+    };
+    let mut crossings_before = Vec::with_capacity(y.len() + frame_length);
+    let (mut total, mut previous) = (0u32, negative(0));
+    crossings_before.push(0);
+    for p in 1..y.len() + frame_length {
+        let current = negative(p);
+        total += u32::from(current != previous);
+        previous = current;
+        crossings_before.push(total);
+    }
     (0..n_frames)
         .map(|t| {
-            let frame = &negative[t * hop_length..t * hop_length + frame_length];
-            let crossings: u32 = frame[..frame_length - 1]
-                .iter()
-                .zip(&frame[1..])
-                .map(|(a, b)| u32::from(a ^ b))
-                .sum();
+            let start = t * hop_length;
+            let crossings = crossings_before[start + frame_length - 1] - crossings_before[start];
             crossings as f32 / frame_length as f32
         })
         .collect()
