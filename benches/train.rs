@@ -10,8 +10,9 @@
 //! With several seeds it ends with paired comparisons of the two implementations over seeds
 //! (both means, the mean Rust - PyTorch difference with its 95 % t interval, the paired t-test
 //! from `mer::compare`): macro-F1 of the best epochs and of the pooled out-of-fold predictions,
-//! and the learning curves' means (training loss, validation loss, validation macro-F1), which
-//! are far less noisy and show a difference in the recipe first.
+//! the learning curves' means (training loss, validation loss, validation macro-F1), which
+//! are far less noisy and show a difference in the recipe first, and the kept and last epochs
+//! (early stopping).
 //!
 //! `cargo bench --bench train`, with environment knobs:
 //! - `MER_BENCH_THREADS` (default 2): threads for both rayon and torch; the accuracy
@@ -209,21 +210,33 @@ struct Scores {
     /// and validation macro-F1. Far less noisy than the best epoch's F1, so a difference in
     /// the recipe shows in them first.
     curves: [f64; 3],
+    /// Mean over folds of the kept epoch and of the epochs run (early stopping).
+    epochs: [f64; 2],
 }
 
 impl Scores {
-    const NAMES: [&'static str; 5] = [
+    const NAMES: [&'static str; 7] = [
         "macro-F1, mean of folds' best epochs",
         "macro-F1, pooled out-of-fold",
         "training loss, mean over epochs",
         "validation loss, mean over epochs",
         "validation macro-F1, mean over epochs",
+        "best epoch, mean of folds",
+        "epochs run, mean of folds",
     ];
 
-    fn all(&self) -> [f64; 5] {
+    fn all(&self) -> [f64; 7] {
         let [a, b, c] = self.curves;
-        [self.fold_f1, self.oof_f1, a, b, c]
+        let [d, e] = self.epochs;
+        [self.fold_f1, self.oof_f1, a, b, c, d, e]
     }
+}
+
+/// Mean over folds of the best epoch and of the number of epochs run.
+fn epoch_means(best: &[f64], folds: &[Vec<[f64; 3]>]) -> [f64; 2] {
+    let n = folds.len().max(1) as f64;
+    let run = folds.iter().map(|f| f.len() as f64).sum::<f64>() / n;
+    [best.iter().sum::<f64>() / n, run]
 }
 
 /// Means over folds and epochs of each column of per-epoch records.
@@ -261,6 +274,11 @@ fn run_reference(dir: &Path, threads: usize) -> Result<Reference, String> {
             fold_f1: get("mean_fold_f1")?,
             oof_f1: get("oof_f1")?,
             curves: curve_means(&history),
+            epochs: epoch_means(
+                &serde_json::from_value::<Vec<f64>>(v["best_epochs"].clone())
+                    .map_err(|e| format!("best_epochs: {e}"))?,
+                &history,
+            ),
         },
         parity: get("parity_max_abs_diff")?,
     })
@@ -316,6 +334,13 @@ fn rust_scores(folds: &[FoldData], trained: &[TrainedFold]) -> Scores {
         fold_f1: mean,
         oof_f1: macro_f1(&truth, &predicted, classes),
         curves: curve_means(&history),
+        epochs: epoch_means(
+            &(trained
+                .iter()
+                .map(|t| t.best_epoch as f64)
+                .collect::<Vec<_>>()),
+            &history,
+        ),
     }
 }
 
