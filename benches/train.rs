@@ -7,14 +7,28 @@
 //! for `scripts/train_reference.py` and runs it (PyTorch, the same architecture and recipe).
 //! Prints both training times, their ratio and both macro-F1s per seed.
 //!
-//! `cargo bench --bench train` (threads: `MER_BENCH_THREADS`, default 2, for both rayon and
-//! torch; seeds: `MER_BENCH_SEEDS`, default `1,2,3`; `MER_BENCH_PYTHON`, default `python3`).
+//! With several seeds it ends with paired comparisons of the two implementations over seeds
+//! (both means, the mean Rust - PyTorch difference with its 95 % t interval, the paired t-test
+//! from `mer::compare`): macro-F1 of the best epochs and of the pooled out-of-fold predictions,
+//! the learning curves' means (training loss, validation loss, validation macro-F1), which
+//! are far less noisy and show a difference in the recipe first, and the kept and last epochs
+//! (early stopping).
+//!
+//! `cargo bench --bench train`, with environment knobs:
+//! - `MER_BENCH_THREADS` (default 2): threads for both rayon and torch; the accuracy
+//!   comparison in the README uses 1, the speed figure 2;
+//! - `MER_BENCH_SEEDS` (default `1,2,3`): seeds, as a list and/or ranges (`1-20`);
+//! - `MER_BENCH_SET` (default none): settings for both sides, `section.field=value` separated
+//!   by commas, e.g. `augment.mixup_alpha=0,model.dropout=0` (to compare one augmentation
+//!   at a time);
+//! - `MER_BENCH_PYTHON` (default `python3`).
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use mer::compare::paired;
 use mer::dataset::{self, Manifest};
 use mer::demo::{DemoOptions, generate};
 use mer::features::Extractor;
@@ -180,12 +194,56 @@ fn write_reference_input(
 /// What the script reports.
 struct Reference {
     seconds: f64,
-    /// Mean of the folds' best validation macro-F1.
-    mean_f1: f64,
-    /// Macro-F1 of the pooled out-of-fold predictions.
-    oof_f1: f64,
+    scores: Scores,
     /// Largest difference between our fold-0 probabilities and PyTorch's with our weights.
     parity: f64,
+}
+
+/// One implementation's results for one seed.
+#[derive(Debug, Clone, Copy)]
+struct Scores {
+    /// Mean of the folds' best validation macro-F1.
+    fold_f1: f64,
+    /// Macro-F1 of the pooled out-of-fold predictions.
+    oof_f1: f64,
+    /// Means over folds and epochs of the learning curves: training loss, validation loss
+    /// and validation macro-F1. Far less noisy than the best epoch's F1, so a difference in
+    /// the recipe shows in them first.
+    curves: [f64; 3],
+    /// Mean over folds of the kept epoch and of the epochs run (early stopping).
+    epochs: [f64; 2],
+}
+
+impl Scores {
+    const NAMES: [&'static str; 7] = [
+        "macro-F1, mean of folds' best epochs",
+        "macro-F1, pooled out-of-fold",
+        "training loss, mean over epochs",
+        "validation loss, mean over epochs",
+        "validation macro-F1, mean over epochs",
+        "best epoch, mean of folds",
+        "epochs run, mean of folds",
+    ];
+
+    fn all(&self) -> [f64; 7] {
+        let [a, b, c] = self.curves;
+        let [d, e] = self.epochs;
+        [self.fold_f1, self.oof_f1, a, b, c, d, e]
+    }
+}
+
+/// Mean over folds of the best epoch and of the number of epochs run.
+fn epoch_means(best: &[f64], folds: &[Vec<[f64; 3]>]) -> [f64; 2] {
+    let n = folds.len().max(1) as f64;
+    let run = folds.iter().map(|f| f.len() as f64).sum::<f64>() / n;
+    [best.iter().sum::<f64>() / n, run]
+}
+
+/// Means over folds and epochs of each column of per-epoch records.
+fn curve_means(folds: &[Vec<[f64; 3]>]) -> [f64; 3] {
+    let records: Vec<&[f64; 3]> = folds.iter().flatten().collect();
+    let n = records.len().max(1) as f64;
+    [0, 1, 2].map(|i| records.iter().map(|r| r[i]).sum::<f64>() / n)
 }
 
 fn run_reference(dir: &Path, threads: usize) -> Result<Reference, String> {
@@ -208,10 +266,20 @@ fn run_reference(dir: &Path, threads: usize) -> Result<Reference, String> {
     let line = stdout.lines().last().ok_or("no output")?;
     let v: serde_json::Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
     let get = |k: &str| v[k].as_f64().ok_or(format!("no {k} in {line}"));
+    let history: Vec<Vec<[f64; 3]>> =
+        serde_json::from_value(v["history"].clone()).map_err(|e| format!("history: {e}"))?;
     Ok(Reference {
         seconds: get("train_seconds")?,
-        mean_f1: get("mean_fold_f1")?,
-        oof_f1: get("oof_f1")?,
+        scores: Scores {
+            fold_f1: get("mean_fold_f1")?,
+            oof_f1: get("oof_f1")?,
+            curves: curve_means(&history),
+            epochs: epoch_means(
+                &serde_json::from_value::<Vec<f64>>(v["best_epochs"].clone())
+                    .map_err(|e| format!("best_epochs: {e}"))?,
+                &history,
+            ),
+        },
         parity: get("parity_max_abs_diff")?,
     })
 }
@@ -235,9 +303,8 @@ fn fingerprint(trained: &[TrainedFold]) -> String {
     hasher.finalize().to_hex()[..12].to_string()
 }
 
-/// Mean of the folds' best validation macro-F1, and macro-F1 of the pooled out-of-fold
-/// predictions, both as the script computes them.
-fn rust_scores(folds: &[FoldData], trained: &[TrainedFold]) -> (f64, f64) {
+/// Our scores, computed as the script computes its own.
+fn rust_scores(folds: &[FoldData], trained: &[TrainedFold]) -> Scores {
     let mean = trained
         .iter()
         .map(|t| t.history[t.best_epoch].valid_macro_f1)
@@ -256,7 +323,25 @@ fn rust_scores(folds: &[FoldData], trained: &[TrainedFold]) -> (f64, f64) {
             predicted.push(best);
         }
     }
-    (mean, macro_f1(&truth, &predicted, classes))
+    let history: Vec<Vec<[f64; 3]>> = (trained.iter())
+        .map(|t| {
+            (t.history.iter())
+                .map(|e| [e.train_loss, e.valid_loss, e.valid_macro_f1])
+                .collect()
+        })
+        .collect();
+    Scores {
+        fold_f1: mean,
+        oof_f1: macro_f1(&truth, &predicted, classes),
+        curves: curve_means(&history),
+        epochs: epoch_means(
+            &(trained
+                .iter()
+                .map(|t| t.best_epoch as f64)
+                .collect::<Vec<_>>()),
+            &history,
+        ),
+    }
 }
 
 fn macro_f1(truth: &[usize], predicted: &[usize], classes: usize) -> f64 {
@@ -275,14 +360,73 @@ fn macro_f1(truth: &[usize], predicted: &[usize], classes: usize) -> f64 {
     scores.iter().sum::<f64>() / scores.len().max(1) as f64
 }
 
+/// `1,2,5-8` -> 1, 2, 5, 6, 7, 8.
+fn parse_seeds(text: &str) -> Vec<u64> {
+    let number = |s: &str| -> u64 { s.trim().parse().expect("MER_BENCH_SEEDS: numbers") };
+    let mut seeds = Vec::new();
+    for part in text.split(',') {
+        match part.split_once('-') {
+            Some((low, high)) => seeds.extend(number(low)..=number(high)),
+            None => seeds.push(number(part)),
+        }
+    }
+    seeds
+}
+
+/// The default `[model]`, `[augment]` and `[schedule]` sections as JSON, with the
+/// `section.field=value` overrides of `overrides` applied (a value is read as JSON, else as
+/// a string: `model.norm=batch`).
+fn settings_json(overrides: &str) -> serde_json::Value {
+    let mut settings = json!({
+        "model": serde_json::to_value(ModelSection::default()).unwrap(),
+        "augment": serde_json::to_value(AugmentSection::default()).unwrap(),
+        "schedule": serde_json::to_value(ScheduleSection::default()).unwrap(),
+    });
+    for assignment in overrides.split(',').filter(|a| !a.trim().is_empty()) {
+        let (key, value) = assignment
+            .split_once('=')
+            .unwrap_or_else(|| panic!("MER_BENCH_SET: {assignment} is not key=value"));
+        let (section, field) = key
+            .trim()
+            .split_once('.')
+            .unwrap_or_else(|| panic!("MER_BENCH_SET: {key} is not section.field"));
+        let value = serde_json::from_str(value.trim())
+            .unwrap_or_else(|_| serde_json::Value::String(value.trim().to_string()));
+        // Inserted, not only replaced: unset options (`schedule.patience`) are absent; a
+        // misspelt field fails below, when the sections (deny_unknown_fields) are read back.
+        settings
+            .get_mut(section)
+            .and_then(|s| s.as_object_mut())
+            .unwrap_or_else(|| panic!("MER_BENCH_SET: no section {section}"))
+            .insert(field.to_string(), value);
+    }
+    settings
+}
+
+/// Prints the paired comparison of one score over seeds.
+fn print_paired(what: &str, rust: &[f64], torch: &[f64]) {
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    match paired(torch, rust) {
+        Ok(c) => println!(
+            "{what}: rust {:.4}, pytorch {:.4}, rust - pytorch {:+.4} [95% CI {:+.4}, {:+.4}], paired t p = {:.3}, n = {}",
+            mean(rust),
+            mean(torch),
+            c.mean_difference,
+            c.ci_low,
+            c.ci_high,
+            c.t_p_value,
+            c.n
+        ),
+        Err(why) => println!("{what}: no paired comparison ({why})"),
+    }
+}
+
 fn main() {
     let threads: usize = env_or("MER_BENCH_THREADS", "2")
         .parse()
         .expect("MER_BENCH_THREADS");
-    let seeds: Vec<u64> = env_or("MER_BENCH_SEEDS", "1,2,3")
-        .split(',')
-        .map(|s| s.trim().parse().expect("MER_BENCH_SEEDS"))
-        .collect();
+    let seeds = parse_seeds(&env_or("MER_BENCH_SEEDS", "1,2,3"));
+    let overrides = env_or("MER_BENCH_SET", "");
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -303,20 +447,21 @@ fn main() {
         started.elapsed().as_secs_f64()
     );
 
-    let (model, augment, schedule) = (
-        ModelSection::default(),
-        AugmentSection::default(),
-        ScheduleSection::default(),
-    );
+    // Both sides read the same JSON: what Rust trains with is what the script is told.
+    let settings_json = settings_json(&overrides);
+    let section = |name: &str| settings_json[name].clone();
+    let model: ModelSection = serde_json::from_value(section("model")).expect("[model]");
+    let augment: AugmentSection = serde_json::from_value(section("augment")).expect("[augment]");
+    let schedule: ScheduleSection =
+        serde_json::from_value(section("schedule")).expect("[schedule]");
     let settings = TrainSettings {
         model: &model,
         augment: &augment,
         schedule: &schedule,
     };
-    let settings_json = json!({
-        "model": model_json(&model), "augment": serde_json::to_value(&augment).unwrap(),
-        "schedule": serde_json::to_value(&schedule).unwrap(),
-    });
+    if !overrides.is_empty() {
+        println!("settings changed from the defaults: {overrides}");
+    }
 
     println!(
         "{:>5} {:>9} {:>10} {:>7} {:>21} {:>21}  {:<12}",
@@ -329,6 +474,8 @@ fn main() {
         "rust weights"
     );
     let (mut rust_total, mut torch_total, mut parity) = (0.0, 0.0, 0.0f64);
+    // Per seed, for the paired comparison: (ours, PyTorch's).
+    let mut scores: Vec<(Scores, Scores)> = Vec::new();
     for &seed in &seeds {
         let folds = fold_data(&manifest, &raw, seed);
         let started = Instant::now();
@@ -337,15 +484,18 @@ fn main() {
             .expect("training");
         let rust_s = started.elapsed().as_secs_f64();
         rust_total += rust_s;
-        let (rust_mean, rust_oof) = rust_scores(&folds, &trained);
+        let ours = rust_scores(&folds, &trained);
+        let (rust_mean, rust_oof) = (ours.fold_f1, ours.oof_f1);
         let input: PathBuf = dir.path().join(format!("reference-seed-{seed}"));
         write_reference_input(&input, seed, &folds, &settings_json, &trained[0]);
         match run_reference(&input, threads) {
             Ok(reference) => {
+                let theirs = reference.scores;
                 let (torch_s, torch_mean, torch_oof) =
-                    (reference.seconds, reference.mean_f1, reference.oof_f1);
+                    (reference.seconds, theirs.fold_f1, theirs.oof_f1);
                 torch_total += torch_s;
                 parity = parity.max(reference.parity);
+                scores.push((ours, theirs));
                 println!(
                     "{seed:>5} {rust_s:>9.3} {torch_s:>10.3} {:>6.1}x {rust_mean:>10.3} {rust_oof:>10.3} {torch_mean:>10.3} {torch_oof:>10.3}  {}",
                     torch_s / rust_s,
@@ -371,12 +521,12 @@ fn main() {
         println!(
             "parity: PyTorch with mer's fold-0 weights gives mer's validation probabilities within {parity:.2e}"
         );
+        for (i, what) in Scores::NAMES.iter().enumerate() {
+            let rust: Vec<f64> = scores.iter().map(|s| s.0.all()[i]).collect();
+            let torch: Vec<f64> = scores.iter().map(|s| s.1.all()[i]).collect();
+            print_paired(what, &rust, &torch);
+        }
     } else {
         println!("total: rust {rust_total:.3} s (PyTorch not run: install torch for python3)");
     }
-}
-
-/// The `[model]` section as the script reads it (enum names as in the spec).
-fn model_json(model: &ModelSection) -> serde_json::Value {
-    serde_json::to_value(model).unwrap()
 }

@@ -4,7 +4,9 @@
 Reads the folder `benches/train.rs` writes (meta.json plus one little-endian f32 matrix per
 fold and modality, already standardized on the fold's training songs), trains the same
 architecture with the same recipe and defaults, and prints one JSON line:
-{"train_seconds", "mean_fold_f1", "oof_f1", "fold_f1": [...], "best_epochs": [...]}.
+{"train_seconds", "mean_fold_f1", "oof_f1", "fold_f1": [...], "best_epochs": [...],
+"history": per fold, per epoch [train loss, validation loss, validation macro-F1],
+"parity_max_abs_diff"}.
 
 Architecture: per modality [Linear -> LayerNorm|BatchNorm -> GELU|ReLU -> Dropout] x layers;
 fusion concat(embedding_m * mask_m ..., masks); head of the same blocks; Linear to classes.
@@ -58,8 +60,9 @@ def mlp(inputs, width, depth, model):
 
 
 class FusionNet(nn.Module):
-    def __init__(self, widths, classes, model):
+    def __init__(self, names, widths, classes, model):
         super().__init__()
+        self.modality_names = names
         self.encoders = nn.ModuleList(
             mlp(w, model["encoder_width"], model["encoder_layers"], model) for w in widths
         )
@@ -78,6 +81,17 @@ def batch_norm_eval_if_single(net, rows):
     for module in net.modules():
         if isinstance(module, nn.BatchNorm1d):
             module.train(rows > 1)
+
+
+def train_step(net, optimizer, bx, bm, bt):
+    """One forward, backward and AdamW update on a prepared batch; returns the loss."""
+    batch_norm_eval_if_single(net, bt.shape[0])
+    logits = net(bx, bm)
+    loss = -(torch.log_softmax(logits, 1) * bt).sum(1).mean()
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return float(loss.detach())
 
 
 def lr_at(epoch, s):
@@ -129,7 +143,8 @@ def train_fold(meta, fold, k, seed, folder):
         masks.append(torch.tensor(m["present"], dtype=torch.float32))
     torch.manual_seed(seed * 1000 + k)
     rng = np.random.default_rng(seed * 1000 + k)
-    net = FusionNet([x.shape[1] for x in xs], classes, model)
+    names = [m["name"] for m in fold["modalities"]]
+    net = FusionNet(names, [x.shape[1] for x in xs], classes, model)
     optimizer = torch.optim.AdamW(
         net.parameters(), lr=s["lr"], betas=(s["beta1"], s["beta2"]), eps=s["eps"],
         weight_decay=s["weight_decay"],
@@ -144,11 +159,13 @@ def train_fold(meta, fold, k, seed, folder):
         counts = torch.bincount(labels[train], minlength=classes).float()
         weights = torch.where(counts > 0, len(train) / (classes * counts.clamp(min=1)), torch.ones(classes))
     best_f1, best_epoch, best_state = -1.0, 0, None
+    history = []
     patience = s.get("patience")
     steps = (len(train) + s["batch_size"] - 1) // s["batch_size"]
     for epoch in range(s["epochs"]):
         net.train()
         order = train[rng.permutation(len(train))]
+        total = 0.0
         for step in range(steps):
             t = epoch + (step / steps if s["step"] == "step" else 0.0)
             for group in optimizer.param_groups:
@@ -160,48 +177,68 @@ def train_fold(meta, fold, k, seed, folder):
             bx, bm, bt = augment(bx, bm, bt, a, rng)
             if weights is not None:
                 bt = bt * weights
-            batch_norm_eval_if_single(net, len(rows_b))
-            logits = net(bx, bm)
-            loss = -(torch.log_softmax(logits, 1) * bt).sum(1).mean()
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            total += train_step(net, optimizer, bx, bm, bt) * len(rows_b)
         net.eval()
         with torch.no_grad():
-            predicted = net([x[valid] for x in xs], [m[valid] for m in masks]).argmax(1)
+            logits = net([x[valid] for x in xs], [m[valid] for m in masks])
+        predicted = logits.argmax(1)
         f1 = macro_f1(labels[valid].tolist(), predicted.tolist())
+        valid_loss = float(torch.nn.functional.cross_entropy(logits, labels[valid]))
+        history.append([total / len(train), valid_loss, f1])
         if f1 > best_f1:
             best_f1, best_epoch = f1, epoch
             best_state = copy.deepcopy(net.state_dict())
             best_predicted = predicted.tolist()
         if patience is not None and epoch - best_epoch >= patience:
             break
-    return best_f1, best_epoch, labels[valid].tolist(), best_predicted
+    return best_f1, best_epoch, labels[valid].tolist(), best_predicted, history
+
+
+def mer_tensors(net, model):
+    """(mer's name, module, attribute, transposed) for every tensor mer stores: mer keeps
+    Linear weights as (inputs, outputs), PyTorch as (outputs, inputs)."""
+    per_block = 4 if model["norm"] in ("layer", "batch") else 3
+    out = []
+
+    def blocks(prefix, sequential):
+        for i in range(len(sequential) // per_block):
+            linear = sequential[i * per_block]
+            out.append((f"{prefix}.{i}.linear.weight", linear, "weight", True))
+            out.append((f"{prefix}.{i}.linear.bias", linear, "bias", False))
+            if per_block == 4:
+                norm = sequential[i * per_block + 1]
+                out.append((f"{prefix}.{i}.norm.gain", norm, "weight", False))
+                out.append((f"{prefix}.{i}.norm.shift", norm, "bias", False))
+                if isinstance(norm, nn.BatchNorm1d):
+                    out.append((f"{prefix}.{i}.norm.running_mean", norm, "running_mean", False))
+                    out.append((f"{prefix}.{i}.norm.running_var", norm, "running_var", False))
+
+    for name, encoder in zip(net.modality_names, net.encoders):
+        blocks(f"encoder.{name}", encoder)
+    blocks("head", net.head)
+    out.append(("classifier.weight", net.classifier, "weight", True))
+    out.append(("classifier.bias", net.classifier, "bias", False))
+    return out
 
 
 def load_mer_weights(net, tensors, model):
-    """Copies mer's named tensors (Linear weights stored (inputs, outputs)) into `net`."""
-    per_block = 4 if model["norm"] in ("layer", "batch") else 3
+    """Copies mer's named tensors into `net`."""
     by_name = {t["name"]: torch.tensor(t["values"]).reshape(t["shape"]) for t in tensors}
+    with torch.no_grad():
+        for name, module, attribute, transposed in mer_tensors(net, model):
+            value = by_name[name]
+            getattr(module, attribute).copy_(value.T if transposed else value)
 
-    def fill(prefix, sequential):
-        for i in range(len(sequential) // per_block):
-            linear = sequential[i * per_block]
-            linear.weight.data = by_name[f"{prefix}.{i}.linear.weight"].T.contiguous()
-            linear.bias.data = by_name[f"{prefix}.{i}.linear.bias"]
-            if per_block == 4:
-                norm = sequential[i * per_block + 1]
-                norm.weight.data = by_name[f"{prefix}.{i}.norm.gain"]
-                norm.bias.data = by_name[f"{prefix}.{i}.norm.shift"]
-                if isinstance(norm, nn.BatchNorm1d):
-                    norm.running_mean = by_name[f"{prefix}.{i}.norm.running_mean"]
-                    norm.running_var = by_name[f"{prefix}.{i}.norm.running_var"]
 
-    for name, encoder in zip(net.modality_names, net.encoders):
-        fill(f"encoder.{name}", encoder)
-    fill("head", net.head)
-    net.classifier.weight.data = by_name["classifier.weight"].T.contiguous()
-    net.classifier.bias.data = by_name["classifier.bias"]
+def export_mer_weights(net, model):
+    """`net`'s tensors as mer names them: [{"name", "shape", "values"}]."""
+    tensors = []
+    for name, module, attribute, transposed in mer_tensors(net, model):
+        value = getattr(module, attribute).detach()
+        value = value.T.contiguous() if transposed else value
+        tensors.append({"name": name, "shape": list(value.shape),
+                        "values": value.flatten().tolist()})
+    return tensors
 
 
 def parity(meta, folder):
@@ -214,8 +251,8 @@ def parity(meta, folder):
         data = np.fromfile(os.path.join(folder, m["file"]), dtype="<f4").reshape(rows, m["width"])
         xs.append(torch.from_numpy(data.copy()))
         masks.append(torch.tensor(m["present"], dtype=torch.float32))
-    net = FusionNet([x.shape[1] for x in xs], meta["classes"], settings["model"])
-    net.modality_names = [m["name"] for m in fold["modalities"]]
+    names = [m["name"] for m in fold["modalities"]]
+    net = FusionNet(names, [x.shape[1] for x in xs], meta["classes"], settings["model"])
     load_mer_weights(net, meta["parity"]["weights"], settings["model"])
     net.eval()
     valid = torch.tensor(fold["valid"])
@@ -241,6 +278,7 @@ def main():
         "oof_f1": macro_f1(truth, predicted),
         "fold_f1": [r[0] for r in results],
         "best_epochs": [r[1] for r in results],
+        "history": [r[4] for r in results],
         "parity_max_abs_diff": parity(meta, folder) if "parity" in meta else float("nan"),
     }))
 

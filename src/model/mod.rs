@@ -60,6 +60,12 @@ pub use error::ModelError;
 pub use settings::{CheckedSettings, TrainSettings};
 pub use train::{train_fold, train_folds};
 
+/// Training from given initial weights over given batch orders, returning every batch's loss
+/// and the final weights: the hook that lets a reference implementation (PyTorch, in
+/// `tests/model_reference.rs`) be compared step by step. Not meant for pipelines.
+#[doc(hidden)]
+pub use train::train_in_order;
+
 use crate::modality::Modality;
 use crate::rng::RandomStream;
 use crate::spec::ModelSection;

@@ -52,6 +52,35 @@ pub fn train_folds(
         .collect()
 }
 
+/// Trains fold `fold` from `initial` weights over the given epoch orders (no shuffling, no
+/// validation, no early stopping) and returns every batch's loss and the final weights. Random
+/// draws (augmentations, dropout) still come from the fold's streams. For step-by-step
+/// comparison with a reference implementation; see [`super::train_in_order`].
+pub fn train_in_order(
+    data: &FoldData,
+    settings: &TrainSettings<'_>,
+    seed: u64,
+    fold: usize,
+    initial: &NamedTensors,
+    orders: &[Vec<usize>],
+) -> Result<(Vec<f32>, NamedTensors), ModelError> {
+    let checked = settings.check()?;
+    data.check(fold)?;
+    let mut trainer = FoldTrainer::new(data, &checked, seed, fold);
+    trainer.net.load(initial)?;
+    let mut losses = Vec::new();
+    for (epoch, order) in orders.iter().enumerate() {
+        if let Some(&row) = order.iter().find(|&&r| r >= data.labels.len()) {
+            return Err(ModelError::InconsistentData(format!(
+                "epoch {epoch} orders row {row}, but the data has {} rows",
+                data.labels.len()
+            )));
+        }
+        losses.extend(trainer.train_in_order(epoch, order)?);
+    }
+    Ok((losses, trainer.net.export()))
+}
+
 /// The stream for `purpose` in fold `fold`.
 fn fold_stream(seed: u64, fold: usize, purpose: &str) -> RandomStream {
     RandomStream::new(seed, &format!("train/fold-{fold}/{purpose}"))
@@ -170,11 +199,22 @@ impl<'a> FoldTrainer<'a> {
     fn train_epoch(&mut self, epoch: usize) -> Result<f64, ModelError> {
         let mut order = self.data.train_rows.clone();
         self.shuffle.shuffle(&mut order);
+        let losses = self.train_in_order(epoch, &order)?;
+        let batch_size = self.settings.schedule.batch_size;
+        let total: f64 = (losses.iter().zip(order.chunks(batch_size)))
+            .map(|(&loss, rows)| f64::from(loss) * rows.len() as f64)
+            .sum();
+        Ok(total / order.len() as f64)
+    }
+
+    /// Epoch `epoch` over the training songs in `order`, in mini-batches of the schedule's
+    /// size; returns each batch's loss.
+    fn train_in_order(&mut self, epoch: usize, order: &[usize]) -> Result<Vec<f32>, ModelError> {
         // `chunks` never yields an empty slice, so no zero-sized tensor is ever built; the
         // last batch may be smaller.
         let batches: Vec<&[usize]> = order.chunks(self.settings.schedule.batch_size).collect();
         let steps = batches.len();
-        let mut total = 0.0;
+        let mut losses = Vec::with_capacity(steps);
         for (step, rows) in batches.into_iter().enumerate() {
             let time = match self.settings.schedule.step {
                 ScheduleStep::Epoch => epoch as f64,
@@ -188,9 +228,9 @@ impl<'a> FoldTrainer<'a> {
                     epoch,
                 });
             }
-            total += f64::from(loss) * rows.len() as f64;
+            losses.push(loss);
         }
-        Ok(total / order.len() as f64)
+        Ok(losses)
     }
 
     /// Forward, backward and one AdamW update on `rows`; returns the batch loss.
