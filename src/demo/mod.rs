@@ -2,10 +2,11 @@
 //!
 //! Every song has a class (five MIREX clusters or four Russell quadrants) and three views of
 //! one piece of music generated for that class: a standard MIDI file ([`score`], [`midi`]), a
-//! WAV rendered from the same notes ([`synth`]) and lyrics ([`lyrics`]). Class-dependent
-//! distributions overlap on purpose, so each modality alone is informative but imperfect and
-//! their errors are partly independent (the audio adds timbre and loudness, the lyrics a mood
-//! of their own that follows the class only most of the time).
+//! WAV rendered from the same notes ([`synth`]) and lyrics ([`lyrics`]). The modalities carry
+//! complementary evidence, as in real music: the sound mostly arousal, the harmony (read best
+//! from MIDI) and the words mostly valence and theme, each with noise of its own; the table
+//! in [`classes`] says which modality carries which cue. So each modality alone is clearly
+//! informative but confuses some pairs of classes, and fusing them tells those pairs apart.
 //!
 //! Like the real MIREX-like archive, some modalities are missing, some labels are wrong
 //! (`label_noise`; the content follows the true class) and ids are sorted by label, which
@@ -13,8 +14,9 @@
 //!
 //! Determinism: the same [`DemoOptions`] give byte-identical files, whatever the thread
 //! count, because every random number comes from a [`RandomStream`] named by (seed, song):
-//! `demo/dataset` plans the set, `demo/song/<index>` makes each song. Across machines this also holds for MIDI, lyrics and metadata; audio goes
-//! through the platform's `sin`/`exp`, which IEEE 754 does not pin to the last bit.
+//! `demo/dataset` plans the set, `demo/song/<index>` makes each song. Across machines this
+//! also holds for MIDI, lyrics and metadata; audio goes through the platform's `sin`/`exp`,
+//! which IEEE 754 does not pin to the last bit.
 
 pub mod classes;
 pub mod lyrics;
@@ -205,9 +207,6 @@ pub struct DemoSummary {
 
 /// Share of lyrics files stored as UTF-16 LE with BOM, like a few files of real collections.
 const UTF16_LYRICS_FRACTION: f64 = 0.05;
-/// Probability that a song's lyrics speak its own class's mood rather than another's;
-/// the rest gives the lyrics errors independent of the music's.
-const LYRICS_FOLLOW_CLASS: f64 = 0.7;
 
 /// One song as planned from the dataset stream, before its content is generated.
 #[derive(Debug, Clone)]
@@ -462,10 +461,12 @@ fn write_song(
     let mut rng = RandomStream::new(seed, &song_purpose(index));
     let class = &classes[song.class];
     let id = &song.record.id;
-    let score = score::compose(class, seconds, &mut rng);
+    // Audio and MIDI render one score, so they share the song's arousal; the lyrics do not.
+    let arousal = rng.normal(class.arousal, classes::SONG_AROUSAL_SPREAD);
+    let score = score::compose(class, arousal, seconds, &mut rng);
 
     let wav_path = paths.audio_dir.join(format!("{id}.wav"));
-    let samples = synth::render(&score, class, seconds, &mut rng);
+    let samples = synth::render(&score, arousal, seconds, &mut rng);
     let wav = wav_bytes(&samples).map_err(|source| DemoError::Wav {
         path: wav_path.clone(),
         source,
@@ -475,13 +476,12 @@ fn write_song(
 
     // Lyrics are drawn even when not written, so a song's content does not depend on
     // which modalities happen to be missing.
-    let lyric_class = if rng.chance(LYRICS_FOLLOW_CLASS) {
-        song.class
-    } else {
+    let lyric_class = if rng.chance(classes::LYRICS_AT_ODDS) {
         (song.class + 1 + rng.below(classes.len() - 1)) % classes.len()
+    } else {
+        song.class
     };
-    let lyric_profile = &classes[lyric_class];
-    let lines = lyrics::write_lyrics(lyric_profile.moods, class.exclamation_probability, &mut rng);
+    let lines = lyrics::write_lyrics(&classes[lyric_class], &mut rng);
     if let Some(encoding) = song.lyrics {
         let text = lyrics::encode(&lines, encoding);
         write_file(&paths.lyrics_dir.join(format!("{id}.txt")), &text)?;
