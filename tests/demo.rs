@@ -8,7 +8,10 @@ use std::sync::OnceLock;
 
 use mer::demo::classes::{ClassProfile, Mood, Taxonomy};
 use mer::demo::lyrics::words;
-use mer::demo::{DemoError, DemoLayout, DemoOptions, DemoSummary, generate};
+use mer::demo::{
+    DemoError, DemoLayout, DemoOptions, DemoSummary, GENERATOR_VERSION, Refresh, STAMP_FILE,
+    generate, refresh,
+};
 use midly::{MetaMessage, Smf, TrackEventKind};
 use tempfile::TempDir;
 
@@ -483,6 +486,74 @@ fn lyrics_follow_valence_and_theme() {
             );
         }
     }
+}
+
+/// A tiny option set for the stamp tests: 3 songs of 2 s.
+fn tiny(out: &Path, seed: u64) -> DemoOptions {
+    DemoOptions {
+        out: out.to_path_buf(),
+        songs: 3,
+        seed,
+        seconds: 2.0,
+        ..DemoOptions::default()
+    }
+}
+
+#[test]
+fn refresh_keeps_an_up_to_date_dataset_and_rewrites_a_stale_one() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("demo");
+    assert!(matches!(
+        refresh(&tiny(&out, 1)).unwrap(),
+        Refresh::Generated(_)
+    ));
+    let stamp = fs::read_to_string(out.join(STAMP_FILE)).unwrap();
+    assert!(stamp.contains(&format!("generator = {GENERATOR_VERSION}\n")));
+    assert!(stamp.contains("seed = 1\n"));
+
+    // Same options: nothing is rewritten (a file of ours survives).
+    fs::write(out.join("marker"), "kept").unwrap();
+    assert_eq!(refresh(&tiny(&out, 1)).unwrap(), Refresh::UpToDate);
+    assert!(out.join("marker").exists());
+
+    // Other options: the folder is replaced by the new dataset.
+    let Refresh::Replaced { previous, .. } = refresh(&tiny(&out, 2)).unwrap() else {
+        panic!("a dataset of seed 1 is not the one of seed 2");
+    };
+    assert_eq!(previous.as_deref(), Some(stamp.as_str()));
+    assert!(!out.join("marker").exists());
+    let fresh = Generated::new(tiny(Path::new("unused"), 2));
+    assert_eq!(hash_tree(&out), hash_tree(&fresh.root()));
+
+    // An older generator's output: a different version in the stamp, or no stamp at all
+    // (generators before the stamp), is rewritten too.
+    let older = fs::read_to_string(out.join(STAMP_FILE))
+        .unwrap()
+        .replace(&format!("generator = {GENERATOR_VERSION}"), "generator = 1");
+    fs::write(out.join(STAMP_FILE), older).unwrap();
+    assert!(matches!(
+        refresh(&tiny(&out, 2)).unwrap(),
+        Refresh::Replaced { .. }
+    ));
+    fs::remove_file(out.join(STAMP_FILE)).unwrap();
+    assert!(matches!(
+        refresh(&tiny(&out, 2)).unwrap(),
+        Refresh::Replaced { previous: None, .. }
+    ));
+    assert_eq!(hash_tree(&out), hash_tree(&fresh.root()));
+}
+
+#[test]
+fn refresh_never_deletes_a_folder_that_is_not_a_demo_dataset() {
+    let dir = TempDir::new().unwrap();
+    fs::write(dir.path().join("notes.txt"), "mine").unwrap();
+    let err = refresh(&tiny(dir.path(), 1)).unwrap_err();
+    assert!(matches!(err, DemoError::NotADemoDataset { .. }), "{err}");
+    assert!(err.to_string().contains(STAMP_FILE), "{err}");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("notes.txt")).unwrap(),
+        "mine"
+    );
 }
 
 #[test]
