@@ -4,7 +4,8 @@
 setup:
 	@scripts/setup.sh
 
-# Generates the synthetic demo dataset if absent and runs the demo experiment end to end.
+# Writes the synthetic demo dataset unless data/demo is up to date (its stamp), then runs
+# the demo experiment end to end.
 demo: setup
 	@scripts/demo.sh
 

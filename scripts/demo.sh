@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The README's first command: build mer, write the synthetic demo dataset if it is not there
-# yet, and run the demo experiment end to end.
+# The README's first command: build mer, write the synthetic demo dataset unless data/demo
+# already holds it (its demo-stamp.txt names the same options and generator version; an older
+# or different demo dataset is rewritten), and run the demo experiment end to end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,7 +9,5 @@ cargo build --release --locked --quiet
 mer=target/release/mer
 data=data/demo
 
-if [ ! -f "$data/clusters.txt" ]; then
-  "$mer" demo --out "$data"
-fi
+"$mer" demo --out "$data" --refresh
 "$mer" run experiments/demo.toml

@@ -6,7 +6,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use mer::demo::{DemoError, DemoLayout, DemoOptions, DemoSummary, generate};
+use mer::demo::classes::{ClassProfile, Mood, Taxonomy};
+use mer::demo::lyrics::words;
+use mer::demo::{
+    DemoError, DemoLayout, DemoOptions, DemoSummary, GENERATOR_VERSION, Refresh, STAMP_FILE,
+    generate, refresh,
+};
 use midly::{MetaMessage, Smf, TrackEventKind};
 use tempfile::TempDir;
 
@@ -46,7 +51,8 @@ fn small() -> &'static Generated {
     SET.get_or_init(|| Generated::new(small_options(7)))
 }
 
-/// Many short songs, every MIDI file written and no label noise: for class statistics.
+/// Many short songs, every lyrics and MIDI file written and no label noise: for class
+/// statistics.
 fn per_class_set() -> &'static Generated {
     static SET: OnceLock<Generated> = OnceLock::new();
     SET.get_or_init(|| {
@@ -54,7 +60,7 @@ fn per_class_set() -> &'static Generated {
             songs: 100,
             seed: 11,
             seconds: 2.0,
-            lyrics_fraction: 0.0,
+            lyrics_fraction: 1.0,
             midi_fraction: 1.0,
             label_noise: 0.0,
             ..DemoOptions::default()
@@ -298,39 +304,255 @@ fn some_lyrics_are_utf16_with_bom_and_crlf_and_all_decode() {
     assert_eq!(utf16, small().summary.utf16_lyrics_files);
 }
 
-#[test]
-fn class_dependent_properties_hold_on_average() {
-    let set = per_class_set();
-    let root = set.root();
+/// Per class of the per-class set (content class = label, as it has no label noise): one
+/// value per song from `measure(root, id)`, in song order.
+fn per_class<F: Fn(&Path, &str) -> f64>(measure: F) -> Vec<(&'static ClassProfile, Vec<f64>)> {
+    let root = per_class_set().root();
     let clusters = lines(&root.join("clusters.txt"));
-    let mut tempo: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-    let mut minor: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-    let mut loudness: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-    for (i, label) in clusters.iter().enumerate() {
-        let id = format!("{:03}", i + 1);
-        let facts = midi_facts(&root.join(format!("MIDIs/{id}.mid")));
-        tempo.entry(label).or_default().push(facts.tempo_bpm);
-        minor
-            .entry(label)
-            .or_default()
-            .push(f64::from(u8::from(facts.minor)));
-        loudness
-            .entry(label)
-            .or_default()
-            .push(rms(&root.join(format!("Audio/{id}.wav"))));
+    Taxonomy::MirexClusters
+        .classes()
+        .iter()
+        .map(|class| {
+            let values = (0..clusters.len())
+                .filter(|&i| clusters[i] == class.label)
+                .map(|i| measure(&root, &format!("{:03}", i + 1)))
+                .collect();
+            (class, values)
+        })
+        .collect()
+}
+
+fn mean(values: &[f64]) -> f64 {
+    values.iter().sum::<f64>() / values.len() as f64
+}
+
+/// Mean of the classes selected by `keep`, pooled over their songs.
+fn pooled_mean(table: &[(&ClassProfile, Vec<f64>)], keep: impl Fn(&ClassProfile) -> bool) -> f64 {
+    let values: Vec<f64> = table
+        .iter()
+        .filter(|(c, _)| keep(c))
+        .flat_map(|(_, v)| v.iter().copied())
+        .collect();
+    mean(&values)
+}
+
+/// For every pair of classes at least 0.4 apart on arousal, the more aroused one has the
+/// higher mean: the cues audio and MIDI read follow arousal, whatever the valence.
+fn rises_with_arousal(table: &[(&ClassProfile, Vec<f64>)], what: &str) {
+    for (low, low_values) in table {
+        for (high, high_values) in table {
+            if high.arousal - low.arousal >= 0.4 {
+                assert!(
+                    mean(high_values) > mean(low_values),
+                    "{what}: {} (arousal {}) {:.3} <= {} (arousal {}) {:.3}",
+                    high.label,
+                    high.arousal,
+                    mean(high_values),
+                    low.label,
+                    low.arousal,
+                    mean(low_values)
+                );
+            }
+        }
     }
-    let mean = |m: &BTreeMap<&str, Vec<f64>>, k: &str| m[k].iter().sum::<f64>() / m[k].len() as f64;
-    assert!(mean(&tempo, "Cluster 1") > mean(&tempo, "Cluster 3"));
-    assert!(mean(&tempo, "Cluster 5") > mean(&tempo, "Cluster 3"));
-    assert!(mean(&minor, "Cluster 3") > mean(&minor, "Cluster 2"));
-    assert!(mean(&minor, "Cluster 5") > mean(&minor, "Cluster 2"));
-    assert!(mean(&loudness, "Cluster 5") > mean(&loudness, "Cluster 3"));
-    // Overlap: no single feature separates the high- and low-arousal clusters.
-    let slowest_fast = tempo["Cluster 5"].iter().cloned().fold(f64::MAX, f64::min);
-    let fastest_slow = tempo["Cluster 3"].iter().cloned().fold(0.0, f64::max);
+}
+
+#[test]
+fn music_tempo_and_loudness_follow_arousal_and_mode_follows_valence() {
+    let tempo = per_class(|root, id| midi_facts(&root.join(format!("MIDIs/{id}.mid"))).tempo_bpm);
+    let loudness = per_class(|root, id| rms(&root.join(format!("Audio/{id}.wav"))));
+    let minor = per_class(|root, id| {
+        f64::from(u8::from(
+            midi_facts(&root.join(format!("MIDIs/{id}.mid"))).minor,
+        ))
+    });
+    rises_with_arousal(&tempo, "MIDI tempo");
+    rises_with_arousal(&loudness, "audio RMS");
+    let minor_negative = pooled_mean(&minor, |c| c.valence < 0.0);
+    let minor_positive = pooled_mean(&minor, |c| c.valence > 0.0);
     assert!(
-        slowest_fast < fastest_slow,
-        "tempo ranges of clusters 3 and 5 overlap"
+        minor_negative > minor_positive + 0.2,
+        "minor share {minor_negative:.2} (negative valence) vs {minor_positive:.2} (positive)"
+    );
+    // Overlap: tempo alone does not separate neighbouring arousal levels.
+    let range = |label: &str| {
+        let (_, v) = tempo.iter().find(|(c, _)| c.label == label).unwrap();
+        let min = v.iter().copied().fold(f64::MAX, f64::min);
+        let max = v.iter().copied().fold(f64::MIN, f64::max);
+        (min, max)
+    };
+    let (excited, cheerful) = (range("Cluster 1"), range("Cluster 2"));
+    assert!(
+        excited.0 < cheerful.1,
+        "tempo ranges of clusters 1 and 2 overlap"
+    );
+}
+
+/// The lowercase words of song `id`'s lyrics file (UTF-8 or UTF-16 with BOM).
+fn lyric_words(root: &Path, id: &str) -> Vec<String> {
+    let bytes = fs::read(root.join(format!("Lyrics/{id}.txt"))).unwrap();
+    let text = if bytes.starts_with(&[0xFF, 0xFE]) {
+        decode_utf16le_bom(&bytes)
+    } else {
+        String::from_utf8(bytes).unwrap()
+    };
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '-'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Share of a song's emotion words (nouns, verbs, adjectives of any mood) that belong to
+/// `moods`; words of several moods are left out.
+fn mood_share(root: &Path, id: &str, moods: &[Mood]) -> f64 {
+    const ALL: [Mood; 6] = [
+        Mood::Passionate,
+        Mood::Cheerful,
+        Mood::Wistful,
+        Mood::Silly,
+        Mood::Aggressive,
+        Mood::Serene,
+    ];
+    let mood_of = |word: &str| {
+        let found: Vec<Mood> = ALL
+            .into_iter()
+            .filter(|m| {
+                let w = words(*m);
+                w.nouns
+                    .iter()
+                    .chain(w.verbs)
+                    .chain(w.adjectives)
+                    .any(|x| *x == word)
+            })
+            .collect();
+        (found.len() == 1).then(|| found[0])
+    };
+    let tagged: Vec<Mood> = lyric_words(root, id)
+        .iter()
+        .filter_map(|w| mood_of(w))
+        .collect();
+    tagged.iter().filter(|m| moods.contains(m)).count() as f64 / tagged.len().max(1) as f64
+}
+
+#[test]
+fn lyrics_follow_valence_and_theme() {
+    // Valence: unhappy classes use more unhappy words and more negated lines.
+    let dark = per_class(|root, id| mood_share(root, id, &[Mood::Wistful, Mood::Aggressive]));
+    let negations = per_class(|root, id| {
+        let words = lyric_words(root, id);
+        let negated = words
+            .iter()
+            .filter(|w| w.ends_with("n't") || *w == "never")
+            .count();
+        negated as f64 / words.len() as f64
+    });
+    for (table, what) in [
+        (&dark, "unhappy-word share"),
+        (&negations, "negations per word"),
+    ] {
+        for (negative, n) in table.iter().filter(|(c, _)| c.valence < 0.0) {
+            for (positive, p) in table.iter().filter(|(c, _)| c.valence > 0.0) {
+                assert!(
+                    mean(n) > mean(p),
+                    "{what}: {} {:.3} <= {} {:.3}",
+                    negative.label,
+                    mean(n),
+                    positive.label,
+                    mean(p)
+                );
+            }
+        }
+    }
+    // Theme: each class's main mood is, on average, more frequent in its own lyrics than in
+    // any other class's, which is what tells apart classes that sound alike.
+    let classes = Taxonomy::MirexClusters.classes();
+    for class in classes {
+        let main = class.moods[0].0;
+        let shares = per_class(|root, id| mood_share(root, id, &[main]));
+        let own = mean(
+            &shares
+                .iter()
+                .find(|(c, _)| c.label == class.label)
+                .unwrap()
+                .1,
+        );
+        for (other, values) in shares.iter().filter(|(c, _)| c.label != class.label) {
+            assert!(
+                own > mean(values),
+                "{main:?} words: {} {own:.3} <= {} {:.3}",
+                class.label,
+                other.label,
+                mean(values)
+            );
+        }
+    }
+}
+
+/// A tiny option set for the stamp tests: 3 songs of 2 s.
+fn tiny(out: &Path, seed: u64) -> DemoOptions {
+    DemoOptions {
+        out: out.to_path_buf(),
+        songs: 3,
+        seed,
+        seconds: 2.0,
+        ..DemoOptions::default()
+    }
+}
+
+#[test]
+fn refresh_keeps_an_up_to_date_dataset_and_rewrites_a_stale_one() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("demo");
+    assert!(matches!(
+        refresh(&tiny(&out, 1)).unwrap(),
+        Refresh::Generated(_)
+    ));
+    let stamp = fs::read_to_string(out.join(STAMP_FILE)).unwrap();
+    assert!(stamp.contains(&format!("generator = {GENERATOR_VERSION}\n")));
+    assert!(stamp.contains("seed = 1\n"));
+
+    // Same options: nothing is rewritten (a file of ours survives).
+    fs::write(out.join("marker"), "kept").unwrap();
+    assert_eq!(refresh(&tiny(&out, 1)).unwrap(), Refresh::UpToDate);
+    assert!(out.join("marker").exists());
+
+    // Other options: the folder is replaced by the new dataset.
+    let Refresh::Replaced { previous, .. } = refresh(&tiny(&out, 2)).unwrap() else {
+        panic!("a dataset of seed 1 is not the one of seed 2");
+    };
+    assert_eq!(previous.as_deref(), Some(stamp.as_str()));
+    assert!(!out.join("marker").exists());
+    let fresh = Generated::new(tiny(Path::new("unused"), 2));
+    assert_eq!(hash_tree(&out), hash_tree(&fresh.root()));
+
+    // An older generator's output: a different version in the stamp, or no stamp at all
+    // (generators before the stamp), is rewritten too.
+    let older = fs::read_to_string(out.join(STAMP_FILE))
+        .unwrap()
+        .replace(&format!("generator = {GENERATOR_VERSION}"), "generator = 1");
+    fs::write(out.join(STAMP_FILE), older).unwrap();
+    assert!(matches!(
+        refresh(&tiny(&out, 2)).unwrap(),
+        Refresh::Replaced { .. }
+    ));
+    fs::remove_file(out.join(STAMP_FILE)).unwrap();
+    assert!(matches!(
+        refresh(&tiny(&out, 2)).unwrap(),
+        Refresh::Replaced { previous: None, .. }
+    ));
+    assert_eq!(hash_tree(&out), hash_tree(&fresh.root()));
+}
+
+#[test]
+fn refresh_never_deletes_a_folder_that_is_not_a_demo_dataset() {
+    let dir = TempDir::new().unwrap();
+    fs::write(dir.path().join("notes.txt"), "mine").unwrap();
+    let err = refresh(&tiny(dir.path(), 1)).unwrap_err();
+    assert!(matches!(err, DemoError::NotADemoDataset { .. }), "{err}");
+    assert!(err.to_string().contains(STAMP_FILE), "{err}");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("notes.txt")).unwrap(),
+        "mine"
     );
 }
 

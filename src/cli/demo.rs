@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use tracing::info;
 
-use crate::demo::{DemoLayout, DemoOptions, generate};
+use crate::demo::{DemoLayout, DemoOptions, DemoSummary, Refresh, generate, refresh};
 
 /// Arguments of `mer demo`; defaults are [`DemoOptions::default`]'s.
 #[derive(Debug, Args)]
@@ -29,6 +29,11 @@ pub struct DemoArgs {
     /// Length of each song in seconds (2 to 60).
     #[arg(long, default_value_t = DemoOptions::default().seconds)]
     seconds: f32,
+    /// Keep DIR if it already holds this dataset (same options, same generator version, as
+    /// its demo-stamp.txt says); if it holds a demo dataset of other options or of an older
+    /// generator, delete and rewrite it. A folder that is not a demo dataset is never deleted.
+    #[arg(long)]
+    refresh: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -51,7 +56,37 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         seconds: args.seconds,
         ..DemoOptions::default()
     };
-    let summary = generate(&options)?;
+    let summary = if args.refresh {
+        match refresh(&options)? {
+            Refresh::UpToDate => {
+                info!(
+                    "{} already holds this demo dataset (same options and generator); nothing written",
+                    args.out.display()
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            Refresh::Generated(summary) => summary,
+            Refresh::Replaced { previous, summary } => {
+                info!(
+                    "{} held a demo dataset of {}; replaced it",
+                    args.out.display(),
+                    if previous.is_some() {
+                        "other options or an older generator"
+                    } else {
+                        "an older generator (no stamp)"
+                    }
+                );
+                summary
+            }
+        }
+    } else {
+        generate(&options)?
+    };
+    report(&summary, args);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report(summary: &DemoSummary, args: &DemoArgs) {
     info!(
         "wrote {} songs to {}: {} audio, {} lyrics ({} in UTF-16), {} MIDI files, {} labels wrong on purpose; {} files, {:.1} MB",
         summary.songs,
@@ -64,5 +99,4 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         summary.files_written,
         summary.bytes_written as f64 / 1e6,
     );
-    Ok(ExitCode::SUCCESS)
 }

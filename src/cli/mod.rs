@@ -109,7 +109,8 @@ enum Command {
     Data(DataCommand),
     /// Write the synthetic demo dataset (real WAV, MIDI and lyrics files in a real layout).
     #[command(after_help = "Examples:\n  mer demo --out data/demo\n  \
-        mer demo --out /tmp/small --songs 40 --seconds 5 --layout table --quadrants")]
+        mer demo --out /tmp/small --songs 40 --seconds 5 --layout table --quadrants\n  \
+        mer demo --out data/demo --refresh   # rewrite only if options or generator changed")]
     Demo(demo::DemoArgs),
 }
 

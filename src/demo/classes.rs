@@ -1,10 +1,30 @@
-//! The emotion classes of the synthetic dataset and the musical profile of each.
+//! The emotion classes of the synthetic dataset, and which modality carries which cue.
 //!
-//! Profiles are means of per-song distributions, not fixed values: every song draws its own
-//! tempo, mode, register and so on around its class's means, with spreads wide enough that
-//! neighbouring classes overlap on every single feature (e.g. cluster 1 and cluster 2 tempi).
-//! The values follow the usual MER findings: arousal goes with tempo, loudness, density and
-//! brightness; valence with mode and consonance (Gabrielsson & Lindstrom 2010; Panda 2018).
+//! Every class is a point on Russell's valence-arousal plane plus a "character" (how it is
+//! played) and a set of lyric themes. The modalities read different parts of that, as they do
+//! in real music (Gabrielsson & Lindstrom 2010; Panda 2018; Hu & Downie 2010): the sound
+//! mostly tells how aroused a song is, the harmony and the words how pleasant.
+//!
+//! | cue | drawn from | audio | MIDI | lyrics |
+//! |---|---|---|---|---|
+//! | tempo, note density, velocity, drums | song arousal ([`ArousalCues`]) | yes | yes | - |
+//! | mix loudness, brightness | song arousal + production noise | yes | - | - |
+//! | mode, dissonant chords | class (valence) | weakly (chroma key) | yes | - |
+//! | articulation, leaps, register, meter, instruments | class character | partly | yes | - |
+//! | emotion words, negated lines, "I" | class moods and valence, per-song mix | - | - | yes |
+//! | `!` at line ends | class arousal | - | - | weakly |
+//!
+//! So classes that share arousal (MIREX clusters 1 and 5, rousing vs aggressive; 2 and 4,
+//! cheerful vs humorous) sound alike and are told apart by their words (and by the harmony
+//! and articulation the MIDI reads best), while classes that share valence words (1 and 2,
+//! 3 and 5) are told apart by the sound. Each modality also has its own noise: the song's
+//! arousal scatters around its class's (shared by audio and MIDI, which render one score),
+//! the audio adds a production of its own (loudness, brightness, noise floor), and the lyrics
+//! mix moods per song and sometimes speak another class's mood entirely
+//! ([`LYRICS_AT_ODDS`]), so each modality errs on different songs.
+//!
+//! Profiles are means of per-song distributions, not fixed values, with spreads wide enough
+//! that neighbouring classes overlap on every single feature.
 
 /// Which label set the dataset uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -43,29 +63,35 @@ pub enum Mood {
     Serene,
 }
 
-/// What one class sounds and reads like, as means (and a few spreads) of per-song draws.
+/// Share of songs whose lyrics speak another class's moods: a sad text on a bright tune, or
+/// lyrics the tagger did not weigh. Their errors are the lyrics' own.
+pub const LYRICS_AT_ODDS: f64 = 0.15;
+
+/// Standard deviation of a song's arousal around its class's: songs of one class differ in
+/// energy, which moves all of their arousal cues together (audio and MIDI alike).
+pub const SONG_AROUSAL_SPREAD: f64 = 0.25;
+
+/// What one class sounds and reads like, as means (and a few probabilities) of per-song draws.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ClassProfile {
     /// Label as written in the metadata, e.g. `Cluster 3` or `Q2`.
     pub label: &'static str,
     /// Sub-category adjectives, in the order the archive's `.bat` files create their folders.
     pub subcategories: &'static [&'static str],
-    /// Mean tempo in beats per minute.
-    pub tempo_bpm: f64,
+    /// Position on the valence axis, -1 (unpleasant) to 1 (pleasant). Documents the design
+    /// and orders the tests; the cues that carry it are the fields below.
+    pub valence: f64,
+    /// Position on the arousal axis, -1 (calm) to 1 (excited); [`ArousalCues::at`] turns a
+    /// song's arousal into tempo, density, loudness and brightness.
+    pub arousal: f64,
     /// Probability that a song is in a minor key.
     pub minor_probability: f64,
-    /// Mean MIDI pitch around which the melody moves.
-    pub melody_center: f64,
-    /// Mean melody notes per beat.
-    pub notes_per_beat: f64,
-    /// Mean MIDI velocity.
-    pub velocity: f64,
-    /// Mean sounding fraction of each note's slot (1 = legato, 0.3 = staccato).
-    pub articulation: f64,
     /// Probability that a chord gets an added second, minor second or tritone.
     pub dissonance: f64,
-    /// Probability of a drum kit track.
-    pub drums_probability: f64,
+    /// Mean MIDI pitch around which the melody moves.
+    pub melody_center: f64,
+    /// Mean sounding fraction of each note's slot (1 = legato, 0.3 = staccato).
+    pub articulation: f64,
     /// Probability that a melodic step is a leap instead.
     pub leap_probability: f64,
     /// Probability of three beats per bar instead of four.
@@ -74,58 +100,69 @@ pub struct ClassProfile {
     pub melody_programs: &'static [u8],
     /// GM programs (0-based) the chords are drawn from.
     pub chord_programs: &'static [u8],
-    /// Mean harmonic roll-off exponent of the synthesizer (higher = darker).
-    pub rolloff: f64,
-    /// Mean loudness of the rendered mix, RMS in dB full scale.
-    pub loudness_db: f64,
-    /// Probability that a lyric line ends with `!`.
-    pub exclamation_probability: f64,
-    /// Word sets the lyrics draw their emotion words from.
-    pub moods: &'static [Mood],
+    /// Word sets the lyrics draw their emotion words from, with relative weights.
+    pub moods: &'static [(Mood, f64)],
 }
 
-/// Fields every profile shares unless it says otherwise; keeps the tables below readable.
-const BASE: ClassProfile = ClassProfile {
-    label: "",
-    subcategories: &[],
-    tempo_bpm: 110.0,
-    minor_probability: 0.4,
-    melody_center: 66.0,
-    notes_per_beat: 1.5,
-    velocity: 80.0,
-    articulation: 0.75,
-    dissonance: 0.1,
-    drums_probability: 0.6,
-    leap_probability: 0.2,
-    triple_meter_probability: 0.15,
-    melody_programs: &[0],
-    chord_programs: &[0],
-    rolloff: 1.4,
-    loudness_db: -19.0,
-    exclamation_probability: 0.15,
-    moods: &[],
-};
+impl ClassProfile {
+    /// Probability that a lyric line ends with `!`: excited songs exclaim more.
+    pub fn exclamation_probability(&self) -> f64 {
+        0.18 + 0.15 * self.arousal
+    }
+}
+
+/// Musical cues of arousal at one point of the axis: faster, denser, louder, brighter and more
+/// often with drums as arousal rises. Means of per-song draws: [`super::score::compose`] and
+/// [`super::synth::render`] add each cue's own spread and clamp it into a playable range.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ArousalCues {
+    /// Tempo in beats per minute.
+    pub tempo_bpm: f64,
+    /// Melody notes per beat.
+    pub notes_per_beat: f64,
+    /// MIDI velocity.
+    pub velocity: f64,
+    /// Probability of a drum kit track.
+    pub drums_probability: f64,
+    /// Loudness of the rendered mix, RMS in dB full scale (audio only).
+    pub loudness_db: f64,
+    /// Harmonic roll-off exponent of the synthesizer, higher = darker (audio only).
+    pub rolloff: f64,
+}
+
+impl ArousalCues {
+    /// The cues at `arousal` (-1 to 1 for the classes; a song's scatter may go beyond).
+    pub fn at(arousal: f64) -> ArousalCues {
+        ArousalCues {
+            tempo_bpm: 106.0 + 32.0 * arousal,
+            notes_per_beat: (1.5 + 0.7 * arousal).max(0.5),
+            velocity: 80.0 + 24.0 * arousal,
+            drums_probability: (0.55 + 0.45 * arousal).clamp(0.05, 0.95),
+            loudness_db: -19.5 + 6.0 * arousal,
+            rolloff: (1.45 - 0.6 * arousal).max(0.5),
+        }
+    }
+}
+
+/// Rock and brass: what rousing and aggressive songs alike are played on.
+const LOUD_MELODY: &[u8] = &[30, 29, 56, 61, 81, 48, 0];
+const LOUD_CHORDS: &[u8] = &[30, 29, 48, 61, 16];
 
 static MIREX_CLUSTERS: [ClassProfile; 5] = [
     ClassProfile {
         label: "Cluster 1",
         subcategories: &["Boisterous", "Confident", "Passionate", "Rousing", "Rowdy"],
-        tempo_bpm: 120.0,
-        minor_probability: 0.35,
-        melody_center: 67.0,
-        notes_per_beat: 1.6,
-        velocity: 92.0,
+        valence: 0.35,
+        arousal: 0.75,
+        minor_probability: 0.3,
+        dissonance: 0.1,
+        melody_center: 66.0,
         articulation: 0.75,
-        dissonance: 0.12,
-        drums_probability: 0.8,
         leap_probability: 0.25,
         triple_meter_probability: 0.1,
-        melody_programs: &[56, 61, 48, 30, 0, 65],
-        chord_programs: &[48, 61, 0, 16, 29],
-        rolloff: 1.1,
-        loudness_db: -16.0,
-        exclamation_probability: 0.3,
-        moods: &[Mood::Passionate],
+        melody_programs: LOUD_MELODY,
+        chord_programs: LOUD_CHORDS,
+        moods: &[(Mood::Passionate, 0.75), (Mood::Cheerful, 0.25)],
     },
     ClassProfile {
         label: "Cluster 2",
@@ -136,22 +173,17 @@ static MIREX_CLUSTERS: [ClassProfile; 5] = [
             "Rollicking",
             "Sweet",
         ],
-        tempo_bpm: 122.0,
+        valence: 0.8,
+        arousal: 0.25,
         minor_probability: 0.12,
-        melody_center: 71.0,
-        notes_per_beat: 1.9,
-        velocity: 82.0,
-        articulation: 0.6,
         dissonance: 0.05,
-        drums_probability: 0.7,
+        melody_center: 70.0,
+        articulation: 0.68,
         leap_probability: 0.2,
         triple_meter_probability: 0.15,
-        melody_programs: &[0, 73, 25, 9, 65, 56],
+        melody_programs: &[0, 73, 25, 9, 24, 12],
         chord_programs: &[0, 25, 24, 4],
-        rolloff: 1.3,
-        loudness_db: -18.0,
-        exclamation_probability: 0.25,
-        moods: &[Mood::Cheerful],
+        moods: &[(Mood::Cheerful, 0.7), (Mood::Serene, 0.3)],
     },
     ClassProfile {
         label: "Cluster 3",
@@ -163,42 +195,36 @@ static MIREX_CLUSTERS: [ClassProfile; 5] = [
             "Poignant",
             "Wistful",
         ],
-        tempo_bpm: 84.0,
-        minor_probability: 0.7,
-        melody_center: 63.0,
-        notes_per_beat: 1.0,
-        velocity: 62.0,
-        articulation: 0.92,
+        valence: -0.55,
+        arousal: -0.65,
+        minor_probability: 0.68,
         dissonance: 0.18,
-        drums_probability: 0.25,
+        melody_center: 63.0,
+        articulation: 0.92,
         leap_probability: 0.15,
         triple_meter_probability: 0.35,
         melody_programs: &[0, 42, 40, 71, 73, 68],
         chord_programs: &[49, 0, 24, 89, 52],
-        rolloff: 1.9,
-        loudness_db: -24.0,
-        exclamation_probability: 0.04,
-        moods: &[Mood::Wistful],
+        moods: &[
+            (Mood::Wistful, 0.7),
+            (Mood::Serene, 0.15),
+            (Mood::Aggressive, 0.15),
+        ],
     },
     ClassProfile {
         label: "Cluster 4",
         subcategories: &["Campy", "Humorous", "Silly", "Witty", "Wry", "whimsical"],
-        tempo_bpm: 112.0,
+        valence: 0.55,
+        arousal: 0.15,
         minor_probability: 0.25,
-        melody_center: 72.0,
-        notes_per_beat: 1.7,
-        velocity: 76.0,
-        articulation: 0.42,
         dissonance: 0.15,
-        drums_probability: 0.5,
-        leap_probability: 0.45,
-        triple_meter_probability: 0.3,
-        melody_programs: &[71, 70, 12, 9, 45, 78, 57],
-        chord_programs: &[6, 45, 0, 24],
-        rolloff: 1.5,
-        loudness_db: -20.0,
-        exclamation_probability: 0.2,
-        moods: &[Mood::Silly],
+        melody_center: 71.0,
+        articulation: 0.5,
+        leap_probability: 0.35,
+        triple_meter_probability: 0.25,
+        melody_programs: &[71, 12, 9, 45, 0, 73, 70],
+        chord_programs: &[0, 24, 45, 6],
+        moods: &[(Mood::Silly, 0.75), (Mood::Cheerful, 0.25)],
     },
     ClassProfile {
         label: "Cluster 5",
@@ -210,22 +236,17 @@ static MIREX_CLUSTERS: [ClassProfile; 5] = [
             "Visceral",
             "Volatile",
         ],
-        tempo_bpm: 134.0,
-        minor_probability: 0.75,
-        melody_center: 61.0,
-        notes_per_beat: 2.2,
-        velocity: 104.0,
-        articulation: 0.65,
-        dissonance: 0.35,
-        drums_probability: 0.9,
-        leap_probability: 0.3,
+        valence: -0.75,
+        arousal: 0.8,
+        minor_probability: 0.68,
+        dissonance: 0.3,
+        melody_center: 63.0,
+        articulation: 0.7,
+        leap_probability: 0.28,
         triple_meter_probability: 0.05,
-        melody_programs: &[30, 29, 81, 40, 57],
-        chord_programs: &[30, 29, 48, 16, 38],
-        rolloff: 0.9,
-        loudness_db: -14.0,
-        exclamation_probability: 0.45,
-        moods: &[Mood::Aggressive],
+        melody_programs: LOUD_MELODY,
+        chord_programs: LOUD_CHORDS,
+        moods: &[(Mood::Aggressive, 0.65), (Mood::Wistful, 0.35)],
     },
 ];
 
@@ -233,81 +254,62 @@ static RUSSELL_QUADRANTS: [ClassProfile; 4] = [
     ClassProfile {
         label: "Q1",
         subcategories: &["Excited", "Happy", "Pleased"],
-        tempo_bpm: 120.0,
-        minor_probability: 0.28,
-        melody_center: 68.0,
-        notes_per_beat: 1.8,
-        velocity: 86.0,
-        articulation: 0.65,
+        valence: 0.7,
+        arousal: 0.6,
+        minor_probability: 0.2,
         dissonance: 0.06,
-        drums_probability: 0.8,
-        melody_programs: &[0, 56, 73, 25, 65],
-        chord_programs: &[0, 25, 61, 4],
-        rolloff: 1.1,
-        loudness_db: -16.0,
-        exclamation_probability: 0.3,
-        moods: &[Mood::Cheerful, Mood::Passionate],
-        ..BASE
+        melody_center: 68.0,
+        articulation: 0.68,
+        leap_probability: 0.22,
+        triple_meter_probability: 0.12,
+        melody_programs: &[0, 56, 73, 25, 65, 30],
+        chord_programs: &[0, 25, 61, 4, 30],
+        moods: &[(Mood::Cheerful, 0.65), (Mood::Passionate, 0.35)],
     },
     ClassProfile {
         label: "Q2",
         subcategories: &["Angry", "Annoyed", "Nervous"],
-        tempo_bpm: 124.0,
-        minor_probability: 0.6,
+        valence: -0.7,
+        arousal: 0.7,
+        minor_probability: 0.62,
+        dissonance: 0.3,
         melody_center: 64.0,
-        notes_per_beat: 1.9,
-        velocity: 96.0,
-        articulation: 0.6,
-        dissonance: 0.35,
-        drums_probability: 0.85,
-        leap_probability: 0.3,
+        articulation: 0.64,
+        leap_probability: 0.28,
         triple_meter_probability: 0.05,
-        melody_programs: &[30, 29, 81, 40, 57],
-        chord_programs: &[30, 29, 48, 38],
-        rolloff: 0.9,
-        loudness_db: -14.0,
-        exclamation_probability: 0.45,
-        moods: &[Mood::Aggressive],
+        melody_programs: &[30, 29, 81, 40, 56, 0],
+        chord_programs: &[30, 29, 48, 61, 0],
+        moods: &[(Mood::Aggressive, 0.75), (Mood::Wistful, 0.25)],
     },
     ClassProfile {
         label: "Q3",
         subcategories: &["Bored", "Sad", "Sleepy"],
-        tempo_bpm: 88.0,
-        minor_probability: 0.6,
-        melody_center: 64.0,
-        notes_per_beat: 1.1,
-        velocity: 66.0,
-        articulation: 0.93,
+        valence: -0.65,
+        arousal: -0.6,
+        minor_probability: 0.62,
         dissonance: 0.15,
-        drums_probability: 0.2,
+        melody_center: 64.0,
+        articulation: 0.9,
         leap_probability: 0.15,
-        triple_meter_probability: 0.35,
-        melody_programs: &[0, 42, 40, 71, 68],
-        chord_programs: &[49, 0, 89, 52],
-        rolloff: 2.0,
-        loudness_db: -24.0,
-        exclamation_probability: 0.04,
-        moods: &[Mood::Wistful],
+        triple_meter_probability: 0.3,
+        melody_programs: &[0, 42, 40, 71, 68, 73],
+        chord_programs: &[49, 0, 89, 52, 24],
+        moods: &[(Mood::Wistful, 0.75), (Mood::Serene, 0.25)],
     },
     ClassProfile {
         label: "Q4",
         subcategories: &["Calm", "Peaceful", "Relaxed"],
-        tempo_bpm: 96.0,
-        minor_probability: 0.3,
-        melody_center: 67.0,
-        notes_per_beat: 1.2,
-        velocity: 70.0,
-        articulation: 0.9,
+        valence: 0.6,
+        arousal: -0.55,
+        minor_probability: 0.25,
         dissonance: 0.05,
-        drums_probability: 0.35,
+        melody_center: 67.0,
+        articulation: 0.9,
         leap_probability: 0.15,
         triple_meter_probability: 0.3,
-        melody_programs: &[0, 73, 24, 4, 11],
+        melody_programs: &[0, 73, 24, 4, 11, 42],
         chord_programs: &[89, 24, 0, 4, 49],
-        rolloff: 1.7,
-        loudness_db: -22.0,
-        exclamation_probability: 0.06,
-        moods: &[Mood::Serene],
+        moods: &[(Mood::Serene, 0.7), (Mood::Cheerful, 0.3)],
     },
 ];
 
@@ -322,9 +324,23 @@ mod tests {
                 assert!(!class.label.is_empty());
                 assert!(!class.subcategories.is_empty());
                 assert!(!class.melody_programs.is_empty() && !class.chord_programs.is_empty());
-                assert!(!class.moods.is_empty());
+                assert!(!class.moods.is_empty() && class.moods.iter().all(|(_, w)| *w > 0.0));
                 assert!(class.melody_programs.iter().all(|p| *p < 128));
+                assert!((-1.0..=1.0).contains(&class.valence));
+                assert!((-1.0..=1.0).contains(&class.arousal));
             }
+        }
+    }
+
+    #[test]
+    fn arousal_cues_rise_with_arousal_and_stay_playable() {
+        let (calm, excited) = (ArousalCues::at(-1.0), ArousalCues::at(1.0));
+        assert!(excited.tempo_bpm > calm.tempo_bpm && excited.velocity > calm.velocity);
+        assert!(excited.loudness_db > calm.loudness_db && excited.rolloff < calm.rolloff);
+        for a in [-2.0, 2.0] {
+            let cues = ArousalCues::at(a);
+            assert!((0.0..=1.0).contains(&cues.drums_probability));
+            assert!(cues.notes_per_beat > 0.0 && cues.rolloff > 0.0);
         }
     }
 }

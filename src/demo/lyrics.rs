@@ -2,22 +2,30 @@
 //!
 //! Lines come from a few sentence templates whose content slots (noun, verb, adjective,
 //! exclamation) take an emotion word with some probability and a neutral word otherwise.
+//! Lyrics speak mostly to valence and theme: the class's moods choose the emotion words, and
+//! its valence how often lines are negated and sung in the first person.
 //! Songs are verses and a repeated chorus, as real lyrics are, which also makes term
 //! frequencies bursty the way TF-IDF models expect. All vocabulary here is written for this
 //! generator.
 
-use super::classes::Mood;
+use super::classes::{ClassProfile, Mood};
 use crate::rng::RandomStream;
 
 /// Words that carry one mood.
-struct MoodWords {
-    nouns: &'static [&'static str],
-    verbs: &'static [&'static str],
-    adjectives: &'static [&'static str],
-    exclamations: &'static [&'static str],
+#[derive(Debug)]
+pub struct MoodWords {
+    /// Nouns.
+    pub nouns: &'static [&'static str],
+    /// Verbs.
+    pub verbs: &'static [&'static str],
+    /// Adjectives.
+    pub adjectives: &'static [&'static str],
+    /// Interjections opening a line.
+    pub exclamations: &'static [&'static str],
 }
 
-fn words(mood: Mood) -> &'static MoodWords {
+/// The words that carry `mood`.
+pub fn words(mood: Mood) -> &'static MoodWords {
     match mood {
         Mood::Passionate => &MoodWords {
             nouns: &[
@@ -142,7 +150,10 @@ fn words(mood: Mood) -> &'static MoodWords {
     }
 }
 
-const PRONOUNS: &[&str] = &["I", "you", "we", "they", "she", "he"];
+/// Subject pronouns other than "I", which the `P` slot takes at the song's first-person rate.
+const OTHER_PRONOUNS: &[&str] = &["you", "we", "they", "she", "he"];
+/// Negated auxiliaries: "I can't forget", "we never sleep".
+const NEGATIONS: &[&str] = &["don't", "can't", "won't", "never", "couldn't"];
 const DETERMINERS: &[&str] = &["the", "a", "my", "your", "our", "this", "that"];
 const PREPOSITIONS: &[&str] = &[
     "in", "on", "through", "to", "for", "with", "under", "across",
@@ -172,7 +183,7 @@ const ADVERBS: &[&str] = &[
 ];
 
 /// Share of emotion words taken from a random mood instead of the song's own.
-const STRAY_MOOD_RATE: f64 = 0.3;
+const STRAY_MOOD_RATE: f64 = 0.2;
 const ALL_MOODS: [Mood; 6] = [
     Mood::Passionate,
     Mood::Cheerful,
@@ -196,11 +207,25 @@ const TEMPLATES: &[&str] = &[
     "D N V and P V",
 ];
 
+/// Sentence shapes with a negation (`G`), which unhappy lyrics use more.
+const NEGATED_TEMPLATES: &[&str] = &[
+    "P G V D N",
+    "P G V R",
+    "P G V X D A N",
+    "no N , no N",
+    "P G V and P G V",
+];
+
 /// Writes one song's lyrics.
 struct LyricWriter<'a> {
-    moods: &'a [Mood],
+    /// The song's own mood weights (the class's, jittered per song).
+    moods: Vec<(Mood, f64)>,
     /// Probability that a content slot takes an emotion word.
     emotion_rate: f64,
+    /// Probability that a line is a negated one.
+    negation_rate: f64,
+    /// Probability that a subject pronoun is "I".
+    first_person_rate: f64,
     exclamation_probability: f64,
     rng: &'a mut RandomStream,
 }
@@ -220,7 +245,8 @@ impl LyricWriter<'_> {
             let mood = if self.rng.chance(STRAY_MOOD_RATE) {
                 *self.rng.pick(&ALL_MOODS)
             } else {
-                *self.rng.pick(self.moods)
+                let weights: Vec<f64> = self.moods.iter().map(|(_, w)| *w).collect();
+                self.moods[self.rng.weighted(&weights)].0
             };
             self.word(pick(words(mood)))
         } else {
@@ -230,7 +256,14 @@ impl LyricWriter<'_> {
 
     fn slot(&mut self, slot: &'static str) -> &'static str {
         match slot {
-            "P" => self.word(PRONOUNS),
+            "P" => {
+                if self.rng.chance(self.first_person_rate) {
+                    "I"
+                } else {
+                    self.word(OTHER_PRONOUNS)
+                }
+            }
+            "G" => self.word(NEGATIONS),
             "D" => self.word(DETERMINERS),
             "X" => self.word(PREPOSITIONS),
             "R" => self.word(ADVERBS),
@@ -243,7 +276,12 @@ impl LyricWriter<'_> {
     }
 
     fn line(&mut self) -> String {
-        let template = *self.rng.pick(TEMPLATES);
+        let templates = if self.rng.chance(self.negation_rate) {
+            NEGATED_TEMPLATES
+        } else {
+            TEMPLATES
+        };
+        let template = *self.rng.pick(templates);
         let mut line = String::new();
         for slot in template.split(' ') {
             let word = self.slot(slot);
@@ -276,17 +314,27 @@ fn capitalize(line: &str) -> String {
     }
 }
 
-/// Lyrics of one song as lines (`""` separates stanzas), drawing emotion words from `moods`.
-pub fn write_lyrics(
-    moods: &[Mood],
-    exclamation_probability: f64,
-    rng: &mut RandomStream,
-) -> Vec<String> {
-    let emotion_rate = rng.uniform_in(0.15, 0.4);
+/// Lyrics of one song of class `class` as lines (`""` separates stanzas).
+///
+/// Emotion words come from the class's moods by weight. Valence also shows in the style,
+/// as psycholinguistics finds in unhappy text: more negated lines and more "I" as valence
+/// falls. Each song reweights the moods (every weight times a factor in 0.4..1.6) and draws
+/// how explicit it is, so two songs of one class do not read alike.
+pub fn write_lyrics(class: &ClassProfile, rng: &mut RandomStream) -> Vec<String> {
+    let emotion_rate = rng.uniform_in(0.25, 0.5);
+    let moods = class
+        .moods
+        .iter()
+        .map(|&(mood, weight)| (mood, weight * rng.uniform_in(0.4, 1.6)))
+        .collect();
+    let negation_rate = (0.14 - 0.18 * class.valence).clamp(0.02, 0.4) * rng.uniform_in(0.6, 1.4);
+    let first_person_rate = (0.3 - 0.15 * class.valence) * rng.uniform_in(0.6, 1.4);
     let mut writer = LyricWriter {
         moods,
         emotion_rate,
-        exclamation_probability,
+        negation_rate,
+        first_person_rate,
+        exclamation_probability: class.exclamation_probability(),
         rng,
     };
     let verse_lines = if writer.rng.chance(0.5) { 4 } else { 6 };
@@ -345,11 +393,17 @@ pub fn utf16le_with_bom(text: &str) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::demo::classes::Taxonomy;
 
     #[test]
     fn lyrics_have_a_repeated_chorus_and_emotion_words() {
         let mut rng = RandomStream::new(5, "test/lyrics");
-        let lines = write_lyrics(&[Mood::Aggressive], 0.4, &mut rng);
+        let class = Taxonomy::RussellQuadrants
+            .classes()
+            .iter()
+            .find(|c| c.moods[0].0 == Mood::Aggressive)
+            .unwrap();
+        let lines = write_lyrics(class, &mut rng);
         assert!(lines.len() >= 12);
         let text = lines.join(" ").to_lowercase();
         let mood_words = words(Mood::Aggressive);

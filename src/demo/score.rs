@@ -5,7 +5,7 @@
 //! transcription do. The audio then adds what MIDI cannot carry (timbre brightness, mix
 //! loudness, background noise), drawn separately in the synthesizer.
 
-use super::classes::ClassProfile;
+use super::classes::{ArousalCues, ClassProfile};
 use crate::rng::RandomStream;
 
 /// MIDI ticks per quarter note; 480 is what most sequencers write.
@@ -116,22 +116,16 @@ struct Style {
     melody_center: f64,
 }
 
-/// Generates a piece of at least `seconds` for a song of class `class`.
-pub fn compose(class: &ClassProfile, seconds: f64, rng: &mut RandomStream) -> Score {
-    // One latent "energy" per song moves tempo, loudness and density together, as a performer's
-    // energy would; the independent spreads keep each feature only partly informative.
-    let energy = rng.standard_normal();
-    let tempo_bpm = rng
-        .normal(class.tempo_bpm + 10.0 * energy, 15.0)
-        .clamp(50.0, 200.0)
-        .round();
+/// Generates a piece of at least `seconds` for a song of class `class` whose arousal is
+/// `arousal` (the class's, scattered per song): arousal sets tempo, density, dynamics and
+/// drums through [`ArousalCues`], the class the harmony, articulation, register and
+/// instruments.
+pub fn compose(class: &ClassProfile, arousal: f64, seconds: f64, rng: &mut RandomStream) -> Score {
+    let cues = ArousalCues::at(arousal);
+    let tempo_bpm = rng.normal(cues.tempo_bpm, 10.0).clamp(50.0, 200.0).round();
     let style = Style {
-        notes_per_beat: rng
-            .normal(class.notes_per_beat + 0.25 * energy, 0.35)
-            .clamp(0.5, 3.5),
-        velocity: rng
-            .normal(class.velocity + 6.0 * energy, 9.0)
-            .clamp(30.0, 120.0),
+        notes_per_beat: rng.normal(cues.notes_per_beat, 0.25).clamp(0.5, 3.5),
+        velocity: rng.normal(cues.velocity, 7.0).clamp(30.0, 120.0),
         articulation: rng.normal(class.articulation, 0.12).clamp(0.2, 1.0),
         dissonance: rng.normal(class.dissonance, 0.06).clamp(0.0, 0.8),
         leap_probability: rng.normal(class.leap_probability, 0.08).clamp(0.02, 0.8),
@@ -189,7 +183,7 @@ pub fn compose(class: &ClassProfile, seconds: f64, rng: &mut RandomStream) -> Sc
             notes: bass(&harmony, &style, rng),
         },
     ];
-    if rng.chance(class.drums_probability) {
+    if rng.chance(cues.drums_probability) {
         parts.push(Part {
             role: Role::Drums,
             channel: 9,
@@ -423,7 +417,7 @@ mod tests {
     fn compose_covers_the_requested_length() {
         let class = &Taxonomy::MirexClusters.classes()[0];
         let mut rng = RandomStream::new(1, "test/1");
-        let score = compose(class, 5.0, &mut rng);
+        let score = compose(class, class.arousal, 5.0, &mut rng);
         let last_end = score
             .parts
             .iter()

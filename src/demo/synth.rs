@@ -7,10 +7,11 @@
 //! added, and peaks go through a soft clipper so no sample exceeds full scale.
 //!
 //! Audio-only information (absent from the MIDI file): brightness (roll-off), mix loudness,
-//! noise floor. Each is drawn around the class's mean, so audio carries a little more than the
-//! transcription does, as in real recordings.
+//! noise floor. Brightness and loudness follow the song's arousal with a production spread of
+//! their own, so audio carries a little more arousal evidence than the transcription does, as
+//! real recordings do; the noise floor is independent of the class.
 
-use super::classes::ClassProfile;
+use super::classes::ArousalCues;
 use super::score::{Part, Role, Score, drum_key};
 use crate::rng::RandomStream;
 
@@ -22,16 +23,13 @@ const TABLE_SIZE: usize = 1 << TABLE_BITS;
 /// Harmonics stay under this frequency so that wavetable playback does not alias audibly.
 const HARMONIC_CEILING_HZ: f64 = 9_500.0;
 
-/// Renders `score` to exactly `round(seconds * SAMPLE_RATE)` samples.
-pub fn render(
-    score: &Score,
-    class: &ClassProfile,
-    seconds: f64,
-    rng: &mut RandomStream,
-) -> Vec<i16> {
+/// Renders `score` to exactly `round(seconds * SAMPLE_RATE)` samples, mixed as loud and as
+/// bright as a song of `arousal` is (see [`ArousalCues`]), each with its own production spread.
+pub fn render(score: &Score, arousal: f64, seconds: f64, rng: &mut RandomStream) -> Vec<i16> {
     let length = (seconds * f64::from(SAMPLE_RATE)).round() as usize;
-    let song_rolloff = rng.normal(class.rolloff, 0.3).clamp(0.4, 3.0);
-    let loudness_db = rng.normal(class.loudness_db, 2.5);
+    let cues = ArousalCues::at(arousal);
+    let song_rolloff = rng.normal(cues.rolloff, 0.3).clamp(0.4, 3.0);
+    let loudness_db = rng.normal(cues.loudness_db, 2.5);
     let noise_db = rng.normal(-52.0, 5.0).clamp(-72.0, -38.0);
     let mut noise = Noise::new(rng.next_u64());
 
