@@ -125,7 +125,7 @@ pub fn plan(args: &SpecArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
         reused += usize::from(plan.reused.is_some());
     }
     println!(
-        "{} members ({reused} reused): {stages} stages, {hits} cached, {} to compute, {shared} shared with an earlier member; time: {total} (members one after another)",
+        "{} members ({reused} reused): {stages} stages, {hits} cached, {} to compute, {shared} shared with an earlier member; time, members one after another: {total}",
         plans.len(),
         total.stages,
     );

@@ -122,10 +122,11 @@ impl fmt::Display for Estimate {
     }
 }
 
-/// `0.4 s`, `42 s`, `3 min 20 s`, `1 h 5 min`.
+/// `under 0.1 s`, `0.4 s`, `42 s`, `3 min 20 s`, `1 h 5 min`.
 fn seconds_text(seconds: f64) -> String {
     let whole = seconds.round() as u64;
     match seconds {
+        s if s < 0.1 => "under 0.1 s".to_string(),
         s if s < 10.0 => format!("{s:.1} s"),
         s if s < 60.0 => format!("{whole} s"),
         s if s < 3600.0 => format!("{} min {} s", whole / 60, whole % 60),

@@ -95,8 +95,13 @@ pub enum SweepError {
         problem: String,
     },
     /// Some members' specs are invalid; nothing ran.
-    #[error("{}", list_member_problems(.0))]
-    Members(Vec<MemberProblem>),
+    #[error("{}", list_member_problems(problems, *members))]
+    Members {
+        /// Each problem with the members that have it.
+        problems: Vec<MemberProblem>,
+        /// How many members the sweep has.
+        members: usize,
+    },
 }
 
 /// One problem shared by one or more members.
@@ -108,20 +113,26 @@ pub struct MemberProblem {
     pub members: Vec<String>,
 }
 
-fn list_member_problems(problems: &[MemberProblem]) -> String {
+fn list_member_problems(problems: &[MemberProblem], total: usize) -> String {
     let mut out = match problems.len() {
         1 => "invalid sweep member:".to_string(),
         n => format!("invalid sweep members ({n} problems):"),
     };
     for p in problems {
-        let members: Vec<String> = p.members.iter().map(|m| format!("`{m}`")).collect();
-        let shown = match members.len() {
-            1..=3 => members.join(", "),
-            n => format!("{} and {} more", members[..3].join(", "), n - 3),
+        let names: Vec<String> = p.members.iter().map(|m| format!("`{m}`")).collect();
+        let which = match names.len() {
+            n if n == total && n > 1 => format!("in all {n} members"),
+            1 => format!("in member {}", names[0]),
+            2 | 3 => format!("in members {}", names.join(", ")),
+            n => format!(
+                "in {n} members: {} and {} more",
+                names[..3].join(", "),
+                n - 3
+            ),
         };
-        out.push_str(&format!("\n  {} (member {shown})", p.problem));
+        out.push_str(&format!("\n  {} ({which})", p.problem));
     }
-    out.push_str("\nnothing ran: fix the [sweep] section or the override it names");
+    out.push_str("\nnothing ran: fix the [sweep] section or the key it names");
     out
 }
 
@@ -134,6 +145,7 @@ pub fn expand_sweep(path: &Path, sets: &[String]) -> Result<Sweep, SweepError> {
         });
     }
     let plans = member_plans(&base, path)?;
+    let total = plans.len();
     let mut members = Vec::new();
     let mut failures: Vec<(String, SpecError)> = Vec::new();
     for plan in plans {
@@ -152,7 +164,10 @@ pub fn expand_sweep(path: &Path, sets: &[String]) -> Result<Sweep, SweepError> {
         }
     }
     if !failures.is_empty() {
-        return Err(SweepError::Members(group_problems(failures)));
+        return Err(SweepError::Members {
+            problems: group_problems(failures),
+            members: total,
+        });
     }
     Ok(Sweep {
         path: path.to_path_buf(),
