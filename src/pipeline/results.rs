@@ -1,6 +1,6 @@
 //! A run's results for the report, read from its `evaluate` artifacts (one per seed): every
 //! model scored on the test set (all songs, and for the headline model songs with every
-//! selected modality vs the rest), with bootstrap intervals; each fold model on its own
+//! selected modality, with some, and with none), with bootstrap intervals; each fold model on its own
 //! validation fold; the pooled out-of-fold (`cv`) predictions; the training curves.
 
 use crate::cache::{Artifact, ArtifactStore};
