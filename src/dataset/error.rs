@@ -92,7 +92,7 @@ pub enum DatasetError {
     },
     /// No song is left to work with.
     #[error(
-        "no songs left in {}: {listed} labelled song(s) listed, none with a file for the modalities that keep a song ({selected}: dataset.songs_with, default the selected ones); check dataset.root and dataset.paths, or select other modalities",
+        "no songs left in {}: {listed} labelled song(s) listed, none with a file for the modalities that keep a song ({selected}); check dataset.root and dataset.paths, or select other modalities (dataset.songs_with, default the selected ones)",
         root.display()
     )]
     NoSongs {
