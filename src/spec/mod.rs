@@ -93,7 +93,8 @@ pub struct ExperimentSpec {
     pub split: SplitSection,
     /// `[eval]`.
     pub eval: EvalSection,
-    /// `[sweep]`.
+    /// `[sweep]`; left out of the TOML when empty (a plain spec, or a sweep's member).
+    #[serde(default, skip_serializing_if = "SweepSection::is_empty")]
     pub sweep: SweepSection,
 }
 
