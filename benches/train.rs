@@ -68,6 +68,7 @@ fn demo_manifest(dir: &Path) -> Manifest {
         label_column: None,
         paths: Default::default(),
         on_label_conflict: LabelConflictPolicy::Drop,
+        songs_with: None,
     };
     let all: ModalityMask = Modality::ALL.into_iter().collect();
     dataset::load(&section, all).expect("demo loads").manifest

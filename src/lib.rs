@@ -3,9 +3,11 @@
 //! Data flows one way: [`spec`] (what the researcher asked for) -> [`dataset`] (which songs,
 //! labels and files) -> [`pipeline`] (the stage graph, run against the [`cache`]): its stages
 //! call [`features`] (extraction), [`split`], [`normalize`], [`model`] (training) and [`eval`]
-//! (metrics, ensembles) -> [`report`] (the run's folder). The [`cli`] module is the only place
-//! that knows about terminals and exit codes; [`demo`] writes the synthetic dataset; [`compare`]
-//! reads report folders back and sets runs against a baseline with paired statistics.
+//! (metrics, ensembles) -> [`report`] (the run's folder). [`experiment`] strings one run
+//! together end to end; [`sweep`] runs the members of a spec's `[sweep]` side by side and links
+//! their reports. The [`cli`] module is the only place that knows about terminals and exit
+//! codes; [`demo`] writes the synthetic dataset; [`compare`] reads report folders back and sets
+//! runs against a baseline with paired statistics.
 #![deny(missing_docs)]
 
 pub mod cache;
@@ -15,6 +17,7 @@ pub mod compare;
 pub mod dataset;
 pub mod demo;
 pub mod eval;
+pub mod experiment;
 pub mod features;
 pub mod modality;
 pub mod model;
@@ -24,4 +27,5 @@ pub mod report;
 pub mod rng;
 pub mod spec;
 pub mod split;
+pub mod sweep;
 pub mod text_table;

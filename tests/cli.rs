@@ -7,6 +7,7 @@ use util::{TestDir, output};
 const COMMANDS: &[&[&str]] = &[
     &["validate"],
     &["run"],
+    &["sweep"],
     &["plan"],
     &["explain"],
     &["compare"],

@@ -810,10 +810,11 @@ fn two_real_demo_runs_compare_end_to_end() {
             .unwrap_or(0);
         assert!(size > 100, "{file} missing or empty");
     }
-    // The one difference: MIDI dropped. Every demo song has audio, so the splits match.
+    // The one change: MIDI dropped, which also drops it from the default `dataset.songs_with`.
+    // Every demo song has audio, so the splits still match.
     let table = read_csv(&out.join("comparison.csv"));
     let spec_columns: Vec<&String> = table[0].keys().filter(|k| k.contains('.')).collect();
-    assert_eq!(spec_columns, ["modalities.midi"]);
+    assert_eq!(spec_columns, ["dataset.songs_with", "modalities.midi"]);
     assert_eq!(table[1]["modalities.midi"], "absent");
     assert!(stdout.contains("modalities.midi"), "{stdout}");
 

@@ -19,6 +19,7 @@ fn section() -> DatasetSection {
         label_column: None,
         paths: BTreeMap::new(),
         on_label_conflict: LabelConflictPolicy::Fail,
+        songs_with: None,
     }
 }
 

@@ -84,6 +84,7 @@ fn section(root: &Path, policy: LabelConflictPolicy) -> DatasetSection {
         label_column: None,
         paths: BTreeMap::new(),
         on_label_conflict: policy,
+        songs_with: None,
     }
 }
 

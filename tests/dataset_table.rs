@@ -54,6 +54,7 @@ fn section(root: &Path) -> DatasetSection {
             ("midi".to_string(), "midi/{id}.mid".to_string()),
         ]),
         on_label_conflict: LabelConflictPolicy::Drop,
+        songs_with: None,
     }
 }
 

@@ -648,6 +648,7 @@ fn mirex_like_output_passes_the_real_loader_with_the_requested_counts() {
         label_column: None,
         paths: BTreeMap::new(),
         on_label_conflict: LabelConflictPolicy::Fail,
+        songs_with: None,
     };
     let all: ModalityMask = Modality::ALL.into_iter().collect();
     let load = dataset::load(&section, all).expect("the real loader reads the demo");

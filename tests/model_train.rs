@@ -216,6 +216,58 @@ fn a_missing_modality_is_read_from_its_mask_never_from_stored_values() {
     );
 }
 
+/// A modality ablation keeps songs that have none of a member's modalities: they train and
+/// predict with every presence flag off, under modality dropout, mixup and test-time
+/// augmentation, and all get the one prediction the head makes from absent flags alone.
+#[test]
+fn songs_without_any_modality_train_and_all_get_the_same_prediction() {
+    let mut data = clusters(60, 3, 1.0, 5);
+    let nothing: Vec<usize> = (0..60).filter(|r| r % 3 == 2).collect();
+    for input in &mut data.modalities {
+        let width = input.width;
+        for &r in &nothing {
+            input.present[r] = false;
+            input.features[r * width..][..width].fill(7.0);
+        }
+    }
+    let model = small_model();
+    let augment = AugmentSection {
+        modality_dropout: 0.9,
+        ..AugmentSection::default()
+    };
+    let settings = TrainSettings {
+        model: &model,
+        augment: &augment,
+        schedule: &schedule(8),
+    };
+    let fold = train_fold(&data, &settings, 3, 0).unwrap();
+    assert!(fold.history.iter().all(|e| e.train_loss.is_finite()));
+    let mut rng = mer::rng::RandomStream::new(3, "test/tta");
+    let perturbation = mer::model::Perturbation {
+        feature_noise: 0.5,
+        modality_dropout: 0.5,
+        rng: &mut rng,
+    };
+    let p = predict(
+        &fold.weights,
+        &model,
+        &data.modalities,
+        &nothing,
+        Some(perturbation),
+    )
+    .unwrap();
+    let first = &p[..3];
+    assert!(first.iter().all(|v| v.is_finite()));
+    for song in p.chunks(3) {
+        assert_eq!(
+            song, first,
+            "nothing differs between songs without modalities"
+        );
+    }
+    let with = predict(&fold.weights, &model, &data.modalities, &[0, 1], None).unwrap();
+    assert_ne!(&with[..3], first, "songs with modalities are told apart");
+}
+
 #[test]
 fn batch_norm_with_a_last_batch_of_one_song_trains_without_nan() {
     // 40 songs, 8 validation: 32 training songs in batches of 31 leave a last batch of 1.

@@ -34,6 +34,17 @@ pub enum Acquired {
     Ready(Artifact),
 }
 
+/// The outcome of [`ArtifactStore::try_acquire`].
+#[derive(Debug)]
+pub enum Attempt {
+    /// Nobody has the entry: compute it, then [`LockGuard::commit`].
+    Compute(LockGuard),
+    /// The entry exists.
+    Ready(Artifact),
+    /// A live holder is computing it; ask again later (or [`ArtifactStore::acquire`]).
+    Busy,
+}
+
 /// What a lock file says about its holder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LockInfo {
@@ -114,12 +125,26 @@ impl ArtifactStore {
     /// Returns the entry for `key`, or the lock to compute it, waiting while another live
     /// process computes it. A quarantined entry counts as missing.
     pub fn acquire(&self, key: &StageKey) -> Result<Acquired, CacheError> {
+        loop {
+            match self.try_acquire(key)? {
+                Attempt::Ready(artifact) => return Ok(Acquired::Ready(artifact)),
+                Attempt::Compute(guard) => return Ok(Acquired::Compute(guard)),
+                Attempt::Busy => thread::sleep(self.options.lock_poll),
+            }
+        }
+    }
+
+    /// [`acquire`](Self::acquire) without waiting: [`Attempt::Busy`] when a live holder
+    /// computes the entry. A caller that holds other locks must not wait for this one (two
+    /// processes each waiting for the other's entry would wait forever), so it computes what
+    /// it holds first, releases it, and only then waits.
+    pub fn try_acquire(&self, key: &StageKey) -> Result<Attempt, CacheError> {
         let shard = self.shard_dir(key);
         fs::create_dir_all(&shard).map_err(|e| CacheError::io("create", &shard, e))?;
         let lock = self.lock_path(key);
         loop {
             if let Lookup::Hit(artifact) = self.get(key)? {
-                return Ok(Acquired::Ready(artifact));
+                return Ok(Attempt::Ready(artifact));
             }
             match create_lock(&lock) {
                 Ok(inode) => {
@@ -128,17 +153,16 @@ impl ArtifactStore {
                     // create: look once more so we never compute twice.
                     if let Lookup::Hit(artifact) = self.get(key)? {
                         drop(guard);
-                        return Ok(Acquired::Ready(artifact));
+                        return Ok(Attempt::Ready(artifact));
                     }
-                    return Ok(Acquired::Compute(guard));
+                    return Ok(Attempt::Compute(guard));
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    if let Some(inode) = self.stale_lock(&lock) {
-                        tracing::warn!(key = %key.short(), "taking over a stale cache lock");
-                        break_lock(&lock, inode);
-                    } else {
-                        thread::sleep(self.options.lock_poll);
-                    }
+                    let Some(inode) = self.stale_lock(&lock) else {
+                        return Ok(Attempt::Busy);
+                    };
+                    tracing::warn!(key = %key.short(), "taking over a stale cache lock");
+                    break_lock(&lock, inode);
                 }
                 Err(e) => return Err(CacheError::io("create lock", &lock, e)),
             }

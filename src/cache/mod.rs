@@ -50,7 +50,7 @@ use std::path::{Path, PathBuf};
 pub use dirty::{DirtyReason, dirty_reasons};
 pub use files::{FileHash, FileHasher, HashStats};
 pub use key::{ConfigSlice, ConfigValue, KeyEncoder, StageInputs, StageKey};
-pub use lock::{Acquired, LockGuard};
+pub use lock::{Acquired, Attempt, LockGuard};
 pub use store::{
     Array, ArrayData, Artifact, ArtifactMeta, ArtifactStore, EntryInfo, Lookup, StoreOptions,
     VerifyReport,

@@ -344,6 +344,8 @@ pub struct EntryInfo {
     pub size: u64,
     /// When it was written (RFC 3339), if readable.
     pub created: Option<String>,
+    /// Seconds it took to compute, if readable.
+    pub duration_s: Option<f64>,
     /// When it was last returned by [`ArtifactStore::get`] (its atime).
     pub last_used: SystemTime,
 }
@@ -508,9 +510,10 @@ impl ArtifactStore {
             let attrs = read_attrs(&path).ok();
             out.push(EntryInfo {
                 key,
-                stage: attrs.as_ref().map(|(stage, _)| stage.clone()),
+                stage: attrs.as_ref().map(|a| a.stage.clone()),
                 size: meta.len(),
-                created: attrs.map(|(_, created)| created),
+                duration_s: attrs.as_ref().map(|a| a.duration_s),
+                created: attrs.map(|a| a.created),
                 last_used: meta.accessed().unwrap_or(SystemTime::UNIX_EPOCH),
             });
         }
@@ -701,13 +704,20 @@ fn read_str_attr(file: &hdf5::File, name: &str) -> hdf5::Result<String> {
         .to_owned())
 }
 
-/// Stage and creation time only, for listings.
-fn read_attrs(path: &Path) -> hdf5::Result<(String, String)> {
+/// What a listing shows of an entry: its stage, creation time and compute duration.
+struct ListedAttrs {
+    stage: String,
+    created: String,
+    duration_s: f64,
+}
+
+fn read_attrs(path: &Path) -> hdf5::Result<ListedAttrs> {
     let file = hdf5::File::open(path)?;
-    Ok((
-        read_str_attr(&file, "stage")?,
-        read_str_attr(&file, "created")?,
-    ))
+    Ok(ListedAttrs {
+        stage: read_str_attr(&file, "stage")?,
+        created: read_str_attr(&file, "created")?,
+        duration_s: file.attr("duration_s")?.read_scalar()?,
+    })
 }
 
 /// Reads a whole entry; the error is the reason to quarantine it.

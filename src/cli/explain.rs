@@ -37,7 +37,7 @@ pub fn explain(args: &ExplainArgs) -> anyhow::Result<ExitCode> {
     );
     print!("{}", DecisionTable(&record.stages));
     println!(
-        "{} stages: {} cached, {} computed, {} forced, {} computed by another process",
+        "{} stages: {} cached, {} computed, {} forced, {} computed by another run while this one waited",
         record.stages.len(),
         record.count(Decision::Hit),
         record.count(Decision::Miss),

@@ -8,19 +8,19 @@ mod demo;
 mod explain;
 mod inspect;
 mod run;
+mod sweep;
 mod validate;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use tracing::{info, warn};
 
-use crate::dataset::{self, DatasetLoad};
-use crate::features::precomputed::RowIds;
-use crate::modality::Modality;
+use crate::dataset::DatasetLoad;
+pub use crate::experiment::error_chain;
+use crate::experiment::load_data;
 use crate::spec::{ExperimentSpec, load_spec};
 
 /// Declarative, cached experiments for multimodal music emotion recognition.
@@ -84,8 +84,20 @@ enum Command {
         mer run experiments/demo.toml --dry-run\n  mer run experiments/demo.toml --force train"
     )]
     Run(run::RunArgs),
-    /// What a run would compute and what it would take from the cache, and why.
-    #[command(after_help = "Example:\n  mer plan experiments/demo.toml --set schedule.epochs=80")]
+    /// Run the members of a spec's [sweep] (modality subsets, grids, variants) side by side,
+    /// sharing the cache, and write a summary folder linking their reports.
+    #[command(
+        after_help = "Examples:\n  mer sweep experiments/demo-ablation.toml\n  \
+        mer sweep experiments/demo-ablation.toml --jobs 1 --set schedule.epochs=20\n  \
+        mer plan experiments/demo-ablation.toml"
+    )]
+    Sweep(sweep::SweepArgs),
+    /// What a run would compute and what it would take from the cache, and why, with a time
+    /// estimate from earlier durations; for a spec with [sweep], the same for every member.
+    #[command(
+        after_help = "Examples:\n  mer plan experiments/demo.toml --set schedule.epochs=80\n  \
+        mer plan experiments/demo-ablation.toml"
+    )]
     Plan(SpecArgs),
     /// What a past run decided for each stage, and why, from its report folder.
     #[command(after_help = "Example:\n  mer explain reports/demo/20261124T163000Z-1a2b3c4d")]
@@ -127,6 +139,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
     init_logging(cli.verbose, cli.quiet);
     match cli.command {
         Command::Run(args) => run::run(&args, &cli.folders),
+        Command::Sweep(args) => sweep::sweep(&args, &cli.folders),
         Command::Plan(args) => run::plan(&args, &cli.folders),
         Command::Explain(args) => explain::explain(&args),
         Command::Compare(args) => compare::compare_runs(&args, &cli.folders),
@@ -140,26 +153,20 @@ pub fn run() -> anyhow::Result<ExitCode> {
 /// Loads the spec and its dataset, logging what was kept and what was found.
 fn load_experiment(args: &SpecArgs) -> anyhow::Result<(ExperimentSpec, DatasetLoad)> {
     let spec = load_spec(&args.spec, &args.sets)?;
-    let rows = precomputed_rows(&spec)?;
-    let has_row = |modality: Modality, id: &str| {
-        rows.iter()
-            .any(|(m, ids)| *m == modality && ids.row_of(id).is_some())
-    };
-    let data =
-        dataset::load_with_rows(&spec.dataset, spec.selected(), &has_row).with_context(|| {
-            format!(
-                "could not load the dataset of '{}' (dataset.root = {})",
-                args.spec.display(),
-                spec.dataset.root.display()
-            )
-        })?;
+    let data = load_data(&spec)?;
+    log_dataset(&spec, &data, &args.spec);
+    Ok((spec, data))
+}
+
+/// What the dataset load kept and found, for the log.
+fn log_dataset(spec: &ExperimentSpec, data: &DatasetLoad, spec_path: &std::path::Path) {
     let manifest = &data.manifest;
     info!(
         "{}: {} of {} listed songs have a file or precomputed row for at least one of {} ({} classes); {} dropped",
         spec.name,
         manifest.songs.len(),
         data.listed.songs.len(),
-        spec.selected(),
+        spec.songs_with(),
         manifest.classes.len(),
         data.dropped.len(),
     );
@@ -167,40 +174,9 @@ fn load_experiment(args: &SpecArgs) -> anyhow::Result<(ExperimentSpec, DatasetLo
         warn!(
             "{} dataset problems; `mer data inspect {}` lists them",
             data.problems.len(),
-            args.spec.display()
+            spec_path.display()
         );
     }
-    Ok((spec, data))
-}
-
-/// The row ids of every precomputed feature file, read up front: a song with a row has that
-/// modality even without a media file, which decides which songs the experiment keeps.
-fn precomputed_rows(spec: &ExperimentSpec) -> anyhow::Result<Vec<(Modality, RowIds)>> {
-    spec.selected()
-        .iter()
-        .filter_map(|m| spec.modalities.precomputed(m).map(|table| (m, table)))
-        .map(|(m, table)| {
-            let ids = RowIds::read(table)
-                .with_context(|| format!("modalities.{m}.precomputed is unusable"))?;
-            Ok((m, ids))
-        })
-        .collect()
-}
-
-/// `error: cause: cause`, as the command line prints it. Many errors already quote their
-/// source in their own message; a cause whose text is already there is not repeated.
-pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 /// Logs go to stderr, without ANSI colours unless stderr is a terminal.

@@ -5,24 +5,21 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Instant, SystemTime};
 
 use anyhow::Context;
 use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tracing::{debug, info};
 
-use super::{Folders, SpecArgs, error_chain, load_experiment};
+use super::{Folders, SpecArgs, load_experiment, log_dataset};
 use crate::cache::{ArtifactStore, FileHasher};
-use crate::clock::rfc3339;
 use crate::dataset::DatasetLoad;
+use crate::experiment::{Experiment, load_data};
 use crate::pipeline::{
-    Decision, DecisionTable, Pipeline, RunObserver, RunOptions, RunRecord, StageGraph, StageRecord,
-    collect_results,
+    Decision, DecisionTable, DurationHistory, Estimate, RunObserver, RunOptions, StageRecord,
 };
 use crate::report::results::RunResults;
-use crate::report::{ReportFolder, spec_hash};
-use crate::spec::ExperimentSpec;
+use crate::spec::{ExperimentSpec, load_spec};
 
 /// Arguments of `mer run`.
 #[derive(Debug, Args)]
@@ -41,81 +38,62 @@ pub struct RunArgs {
 /// Runs every stage whose artifact is not cached and writes the report folder.
 pub fn run(args: &RunArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
     let (spec, data) = load_experiment(&args.spec)?;
+    if !spec.sweep.is_empty() {
+        info!(
+            "{} has a [sweep] section: `mer run` runs the spec as written, without its members; `mer sweep {}` runs them",
+            args.spec.spec.display(),
+            args.spec.spec.display()
+        );
+    }
     let store = open_store(folders)?;
-    let graph = build_graph(&spec, &data, &store)?;
-    let pipeline = Pipeline::new(&spec, &data, &store);
+    let experiment = prepare(spec, data, &store)?;
     let options = RunOptions {
         force: args.force.clone(),
         interrupt: Some(interrupt_flag()),
     };
     if args.dry_run {
-        print_plan(&pipeline.plan(&graph, &options)?);
+        print_plan(&experiment, &store, &options)?;
         return Ok(ExitCode::SUCCESS);
     }
 
-    let report = ReportFolder::create(&folders.reports, &spec)?;
-    let started = SystemTime::now();
-    let clock = Instant::now();
-    let progress = RunProgress::new(graph.nodes.len());
-    let (stages, error) = pipeline.execute(&graph, &options, &progress);
+    let progress = RunProgress::new(experiment.graph.nodes.len());
+    let outcome = experiment.run(&store, &folders.reports, &options, &progress);
     progress.finish();
-    let record = RunRecord {
-        experiment: spec.name.clone(),
-        spec_hash: spec_hash(&spec),
-        mer_version: env!("CARGO_PKG_VERSION").to_string(),
-        host: crate::cache::lock::hostname(),
-        seeds: spec.seeds.clone(),
-        started: rfc3339(started),
-        finished: rfc3339(SystemTime::now()),
-        dry_run: false,
-        stages,
-        error: error.as_ref().map(|e| error_chain(e)),
-    };
-    report.write_run(&record)?;
-    let results = match &error {
-        None => Some(collect_results(
-            &spec,
-            &data.manifest.classes,
-            &graph,
-            &store,
-        )?),
-        Some(_) => None,
-    };
-    report.write_results(&record, results.as_ref())?;
-    if let Some(results) = &results {
+    let outcome = outcome?;
+    if let Some(results) = &outcome.results {
         log_headline(results);
     }
-    if let Some(error) = error {
+    if let Some(error) = outcome.error {
         return Err(anyhow::Error::new(error)).with_context(|| {
             format!(
                 "run failed; {} says which stages ran",
-                report.path().join("run.json").display()
+                outcome.report.join("run.json").display()
             )
         });
     }
+    let record = &outcome.record;
     let computed = record.stages.len() - record.count(Decision::Hit);
+    let seconds = outcome.elapsed.as_secs_f64();
     if computed == 0 {
         info!(
-            "all {} stages cached; nothing ran ({:.2} s)",
+            "all {} stages cached; nothing ran ({seconds:.2} s)",
             record.stages.len(),
-            clock.elapsed().as_secs_f64()
         );
     } else {
         info!(
-            "{} of {} stages computed, {} cached ({:.2} s)",
+            "{} of {} stages computed, {} cached ({seconds:.2} s)",
             computed,
             record.stages.len(),
             record.count(Decision::Hit),
-            clock.elapsed().as_secs_f64()
         );
     }
-    info!("report: {}", report.path().display());
+    info!("report: {}", outcome.report.display());
     Ok(ExitCode::SUCCESS)
 }
 
 /// A flag the first Ctrl-C sets, so the run stops between stages and still writes its report;
 /// a second Ctrl-C exits at once (exit code 130), as a user pressing it twice expects.
-fn interrupt_flag() -> Arc<AtomicBool> {
+pub(super) fn interrupt_flag() -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
     let seen = flag.clone();
     let installed = ctrlc::set_handler(move || {
@@ -149,43 +127,62 @@ fn log_headline(results: &RunResults) {
     }
 }
 
-/// `mer plan`: the decision table of a run, without running.
+/// `mer plan`: the decision table of a run, without running; a spec with a `[sweep]` section
+/// gets the plan of its members.
 pub fn plan(args: &SpecArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
-    let (spec, data) = load_experiment(args)?;
+    let spec = load_spec(&args.spec, &args.sets)?;
+    if !spec.sweep.is_empty() {
+        return super::sweep::plan(args, folders);
+    }
+    let data = load_data(&spec)?;
+    log_dataset(&spec, &data, &args.spec);
     let store = open_store(folders)?;
-    let graph = build_graph(&spec, &data, &store)?;
-    let pipeline = Pipeline::new(&spec, &data, &store);
-    print_plan(&pipeline.plan(&graph, &RunOptions::default())?);
+    let experiment = prepare(spec, data, &store)?;
+    print_plan(&experiment, &store, &RunOptions::default())?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn open_store(folders: &Folders) -> anyhow::Result<ArtifactStore> {
+pub(super) fn open_store(folders: &Folders) -> anyhow::Result<ArtifactStore> {
     ArtifactStore::open(&folders.cache)
         .with_context(|| format!("could not open the cache at {}", folders.cache.display()))
 }
 
 /// The graph's keys need every input file's content hash; unchanged files come from the stat
 /// cache, which is saved for the next run.
-fn build_graph(
-    spec: &ExperimentSpec,
-    data: &DatasetLoad,
+fn prepare(
+    spec: ExperimentSpec,
+    data: DatasetLoad,
     store: &ArtifactStore,
-) -> anyhow::Result<StageGraph> {
+) -> anyhow::Result<Experiment> {
     let mut hasher = FileHasher::open(store.root());
-    let graph = StageGraph::build(spec, data, &mut hasher)?;
+    let experiment = Experiment::new(spec, data, &mut hasher)?;
     hasher.save()?;
     let stats = hasher.stats();
     debug!("input files: {stats:?}");
-    Ok(graph)
+    Ok(experiment)
 }
 
-fn print_plan(stages: &[StageRecord]) {
-    print!("{}", DecisionTable(stages));
+/// The decision table, how many stages would run, and how long they should take.
+fn print_plan(
+    experiment: &Experiment,
+    store: &ArtifactStore,
+    options: &RunOptions,
+) -> anyhow::Result<()> {
+    let stages = experiment.plan(store, options)?;
+    print!("{}", DecisionTable(&stages));
     let misses = stages
         .iter()
         .filter(|s| s.decision != Decision::Hit)
         .count();
-    println!("{misses} of {} stages would run", stages.len());
+    let history = DurationHistory::from_store(store)?;
+    let estimate = Estimate::of(&experiment.graph, &history, |i| {
+        stages[i].decision != Decision::Hit
+    });
+    println!(
+        "{misses} of {} stages would run; time: {estimate}",
+        stages.len()
+    );
+    Ok(())
 }
 
 /// Progress on stderr when it is a terminal: one bar for the stages and one per extraction

@@ -5,38 +5,9 @@
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 
-use serde::Deserialize;
-
 use super::runs::{ReadError, Run};
 use crate::report::RUN_JSON;
-
-/// The file that makes a folder a sweep folder.
-pub const SWEEP_JSON: &str = "sweep.json";
-
-/// `sweep.json` as `mer sweep` writes it (the fields compare reads).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct SweepSummary {
-    /// The sweep's name.
-    pub sweep: String,
-    /// Whether the sweep was interrupted before every member ran.
-    #[serde(default)]
-    pub interrupted: bool,
-    /// Every member, in expansion order.
-    pub members: Vec<SweepMember>,
-}
-
-/// One member of a sweep.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct SweepMember {
-    /// The member's name, e.g. `audio+lyrics`.
-    pub name: String,
-    /// `finished`, `reused`, `failed`, `interrupted` or `not-run`.
-    pub status: String,
-    /// Its report folder, relative to the sweep folder.
-    pub report: Option<String>,
-    /// Why it failed.
-    pub error: Option<String>,
-}
+use crate::sweep::summary::{SWEEP_JSON, SweepSummary};
 
 /// A sweep member that takes no part in the comparison, and why.
 #[derive(Debug, Clone, PartialEq)]
@@ -134,8 +105,11 @@ fn read_sweep(
         inputs.interrupted_sweeps.push(folder.to_path_buf());
     }
     for member in summary.members {
-        let usable = matches!(member.status.as_str(), "finished" | "reused");
-        match member.report.as_deref().filter(|_| usable) {
+        match member
+            .report
+            .as_deref()
+            .filter(|_| member.status.is_complete())
+        {
             Some(report) => {
                 let report = folder.join(report);
                 if !seen.insert(identity(&report)) {
@@ -157,7 +131,7 @@ fn read_sweep(
             None => inputs.left_out.push(LeftOut {
                 sweep: folder.to_path_buf(),
                 name: member.name,
-                status: member.status,
+                status: member.status.label().to_string(),
                 error: member.error,
             }),
         }

@@ -92,7 +92,7 @@ pub enum DatasetError {
     },
     /// No song is left to work with.
     #[error(
-        "no songs left in {}: {listed} labelled song(s) listed, none with a file for the selected modalities ({selected}); check dataset.root and dataset.paths, or select other modalities",
+        "no songs left in {}: {listed} labelled song(s) listed, none with a file for the modalities that keep a song ({selected}); check dataset.root and dataset.paths, or select other modalities (dataset.songs_with, default the selected ones)",
         root.display()
     )]
     NoSongs {
@@ -100,7 +100,7 @@ pub enum DatasetError {
         root: PathBuf,
         /// Labelled songs found.
         listed: usize,
-        /// The selection.
+        /// The modalities that keep a song (`dataset.songs_with`).
         selected: ModalityMask,
     },
 }

@@ -109,19 +109,21 @@ impl Manifest {
 /// wrong on the way.
 #[derive(Debug, Clone)]
 pub struct DatasetLoad {
-    /// Songs with a file for at least one selected modality.
+    /// Songs with a file for at least one modality of `dataset.songs_with` (default: the
+    /// selected ones).
     pub manifest: Manifest,
     /// Every labelled song with all its modalities, before dropping for the selection (songs
     /// left out for conflicting labels are not in it).
     pub listed: Manifest,
-    /// Ids dropped for having no file of a selected modality.
+    /// Ids dropped for having no file of a `dataset.songs_with` modality.
     pub dropped: Vec<String>,
     /// Non-fatal findings, in the order found.
     pub problems: Vec<DatasetProblem>,
 }
 
 /// Reads the dataset `section` describes and keeps the songs with a file for at least one
-/// `selected` modality. `section.root` must be absolute (the spec loader resolves it).
+/// modality of `section.songs_with` (default: the `selected` ones). `section.root` must be
+/// absolute (the spec loader resolves it).
 pub fn load(section: &DatasetSection, selected: ModalityMask) -> Result<DatasetLoad, DatasetError> {
     load_with_rows(section, selected, &|_, _| false)
 }
@@ -154,12 +156,16 @@ pub fn load_with_rows(
     for song in &mut listed.songs {
         song.rows = selected.iter().filter(|m| has_row(*m, &song.id)).collect();
     }
-    let (manifest, dropped) = listed.select(selected);
+    let keep = section
+        .songs_with
+        .as_ref()
+        .map_or(selected, |list| list.iter().copied().collect());
+    let (manifest, dropped) = listed.select(keep);
     if manifest.songs.is_empty() {
         return Err(DatasetError::NoSongs {
             root: section.root.clone(),
             listed: listed.songs.len(),
-            selected,
+            selected: keep,
         });
     }
     Ok(DatasetLoad {

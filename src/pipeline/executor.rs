@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::cache::{Acquired, Artifact, ArtifactStore, Lookup, dirty_reasons};
+use crate::cache::{Acquired, Artifact, ArtifactStore, Attempt, LockGuard, Lookup, dirty_reasons};
 use crate::dataset::DatasetLoad;
 use crate::spec::ExperimentSpec;
 
@@ -98,6 +98,13 @@ impl<'a> Pipeline<'a> {
     /// Runs the graph, telling `observer` about each stage decided and each song extracted.
     /// Returns the records of every stage decided so far, with the error that stopped the
     /// run, if any.
+    ///
+    /// Each level goes in three steps, so that no thread ever waits for a lock while this run
+    /// holds another (two runs sharing a cache, such as the members of a sweep, would
+    /// otherwise wait for each other forever, and rayon may run a waiting stage on the very
+    /// thread that holds a lock): look up every stage and take, without waiting, the lock of
+    /// each one to compute; compute those in parallel and release their locks; then, one at a
+    /// time, wait for the stages other runs were computing.
     pub fn execute(
         &self,
         graph: &StageGraph,
@@ -116,51 +123,103 @@ impl<'a> Pipeline<'a> {
         let mut artifacts: Vec<Option<Artifact>> = vec![None; graph.nodes.len()];
         let mut records: Vec<Option<StageRecord>> = vec![None; graph.nodes.len()];
         for level in graph.levels() {
-            let results: Vec<_> = level
-                .par_iter()
-                .map(|&index| {
-                    let node = &graph.nodes[index];
-                    let upstream: Vec<&Artifact> = node
-                        .upstream
-                        .iter()
-                        .map(|&u| artifacts[u].as_ref().expect("upstream resolved first"))
-                        .collect();
-                    let result = self.resolve(node, &upstream, forced[index], &cx, options);
-                    if let Ok((_, record)) = &result {
-                        observer.stage_decided(record);
-                    }
-                    (index, result)
-                })
-                .collect();
-            for (index, result) in results {
+            let done = self.run_level(graph, &level, &forced, &artifacts, &cx, options);
+            let mut failure = None;
+            for (index, result) in done {
                 match result {
                     Ok((artifact, record)) => {
+                        observer.stage_decided(&record);
                         artifacts[index] = Some(artifact);
                         records[index] = Some(record);
                     }
-                    Err(err) => return (records.into_iter().flatten().collect(), Some(err)),
+                    Err(err) => {
+                        failure.get_or_insert(err);
+                    }
                 }
+            }
+            if let Some(err) = failure {
+                return (records.into_iter().flatten().collect(), Some(err));
             }
         }
         (records.into_iter().flatten().collect(), None)
     }
 
-    /// Uses the cached artifact of `node` or computes it, and records which and why.
-    fn resolve(
+    /// The three steps of one level (see [`Pipeline::execute`]); every stage of the level
+    /// that was decided, in no particular order, or the error that stopped it.
+    fn run_level(
         &self,
-        node: &StageNode,
-        upstream: &[&Artifact],
-        forced: bool,
+        graph: &StageGraph,
+        level: &[usize],
+        forced: &[bool],
+        artifacts: &[Option<Artifact>],
         cx: &StageContext<'_>,
         options: &RunOptions,
-    ) -> Result<(Artifact, StageRecord), PipelineError> {
+    ) -> Vec<(usize, Resolved)> {
+        let upstream = |index: usize| -> Vec<&Artifact> {
+            graph.nodes[index]
+                .upstream
+                .iter()
+                .map(|&u| artifacts[u].as_ref().expect("upstream resolved first"))
+                .collect()
+        };
+        let claims: Vec<(usize, Result<Claim, PipelineError>)> = level
+            .par_iter()
+            .map(|&index| {
+                (
+                    index,
+                    self.claim(&graph.nodes[index], forced[index], options),
+                )
+            })
+            .collect();
+        let mut done = Vec::new();
+        let mut to_compute = Vec::new();
+        let mut busy = Vec::new();
+        for (index, claim) in claims {
+            match claim {
+                Ok(Claim::Decided(artifact, record)) => done.push((index, Ok((artifact, record)))),
+                Ok(Claim::Compute { guard, reasons }) => to_compute.push((index, guard, reasons)),
+                Ok(Claim::Busy { reasons }) => busy.push((index, reasons)),
+                Err(err) => done.push((index, Err(err))),
+            }
+        }
+        if done.iter().any(|(_, r)| r.is_err()) {
+            return done; // dropping the claims releases their locks
+        }
+        done.par_extend(to_compute.into_par_iter().map(|(index, guard, reasons)| {
+            let node = &graph.nodes[index];
+            (
+                index,
+                self.compute(node, &upstream(index), guard, reasons, cx),
+            )
+        }));
+        for (index, reasons) in busy {
+            let node = &graph.nodes[index];
+            let result = self.wait_for(node, &upstream(index), reasons, cx, options);
+            let failed = result.is_err();
+            done.push((index, result));
+            if failed {
+                break;
+            }
+        }
+        done
+    }
+
+    /// Takes `node` from the cache, or claims it for computing (its lock, or none when forced),
+    /// or finds another run computing it; never waits.
+    fn claim(
+        &self,
+        node: &StageNode,
+        forced: bool,
+        options: &RunOptions,
+    ) -> Result<Claim, PipelineError> {
         let mut reasons = Vec::new();
         if forced {
             reasons.push("named by --force".to_string());
         } else {
             match self.store.get(&node.key)? {
                 Lookup::Hit(artifact) => {
-                    return self.finish(node, artifact, Decision::Hit, reasons, None);
+                    let done = self.finish(node, artifact, Decision::Hit, reasons, None)?;
+                    return Ok(Claim::Decided(done.0, done.1));
                 }
                 Lookup::Quarantined { reason, moved_to } => reasons.push(format!(
                     "cached entry failed verification ({reason}); moved to {}",
@@ -172,26 +231,77 @@ impl<'a> Pipeline<'a> {
         if options.interrupted() {
             return Err(PipelineError::Interrupted(node.instance.clone()));
         }
-        let started = Instant::now();
-        let artifact = if forced {
-            let artifact = stages::compute(node, upstream, cx)?;
-            self.store.put(artifact, started.elapsed())?
-        } else {
-            match self.store.acquire(&node.key)? {
-                Acquired::Ready(artifact) => {
-                    let reasons = vec!["computed by another process while this one waited".into()];
-                    return self.finish(node, artifact, Decision::Waited, reasons, None);
-                }
-                Acquired::Compute(guard) => guard.commit(stages::compute(node, upstream, cx)?)?,
+        if forced {
+            return Ok(Claim::Compute {
+                guard: None,
+                reasons,
+            });
+        }
+        Ok(match self.store.try_acquire(&node.key)? {
+            // Committed by another run between our lookup and our lock.
+            Attempt::Ready(artifact) => {
+                let done = self.finish(node, artifact, Decision::Hit, Vec::new(), None)?;
+                Claim::Decided(done.0, done.1)
             }
-        };
-        let decision = if forced {
-            Decision::Forced
-        } else {
-            Decision::Miss
+            Attempt::Compute(guard) => Claim::Compute {
+                guard: Some(guard),
+                reasons,
+            },
+            Attempt::Busy => Claim::Busy { reasons },
+        })
+    }
+
+    /// Computes a claimed stage and stores it (under its lock, or over the old entry when
+    /// forced).
+    fn compute(
+        &self,
+        node: &StageNode,
+        upstream: &[&Artifact],
+        guard: Option<LockGuard>,
+        reasons: Vec<String>,
+        cx: &StageContext<'_>,
+    ) -> Resolved {
+        let started = Instant::now();
+        let (artifact, decision) = match guard {
+            Some(guard) => (
+                guard.commit(stages::compute(node, upstream, cx)?)?,
+                Decision::Miss,
+            ),
+            None => {
+                let artifact = stages::compute(node, upstream, cx)?;
+                (
+                    self.store.put(artifact, started.elapsed())?,
+                    Decision::Forced,
+                )
+            }
         };
         let seconds = Some(started.elapsed().as_secs_f64());
         self.finish(node, artifact, decision, reasons, seconds)
+    }
+
+    /// Waits while another run computes `node` (holding no lock of ours), then takes its
+    /// entry, or computes it if that run gave up.
+    fn wait_for(
+        &self,
+        node: &StageNode,
+        upstream: &[&Artifact],
+        reasons: Vec<String>,
+        cx: &StageContext<'_>,
+        options: &RunOptions,
+    ) -> Resolved {
+        if options.interrupted() {
+            return Err(PipelineError::Interrupted(node.instance.clone()));
+        }
+        match self.store.acquire(&node.key)? {
+            Acquired::Ready(artifact) => {
+                let reasons = vec![
+                    "computed by another run (a process or sweep member) while this one waited"
+                        .into(),
+                ];
+                self.finish(node, artifact, Decision::Waited, reasons, None)
+            }
+            Acquired::Compute(guard) => self.compute(node, upstream, Some(guard), reasons, cx),
+        }
     }
 
     fn finish(
@@ -201,7 +311,7 @@ impl<'a> Pipeline<'a> {
         decision: Decision,
         reasons: Vec<String>,
         seconds: Option<f64>,
-    ) -> Result<(Artifact, StageRecord), PipelineError> {
+    ) -> Resolved {
         self.lineage.record(&self.lineage_id(node), &node.inputs)?;
         Ok((artifact, self.record(node, decision, reasons, seconds)))
     }
@@ -248,6 +358,22 @@ impl<'a> Pipeline<'a> {
             seconds,
         }
     }
+}
+
+/// A stage's artifact and record, or why it could not be had.
+type Resolved = Result<(Artifact, StageRecord), PipelineError>;
+
+/// What the first step of a level found for one stage.
+enum Claim {
+    /// Taken from the cache.
+    Decided(Artifact, StageRecord),
+    /// To compute: under its lock, or without one when forced.
+    Compute {
+        guard: Option<LockGuard>,
+        reasons: Vec<String>,
+    },
+    /// Another run is computing it.
+    Busy { reasons: Vec<String> },
 }
 
 /// Which nodes `--force` names; a selector naming nothing is an error listing the stages.

@@ -92,7 +92,10 @@ impl LineageIndex {
         };
         std::fs::create_dir_all(&self.dir).map_err(io("create", &self.dir))?;
         let path = self.path(lineage);
-        let temp = path.with_extension(format!("json.{}.tmp", std::process::id()));
+        // Unique per write, not just per process: two runs in one process (the members of a
+        // sweep) never share a temporary file.
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let temp = crate::cache::store::temp_path_in(&self.dir, &name);
         let json = serde_json::to_string(&entry).expect("lineage entries serialize");
         std::fs::write(&temp, json).map_err(io("write", &temp))?;
         std::fs::rename(&temp, &path).map_err(io("rename", &path))

@@ -12,6 +12,7 @@
 //! covers every listed song with a file (or, for precomputed features, a row), whatever
 //! modalities are selected, so runs that select different modalities share it.
 
+mod estimate;
 mod executor;
 mod graph;
 mod lineage;
@@ -20,6 +21,7 @@ pub mod results;
 mod stages;
 mod training;
 
+pub use estimate::{DurationHistory, Estimate};
 pub use executor::{Pipeline, RunObserver, RunOptions};
 pub use graph::{StageGraph, StageKind, StageNode};
 pub use record::{Decision, DecisionTable, RunRecord, StageRecord};

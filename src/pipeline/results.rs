@@ -1,6 +1,6 @@
 //! A run's results for the report, read from its `evaluate` artifacts (one per seed): every
 //! model scored on the test set (all songs, and for the headline model songs with every
-//! selected modality vs the rest), with bootstrap intervals; each fold model on its own
+//! selected modality, with some, and with none), with bootstrap intervals; each fold model on its own
 //! validation fold; the pooled out-of-fold (`cv`) predictions; the training curves.
 
 use crate::cache::{Artifact, ArtifactStore};
@@ -136,7 +136,8 @@ fn presence(evaluation: &Artifact, n: usize) -> Result<Vec<ModalityMask>, Pipeli
         .collect())
 }
 
-/// The headline model on songs with every selected modality and on the rest.
+/// The headline model on songs with every selected modality, with some of them, and with
+/// none (see [`SongGroup`]); a group without songs is left out.
 fn availability_groups(
     model: &str,
     truth: &[usize],
@@ -145,24 +146,37 @@ fn availability_groups(
     masks: &[ModalityMask],
     selected: ModalityMask,
 ) -> Vec<ModelScore> {
-    [SongGroup::AllModalities, SongGroup::Partial]
-        .into_iter()
-        .filter_map(|group| {
-            let rows: Vec<usize> = (0..truth.len())
-                .filter(|&i| (masks[i] == selected) == (group == SongGroup::AllModalities))
-                .collect();
-            if rows.is_empty() {
-                return None;
-            }
-            Some(ModelScore {
-                model: model.into(),
-                split: "test".into(),
-                group,
-                metrics: score_rows(truth, probabilities, classes, &rows),
-                intervals: None,
-            })
+    let group_of = |mask: ModalityMask| {
+        if mask == selected {
+            SongGroup::AllModalities
+        } else if mask.is_empty() {
+            SongGroup::NoModality
+        } else {
+            SongGroup::Partial
+        }
+    };
+    [
+        SongGroup::AllModalities,
+        SongGroup::Partial,
+        SongGroup::NoModality,
+    ]
+    .into_iter()
+    .filter_map(|group| {
+        let rows: Vec<usize> = (0..truth.len())
+            .filter(|&i| group_of(masks[i]) == group)
+            .collect();
+        if rows.is_empty() {
+            return None;
+        }
+        Some(ModelScore {
+            model: model.into(),
+            split: "test".into(),
+            group,
+            metrics: score_rows(truth, probabilities, classes, &rows),
+            intervals: None,
         })
-        .collect()
+    })
+    .collect()
 }
 
 /// Scores only `rows` of `truth` and `probabilities` (songs x `classes`).

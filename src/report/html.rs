@@ -13,7 +13,8 @@ use super::ReportError;
 use super::results::{RunResults, SongGroup};
 use super::tables::{METRIC_COLUMNS, mean_std, metric_value};
 
-const STYLE: &str = "body{font-family:sans-serif;margin:2em;max-width:70em;color:#222}\
+/// The inline style sheet every page shares.
+pub const STYLE: &str = "body{font-family:sans-serif;margin:2em;max-width:70em;color:#222}\
 table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:.25em .6em;\
 text-align:right}th{background:#f3f3f3}td.l,th.l{text-align:left}img{max-width:100%;\
 border:1px solid #eee;margin:.5em 0}.error{background:#fee;border:1px solid #c00;padding:1em}\

@@ -45,7 +45,7 @@ pub enum ReportError {
 
 /// Short hash of the resolved spec: the report folder's suffix, and a run's identity.
 pub fn spec_hash(spec: &ExperimentSpec) -> String {
-    blake3::hash(spec.to_toml().as_bytes()).to_hex()[..8].to_string()
+    spec.hash()
 }
 
 /// A report folder being written.

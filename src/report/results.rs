@@ -14,8 +14,11 @@ pub enum SongGroup {
     All,
     /// Songs with every selected modality.
     AllModalities,
-    /// Songs missing at least one selected modality.
+    /// Songs with some, but not all, of the selected modalities.
     Partial,
+    /// Songs with none of the selected modalities: kept by `dataset.songs_with` (a modality
+    /// ablation keeps every member's songs alike), their model sees only absent flags.
+    NoModality,
 }
 
 impl SongGroup {
@@ -25,6 +28,7 @@ impl SongGroup {
             SongGroup::All => "all",
             SongGroup::AllModalities => "all-modalities",
             SongGroup::Partial => "partial",
+            SongGroup::NoModality => "no-modality",
         }
     }
 }

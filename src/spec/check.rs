@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::modality::Modality;
+use crate::modality::{Modality, ModalityMask};
 
 use super::error::{ProblemKind, SpecError, SpecProblem};
 use super::load::{Sources, spec_dir};
@@ -121,6 +121,14 @@ impl Rules<'_> {
 
     fn dataset(&mut self, raw: &RawSpec) {
         let d = &raw.dataset;
+        if d.songs_with.as_ref().is_some_and(Vec::is_empty) {
+            self.report(
+                ProblemKind::OutOfRange,
+                "dataset.songs_with",
+                "at least one of \"audio\", \"lyrics\", \"midi\" (or no key: the selected modalities)",
+                "[]".to_string(),
+            );
+        }
         match d.layout {
             Layout::MirexLike => {
                 let table_only = [
@@ -344,6 +352,16 @@ fn resolve(raw: RawSpec, seeds: Vec<u64>, spec_path: &Path) -> ExperimentSpec {
     });
     let mut dataset = raw.dataset;
     dataset.root = absolutize(&base, &dataset.root);
+    // Spelled out in canonical order, so the resolved spec (and its hash) says which songs
+    // the experiment keeps however the list was written.
+    let songs_with: ModalityMask = match &dataset.songs_with {
+        Some(list) => list.iter().copied().collect(),
+        None => Modality::ALL
+            .into_iter()
+            .filter(|m| raw.modalities.is_selected(*m))
+            .collect(),
+    };
+    dataset.songs_with = Some(songs_with.iter().collect());
     let mut modalities = raw.modalities;
     let absolutize_precomputed = |p: &mut PrecomputedSection| {
         p.path = absolutize(&base, &p.path);

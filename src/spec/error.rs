@@ -24,6 +24,13 @@ pub enum Origin {
         /// The argument as given.
         arg: String,
     },
+    /// A sweep member's override, written in the spec file's `[sweep]` section.
+    Sweep {
+        /// The spec file as given on the command line.
+        path: PathBuf,
+        /// 1-based line and column of the override, when it could be located.
+        position: Option<(usize, usize)>,
+    },
     /// A built-in default (a rule broken by a combination of values).
     Default,
 }
@@ -41,6 +48,14 @@ impl fmt::Display for Origin {
             } => write!(f, "{}", path.display()),
             Origin::Env { var } => write!(f, "environment variable {var}"),
             Origin::Set { arg } => write!(f, "--set {arg}"),
+            Origin::Sweep {
+                path,
+                position: Some((line, column)),
+            } => write!(f, "{}:{line}:{column} ([sweep])", path.display()),
+            Origin::Sweep {
+                path,
+                position: None,
+            } => write!(f, "{} ([sweep])", path.display()),
             Origin::Default => f.write_str("built-in default"),
         }
     }

@@ -13,6 +13,7 @@ use super::check::check;
 use super::error::{Origin, ProblemKind, SpecError, SpecProblem};
 use super::locate::{key_position, line_col};
 use super::{ExperimentSpec, RawSpec};
+use crate::modality::{Modality, ModalityMask};
 
 /// Prefix of environment variables that set spec keys: `MER_SCHEDULE__EPOCHS=10` sets
 /// `schedule.epochs`. Other `MER_*` variables (`MER_CACHE`, `MER_REPORTS`, `MER_LOG`) are
@@ -24,6 +25,42 @@ const TOP_LEVEL_SCALARS: [&str; 3] = ["name", "seed", "seeds"];
 
 /// Loads, layers and checks the spec at `path` with `--set` overrides `sets`.
 pub fn load_spec(path: &Path, sets: &[String]) -> Result<ExperimentSpec, SpecError> {
+    load_layered(path, sets, None)
+}
+
+/// What one sweep member changes on top of the spec's own sources: values that win over the
+/// file, the environment and `--set`, the `[modalities.*]` tables it keeps, and its name.
+/// The member's spec never carries the `[sweep]` section.
+#[derive(Debug, Clone)]
+pub(crate) struct MemberLayer {
+    /// The member spec's `name` (`<spec>/<member>`).
+    pub(crate) name: String,
+    /// Its overrides, in the order they are applied.
+    pub(crate) values: Vec<LayerValue>,
+    /// The modalities whose tables it keeps (`None`: all of them).
+    pub(crate) modalities: Option<ModalityMask>,
+}
+
+/// One override of a sweep member.
+#[derive(Debug, Clone)]
+pub(crate) struct LayerValue {
+    /// Dotted key path, e.g. `augment.mixup_alpha`.
+    pub(crate) key: String,
+    /// The value it takes.
+    pub(crate) value: toml::Value,
+    /// Where the spec file writes it (`sweep.grid.<key>`), so errors point there.
+    pub(crate) written_at: Vec<String>,
+}
+
+/// Metadata name of a member override; the index finds it again in [`Sources::origin`].
+const LAYER_SOURCE: &str = "[sweep] override #";
+
+/// [`load_spec`] with a sweep member's layer on top.
+pub(crate) fn load_layered(
+    path: &Path,
+    sets: &[String],
+    layer: Option<&MemberLayer>,
+) -> Result<ExperimentSpec, SpecError> {
     let text = read_spec_file(path)?;
     check_syntax(path, &text)?;
     let mut figment = Figment::new()
@@ -32,15 +69,63 @@ pub fn load_spec(path: &Path, sets: &[String]) -> Result<ExperimentSpec, SpecErr
     for arg in sets {
         figment = figment.merge(SetOverride::parse(arg)?);
     }
+    let mut bad_keys = Vec::new();
+    for (index, value) in layer.iter().flat_map(|l| l.values.iter().enumerate()) {
+        if valid_key_path(&value.key) {
+            figment = figment.merge(SetOverride {
+                arg: format!("{LAYER_SOURCE}{index}"),
+                key: value.key.clone(),
+                value: value.value.clone(),
+            });
+        } else {
+            bad_keys.push(index);
+        }
+    }
     let sources = Sources {
         figment: &figment,
         path,
         text: &text,
+        layer,
     };
-    let raw: RawSpec = figment
+    if let Some(layer) = layer.filter(|_| !bad_keys.is_empty()) {
+        let problems = bad_keys
+            .into_iter()
+            .map(|index| SpecProblem {
+                kind: ProblemKind::UnknownKey,
+                origin: sources.layer_origin(index),
+                key: layer.values[index].key.clone(),
+                expected: "a dotted key path such as `schedule.epochs`".to_string(),
+                found: format!("`{}`", layer.values[index].key),
+                hint: None,
+            })
+            .collect();
+        return Err(SpecError::Invalid(problems));
+    }
+    let mut raw: RawSpec = figment
         .extract()
         .map_err(|err| SpecError::Invalid(err.into_iter().map(|e| sources.problem(e)).collect()))?;
+    if let Some(layer) = layer {
+        apply_layer(&mut raw, layer);
+    }
     check(raw, &sources)
+}
+
+/// What a layer does beyond values: the member's name, no `[sweep]`, only its modalities.
+fn apply_layer(raw: &mut RawSpec, layer: &MemberLayer) {
+    raw.name = Some(layer.name.clone());
+    raw.sweep = Default::default();
+    if let Some(keep) = layer.modalities {
+        let m = &mut raw.modalities;
+        if !keep.contains(Modality::Audio) {
+            m.audio = None;
+        }
+        if !keep.contains(Modality::Lyrics) {
+            m.lyrics = None;
+        }
+        if !keep.contains(Modality::Midi) {
+            m.midi = None;
+        }
+    }
 }
 
 fn read_spec_file(path: &Path) -> Result<String, SpecError> {
@@ -93,14 +178,7 @@ impl SetOverride {
         };
         let (key, raw_value) = arg.split_once('=').ok_or_else(|| bad("found no `=`"))?;
         let key = key.trim();
-        let key_ok = !key.is_empty()
-            && key.split('.').all(|part| {
-                !part.is_empty()
-                    && part
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            });
-        if !key_ok {
+        if !valid_key_path(key) {
             return Err(bad(&format!("found key `{key}`")));
         }
         Ok(SetOverride {
@@ -109,6 +187,17 @@ impl SetOverride {
             value: parse_value(raw_value.trim()),
         })
     }
+}
+
+/// `section.key`: dot-separated, non-empty parts of letters, digits, `_` and `-`.
+fn valid_key_path(key: &str) -> bool {
+    !key.is_empty()
+        && key.split('.').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        })
 }
 
 /// A `--set` value read as TOML (`10`, `0.5`, `true`, `[1, 2]`, `"text"`), or else as a bare
@@ -136,6 +225,7 @@ pub(crate) struct Sources<'a> {
     pub(crate) figment: &'a Figment,
     pub(crate) path: &'a Path,
     pub(crate) text: &'a str,
+    pub(crate) layer: Option<&'a MemberLayer>,
 }
 
 impl Sources<'_> {
@@ -156,6 +246,13 @@ impl Sources<'_> {
             };
         }
         let name = metadata.name.as_ref();
+        if let Some(index) = name
+            .strip_prefix("--set ")
+            .and_then(|arg| arg.strip_prefix(LAYER_SOURCE))
+            .and_then(|i| i.parse().ok())
+        {
+            return self.layer_origin(index);
+        }
         if let Some(arg) = name.strip_prefix("--set ") {
             return Origin::Set {
                 arg: arg.to_string(),
@@ -166,6 +263,19 @@ impl Sources<'_> {
             return Origin::Env { var };
         }
         Origin::Default
+    }
+
+    /// Where the sweep member override number `index` is written in the spec file.
+    fn layer_origin(&self, index: usize) -> Origin {
+        let written_at = self
+            .layer
+            .and_then(|layer| layer.values.get(index))
+            .map(|value| value.written_at.as_slice())
+            .unwrap_or_default();
+        Origin::Sweep {
+            path: self.path.to_path_buf(),
+            position: key_position(self.text, written_at),
+        }
     }
 
     /// Turns one figment extraction error into a problem report.

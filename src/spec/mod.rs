@@ -10,6 +10,7 @@ mod error;
 mod load;
 mod locate;
 pub mod sections;
+pub mod sweep;
 
 use std::path::{Path, PathBuf};
 
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 pub use error::{Origin, ProblemKind, SpecError, SpecProblem};
 pub use load::{ENV_PREFIX, load_spec};
 pub use sections::*;
+pub use sweep::{Sweep, SweepError, SweepMember, expand_sweep};
 
 use crate::modality::{Modality, ModalityMask};
 
@@ -91,7 +93,8 @@ pub struct ExperimentSpec {
     pub split: SplitSection,
     /// `[eval]`.
     pub eval: EvalSection,
-    /// `[sweep]`.
+    /// `[sweep]`; left out of the TOML when empty (a plain spec, or a sweep's member).
+    #[serde(default, skip_serializing_if = "SweepSection::is_empty")]
     pub sweep: SweepSection,
 }
 
@@ -107,6 +110,20 @@ impl ExperimentSpec {
     /// The resolved spec as TOML.
     pub fn to_toml(&self) -> String {
         toml::to_string(self).expect("a checked spec always serializes to TOML")
+    }
+
+    /// Short hash of the resolved spec: a run's identity, and its report folder's suffix.
+    pub fn hash(&self) -> String {
+        blake3::hash(self.to_toml().as_bytes()).to_hex()[..8].to_string()
+    }
+
+    /// The modalities that keep a song in the experiment (`dataset.songs_with`, which the
+    /// loader always resolves; the selected modalities when it is somehow absent).
+    pub fn songs_with(&self) -> ModalityMask {
+        self.dataset
+            .songs_with
+            .as_ref()
+            .map_or_else(|| self.selected(), |list| list.iter().copied().collect())
     }
 }
 

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::modality::Modality;
+
 /// `[dataset]`: where the songs are and how their labels are laid out.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,6 +36,14 @@ pub struct DatasetSection {
     /// the `.bat` files). Never resolved silently: `drop` reports and leaves the song out.
     #[serde(default)]
     pub on_label_conflict: LabelConflictPolicy,
+    /// Which songs the experiment keeps: those with a file (or a precomputed row) for at least
+    /// one of these modalities. Default: the selected modalities. A modality ablation
+    /// (`[sweep] modalities = "all-subsets"`) sets it to the base spec's modalities, so every
+    /// member splits the same songs; a song with none of a member's modalities then reaches
+    /// its model with every presence flag off. A precomputed row counts only for a selected
+    /// modality (an unselected one has no table to read it from): its media file decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub songs_with: Option<Vec<Modality>>,
 }
 
 /// Supported dataset layouts.
@@ -555,6 +565,13 @@ pub struct SweepSection {
     /// Named members, each with its own overrides.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub variant: Vec<SweepVariant>,
+}
+
+impl SweepSection {
+    /// Whether the section asks for no member at all (a plain spec).
+    pub fn is_empty(&self) -> bool {
+        self.modalities.is_none() && self.grid.is_empty() && self.variant.is_empty()
+    }
 }
 
 /// Modality-ablation shorthands.

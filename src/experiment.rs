@@ -1,0 +1,192 @@
+//! One experiment end to end, as `mer run` does it and as each member of `mer sweep` does it:
+//! its dataset, its stage graph against the cache, the run, and its report folder.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::cache::{ArtifactStore, CacheError, FileHasher};
+use crate::clock::rfc3339;
+use crate::dataset::{self, DatasetError, DatasetLoad};
+use crate::features::precomputed::{PrecomputedError, RowIds};
+use crate::modality::Modality;
+use crate::pipeline::{
+    Pipeline, PipelineError, RunObserver, RunOptions, RunRecord, StageGraph, StageRecord,
+    collect_results,
+};
+use crate::report::results::RunResults;
+use crate::report::{ReportError, ReportFolder};
+use crate::spec::ExperimentSpec;
+
+/// Why an experiment could not be prepared or its report written. A failing stage is not
+/// one of these: it ends the run, which still writes its report (see [`RunOutcome::error`]).
+#[derive(Debug, thiserror::Error)]
+pub enum ExperimentError {
+    /// A precomputed feature file cannot be read at all.
+    #[error("modalities.{modality}.precomputed is unusable")]
+    Precomputed {
+        /// The modality.
+        modality: Modality,
+        /// What is wrong with the file.
+        #[source]
+        source: PrecomputedError,
+    },
+    /// The dataset cannot be read.
+    #[error("could not load the dataset of experiment '{name}' (dataset.root = {})", root.display())]
+    Dataset {
+        /// The experiment.
+        name: String,
+        /// Its dataset root.
+        root: PathBuf,
+        /// Why (boxed: it is large, and errors travel by value).
+        #[source]
+        source: Box<DatasetError>,
+    },
+    /// The stage graph could not be built or planned.
+    #[error(transparent)]
+    Pipeline(#[from] PipelineError),
+    /// The cache failed.
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+    /// The report folder could not be written.
+    #[error(transparent)]
+    Report(#[from] ReportError),
+}
+
+/// Reads the dataset of `spec`, reading the row ids of its precomputed feature files first:
+/// a song with a row has that modality even without a media file, which decides which songs
+/// the experiment keeps.
+pub fn load_data(spec: &ExperimentSpec) -> Result<DatasetLoad, ExperimentError> {
+    let rows = spec
+        .selected()
+        .iter()
+        .filter_map(|m| spec.modalities.precomputed(m).map(|table| (m, table)))
+        .map(|(modality, table)| {
+            RowIds::read(table)
+                .map(|ids| (modality, ids))
+                .map_err(|source| ExperimentError::Precomputed { modality, source })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let has_row = |modality: Modality, id: &str| {
+        rows.iter()
+            .any(|(m, ids)| *m == modality && ids.row_of(id).is_some())
+    };
+    dataset::load_with_rows(&spec.dataset, spec.selected(), &has_row).map_err(|source| {
+        ExperimentError::Dataset {
+            name: spec.name.clone(),
+            root: spec.dataset.root.clone(),
+            source: Box::new(source),
+        }
+    })
+}
+
+/// An experiment ready to plan or run: its spec, its dataset and its stage graph.
+#[derive(Debug, Clone)]
+pub struct Experiment {
+    /// The resolved spec.
+    pub spec: ExperimentSpec,
+    /// Its songs.
+    pub data: DatasetLoad,
+    /// Its stages, with their keys.
+    pub graph: StageGraph,
+}
+
+/// What one run did: its report folder and record, its results when it completed, and the
+/// error that stopped it otherwise.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// The report folder written.
+    pub report: PathBuf,
+    /// Its `run.json`.
+    pub record: RunRecord,
+    /// The results, when every stage finished.
+    pub results: Option<RunResults>,
+    /// The error that stopped the run (an interrupt included).
+    pub error: Option<PipelineError>,
+    /// Wall time of the run.
+    pub elapsed: Duration,
+}
+
+impl Experiment {
+    /// Builds the stage graph of `spec` over `data`; input files are hashed through `hasher`
+    /// (whose stat cache the caller saves).
+    pub fn new(
+        spec: ExperimentSpec,
+        data: DatasetLoad,
+        hasher: &mut FileHasher,
+    ) -> Result<Self, ExperimentError> {
+        let graph = StageGraph::build(&spec, &data, hasher)?;
+        Ok(Experiment { spec, data, graph })
+    }
+
+    /// What a run would do, without running anything.
+    pub fn plan(
+        &self,
+        store: &ArtifactStore,
+        options: &RunOptions,
+    ) -> Result<Vec<StageRecord>, PipelineError> {
+        Pipeline::new(&self.spec, &self.data, store).plan(&self.graph, options)
+    }
+
+    /// Runs every stage the cache lacks and writes the report folder under `reports_root`
+    /// (`<experiment>/<UTC time>-<spec hash>/`), whether or not a stage failed.
+    pub fn run(
+        &self,
+        store: &ArtifactStore,
+        reports_root: &Path,
+        options: &RunOptions,
+        observer: &dyn RunObserver,
+    ) -> Result<RunOutcome, ExperimentError> {
+        let report = ReportFolder::create(reports_root, &self.spec)?;
+        let started = SystemTime::now();
+        let clock = Instant::now();
+        let pipeline = Pipeline::new(&self.spec, &self.data, store);
+        let (stages, error) = pipeline.execute(&self.graph, options, observer);
+        let record = RunRecord {
+            experiment: self.spec.name.clone(),
+            spec_hash: self.spec.hash(),
+            mer_version: env!("CARGO_PKG_VERSION").to_string(),
+            host: crate::cache::lock::hostname(),
+            seeds: self.spec.seeds.clone(),
+            started: rfc3339(started),
+            finished: rfc3339(SystemTime::now()),
+            dry_run: false,
+            stages,
+            error: error.as_ref().map(|e| error_chain(e)),
+        };
+        report.write_run(&record)?;
+        let results = match &error {
+            None => Some(collect_results(
+                &self.spec,
+                &self.data.manifest.classes,
+                &self.graph,
+                store,
+            )?),
+            Some(_) => None,
+        };
+        report.write_results(&record, results.as_ref())?;
+        Ok(RunOutcome {
+            report: report.path().to_path_buf(),
+            record,
+            results,
+            error,
+            elapsed: clock.elapsed(),
+        })
+    }
+}
+
+/// `error: cause: cause`, as the command line prints it and run records store it. Many
+/// errors already quote their source in their own message; a cause whose text is already
+/// there is not repeated.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
