@@ -117,7 +117,8 @@ pub fn read_run(folder: &Path) -> Result<RunRecord, ReportError> {
     serde_json::from_str(&text).map_err(|source| ReportError::BadRecord { path, source })
 }
 
-fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> ReportError {
+/// Turns an I/O error while `action`ing `path` into a [`ReportError`] naming both.
+pub(crate) fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> ReportError {
     let path = path.to_path_buf();
     move |source| ReportError::Io {
         action,

@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::{compact, rfc3339};
 use crate::pipeline::HEADLINE_MODEL;
-use crate::report::ReportError;
 use crate::report::html::{STYLE, escape};
+use crate::report::{ReportError, io};
 use crate::spec::Sweep;
 
 use super::{MemberOutcome, MemberStatus, SweepRun, SweepRunError};
@@ -165,15 +165,6 @@ fn create_folder(parent: &Path, name: &str) -> Result<PathBuf, ReportError> {
         }
     }
     unreachable!("some attempt creates a new folder")
-}
-
-fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> ReportError {
-    let path = path.to_path_buf();
-    move |source| ReportError::Io {
-        action,
-        path,
-        source,
-    }
 }
 
 fn write_file(path: &Path, contents: String) -> Result<(), ReportError> {
