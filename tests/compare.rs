@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use mer::cache::StageKey;
 use mer::pipeline::{Decision, RunRecord, StageRecord};
-use util::{TestDir, output, write_file};
+use util::{TestDir, number, output, read_csv, write_file};
 
 const CLASSES: [&str; 2] = ["calm", "tense"];
 const TEST_SONGS: usize = 10;
@@ -192,28 +192,6 @@ fn fxhash(text: &str) -> u32 {
 }
 
 /// A CSV file as rows of column -> cell.
-fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
-    let mut reader =
-        csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-    reader
-        .records()
-        .map(|r| {
-            header
-                .iter()
-                .cloned()
-                .zip(r.unwrap().iter().map(String::from))
-                .collect()
-        })
-        .collect()
-}
-
-fn number(row: &BTreeMap<String, String>, column: &str) -> f64 {
-    row[column]
-        .parse()
-        .unwrap_or_else(|_| panic!("{column} = {:?} in {row:?}", row[column]))
-}
-
 /// The row of `paired.csv` for `run` and `unit`.
 fn paired_row<'a>(
     rows: &'a [BTreeMap<String, String>],

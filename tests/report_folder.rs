@@ -4,8 +4,6 @@
 
 mod util;
 
-use std::collections::BTreeMap;
-
 use mer::cache::StageKey;
 use mer::eval::{bootstrap_intervals, score};
 use mer::modality::{Modality, ModalityMask};
@@ -14,7 +12,7 @@ use mer::report::plots::{EpochPoint, FoldCurve};
 use mer::report::results::{ModelScore, Prediction, RunResults, SeedResults, SongGroup};
 use mer::report::write_results;
 use mer::rng::RandomStream;
-use util::TestDir;
+use util::{TestDir, number, read_csv};
 
 const CLASSES: usize = 3;
 
@@ -129,27 +127,6 @@ fn results() -> RunResults {
     }
 }
 
-fn read_csv(path: &std::path::Path) -> Vec<BTreeMap<String, String>> {
-    let mut reader = csv::Reader::from_path(path).unwrap();
-    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-    reader
-        .records()
-        .map(|r| {
-            header
-                .iter()
-                .cloned()
-                .zip(r.unwrap().iter().map(String::from))
-                .collect()
-        })
-        .collect()
-}
-
-fn num(row: &BTreeMap<String, String>, key: &str) -> f64 {
-    row[key]
-        .parse()
-        .unwrap_or_else(|_| panic!("{key} = {:?}", row[key]))
-}
-
 #[test]
 fn predictions_csv_recomputes_metrics_csv() {
     let dir = TestDir::new();
@@ -178,7 +155,7 @@ fn predictions_csv_recomputes_metrics_csv() {
                 results
                     .classes
                     .iter()
-                    .map(|c| num(r, &format!("p[{c}]")) as f32)
+                    .map(|c| number(r, &format!("p[{c}]")) as f32)
             })
             .collect();
         let recomputed = score(&truth, &probabilities, CLASSES);
@@ -186,11 +163,11 @@ fn predictions_csv_recomputes_metrics_csv() {
             .iter()
             .find(|r| r["seed"] == seed && r["model"] == "ensemble" && r["split"] == "test")
             .unwrap();
-        assert_eq!(num(row, "accuracy"), recomputed.accuracy);
-        assert_eq!(num(row, "macro_f1"), recomputed.macro_f1);
-        assert_eq!(num(row, "log_loss"), recomputed.log_loss);
-        assert!(num(row, "macro_f1_low") <= recomputed.macro_f1);
-        assert!(recomputed.macro_f1 <= num(row, "macro_f1_high"));
+        assert_eq!(number(row, "accuracy"), recomputed.accuracy);
+        assert_eq!(number(row, "macro_f1"), recomputed.macro_f1);
+        assert_eq!(number(row, "log_loss"), recomputed.log_loss);
+        assert!(number(row, "macro_f1_low") <= recomputed.macro_f1);
+        assert!(recomputed.macro_f1 <= number(row, "macro_f1_high"));
         for r in &rows {
             assert!(
                 r["modalities"] == "audio+lyrics" || r["modalities"] == "audio",
@@ -204,13 +181,13 @@ fn predictions_csv_recomputes_metrics_csv() {
     let accuracies: Vec<f64> = metrics
         .iter()
         .filter(|r| r["model"] == "ensemble")
-        .map(|r| num(r, "accuracy"))
+        .map(|r| number(r, "accuracy"))
         .collect();
     let mean = accuracies.iter().sum::<f64>() / 2.0;
-    assert!((num(ensemble, "accuracy_mean") - mean).abs() < 1e-12);
+    assert!((number(ensemble, "accuracy_mean") - mean).abs() < 1e-12);
     let std = ((accuracies[0] - mean).powi(2) + (accuracies[1] - mean).powi(2)).sqrt();
     assert!(
-        (num(ensemble, "accuracy_std") - std).abs() < 1e-12,
+        (number(ensemble, "accuracy_std") - std).abs() < 1e-12,
         "sample std (n - 1)"
     );
 

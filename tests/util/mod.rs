@@ -1,6 +1,7 @@
 //! Shared test scaffolding: a temp dir per test and a builder for the `mer` binary.
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -118,4 +119,28 @@ pub fn sine(freq: f64, sample_rate: u32, seconds: f64, amp: f64) -> Vec<f32> {
             (amp * phase.sin()) as f32
         })
         .collect()
+}
+
+/// The rows of a CSV file the report or `mer compare` wrote, each as column -> value.
+pub fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut reader =
+        csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    reader
+        .records()
+        .map(|r| {
+            header
+                .iter()
+                .cloned()
+                .zip(r.unwrap().iter().map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
+/// A numeric cell of a [`read_csv`] row; panics naming the column and the row otherwise.
+pub fn number(row: &BTreeMap<String, String>, column: &str) -> f64 {
+    row[column]
+        .parse()
+        .unwrap_or_else(|_| panic!("{column} = {:?} in {row:?}", row[column]))
 }
