@@ -130,17 +130,23 @@ def augment(xs, masks, targets, a, rng):
     return xs, masks, targets
 
 
+def read_fold_inputs(fold, rows, folder):
+    """The fold's feature matrices and presence masks, one per modality, as mer wrote them."""
+    xs, masks = [], []
+    for m in fold["modalities"]:
+        data = np.fromfile(os.path.join(folder, m["file"]), dtype="<f4").reshape(rows, m["width"])
+        xs.append(torch.from_numpy(data.copy()))
+        masks.append(torch.tensor(m["present"], dtype=torch.float32))
+    return xs, masks
+
+
 def train_fold(meta, fold, k, seed, folder):
     settings = meta["settings"]
     model, a, s = settings["model"], settings["augment"], settings["schedule"]
     classes = meta["classes"]
     labels = torch.tensor(meta["labels"])
     rows = len(meta["labels"])
-    xs, masks = [], []
-    for m in fold["modalities"]:
-        data = np.fromfile(os.path.join(folder, m["file"]), dtype="<f4").reshape(rows, m["width"])
-        xs.append(torch.from_numpy(data.copy()))
-        masks.append(torch.tensor(m["present"], dtype=torch.float32))
+    xs, masks = read_fold_inputs(fold, rows, folder)
     torch.manual_seed(seed * 1000 + k)
     rng = np.random.default_rng(seed * 1000 + k)
     names = [m["name"] for m in fold["modalities"]]
@@ -246,11 +252,7 @@ def parity(meta, folder):
     with mer's weights: checks that both compute the same function."""
     settings, fold = meta["settings"], meta["folds"][0]
     rows = len(meta["labels"])
-    xs, masks = [], []
-    for m in fold["modalities"]:
-        data = np.fromfile(os.path.join(folder, m["file"]), dtype="<f4").reshape(rows, m["width"])
-        xs.append(torch.from_numpy(data.copy()))
-        masks.append(torch.tensor(m["present"], dtype=torch.float32))
+    xs, masks = read_fold_inputs(fold, rows, folder)
     names = [m["name"] for m in fold["modalities"]]
     net = FusionNet(names, [x.shape[1] for x in xs], meta["classes"], settings["model"])
     load_mer_weights(net, meta["parity"]["weights"], settings["model"])

@@ -704,18 +704,7 @@ fn what_cannot_be_compared_is_refused_clearly() {
 
 /// Writes a small demo dataset and two specs that differ in one setting (MIDI dropped).
 fn demo_specs(dir: &TestDir) {
-    let (ok, _, stderr) = output(dir.mer().args([
-        "demo",
-        "--out",
-        "data",
-        "--songs",
-        "60",
-        "--seconds",
-        "3",
-        "--seed",
-        "3",
-    ]));
-    assert!(ok, "mer demo failed: {stderr}");
+    dir.write_demo(60, 3, 3);
     let spec = |modalities: &str| {
         format!(
             "seeds = [1, 2]\n\n[dataset]\nlayout = \"mirex-like\"\nroot = \"data\"\n\n{modalities}\n\

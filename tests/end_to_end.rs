@@ -9,18 +9,7 @@ use util::{TestDir, output};
 /// Writes a 150-song demo dataset and a spec over it with a short schedule.
 fn setup() -> TestDir {
     let dir = TestDir::new();
-    let (ok, _, stderr) = output(dir.mer().args([
-        "demo",
-        "--out",
-        "data",
-        "--songs",
-        "150",
-        "--seed",
-        "5",
-        "--seconds",
-        "10",
-    ]));
-    assert!(ok, "mer demo failed: {stderr}");
+    dir.write_demo(150, 10, 5);
     dir.write(
         "exp.toml",
         "[dataset]\nlayout = \"mirex-like\"\nroot = \"data\"\n\n\

@@ -215,18 +215,7 @@ fn an_invalid_override_stops_mer_sweep_before_anything_runs() {
 /// A 60-song demo dataset and a sweep spec over it: one seed, two folds, a short schedule.
 fn demo(sweep: &str) -> TestDir {
     let dir = TestDir::new();
-    let (ok, _, stderr) = output(dir.mer().args([
-        "demo",
-        "--out",
-        "data",
-        "--songs",
-        "60",
-        "--seconds",
-        "3",
-        "--seed",
-        "3",
-    ]));
-    assert!(ok, "mer demo failed: {stderr}");
+    dir.write_demo(60, 3, 3);
     dir.write(
         "ablation.toml",
         format!(

@@ -44,6 +44,24 @@ impl TestDir {
         }
         cmd
     }
+
+    /// Writes a demo dataset of `songs` songs of `seconds` seconds from `seed` to `data/`,
+    /// with the `mer demo` binary, as a user would.
+    pub fn write_demo(&self, songs: u32, seconds: u32, seed: u64) {
+        let (songs, seconds, seed) = (songs.to_string(), seconds.to_string(), seed.to_string());
+        let (ok, _, stderr) = output(self.mer().args([
+            "demo",
+            "--out",
+            "data",
+            "--songs",
+            &songs,
+            "--seconds",
+            &seconds,
+            "--seed",
+            &seed,
+        ]));
+        assert!(ok, "mer demo failed: {stderr}");
+    }
 }
 
 /// Writes `contents` to `root/relative`, creating parent folders, and returns the path.
