@@ -15,7 +15,7 @@
 
 /// Version of the vector [`extract`] returns; bump it whenever any value or name would change,
 /// so cached features are recomputed.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 mod analysis;
 pub mod decode;
