@@ -609,27 +609,26 @@ fn contrast_bands(freqs: &[f64]) -> Vec<(usize, usize, usize)> {
 /// by the frame length (librosa pads the crossing array with a leading `False`).
 pub fn zero_crossing_rate(y: &[f32], frame_length: usize, hop_length: usize) -> Vec<f32> {
     let n_frames = 1 + y.len() / hop_length;
-    let pad = frame_length / 2;
-    // Frames overlap 4x, so each crossing is counted once into a running total and a frame's
-    // count is the difference of two totals.
-    let last = y.len().saturating_sub(1);
-    let negative = |p: usize| {
-        y.get(p.saturating_sub(pad).min(last))
-            .is_some_and(|&v| v < -1e-10)
+    let Some(last) = y.len().checked_sub(1) else {
+        return vec![0.0; n_frames];
     };
-    let mut crossings_before = Vec::with_capacity(y.len() + frame_length);
-    let (mut total, mut previous) = (0u32, negative(0));
-    crossings_before.push(0);
-    for p in 1..y.len() + frame_length {
-        let current = negative(p);
-        total += u32::from(current != previous);
-        previous = current;
-        crossings_before.push(total);
-    }
+    // Frames overlap 4x, so each crossing is counted once into a running total and a frame's
+    // count is the difference of two totals. Edge padding repeats the end samples, which adds
+    // no crossings: a padded position maps to the running total at its clamped sample.
+    let negative: Vec<bool> = y.iter().map(|&v| v < -1e-10).collect();
+    let mut total = 0u32;
+    let crossings_through: Vec<u32> = std::iter::once(0)
+        .chain(negative.windows(2).map(|w| {
+            total += u32::from(w[0] != w[1]);
+            total
+        }))
+        .collect();
+    let pad = frame_length / 2;
+    let before = |p: usize| crossings_through[p.saturating_sub(pad).min(last)];
     (0..n_frames)
         .map(|t| {
             let start = t * hop_length;
-            let crossings = crossings_before[start + frame_length - 1] - crossings_before[start];
+            let crossings = before(start + frame_length - 1) - before(start);
             crossings as f32 / frame_length as f32
         })
         .collect()
