@@ -194,3 +194,42 @@ fn explain_on_a_folder_without_a_run_record_says_what_a_report_folder_is() {
         "{stderr}"
     );
 }
+
+#[test]
+fn an_override_that_adds_a_modality_table_is_warned_about() {
+    let dir = TestDir::new();
+    let root = util::mirex_dev();
+    dir.write(
+        "audio.toml",
+        format!(
+            "[dataset]\nlayout = \"mirex-like\"\nroot = \"{}\"\n\n[modalities.audio]\n",
+            root.display()
+        ),
+    );
+    let warning = "no [modalities.lyrics] table in the file";
+    let (ok, stdout, stderr) = output(dir.mer().args([
+        "validate",
+        "audio.toml",
+        "--set",
+        "modalities.lyrics.hash_dims=512",
+    ]));
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains(warning), "{stderr}");
+    let resolved: toml::Table = stdout.parse().expect("validate prints TOML");
+    assert!(resolved["modalities"].get("lyrics").is_some());
+
+    // Tuning a table the file has, or no override at all, says nothing.
+    for args in [
+        &[
+            "validate",
+            "audio.toml",
+            "--set",
+            "modalities.audio.n_mfcc=13",
+        ][..],
+        &["validate", "audio.toml"][..],
+    ] {
+        let (ok, _, stderr) = output(dir.mer().args(args));
+        assert!(ok, "{stderr}");
+        assert!(!stderr.contains("no [modalities."), "{args:?}: {stderr}");
+    }
+}

@@ -107,7 +107,31 @@ pub(crate) fn load_layered(
     if let Some(layer) = layer {
         apply_layer(&mut raw, layer);
     }
+    for modality in modalities_added_by_overrides(&text, &raw) {
+        tracing::warn!(
+            "{}: no [modalities.{modality}] table in the file, but an override (--set, a MER_ \
+             variable or a sweep member) sets a key in it, which adds the {modality} modality \
+             with default settings for the rest",
+            path.display()
+        );
+    }
     check(raw, &sources)
+}
+
+/// Modalities the layered sources switch on although the file has no table for them: setting
+/// one key such as `modalities.lyrics.hash_dims` creates the whole table, so a run meant to
+/// tune an absent modality silently gains it.
+fn modalities_added_by_overrides(text: &str, raw: &RawSpec) -> Vec<Modality> {
+    let file: toml::Table = text.parse().unwrap_or_default();
+    let in_file = |m: Modality| {
+        file.get("modalities")
+            .and_then(|t| t.get(m.name()))
+            .is_some()
+    };
+    Modality::ALL
+        .into_iter()
+        .filter(|&m| raw.modalities.is_selected(m) && !in_file(m))
+        .collect()
 }
 
 /// What a layer does beyond values: the member's name, no `[sweep]`, only its modalities.
