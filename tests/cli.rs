@@ -233,3 +233,31 @@ fn an_override_that_adds_a_modality_table_is_warned_about() {
         assert!(!stderr.contains("no [modalities."), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn a_modality_too_rare_to_normalize_in_a_fold_is_a_clear_error() {
+    let dir = TestDir::new();
+    dir.write_demo(20, 2, 1);
+    // One MIDI file left: no fold has two training songs with MIDI to scale features by.
+    let midi = dir.path("data/MIDIs");
+    let mut files: Vec<_> = std::fs::read_dir(&midi)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty());
+    for extra in &files[1..] {
+        std::fs::remove_file(extra).unwrap();
+    }
+    dir.write(
+        "midi.toml",
+        "[dataset]\nlayout = \"mirex-like\"\nroot = \"data\"\n\
+         songs_with = [\"audio\", \"lyrics\", \"midi\"]\n\n[modalities.midi]\n\n[split]\nfolds = 2\n",
+    );
+    let (ok, _, stderr) = output(dir.mer().args(["run", "midi.toml"]));
+    assert!(!ok);
+    assert!(
+        stderr.contains("no midi feature varies over the") && stderr.contains("lower split.folds"),
+        "{stderr}"
+    );
+}

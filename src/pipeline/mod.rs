@@ -81,6 +81,19 @@ pub enum PipelineError {
         /// What is wrong with the file.
         source: crate::features::precomputed::PrecomputedError,
     },
+    /// No feature of a modality varies over a fold's training songs (too few of them have
+    /// the modality), so normalization kept none and the model would get an empty input.
+    #[error(
+        "normalize[{fold}]: no {modality} feature varies over the {training_songs} training song(s) of fold {fold} that have {modality}, so every {modality} feature was dropped; lower split.folds, add songs with {modality}, or leave [modalities.{modality}] out"
+    )]
+    NoVaryingFeature {
+        /// The modality.
+        modality: crate::modality::Modality,
+        /// The fold.
+        fold: usize,
+        /// Training songs of the fold with the modality.
+        training_songs: usize,
+    },
     /// The user interrupted the run (Ctrl-C) before this stage computed.
     #[error(
         "interrupted before {0} computed; every finished stage is cached, so running the same command again continues from there"

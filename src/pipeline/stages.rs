@@ -292,6 +292,13 @@ fn normalize(
         let tfidf = modality == Modality::Lyrics && settings.tfidf;
         let fitted =
             normalize_modality(extract, &fold_of, fold, settings.scaling(modality), tfidf)?;
+        if fitted.names.is_empty() {
+            return Err(PipelineError::NoVaryingFeature {
+                modality,
+                fold,
+                training_songs: fitted.training_songs,
+            });
+        }
         fitted.store(artifact, name);
     }
     Ok(())
@@ -299,6 +306,8 @@ fn normalize(
 
 /// One modality's normalized features and fitted parameters.
 struct NormalizedModality {
+    /// Training songs of the fold the normalizer was fitted on.
+    training_songs: usize,
     ids: Vec<String>,
     names: Vec<String>,
     features: Vec<f32>,
@@ -364,12 +373,6 @@ fn normalize_modality(
         .map(|(_, row)| *row)
         .collect();
     let stage = &extract.meta.stage;
-    if training.len() < 2 {
-        tracing::warn!(
-            "normalize[{fold}]: {stage} has {} training songs in this fold; every feature is dropped",
-            training.len()
-        );
-    }
     let bow: Vec<usize> = (0..width)
         .filter(|&j| names[j].starts_with("bow_"))
         .collect();
@@ -385,6 +388,7 @@ fn normalize_modality(
         training.len()
     );
     Ok(NormalizedModality {
+        training_songs: training.len(),
         ids: rows.iter().map(|(id, _)| id.to_string()).collect(),
         names: normalizer
             .scaler
