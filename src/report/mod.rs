@@ -2,6 +2,7 @@
 //! spec (`spec.toml`), the run record (`run.json`), the CSV tables ([`tables`]), the figures
 //! ([`plots`]) and `index.html` ([`html`]), written from a run's [`results`].
 
+mod glyphs;
 pub mod html;
 pub mod plots;
 pub mod results;

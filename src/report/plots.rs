@@ -4,9 +4,10 @@
 //! backend and [`render`] writes both files; [`FONT`], [`series_color`], [`epoch_axes`] and
 //! [`draw_legend`] give every figure the same text, colours, axes and legend.
 //!
-//! Text goes through plotters' `ab_glyph` renderer with a TrueType font read from disk at
-//! first use (`MER_FONT`, else DejaVu Sans as `scripts/setup.sh` installs it), so PNG text
-//! renders without fontconfig or freetype, and no font file is committed.
+//! Text uses a TrueType font read from disk at first use (`MER_FONT`, else DejaVu Sans as
+//! `scripts/setup.sh` installs it) through `ab_glyph`, so PNG text renders without fontconfig
+//! or freetype, and no font file is committed. PNG glyphs are placed by [`super::glyphs`],
+//! which corrects plotters' own placement.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -16,6 +17,7 @@ use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::glyphs::GlyphExactBitmap;
 use crate::eval::{Confusion, ReliabilityBin};
 
 /// Where fonts are looked for, in order, after `MER_FONT`.
@@ -76,9 +78,10 @@ pub struct FoldCurve {
     pub best_epoch: usize,
 }
 
-fn ensure_font() -> Result<(), PlotError> {
-    static REGISTERED: OnceLock<bool> = OnceLock::new();
-    let ok = *REGISTERED.get_or_init(|| {
+/// The figures' font file, registered with plotters under [`FONT`] on first use.
+pub(super) fn ensure_font() -> Result<&'static [u8], PlotError> {
+    static REGISTERED: OnceLock<Option<&'static [u8]>> = OnceLock::new();
+    let font = *REGISTERED.get_or_init(|| {
         let from_env = std::env::var_os("MER_FONT").map(PathBuf::from);
         let candidates = from_env
             .into_iter()
@@ -88,13 +91,13 @@ fn ensure_font() -> Result<(), PlotError> {
                 // plotters keeps fonts for the process's lifetime; one font, leaked once.
                 let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
                 if plotters::style::register_font(FONT, FontStyle::Normal, bytes).is_ok() {
-                    return true;
+                    return Some(bytes);
                 }
             }
         }
-        false
+        None
     });
-    if ok { Ok(()) } else { Err(PlotError::NoFont) }
+    font.ok_or(PlotError::NoFont)
 }
 
 fn draw_error(path: &Path) -> impl Fn(String) -> PlotError + '_ {
@@ -121,11 +124,13 @@ pub trait Figure {
 
 /// Renders `figure` into `<stem>.png` and `<stem>.svg`, returning both paths.
 pub fn render(stem: &Path, figure: &impl Figure) -> Result<[PathBuf; 2], PlotError> {
-    ensure_font()?;
+    let font = ensure_font()?;
+    let font = ab_glyph::FontRef::try_from_slice(font).map_err(|_| PlotError::NoFont)?;
     let png = stem.with_extension("png");
     let svg = stem.with_extension("svg");
     {
-        let root = BitMapBackend::new(&png, figure.size()).into_drawing_area();
+        let bitmap = BitMapBackend::new(&png, figure.size());
+        let root = GlyphExactBitmap::new(bitmap, font).into_drawing_area();
         figure.draw(&root).map_err(draw_error(&png))?;
         root.present()
             .map_err(|e| draw_error(&png)(e.to_string()))?;
