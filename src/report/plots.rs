@@ -6,7 +6,7 @@
 //!
 //! Text uses a TrueType font read from disk at first use (`MER_FONT`, else DejaVu Sans as
 //! `scripts/setup.sh` installs it) through `ab_glyph`, so PNG text renders without fontconfig
-//! or freetype, and no font file is committed. PNG glyphs are placed by [`super::glyphs`],
+//! or freetype, and no font file is committed. PNG glyphs are placed by `report/glyphs.rs`,
 //! which corrects plotters' own placement.
 
 use std::path::{Path, PathBuf};
