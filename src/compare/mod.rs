@@ -9,7 +9,7 @@
 //! - [`comparison`]: the table's numbers and the paired tests per unit ([`stats`], the
 //!   song bootstrap in [`bootstrap`]), Holm across the compared runs;
 //! - [`output`], [`plots`], [`page`]: terminal text, CSV files, figures, `index.html`,
-//!   written by [`write`].
+//!   written by [`write()`].
 //!
 //! The statistics are pure functions of score vectors and follow SciPy's (and statsmodels')
 //! conventions, stated per function, so every number can be checked against a Python session
