@@ -225,14 +225,15 @@ mod tests {
     const TEXT: &str = "o+l";
     const WIDTH: usize = 200;
 
+    /// Ink run starts of [`TEXT`] drawn by the wrapper (`exact`) or by plotters itself.
     fn render(exact: bool) -> Vec<f32> {
         let mut buffer = vec![255u8; WIDTH * 80 * 3];
         {
-            let bitmap = BitMapBackend::with_buffer(&mut buffer, (WIDTH as u32, 80));
+            let mut bitmap = BitMapBackend::with_buffer(&mut buffer, (WIDTH as u32, 80));
             if exact {
                 draw(&mut GlyphExactBitmap::new(bitmap, font()), TEXT);
             } else {
-                draw(&mut { bitmap }, TEXT);
+                draw(&mut bitmap, TEXT);
             }
         }
         ink_run_starts(&buffer, WIDTH)
