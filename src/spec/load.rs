@@ -62,7 +62,7 @@ pub(crate) fn load_layered(
     layer: Option<&MemberLayer>,
 ) -> Result<ExperimentSpec, SpecError> {
     let text = read_spec_file(path)?;
-    check_syntax(path, &text)?;
+    let file = parse_file(path, &text)?;
     let mut figment = Figment::new()
         .merge(Toml::file_exact(path))
         .merge(spec_env());
@@ -107,7 +107,7 @@ pub(crate) fn load_layered(
     if let Some(layer) = layer {
         apply_layer(&mut raw, layer);
     }
-    for modality in modalities_added_by_overrides(&text, &raw) {
+    for modality in modalities_added_by_overrides(&file, &raw) {
         tracing::warn!(
             "{}: no [modalities.{modality}] table in the file, but an override (--set, a MER_ \
              variable or a sweep member) sets a key in it, which adds the {modality} modality \
@@ -121,8 +121,7 @@ pub(crate) fn load_layered(
 /// Modalities the layered sources switch on although the file has no table for them: setting
 /// one key such as `modalities.lyrics.hash_dims` creates the whole table, so a run meant to
 /// tune an absent modality silently gains it.
-fn modalities_added_by_overrides(text: &str, raw: &RawSpec) -> Vec<Modality> {
-    let file: toml::Table = text.parse().unwrap_or_default();
+fn modalities_added_by_overrides(file: &toml::Table, raw: &RawSpec) -> Vec<Modality> {
     let in_file = |m: Modality| {
         file.get("modalities")
             .and_then(|t| t.get(m.name()))
@@ -164,9 +163,11 @@ fn read_spec_file(path: &Path) -> Result<String, SpecError> {
     })
 }
 
-fn check_syntax(path: &Path, text: &str) -> Result<(), SpecError> {
-    let Err(err) = text.parse::<toml::Table>() else {
-        return Ok(());
+/// The file as a TOML table, or its first syntax error with line and column.
+fn parse_file(path: &Path, text: &str) -> Result<toml::Table, SpecError> {
+    let err = match text.parse::<toml::Table>() {
+        Ok(table) => return Ok(table),
+        Err(err) => err,
     };
     let (line, column) = line_col(text, err.span().map_or(0, |s| s.start));
     Err(SpecError::Syntax {
