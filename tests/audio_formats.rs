@@ -159,3 +159,35 @@ fn mp3_extension_is_matched_without_case_and_a_misnamed_file_still_decodes() {
     std::fs::copy(fixture("signal.flac"), &misnamed).unwrap();
     assert_eq!(decode_all(&misnamed), decode_all(&fixture("signal.flac")));
 }
+
+#[test]
+fn a_truncated_mp3_keeps_what_was_decoded_and_an_empty_one_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(fixture("signal.mp3")).unwrap();
+    let cut = dir.path().join("cut.mp3");
+    std::fs::write(&cut, &bytes[..bytes.len() * 6 / 10]).unwrap();
+    let whole = decode_all(&fixture("signal.mp3"));
+    let part = decode_all(&cut);
+    assert!(
+        part.len() > whole.len() / 3 && part.len() < whole.len(),
+        "{} of {} samples",
+        part.len(),
+        whole.len()
+    );
+    assert_eq!(
+        part,
+        whole[..part.len()],
+        "the kept part is the start of the stream"
+    );
+    for name in ["empty.mp3", "tag-only.mp3"] {
+        let path = dir.path().join(name);
+        let contents: &[u8] = if name == "empty.mp3" {
+            b""
+        } else {
+            b"ID3\x04\x00\x00\x00\x00\x00\x00"
+        };
+        std::fs::write(&path, contents).unwrap();
+        let err = decode::decode_mono(&path, 0.0, None).unwrap_err();
+        assert!(err.to_string().contains(name), "{err}");
+    }
+}

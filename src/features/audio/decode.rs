@@ -85,7 +85,16 @@ fn decode_mp3(
         let frame = match reader.read_frame() {
             Ok(Some(frame)) => frame,
             Ok(None) => break,
-            // A change of sample rate, layer or channel count mid-stream.
+            // A change of sample rate, layer or channel count, which is also how a file cut
+            // off inside a frame ends: keep what came before, as for a truncated file.
+            Err(e) if !mono.is_empty() => {
+                let seconds = mono.len() as f64 / f64::from(sample_rate);
+                tracing::warn!(
+                    "{}: {e} after {seconds:.1} s; using the audio before it",
+                    path.display()
+                );
+                break;
+            }
             Err(e) => {
                 return Err(AudioError::Decode {
                     path: path.to_path_buf(),
