@@ -405,16 +405,8 @@ fn lyric_words(root: &Path, id: &str) -> Vec<String> {
 /// Share of a song's emotion words (nouns, verbs, adjectives of any mood) that belong to
 /// `moods`; words of several moods are left out.
 fn mood_share(root: &Path, id: &str, moods: &[Mood]) -> f64 {
-    const ALL: [Mood; 6] = [
-        Mood::Passionate,
-        Mood::Cheerful,
-        Mood::Wistful,
-        Mood::Silly,
-        Mood::Aggressive,
-        Mood::Serene,
-    ];
     let mood_of = |word: &str| {
-        let found: Vec<Mood> = ALL
+        let found: Vec<Mood> = Mood::ALL
             .into_iter()
             .filter(|m| {
                 let w = words(*m);

@@ -63,6 +63,18 @@ pub enum Mood {
     Serene,
 }
 
+impl Mood {
+    /// Every mood.
+    pub const ALL: [Mood; 6] = [
+        Mood::Passionate,
+        Mood::Cheerful,
+        Mood::Wistful,
+        Mood::Silly,
+        Mood::Aggressive,
+        Mood::Serene,
+    ];
+}
+
 /// Share of songs whose lyrics speak another class's moods: a sad text on a bright tune, or
 /// lyrics the tagger did not weigh. Their errors are the lyrics' own.
 pub const LYRICS_AT_ODDS: f64 = 0.15;

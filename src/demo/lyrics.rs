@@ -184,14 +184,6 @@ const ADVERBS: &[&str] = &[
 
 /// Share of emotion words taken from a random mood instead of the song's own.
 const STRAY_MOOD_RATE: f64 = 0.2;
-const ALL_MOODS: [Mood; 6] = [
-    Mood::Passionate,
-    Mood::Cheerful,
-    Mood::Wistful,
-    Mood::Silly,
-    Mood::Aggressive,
-    Mood::Serene,
-];
 
 /// Sentence shapes; each letter is a slot (see [`LyricWriter::slot`]).
 const TEMPLATES: &[&str] = &[
@@ -243,7 +235,7 @@ impl LyricWriter<'_> {
         if self.rng.chance(self.emotion_rate) {
             // Some emotion words come from any mood, as real lyrics borrow imagery freely.
             let mood = if self.rng.chance(STRAY_MOOD_RATE) {
-                *self.rng.pick(&ALL_MOODS)
+                *self.rng.pick(&Mood::ALL)
             } else {
                 let weights: Vec<f64> = self.moods.iter().map(|(_, w)| *w).collect();
                 self.moods[self.rng.weighted(&weights)].0
