@@ -1,0 +1,93 @@
+//! A small generated project for fault injection: a demo dataset and a spec that trains in
+//! about a second, in a temp folder, run through the `mer` binary.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::util::TestDir;
+
+/// Songs of the demo dataset every fault test starts from.
+pub const SONGS: u32 = 40;
+
+/// A temp folder holding `data/` (the demo dataset), `exp.toml`, and after a run `cache/` and
+/// `reports/`.
+pub struct Project {
+    /// The folder.
+    pub dir: TestDir,
+}
+
+/// What one `mer` invocation did.
+pub struct Outcome {
+    /// Exit code (`None` when killed by a signal).
+    pub code: Option<i32>,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Outcome {
+    /// Whether it exited 0.
+    pub fn ok(&self) -> bool {
+        self.code == Some(0)
+    }
+}
+
+impl Project {
+    /// A demo dataset of [`SONGS`] two-second songs and a fast spec over all modalities:
+    /// one seed, two folds, three epochs.
+    pub fn new() -> Self {
+        let dir = TestDir::new();
+        dir.write_demo(SONGS, 2, 11);
+        let project = Project { dir };
+        project.write_spec("");
+        project
+    }
+
+    /// Rewrites `exp.toml` with `extra` TOML appended to the fast spec.
+    pub fn write_spec(&self, extra: &str) -> PathBuf {
+        self.dir.write(
+            "exp.toml",
+            format!(
+                "seed = 4\n\n[dataset]\nlayout = \"mirex-like\"\nroot = \"data\"\n\n\
+                 [modalities.audio]\nn_mels = 32\n[modalities.lyrics]\nhash_dims = 256\n\
+                 [modalities.midi]\n\n[split]\nfolds = 2\n\n[schedule]\nepochs = 3\n\n\
+                 [eval]\nbootstrap = 20\ntta_passes = 2\n\n{extra}"
+            ),
+        )
+    }
+
+    /// A `mer` command in the project folder.
+    pub fn mer(&self) -> Command {
+        self.dir.mer()
+    }
+
+    /// Runs `mer ARGS` to completion.
+    pub fn run(&self, args: &[&str]) -> Outcome {
+        let out = self.mer().args(args).output().expect("run mer");
+        Outcome {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Absolute path of `name` in the project.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path(name)
+    }
+
+    /// The project folder.
+    pub fn root(&self) -> &Path {
+        self.dir.root()
+    }
+
+    /// The report folders written for experiment `name`, sorted (hidden ones included).
+    pub fn report_folders(&self, name: &str) -> Vec<PathBuf> {
+        let mut folders: Vec<PathBuf> = std::fs::read_dir(self.path("reports").join(name))
+            .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        folders.sort();
+        folders
+    }
+}
