@@ -14,8 +14,9 @@ use crate::pipeline::{
     collect_results,
 };
 use crate::report::results::RunResults;
-use crate::report::{ReportError, ReportFolder};
+use crate::report::{ReportError, ReportFolder, finished_reports};
 use crate::spec::ExperimentSpec;
+use crate::split::{SplitError, split_manifest};
 
 /// Why an experiment could not be prepared or its report written. A failing stage is not
 /// one of these: it ends the run, which still writes its report (see [`RunOutcome::error`]).
@@ -50,6 +51,9 @@ pub enum ExperimentError {
     /// The report folder could not be written.
     #[error(transparent)]
     Report(#[from] ReportError),
+    /// The data cannot be split as the spec asks.
+    #[error(transparent)]
+    Split(#[from] SplitError),
 }
 
 /// Reads the dataset of `spec`, reading the row ids of its precomputed feature files first:
@@ -108,12 +112,14 @@ pub struct RunOutcome {
 
 impl Experiment {
     /// Builds the stage graph of `spec` over `data`; input files are hashed through `hasher`
-    /// (whose stat cache the caller saves).
+    /// (whose stat cache the caller saves). Every seed's split is drawn first: the graph has
+    /// stages per fold, so a fold count the data cannot fill must fail before it is built.
     pub fn new(
         spec: ExperimentSpec,
         data: DatasetLoad,
         hasher: &mut FileHasher,
     ) -> Result<Self, ExperimentError> {
+        check_splits(&spec, &data)?;
         let graph = StageGraph::build(&spec, &data, hasher)?;
         Ok(Experiment { spec, data, graph })
     }
@@ -125,6 +131,24 @@ impl Experiment {
         options: &RunOptions,
     ) -> Result<Vec<StageRecord>, PipelineError> {
         Pipeline::new(&self.spec, &self.data, store).plan(&self.graph, options)
+    }
+
+    /// The newest whole report of this very run under `reports_root`: the same resolved spec
+    /// and the same stage keys (so the same input files), finished without error. A rerun with
+    /// nothing changed points at it instead of writing an identical one.
+    pub fn up_to_date_report(&self, reports_root: &Path) -> Option<PathBuf> {
+        finished_reports(reports_root, &self.spec.name, &self.spec.hash())
+            .find(|(_, record)| {
+                record.stages.len() == self.graph.nodes.len()
+                    && record
+                        .stages
+                        .iter()
+                        .zip(&self.graph.nodes)
+                        .all(|(stage, node)| {
+                            stage.instance == node.instance && stage.key == node.key
+                        })
+            })
+            .map(|(folder, _)| folder)
     }
 
     /// Runs every stage the cache lacks and writes the report folder under `reports_root`
@@ -153,7 +177,6 @@ impl Experiment {
             stages,
             error: error.as_ref().map(|e| error_chain(e)),
         };
-        report.write_run(&record)?;
         let results = match &error {
             None => Some(collect_results(
                 &self.spec,
@@ -163,15 +186,24 @@ impl Experiment {
             )?),
             Some(_) => None,
         };
-        report.write_results(&record, results.as_ref())?;
+        let report = report.finish(&record, results.as_ref())?;
         Ok(RunOutcome {
-            report: report.path().to_path_buf(),
+            report,
             record,
             results,
             error,
             elapsed: clock.elapsed(),
         })
     }
+}
+
+/// Draws the split of every seed of `spec` over `data`'s songs, so that what the data cannot
+/// give (more folds than the smallest class has songs) is an error before anything is built.
+pub fn check_splits(spec: &ExperimentSpec, data: &DatasetLoad) -> Result<(), ExperimentError> {
+    for &seed in &spec.seeds {
+        split_manifest(&data.manifest, &spec.split, seed)?;
+    }
+    Ok(())
 }
 
 /// `error: cause: cause`, as the command line prints it and run records store it. Many

@@ -107,15 +107,16 @@ fn data_inspect_prints_class_by_modality_counts_and_problems() {
 fn run_on_the_mirex_dev_set_writes_a_report_and_a_rerun_computes_nothing() {
     let dir = TestDir::new();
     mirex_dev_spec(&dir);
-    let run = || {
+    let run = |extra: &[&str]| {
         output(
             dir.mer()
                 .args(["run", "mirex.toml", "--set", "seeds=[1, 2]"])
                 // Few epochs: this checks the pipeline end to end, not the model's quality.
-                .args(["--set", "schedule.epochs=4"]),
+                .args(["--set", "schedule.epochs=4"])
+                .args(extra),
         )
     };
-    let (ok, _, stderr) = run();
+    let (ok, _, stderr) = run(&[]);
     assert!(ok, "{stderr}");
     // 3 extractions + 2 seeds x (split + 5 normalize + 5 train + evaluate).
     assert!(stderr.contains("27 of 27 stages computed"), "{stderr}");
@@ -125,7 +126,11 @@ fn run_on_the_mirex_dev_set_writes_a_report_and_a_rerun_computes_nothing() {
             "each seed's headline is logged: {stderr}"
         );
     }
-    let (ok, _, stderr) = run();
+    // Nothing changed: the rerun points at the report it would write again.
+    let (ok, _, stderr) = run(&[]);
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("up to date"), "{stderr}");
+    let (ok, _, stderr) = run(&["--new-report"]);
     assert!(ok, "{stderr}");
     assert!(
         stderr.contains("all 27 stages cached; nothing ran"),

@@ -55,9 +55,15 @@ fn run(dir: &TestDir, args: &[&str]) -> serde_json::Value {
     run_with_report(dir, args).0
 }
 
-/// Runs `mer run exp.toml ARGS` and returns the run record and its report folder.
+/// Runs `mer run exp.toml ARGS` and returns the run record and its report folder. Always a
+/// new report: these tests read the stage decisions of each run (a rerun with nothing changed
+/// would otherwise point at the last report; `tests/faults/report.rs` covers that).
 fn run_with_report(dir: &TestDir, args: &[&str]) -> (serde_json::Value, PathBuf) {
-    let (ok, _, stderr) = output(dir.mer().args(["run", "exp.toml"]).args(args));
+    let (ok, _, stderr) = output(
+        dir.mer()
+            .args(["run", "exp.toml", "--new-report"])
+            .args(args),
+    );
     assert!(ok, "mer run failed: {stderr}");
     let folder = stderr
         .lines()

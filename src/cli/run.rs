@@ -33,6 +33,10 @@ pub struct RunArgs {
     /// (repeatable).
     #[arg(long, value_name = "STAGE")]
     force: Vec<String>,
+    /// Write a new report even when a finished one of the same spec and inputs exists (by
+    /// default such a rerun only points at it).
+    #[arg(long)]
+    new_report: bool,
 }
 
 /// Runs every stage whose artifact is not cached and writes the report folder.
@@ -53,6 +57,16 @@ pub fn run(args: &RunArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
     };
     if args.dry_run {
         print_plan(&experiment, &store, &options)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !args.new_report
+        && args.force.is_empty()
+        && let Some(report) = experiment.up_to_date_report(&folders.reports)
+    {
+        info!(
+            "up to date: nothing changed since the last run of this spec (--new-report writes a new report anyway)"
+        );
+        info!("report: {}", report.display());
         return Ok(ExitCode::SUCCESS);
     }
 

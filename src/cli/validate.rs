@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::{SpecArgs, load_experiment};
+use crate::experiment::check_splits;
 use crate::spec::load_spec;
-use crate::split::split_manifest;
 
 /// Arguments of `mer validate`.
 #[derive(Debug, Args)]
@@ -26,9 +26,7 @@ pub fn validate(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
         load_spec(&args.spec.spec, &args.spec.sets)?
     } else {
         let (spec, data) = load_experiment(&args.spec)?;
-        for &seed in &spec.seeds {
-            split_manifest(&data.manifest, &spec.split, seed)?;
-        }
+        check_splits(&spec, &data)?;
         spec
     };
     print!("{}", spec.to_toml());

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 
 use super::runs::{ReadError, Run};
-use crate::report::RUN_JSON;
+use crate::report::{RUN_JSON, is_partial};
 use crate::sweep::summary::{SWEEP_JSON, SweepSummary};
 
 /// A sweep member that takes no part in the comparison, and why.
@@ -46,7 +46,7 @@ pub fn read_inputs(args: &[PathBuf]) -> Result<Inputs, ReadError> {
         for path in expand(arg)? {
             if path.join(SWEEP_JSON).is_file() && !path.join(RUN_JSON).is_file() {
                 read_sweep(&path, &mut inputs, &mut seen)?;
-            } else if path.join(RUN_JSON).is_file() {
+            } else if path.join(RUN_JSON).is_file() || is_partial(&path) {
                 if seen.insert(identity(&path)) {
                     inputs.runs.push(Run::read(&path, None)?);
                 }

@@ -10,7 +10,7 @@ use thiserror::Error;
 
 use crate::cache::StageKey;
 use crate::pipeline::RunRecord;
-use crate::report::{RUN_JSON, ReportError, read_run};
+use crate::report::{Incomplete, RUN_JSON, ReportError, check_complete, is_partial, read_run};
 
 /// The split every score in a comparison is taken on.
 pub const TEST_SPLIT: &str = "test";
@@ -79,6 +79,14 @@ pub enum ReadError {
         /// What is wrong, in words.
         message: String,
     },
+}
+
+/// A report folder that is not whole, as a [`ReadError::Unfinished`].
+fn unfinished(folder: &Path, why: Incomplete) -> ReadError {
+    ReadError::Unfinished {
+        path: folder.to_path_buf(),
+        error: why.to_string(),
+    }
 }
 
 /// One row of `metrics.csv`: a model on a split and song group, for one seed.
@@ -169,6 +177,9 @@ pub struct Run {
 impl Run {
     /// Reads the report folder `folder`; refuses dry runs and runs that did not finish.
     pub fn read(folder: &Path, member: Option<String>) -> Result<Run, ReadError> {
+        if is_partial(folder) {
+            return Err(unfinished(folder, Incomplete::BeingWritten));
+        }
         if !folder.join(RUN_JSON).is_file() {
             return Err(ReadError::NotAReport {
                 path: folder.to_path_buf(),
@@ -187,6 +198,7 @@ impl Run {
                 error: error.clone(),
             });
         }
+        check_complete(folder, &record).map_err(|why| unfinished(folder, why))?;
         let spec_path = folder.join("spec.toml");
         let spec = read_text(&spec_path)?
             .parse::<toml::Table>()

@@ -1,6 +1,9 @@
 //! The per-run report folder: `reports/<experiment>/<UTC time>-<spec hash>/` with the resolved
-//! spec (`spec.toml`), the run record (`run.json`), the CSV tables ([`tables`]), the figures
-//! ([`plots`]) and `index.html` ([`html`]), written from a run's [`results`].
+//! spec (`spec.toml`), the CSV tables ([`tables`]), the figures ([`plots`]), `index.html`
+//! ([`html`]) and, written last, the run record (`run.json`), from a run's [`results`]. A
+//! folder is built under a hidden temporary name and renamed into place when whole
+//! ([`ReportFolder`]), so readers ([`finished_reports`], `mer compare`) never take a report
+//! cut short by a crash or a full disk for a finished one ([`check_complete`]).
 
 mod glyphs;
 pub mod html;
@@ -9,7 +12,7 @@ pub mod results;
 pub mod tables;
 
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use crate::pipeline::RunRecord;
 use crate::spec::ExperimentSpec;
@@ -34,6 +37,11 @@ pub enum ReportError {
     /// A figure could not be drawn.
     #[error(transparent)]
     Plot(#[from] plots::PlotError),
+    /// The report of a finished (or failed) run could not be written; nothing of it is kept.
+    #[error(
+        "the report of this run could not be written, so none was kept (its stages are cached: running the same command again only writes the report)"
+    )]
+    NotWritten(#[source] Box<ReportError>),
     /// `run.json` does not parse.
     #[error("'{}' is not a mer run record", path.display())]
     BadRecord {
@@ -49,65 +57,193 @@ pub fn spec_hash(spec: &ExperimentSpec) -> String {
     spec.hash()
 }
 
-/// A report folder being written.
-#[derive(Debug, Clone)]
+/// A report folder to be written when its run ends: it is built under a hidden temporary
+/// name beside its final one (`.<name>.partial`) and renamed into place by
+/// [`ReportFolder::finish`] after `run.json`, so a folder under a report's name is always
+/// whole. A run killed while its report is written leaves only the hidden folder, which
+/// nothing reads as a run and a later run removes.
+#[derive(Debug)]
 pub struct ReportFolder {
-    path: PathBuf,
+    parent: PathBuf,
+    name: String,
+    spec: String,
 }
 
+/// What marks a report folder still being written (or abandoned by a killed run).
+const PARTIAL_SUFFIX: &str = ".partial";
+
+/// A hidden partial folder untouched this long belongs to a run that died while writing its
+/// report (writing one takes seconds).
+const ABANDONED_AFTER: Duration = Duration::from_secs(3600);
+
+/// Files every report holds once written; a run that completed also has [`RESULT_FILES`].
+const REPORT_FILES: [&str; 2] = ["spec.toml", RUN_JSON];
+
+/// Files of a completed run's report that its readers (`mer compare`, sweep reuse) read.
+const RESULT_FILES: [&str; 4] = [
+    "metrics.csv",
+    "per_class.csv",
+    "history.csv",
+    "predictions.csv",
+];
+
 impl ReportFolder {
-    /// Creates `reports_root/<experiment>/<UTC time>-<spec hash>/` holding `spec.toml`; runs
-    /// started in the same second get `-2`, `-3`, ... so no run overwrites another.
+    /// The report of a run of `spec` starting now: `reports_root/<experiment>/<UTC
+    /// time>-<spec hash>/`. Only the experiment's folder is created now (so an unwritable
+    /// reports folder fails before anything runs); the report itself when the run ends.
     pub fn create(reports_root: &Path, spec: &ExperimentSpec) -> Result<Self, ReportError> {
         let parent = reports_root.join(&spec.name);
         std::fs::create_dir_all(&parent).map_err(io("create", &parent))?;
-        let base = format!(
+        let name = format!(
             "{}-{}",
             crate::clock::compact(SystemTime::now()),
             spec_hash(spec)
         );
-        let mut attempt = 1;
-        let path = loop {
-            let name = match attempt {
-                1 => base.clone(),
-                n => format!("{base}-{n}"),
-            };
-            let path = parent.join(name);
-            // create_dir fails on an existing folder, so concurrent runs never share one.
-            match std::fs::create_dir(&path) {
-                Ok(()) => break path,
-                Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => attempt += 1,
-                Err(err) => return Err(io("create", &path)(err)),
-            }
-        };
-        let folder = ReportFolder { path };
-        folder.write("spec.toml", spec.to_toml())?;
-        Ok(folder)
+        Ok(ReportFolder {
+            parent,
+            name,
+            spec: spec.to_toml(),
+        })
     }
 
-    /// The folder.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Writes `run.json`.
-    pub fn write_run(&self, record: &RunRecord) -> Result<(), ReportError> {
-        let json = serde_json::to_string_pretty(record).expect("run records serialize");
-        self.write(RUN_JSON, json)
-    }
-
-    /// Writes the tables, figures and `index.html` (see [`write_results`]).
-    pub fn write_results(
-        &self,
+    /// Writes `spec.toml`, the tables, figures and `index.html` (see [`write_results`]), then
+    /// `run.json`, under the temporary name, and renames the folder into place (runs started
+    /// in the same second get `-2`, `-3`, ...); returns its final path. On failure (a full
+    /// disk) the partial folder is removed: a report is whole or absent.
+    pub fn finish(
+        self,
         record: &RunRecord,
         results: Option<&RunResults>,
-    ) -> Result<(), ReportError> {
-        write_results(&self.path, record, results)
+    ) -> Result<PathBuf, ReportError> {
+        remove_abandoned(&self.parent);
+        let partial = self.create_partial()?;
+        let written = write(&partial, "spec.toml", &self.spec)
+            .and_then(|()| write_results(&partial, record, results))
+            .and_then(|()| write_run(&partial, record))
+            .and_then(|()| self.rename_into_place(&partial));
+        written.map_err(|error| {
+            let _ = std::fs::remove_dir_all(&partial);
+            ReportError::NotWritten(Box::new(error))
+        })
     }
 
-    fn write(&self, name: &str, contents: String) -> Result<(), ReportError> {
-        let path = self.path.join(name);
-        std::fs::write(&path, contents).map_err(io("write", &path))
+    /// A new hidden folder no other run writes to.
+    fn create_partial(&self) -> Result<PathBuf, ReportError> {
+        for attempt in 1.. {
+            let partial = self
+                .parent
+                .join(partial_name(&numbered(&self.name, attempt)));
+            // create_dir fails on an existing folder, so concurrent runs never share one.
+            match std::fs::create_dir(&partial) {
+                Ok(()) => return Ok(partial),
+                Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(err) => return Err(io("create", &partial)(err)),
+            }
+        }
+        unreachable!("some numbered name is free")
+    }
+
+    /// Renames the finished folder to its name, or to the next free `-<n>` name when another
+    /// run started in the same second took it.
+    fn rename_into_place(&self, partial: &Path) -> Result<PathBuf, ReportError> {
+        for attempt in 1.. {
+            let target = self.parent.join(numbered(&self.name, attempt));
+            if target.exists() {
+                continue;
+            }
+            match std::fs::rename(partial, &target) {
+                Ok(()) => return Ok(target),
+                Err(err)
+                    if matches!(
+                        err.kind(),
+                        std::io::ErrorKind::AlreadyExists | std::io::ErrorKind::DirectoryNotEmpty
+                    ) => {}
+                Err(err) => return Err(io("rename", partial)(err)),
+            }
+        }
+        unreachable!("some numbered name is free")
+    }
+}
+
+fn write_run(folder: &Path, record: &RunRecord) -> Result<(), ReportError> {
+    let json = serde_json::to_string_pretty(record).expect("run records serialize");
+    write(folder, RUN_JSON, &json)
+}
+
+fn write(folder: &Path, name: &str, contents: &str) -> Result<(), ReportError> {
+    let path = folder.join(name);
+    std::fs::write(&path, contents).map_err(io("write", &path))
+}
+
+/// Removes the hidden folders of reports whose run died while writing them.
+fn remove_abandoned(parent: &Path) {
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    for path in entries.filter_map(Result::ok).map(|e| e.path()) {
+        let age = std::fs::metadata(&path)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|modified| modified.elapsed().ok());
+        if is_partial(&path) && age.is_some_and(|age| age > ABANDONED_AFTER) {
+            let _ = std::fs::remove_dir_all(&path);
+        }
+    }
+}
+
+fn numbered(base: &str, attempt: usize) -> String {
+    match attempt {
+        1 => base.to_string(),
+        n => format!("{base}-{n}"),
+    }
+}
+
+fn partial_name(name: &str) -> String {
+    format!(".{name}{PARTIAL_SUFFIX}")
+}
+
+/// Whether `folder` is a report still being written, or left behind by a run killed while
+/// writing it.
+pub fn is_partial(folder: &Path) -> bool {
+    folder
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with('.') && n.ends_with(PARTIAL_SUFFIX))
+}
+
+/// Why a folder is not the whole report of a run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Incomplete {
+    /// The hidden folder of a report being written or abandoned.
+    #[error(
+        "mer stopped while writing this report (killed, crashed or out of disk space); only its finished folder, without the leading '.' and '{PARTIAL_SUFFIX}', is a report"
+    )]
+    BeingWritten,
+    /// A file every report of its kind has is missing (a report written by an earlier mer
+    /// that was killed while writing it, or a file removed since).
+    #[error(
+        "its report is missing {0} (the run stopped while writing it, or the file was removed)"
+    )]
+    Missing(&'static str),
+}
+
+/// Checks that `folder`, whose run record is `record`, holds a whole report.
+pub fn check_complete(folder: &Path, record: &RunRecord) -> Result<(), Incomplete> {
+    if is_partial(folder) {
+        return Err(Incomplete::BeingWritten);
+    }
+    let results = if record.error.is_none() && !record.dry_run {
+        &RESULT_FILES[..]
+    } else {
+        &[]
+    };
+    match REPORT_FILES
+        .iter()
+        .chain(results)
+        .find(|name| !folder.join(name).is_file())
+    {
+        Some(missing) => Err(Incomplete::Missing(missing)),
+        None => Ok(()),
     }
 }
 
@@ -116,6 +252,36 @@ pub fn read_run(folder: &Path) -> Result<RunRecord, ReportError> {
     let path = folder.join(RUN_JSON);
     let text = std::fs::read_to_string(&path).map_err(io("read", &path))?;
     serde_json::from_str(&text).map_err(|source| ReportError::BadRecord { path, source })
+}
+
+/// The whole reports of finished runs (no error, not a dry run) of the resolved spec whose
+/// hash is `hash`, under `reports_root/<experiment>/`, newest first, with their run records.
+pub fn finished_reports(
+    reports_root: &Path,
+    experiment: &str,
+    hash: &str,
+) -> impl Iterator<Item = (PathBuf, RunRecord)> {
+    let suffix = format!("-{hash}");
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(reports_root.join(experiment))
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| {
+            !is_partial(path)
+                && path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.contains(&suffix))
+        })
+        .collect();
+    folders.sort();
+    let hash = hash.to_string();
+    folders.into_iter().rev().filter_map(move |folder| {
+        let record = read_run(&folder).ok()?;
+        let finished = record.spec_hash == hash && !record.dry_run && record.error.is_none();
+        (finished && check_complete(&folder, &record).is_ok()).then_some((folder, record))
+    })
 }
 
 /// Turns an I/O error while `action`ing `path` into a [`ReportError`] naming both.

@@ -6,8 +6,9 @@
 //! first member to reach it takes its lock and computes it, the others find it cached or wait
 //! for it and record `waited` (see [`crate::pipeline::Pipeline::execute`] for why no member
 //! waits while holding a lock). Every member runs as `mer run` would and writes its own report
-//! folder under `<reports>/<spec>/<member>/`. A member whose identity (the hash of its resolved
-//! spec) already has a finished report there is reused, not rerun. One member failing does not
+//! folder under `<reports>/<spec>/<member>/`. A member that already has a whole, finished report
+//! there of the same resolved spec and stage keys (see
+//! [`crate::experiment::Experiment::up_to_date_report`]) is reused, not rerun. One member failing does not
 //! stop the others; an interrupt stops them all between stages.
 
 pub mod summary;
@@ -26,8 +27,8 @@ use crate::experiment::{Experiment, error_chain, load_data};
 use crate::pipeline::{
     Decision, DurationHistory, Estimate, PipelineError, RunObserver, RunOptions, StageRecord,
 };
-use crate::report::{ReportError, read_run};
-use crate::spec::{ExperimentSpec, Sweep, SweepMember};
+use crate::report::ReportError;
+use crate::spec::{Sweep, SweepMember};
 
 /// How to run a sweep.
 #[derive(Debug, Clone)]
@@ -241,13 +242,15 @@ fn prepare(
         .members
         .iter()
         .map(|member| {
-            if reuse && let Some(report) = finished_report(reports_root, &member.spec) {
-                return Prepared::Done(outcome(member, MemberStatus::Reused, Some(report), None));
-            }
             let experiment = load_data(&member.spec)
                 .and_then(|data| Experiment::new(member.spec.clone(), data, &mut hasher));
             match experiment {
-                Ok(experiment) => Prepared::Run(Box::new(experiment)),
+                Ok(experiment) => match experiment.up_to_date_report(reports_root) {
+                    Some(report) if reuse => {
+                        Prepared::Done(outcome(member, MemberStatus::Reused, Some(report), None))
+                    }
+                    _ => Prepared::Run(Box::new(experiment)),
+                },
                 Err(err) => Prepared::Done(outcome(
                     member,
                     MemberStatus::Failed,
@@ -329,28 +332,6 @@ impl RunObserver for MemberWatcher<'_> {
     fn stage_decided(&self, record: &StageRecord) {
         self.observer.stage_decided(self.member, record);
     }
-}
-
-/// The newest finished report (not failed, not interrupted, not a dry run) of exactly
-/// `spec` under `reports_root/<spec name>/`, if any.
-pub fn finished_report(reports_root: &Path, spec: &ExperimentSpec) -> Option<PathBuf> {
-    let hash = spec.hash();
-    let mut folders: Vec<PathBuf> = std::fs::read_dir(reports_root.join(&spec.name))
-        .ok()?
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|path| {
-            path.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.contains(&format!("-{hash}")))
-        })
-        .collect();
-    folders.sort();
-    folders.into_iter().rev().find(|folder| {
-        read_run(folder).is_ok_and(|record| {
-            record.spec_hash == hash && !record.dry_run && record.error.is_none()
-        })
-    })
 }
 
 /// What `mer plan` shows for one member.
