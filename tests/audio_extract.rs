@@ -89,11 +89,25 @@ fn degenerate_signals_give_finite_vectors() {
 }
 
 #[test]
-fn a_half_second_file_extracts() {
+fn a_half_second_file_extracts_when_min_seconds_allows_it() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("short.wav");
     write_wav(&path, 44_100, 1, &sine(440.0, 44_100, 0.5, 0.3));
-    let section = AudioSection::default();
+    let err = audio::extract(&path, &AudioSection::default()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            AudioError::TooShort {
+                declared_seconds: None,
+                ..
+            }
+        ),
+        "under the default min_seconds (1 s) it is too short, and not truncated: {err}"
+    );
+    let section = AudioSection {
+        min_seconds: 0.5,
+        ..AudioSection::default()
+    };
     let v = audio::extract(&path, &section).unwrap();
     assert_eq!(v.len(), audio::feature_names(&section).len());
     assert!(v.iter().all(|x| x.is_finite()));

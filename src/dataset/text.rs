@@ -126,7 +126,8 @@ fn decode_unmarked(bytes: &[u8]) -> Result<String, TextError> {
 
 /// The byte order of UTF-16 text without a byte-order mark, when its NUL bytes leave no doubt:
 /// an even length, NUL bytes at one parity only (the high bytes of Latin-script characters),
-/// and there in at least half of the code units.
+/// and there in at least three code units of four (Latin-script text has nearly all; text in
+/// other scripts is left to the error and its hint).
 fn unmarked_utf16_order(bytes: &[u8]) -> Option<Utf16Order> {
     if bytes.is_empty() || !bytes.len().is_multiple_of(2) {
         return None;
@@ -141,8 +142,8 @@ fn unmarked_utf16_order(bytes: &[u8]) -> Option<Utf16Order> {
     };
     let units = bytes.len() / 2;
     match (nul_bytes_at(0), nul_bytes_at(1)) {
-        (0, odd) if odd * 2 >= units => Some(Utf16Order::Little),
-        (even, 0) if even * 2 >= units => Some(Utf16Order::Big),
+        (0, odd) if odd * 4 >= units * 3 => Some(Utf16Order::Little),
+        (even, 0) if even * 4 >= units * 3 => Some(Utf16Order::Big),
         _ => None,
     }
 }
@@ -372,6 +373,16 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn a_few_binary_bytes_are_not_taken_for_utf16() {
+        // One NUL in two code units would decode, as U+FF66 U+00C0, but proves nothing.
+        let err = decode_text(&[0x66, 0xFF, 0xC0, 0x00]).unwrap_err();
+        assert!(
+            matches!(err, TextError::InvalidUtf8 { offset: 1, .. }),
+            "{err}"
+        );
     }
 
     #[test]

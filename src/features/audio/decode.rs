@@ -163,6 +163,8 @@ fn decode_mp3(
         offset,
         duration,
     ));
+    // The decoder's message when the stream broke off after some audio.
+    let mut broke_off = None;
     while !window.is_full() {
         let frame = match reader.read_frame() {
             Ok(Some(frame)) => frame,
@@ -170,11 +172,7 @@ fn decode_mp3(
             // A change of sample rate, layer or channel count, which is also how a file cut
             // off inside a frame ends: keep what came before, as for a truncated file.
             Err(e) if !mono.is_empty() => {
-                let seconds = mono.len() as f64 / f64::from(sample_rate);
-                tracing::warn!(
-                    "{}: {e} after {seconds:.1} s; using the audio before it",
-                    path.display()
-                );
+                broke_off = Some(e.to_string());
                 break;
             }
             Err(e) => {
@@ -187,11 +185,23 @@ fn decode_mp3(
         let kept = window.take(frame.len() / channels);
         downmix_interleaved(frame, channels, kept, &mut mono);
     }
-    let audio = non_empty(mono, sample_rate, path)?;
-    Ok(Some(DecodedWindow {
-        audio,
+    let decoded = DecodedWindow {
+        audio: non_empty(mono, sample_rate, path)?,
         declared_frames: reader.total_samples(),
-    }))
+    };
+    if let Some(message) = broke_off {
+        let seconds = decoded.seconds();
+        // With a length in the header, the truncation warning says it better (decode_window).
+        if decoded.looks_truncated(offset, duration) {
+            tracing::debug!("{}: {message} after {seconds:.1} s", path.display());
+        } else {
+            tracing::warn!(
+                "{}: {message} after {seconds:.1} s; using the audio before it",
+                path.display()
+            );
+        }
+    }
+    Ok(Some(decoded))
 }
 
 /// Bytes of an mp3 that can hold the window: its end at the highest bitrate mp3 has (640 kbps,
