@@ -165,9 +165,11 @@ pub struct AudioSection {
     /// Seconds read after `offset`. Default: to the end (at most `max_seconds`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration: Option<f64>,
-    /// A song whose decoded window is shorter than this many seconds is skipped (a file cut
-    /// short by a failed copy decodes to a few milliseconds and would pass for a song). A file
-    /// that decodes to less than its header declares is reported either way. Default 1.
+    /// A song whose decoded window is shorter than this many seconds is skipped: a file cut
+    /// short by a failed copy decodes to a few milliseconds and would pass for a song. Half a
+    /// second is about 20 analysis frames, the least that pooled statistics and an onset
+    /// envelope mean anything on; raise it to what your clips should hold. A file that decodes
+    /// to less than its header declares is reported either way. Default 0.5.
     pub min_seconds: f64,
     /// Most seconds decoded per song when `duration` is unset, which bounds each song's memory
     /// (it grows with the decoded length); a longer file is cut there with a warning. Default 600.
@@ -194,7 +196,7 @@ impl Default for AudioSection {
             fmax: None,
             offset: 0.0,
             duration: None,
-            min_seconds: 1.0,
+            min_seconds: 0.5,
             max_seconds: 600.0,
             pooling: vec![Pooling::Mean, Pooling::Std],
             on_error: OnError::Skip,

@@ -313,7 +313,7 @@ fn new_input_limits_are_validated_naming_the_key() {
         "validate",
         "exp.toml",
         "--set",
-        "modalities.audio.duration=0.5",
+        "modalities.audio.duration=0.25",
     ]);
     assert!(!outcome.ok());
     assert!(
