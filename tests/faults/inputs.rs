@@ -339,7 +339,7 @@ fn new_input_limits_are_validated_naming_the_key() {
 /// replaced by `paths` when given.
 fn table_project(paths: Option<&str>) -> Project {
     let project = Project::new();
-    std::fs::remove_dir_all(project.path("data")).unwrap();
+    std::fs::remove_dir_all(project.root().join("data")).unwrap();
     let outcome = project.run(&[
         "demo",
         "--out",
@@ -481,4 +481,5 @@ fn paths_outside_the_dataset_root_are_reported() {
     let run = project.run(&["run", "table.toml"]);
     assert!(run.ok(), "{}", run.stderr);
     assert!(run.stderr.contains("dataset problems"), "{}", run.stderr);
+    assert_eq!(project.report_folders("table").len(), 1, "the run reports");
 }
