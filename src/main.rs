@@ -6,7 +6,14 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             let error: &(dyn std::error::Error + 'static) = err.as_ref();
-            eprintln!("error: {}", mer::cli::error_chain(error));
+            // Errors quote labels, ids and file names from the dataset; a terminal must show
+            // their control characters, not act on them.
+            let chain = mer::cli::error_chain(error);
+            let lines: Vec<_> = chain
+                .lines()
+                .map(mer::dataset::text::escape_for_terminal)
+                .collect();
+            eprintln!("error: {}", lines.join("\n"));
             ExitCode::from(2)
         }
     }

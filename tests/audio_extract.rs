@@ -89,7 +89,7 @@ fn degenerate_signals_give_finite_vectors() {
 }
 
 #[test]
-fn a_half_second_file_extracts() {
+fn a_half_second_file_extracts_and_a_shorter_one_is_too_short() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("short.wav");
     write_wav(&path, 44_100, 1, &sine(440.0, 44_100, 0.5, 0.3));
@@ -97,6 +97,20 @@ fn a_half_second_file_extracts() {
     let v = audio::extract(&path, &section).unwrap();
     assert_eq!(v.len(), audio::feature_names(&section).len());
     assert!(v.iter().all(|x| x.is_finite()));
+    // Under the default min_seconds (0.5), and whole: too short, but not truncated.
+    let shorter = dir.path().join("shorter.wav");
+    write_wav(&shorter, 44_100, 1, &sine(440.0, 44_100, 0.4, 0.3));
+    let err = audio::extract(&shorter, &section).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            AudioError::TooShort {
+                declared_seconds: None,
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[test]

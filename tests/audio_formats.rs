@@ -191,3 +191,49 @@ fn a_truncated_mp3_keeps_what_was_decoded_and_an_empty_one_is_an_error_naming_it
         assert!(err.to_string().contains(name), "{err}");
     }
 }
+
+#[test]
+fn a_truncated_file_decodes_as_far_as_it_goes_and_keeps_its_declared_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = util::wav_bytes(22_050, 1, &util::sine(440.0, 22_050, 2.0, 0.3));
+    // The header still declares 2 s; half a second of samples follows it.
+    let cut = dir.path().join("cut.wav");
+    std::fs::write(&cut, &bytes[..44 + 2 * 11_025]).unwrap();
+    let decoded = decode::decode_window(&cut, 0.0, None).unwrap();
+    assert_eq!(decoded.audio.samples.len(), 11_025);
+    assert_eq!(decoded.declared_frames, Some(44_100));
+    assert_eq!(decoded.declared_seconds(0.0, None), Some(2.0));
+    assert!(decoded.looks_truncated(0.0, None));
+    assert!(
+        !decoded.looks_truncated(0.0, Some(0.5)),
+        "a window inside what is there is whole"
+    );
+    // An mp3 whose Xing/LAME header declares its length: cut, it says so too.
+    let mp3 = std::fs::read(fixture("signal.mp3")).unwrap();
+    let cut_mp3 = dir.path().join("cut.mp3");
+    std::fs::write(&cut_mp3, &mp3[..mp3.len() * 6 / 10]).unwrap();
+    let whole = decode::decode_window(&fixture("signal.mp3"), 0.0, None).unwrap();
+    let part = decode::decode_window(&cut_mp3, 0.0, None).unwrap();
+    assert!(!whole.looks_truncated(0.0, None));
+    assert_eq!(part.declared_frames, whole.declared_frames);
+    assert!(part.looks_truncated(0.0, None));
+}
+
+#[test]
+fn an_empty_file_is_named_empty_not_unreadable() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["empty.wav", "empty.mp3", "empty.flac"] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, b"").unwrap();
+        let err = decode::decode_mono(&path, 0.0, None).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            matches!(err, mer::features::audio::AudioError::EmptyFile { .. }),
+            "{message}"
+        );
+        assert!(
+            message.contains(name) && message.contains("is empty (0 bytes)"),
+            "{message}"
+        );
+    }
+}

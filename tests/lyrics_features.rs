@@ -3,7 +3,7 @@
 mod util;
 
 use mer::features::lyrics::hashing::ngram_bucket;
-use mer::features::lyrics::{Lexicon, extract, extract_text, feature_names};
+use mer::features::lyrics::{Lexicon, LyricsError, extract, extract_text, feature_names};
 use mer::spec::sections::LyricsSection;
 use std::path::{Path, PathBuf};
 
@@ -49,6 +49,9 @@ fn encodings_and_line_endings_give_identical_features() {
         write(dir.path(), "crlf.txt", crlf.as_bytes()),
         write(dir.path(), "le.txt", &utf16(text, false)),
         write(dir.path(), "be.txt", &utf16(&crlf, true)),
+        // Without a byte-order mark: the NUL high bytes of Latin text give the order away.
+        write(dir.path(), "le-no-bom.txt", &utf16(text, false)[2..]),
+        write(dir.path(), "be-no-bom.txt", &utf16(&crlf, true)[2..]),
     ];
     let reference = extract(&files[0], &section).unwrap();
     assert_eq!(reference.len(), feature_names(&section).len());
@@ -61,6 +64,39 @@ fn encodings_and_line_endings_give_identical_features() {
             file.display()
         );
     }
+}
+
+#[test]
+fn files_over_max_bytes_and_binary_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let section = LyricsSection {
+        max_bytes: 1000,
+        ..LyricsSection::default()
+    };
+    let long = write(dir.path(), "long.txt", "la la la\n".repeat(200).as_bytes());
+    let err = extract(&long, &section).unwrap_err();
+    assert!(
+        matches!(err, LyricsError::TooLarge { bytes: 1800, .. }),
+        "{err}"
+    );
+    // A file that never ends is refused after max_bytes + 1 bytes, not read forever.
+    #[cfg(unix)]
+    {
+        let endless = dir.path().join("endless.txt");
+        std::os::unix::fs::symlink("/dev/zero", &endless).unwrap();
+        let err = extract(&endless, &section).unwrap_err();
+        assert!(
+            matches!(err, LyricsError::TooLarge { bytes: 1001, .. }),
+            "{err}"
+        );
+    }
+    let binary: Vec<u8> = (0..500u32).map(|i| (1 + i % 8) as u8).collect();
+    let binary = write(dir.path(), "binary.txt", &binary);
+    let message = extract(&binary, &section).unwrap_err().to_string();
+    assert!(
+        message.contains("binary.txt") && message.contains("control characters"),
+        "{message}"
+    );
 }
 
 #[test]

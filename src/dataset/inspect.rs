@@ -1,9 +1,11 @@
 //! `mer data inspect`: what a dataset holds per class and modality, what the selection drops,
-//! and every problem found, grouped so a long list stays readable.
+//! and every problem found, grouped so a long list stays readable. Class names and problem
+//! lines come from the dataset's files, so their control characters are printed escaped.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
+use super::text::escape_for_terminal;
 use super::{DatasetLoad, DatasetProblem, ProblemKind};
 use crate::modality::{Modality, ModalityMask};
 use crate::text_table::TextTable;
@@ -143,7 +145,8 @@ impl InspectReport {
                 PROBLEMS_PER_KIND.min(problems.len())
             };
             for problem in &problems[..shown] {
-                writeln!(f, "    {problem}")?;
+                // Problems quote ids, labels and file names from the dataset, verbatim.
+                writeln!(f, "    {}", escape_for_terminal(&problem.to_string()))?;
             }
             if shown < problems.len() {
                 writeln!(
@@ -158,7 +161,10 @@ impl InspectReport {
 }
 
 fn counts_cells(row: &ClassCounts) -> Vec<String> {
-    let mut cells = vec![row.class.clone(), row.songs.to_string()];
+    let mut cells = vec![
+        escape_for_terminal(&row.class).into_owned(),
+        row.songs.to_string(),
+    ];
     cells.extend(row.with.iter().map(ToString::to_string));
     cells.push(row.all_three.to_string());
     cells.push(row.selected_any.to_string());
@@ -232,6 +238,22 @@ mod tests {
         assert!(text.contains("Songs listed: 3"), "{text}");
         assert!(text.contains("Problems: none"), "{text}");
         assert!(text.contains("selected-any"), "{text}");
+    }
+
+    #[test]
+    fn labels_and_problems_print_control_characters_escaped() {
+        let mut load = load(vec![DatasetProblem::UnlistedFile {
+            path: PathBuf::from("Audio/\u{1b}]0;title\u{7}.mp3"),
+        }]);
+        load.listed.classes[0] = "\u{1b}[2Jcalm".into();
+        let midi: ModalityMask = [Modality::Midi].into_iter().collect();
+        let text = InspectReport::new(&load, midi).to_string();
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text:?}"
+        );
+        assert!(text.contains("\\u{1b}[2Jcalm"), "{text}");
+        assert!(text.contains("Audio/\\u{1b}]0;title\\u{7}.mp3"), "{text}");
     }
 
     #[test]

@@ -55,6 +55,19 @@ pub enum DatasetProblem {
         /// The file.
         path: PathBuf,
     },
+    /// A `table` path template, or a song id put into one, that leads outside `dataset.root`:
+    /// the file is used, but the dataset folder alone no longer holds the experiment's data,
+    /// and a hostile labels file could point the extractors at any file.
+    PathOutsideRoot {
+        /// The template's modality.
+        modality: Modality,
+        /// The template as written.
+        template: String,
+        /// The song whose id leads outside; `None` when the template itself does.
+        id: Option<String>,
+        /// Where the path leads (for the template, with the first listed song's id).
+        path: PathBuf,
+    },
     /// A media folder of the layout is absent; no song has that modality.
     FolderMissing {
         /// The modality the folder holds.
@@ -184,6 +197,8 @@ pub enum ProblemKind {
     ModalityPartial,
     /// [`DatasetProblem::UnlistedFile`].
     UnlistedFile,
+    /// [`DatasetProblem::PathOutsideRoot`].
+    PathOutsideRoot,
 }
 
 impl ProblemKind {
@@ -203,6 +218,7 @@ impl ProblemKind {
             ProblemKind::ListedFileMissing => "listed file missing",
             ProblemKind::ModalityPartial => "modality partially missing",
             ProblemKind::UnlistedFile => "unlisted file present",
+            ProblemKind::PathOutsideRoot => "path outside dataset root",
         }
     }
 }
@@ -221,6 +237,7 @@ impl DatasetProblem {
             DatasetProblem::ModalityPartial { .. } => ProblemKind::ModalityPartial,
             DatasetProblem::UnlistedFile { .. } => ProblemKind::UnlistedFile,
             DatasetProblem::FolderMissing { .. } => ProblemKind::FolderMissing,
+            DatasetProblem::PathOutsideRoot { .. } => ProblemKind::PathOutsideRoot,
             DatasetProblem::MetadataUnavailable { .. } => ProblemKind::MetadataUnavailable,
             DatasetProblem::LabelDisagreement { .. } => ProblemKind::LabelDisagreement,
             DatasetProblem::MalformedLine { .. } => ProblemKind::MalformedLine,
@@ -254,6 +271,26 @@ impl fmt::Display for DatasetProblem {
             DatasetProblem::UnlistedFile { path } => write!(
                 f,
                 "{} is not listed in the dataset's metadata and is ignored; list it or move it out of the dataset",
+                path.display()
+            ),
+            DatasetProblem::PathOutsideRoot {
+                modality,
+                template,
+                id: None,
+                path,
+            } => write!(
+                f,
+                "dataset.paths.{modality} = \"{template}\" leads outside dataset.root (e.g. to {}); the files there are used, but move them under the root so the dataset folder holds all of its data",
+                path.display()
+            ),
+            DatasetProblem::PathOutsideRoot {
+                modality,
+                template,
+                id: Some(id),
+                path,
+            } => write!(
+                f,
+                "song {id}: its id takes dataset.paths.{modality} = \"{template}\" outside dataset.root, to {}; the file is used, but an id should name a song, not a path: rename the song",
                 path.display()
             ),
             DatasetProblem::FolderMissing { modality, path } => write!(

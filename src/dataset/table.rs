@@ -2,7 +2,7 @@
 //! template per modality, e.g. `audio = "audio/{id}.wav"`, both relative to the root.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use super::media::FolderIndex;
 use super::text::decode_text;
@@ -282,6 +282,15 @@ fn attach_files(
     listing: &mut Listing,
 ) {
     let slot = template.modality as usize;
+    let template_outside = template_leads_outside(root, template);
+    if let Some(path) = &template_outside {
+        listing.problems.push(DatasetProblem::PathOutsideRoot {
+            modality: template.modality,
+            template: template.text.clone(),
+            id: None,
+            path: path.clone(),
+        });
+    }
     let pattern = template.file_pattern();
     let mut index =
         pattern.and_then(|(folder, _, _)| FolderIndex::read(&root.join(folder)).ok().flatten());
@@ -304,12 +313,22 @@ fn attach_files(
             }
             _ => path.is_file().then(|| path.clone()),
         };
-        if found.is_none() {
-            listing.problems.push(DatasetProblem::ListedFileMissing {
+        match &found {
+            None => listing.problems.push(DatasetProblem::ListedFileMissing {
                 modality: template.modality,
                 id: song.id.clone(),
                 path,
-            });
+            }),
+            // Only ids can lead a template that stays inside the root out of it (`..`, `/`).
+            Some(file) if template_outside.is_none() && !lexically_within(root, file) => {
+                listing.problems.push(DatasetProblem::PathOutsideRoot {
+                    modality: template.modality,
+                    template: template.text.clone(),
+                    id: Some(song.id.clone()),
+                    path: lexically_normal(file),
+                });
+            }
+            Some(_) => {}
         }
         song.files[slot] = found;
     }
@@ -326,6 +345,35 @@ fn attach_files(
             });
         }
     }
+}
+
+/// Where `template` leads when it leads outside `root` whatever the id (`../audio/{id}.wav`,
+/// an absolute path), with `{id}` left in the path shown.
+fn template_leads_outside(root: &Path, template: &Template) -> Option<PathBuf> {
+    // A plain id cannot climb, so whatever leaves the root here is the template's doing.
+    let example = template.path(root, "id");
+    (!lexically_within(root, &example)).then(|| lexically_normal(&root.join(&template.text)))
+}
+
+/// Whether `path` lies under `root` once `.` and `..` are resolved, without asking the file
+/// system (a symbolic link inside the root that points out of it is not caught).
+fn lexically_within(root: &Path, path: &Path) -> bool {
+    lexically_normal(path).starts_with(lexically_normal(root))
+}
+
+/// `path` with `.` dropped and each `..` taking off the component before it.
+fn lexically_normal(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// The id part of a file name matching `prefix{id}suffix` (suffix ignoring case, as lookups).
@@ -443,5 +491,37 @@ mod tests {
         assert_eq!(id_in_name("s12.WAV", "s", ".wav"), Some("12"));
         assert_eq!(id_in_name("s.wav", "s", ".wav"), None);
         assert_eq!(id_in_name("notes.txt", "", ".wav"), None);
+    }
+
+    #[test]
+    fn paths_are_judged_inside_the_root_after_resolving_dots() {
+        let root = Path::new("/d/data");
+        assert!(lexically_within(
+            root,
+            Path::new("/d/data/./audio/../a.wav")
+        ));
+        assert!(!lexically_within(
+            root,
+            Path::new("/d/data/audio/../../a.wav")
+        ));
+        assert!(!lexically_within(root, Path::new("/d/database/a.wav")));
+        let templates = parse_templates(&BTreeMap::from([
+            ("audio".to_string(), "../shared/{id}.wav".to_string()),
+            ("lyrics".to_string(), "lyrics/{id}.txt".to_string()),
+            ("midi".to_string(), "/elsewhere/{id}.mid".to_string()),
+        ]))
+        .unwrap();
+        let outside: Vec<Option<PathBuf>> = templates
+            .iter()
+            .map(|t| template_leads_outside(root, t))
+            .collect();
+        assert_eq!(
+            outside,
+            [
+                Some(PathBuf::from("/d/shared/{id}.wav")),
+                None,
+                Some(PathBuf::from("/elsewhere/{id}.mid"))
+            ]
+        );
     }
 }

@@ -8,6 +8,8 @@
 //! - `extract(path, section) -> Result<Vec<f32>, Error>`: one song's vector, same length.
 //!
 //! A per-song error is the stage's business (`on_error = "skip" | "fail"`), never a panic.
+//! Each extractor bounds what one song may cost ([`read_at_most`] for lyrics and MIDI files,
+//! a decoding window for audio), so one hostile file cannot exhaust memory.
 //!
 //! `extractor = "precomputed"` is not per song: [`precomputed::FeatureTable`] reads a matrix
 //! computed elsewhere once per stage; [`FeatureSource`] says which of the two a modality uses.
@@ -40,6 +42,41 @@ pub enum FeatureError {
     /// A precomputed feature file has no usable row for the song.
     #[error(transparent)]
     Row(#[from] precomputed::RowError),
+}
+
+/// Why [`read_at_most`] gave no bytes.
+#[derive(Debug)]
+pub(crate) enum CappedRead {
+    /// The file could not be read.
+    Io(std::io::Error),
+    /// The file holds more than the cap: `bytes` is its size (for a stream, the bytes seen).
+    TooLarge {
+        /// Bytes in the file, or read before giving up.
+        bytes: u64,
+    },
+}
+
+/// The bytes of `path` when it holds at most `max_bytes`. The size is checked before reading,
+/// and the read stops one byte past the cap, so a file that grows meanwhile or never ends (a
+/// FIFO, a link to `/dev/zero`) cannot take more memory either.
+pub(crate) fn read_at_most(path: &Path, max_bytes: usize) -> Result<Vec<u8>, CappedRead> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(CappedRead::Io)?;
+    let size = file.metadata().map_err(CappedRead::Io)?.len();
+    let cap = max_bytes as u64;
+    if size > cap {
+        return Err(CappedRead::TooLarge { bytes: size });
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(cap + 1)
+        .read_to_end(&mut bytes)
+        .map_err(CappedRead::Io)?;
+    if bytes.len() as u64 > cap {
+        return Err(CappedRead::TooLarge {
+            bytes: bytes.len() as u64,
+        });
+    }
+    Ok(bytes)
 }
 
 /// Where a modality's features come from.

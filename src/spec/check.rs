@@ -9,8 +9,8 @@ use crate::modality::{Modality, ModalityMask};
 use super::error::{ProblemKind, SpecError, SpecProblem};
 use super::load::{Sources, spec_dir};
 use super::{
-    AudioExtractor, DEFAULT_SEED, ExperimentSpec, Layout, LyricsExtractor, MidiExtractor,
-    ModalitySections, PrecomputedSection, RawSpec, absolutize,
+    AudioExtractor, AudioSection, DEFAULT_SEED, ExperimentSpec, Layout, LyricsExtractor,
+    MidiExtractor, ModalitySections, PrecomputedSection, RawSpec, absolutize,
 };
 
 /// Checks `raw` and resolves it into an [`ExperimentSpec`].
@@ -227,6 +227,7 @@ impl Rules<'_> {
             if let Some(duration) = audio.duration {
                 n.positive("modalities.audio.duration", duration);
             }
+            n.audio_window(audio);
             if audio.pooling.is_empty() {
                 n.out_of_range(
                     "modalities.audio.pooling",
@@ -238,6 +239,11 @@ impl Rules<'_> {
         if let Some(lyrics) = &raw.modalities.lyrics {
             n.at_least("modalities.lyrics.hash_dims", lyrics.hash_dims, 1);
             n.at_least("modalities.lyrics.max_ngram", lyrics.max_ngram, 1);
+            n.at_least("modalities.lyrics.max_bytes", lyrics.max_bytes, 1);
+        }
+        if let Some(midi) = &raw.modalities.midi {
+            n.at_least("modalities.midi.max_bytes", midi.max_bytes, 1);
+            n.at_least("modalities.midi.max_events", midi.max_events, 1);
         }
         let model = &raw.model;
         n.at_least("model.encoder_layers", model.encoder_layers, 1);
@@ -303,6 +309,34 @@ impl NumberRules<'_, '_> {
     fn out_of_range(&mut self, key: &str, expected: &str, found: String) {
         self.rules
             .report(ProblemKind::OutOfRange, key, expected, found);
+    }
+
+    /// `min_seconds <= duration <= max_seconds`: a shorter window would skip every song, and
+    /// a longer one than the cap would never be read.
+    fn audio_window(&mut self, audio: &AudioSection) {
+        self.non_negative("modalities.audio.min_seconds", audio.min_seconds);
+        self.positive("modalities.audio.max_seconds", audio.max_seconds);
+        let (min, max) = (audio.min_seconds, audio.max_seconds);
+        match audio.duration {
+            Some(duration) if duration > 0.0 && min > duration => self.out_of_range(
+                "modalities.audio.min_seconds",
+                &format!("at most modalities.audio.duration ({duration}), or every song is skipped"),
+                min.to_string(),
+            ),
+            Some(duration) if duration > max && max > 0.0 => self.out_of_range(
+                "modalities.audio.duration",
+                &format!(
+                    "at most modalities.audio.max_seconds ({max}); raise max_seconds to read longer windows"
+                ),
+                duration.to_string(),
+            ),
+            None if max > 0.0 && min > max => self.out_of_range(
+                "modalities.audio.min_seconds",
+                &format!("at most modalities.audio.max_seconds ({max})"),
+                min.to_string(),
+            ),
+            _ => {}
+        }
     }
 
     fn at_least(&mut self, key: &str, value: usize, min: usize) {

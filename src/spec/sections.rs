@@ -162,9 +162,18 @@ pub struct AudioSection {
     pub fmax: Option<f64>,
     /// Seconds skipped at the start of each file. Default 0.
     pub offset: f64,
-    /// Seconds read after `offset`. Default: to the end.
+    /// Seconds read after `offset`. Default: to the end (at most `max_seconds`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration: Option<f64>,
+    /// A song whose decoded window is shorter than this many seconds is skipped: a file cut
+    /// short by a failed copy decodes to a few milliseconds and would pass for a song. Half a
+    /// second is about 20 analysis frames, the least that pooled statistics and an onset
+    /// envelope mean anything on; raise it to what your clips should hold. A file that decodes
+    /// to less than its header declares is reported either way. Default 0.5.
+    pub min_seconds: f64,
+    /// Most seconds decoded per song when `duration` is unset, which bounds each song's memory
+    /// (it grows with the decoded length); a longer file is cut there with a warning. Default 600.
+    pub max_seconds: f64,
     /// Frame statistics per song. Default `["mean", "std"]`.
     pub pooling: Vec<Pooling>,
     /// Default `skip`.
@@ -187,6 +196,8 @@ impl Default for AudioSection {
             fmax: None,
             offset: 0.0,
             duration: None,
+            min_seconds: 0.5,
+            max_seconds: 600.0,
             pooling: vec![Pooling::Mean, Pooling::Std],
             on_error: OnError::Skip,
             precomputed: None,
@@ -222,6 +233,10 @@ pub struct LyricsSection {
     /// Optional affective lexicon CSV (`word,valence,arousal,dominance`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lexicon: Option<PathBuf>,
+    /// Largest lyrics file read, in bytes; a larger file is skipped, since no song's lyrics
+    /// come near it and tokenizing it would take about 35 times its size in memory.
+    /// Default 1048576 (1 MiB).
+    pub max_bytes: usize,
     /// Default `skip`.
     pub on_error: OnError,
     /// Required when `extractor = "precomputed"`.
@@ -238,6 +253,7 @@ impl Default for LyricsSection {
             sublinear_tf: true,
             stylistic: true,
             lexicon: None,
+            max_bytes: 1 << 20,
             on_error: OnError::Skip,
             precomputed: None,
         }
@@ -257,16 +273,34 @@ pub enum MidiExtractor {
 }
 
 /// `[modalities.midi]`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MidiSection {
     /// Default `symbolic`.
     pub extractor: MidiExtractor,
+    /// Largest MIDI file read, in bytes; a larger file is skipped. Default 4194304 (4 MiB; the
+    /// largest MIREX-like file is 83 kB).
+    pub max_bytes: usize,
+    /// Most events (notes, tempo and control changes, over all tracks) in a file; a file with
+    /// more is skipped, which bounds each song's memory and time. Default 500000.
+    pub max_events: usize,
     /// Default `skip`.
     pub on_error: OnError,
     /// Required when `extractor = "precomputed"`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub precomputed: Option<PrecomputedSection>,
+}
+
+impl Default for MidiSection {
+    fn default() -> Self {
+        MidiSection {
+            extractor: MidiExtractor::Symbolic,
+            max_bytes: 4 << 20,
+            max_events: 500_000,
+            on_error: OnError::Skip,
+            precomputed: None,
+        }
+    }
 }
 
 /// Feature scalings, fitted per fold on training songs only.

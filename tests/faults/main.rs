@@ -6,5 +6,6 @@
 #[path = "../util/mod.rs"]
 mod util;
 
+mod inputs;
 mod project;
 mod report;

@@ -6,8 +6,14 @@
 //! quarter faster than symphonia's mp3 decoder, and like libsndfile (librosa's loader) it keeps
 //! a stream's final frame, which symphonia dropped on 10 of the 200 dev clips. Every other
 //! format, and a misnamed `.mp3` that holds no MPEG audio, goes through symphonia's probe.
+//!
+//! Hostile files: an empty file is named as such; a file that decodes to less than its header
+//! declares (cut short by a failed copy) is decoded as far as it goes, with a warning naming
+//! both lengths; memory stays bounded by the window, since decoding stops at its end and an
+//! mp3 is read only as far as the window can reach.
 
 use std::fs::File;
+use std::io::Read;
 use std::path::Path;
 
 use rubato::audioadapter_buffers::direct::InterleavedSlice;
@@ -31,22 +37,92 @@ pub struct MonoAudio {
     pub sample_rate: u32,
 }
 
+/// A decoded window and the length the file's header declares.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodedWindow {
+    /// The window's samples.
+    pub audio: MonoAudio,
+    /// Frames per channel of the whole stream as its header declares them, at the native rate,
+    /// when it declares a length (WAV data chunk, FLAC stream info, an mp3's Xing/LAME tag;
+    /// for an mp3 without one, the frames found in the file).
+    pub declared_frames: Option<u64>,
+}
+
+impl DecodedWindow {
+    /// Seconds decoded.
+    pub fn seconds(&self) -> f64 {
+        self.audio.samples.len() as f64 / f64::from(self.audio.sample_rate)
+    }
+
+    /// Seconds the header declares for the window `offset`/`duration`, when it declares a
+    /// length.
+    pub fn declared_seconds(&self, offset: f64, duration: Option<f64>) -> Option<f64> {
+        let rate = self.audio.sample_rate;
+        let frames = window_frames(self.declared_frames?, rate, offset, duration);
+        Some(frames as f64 / f64::from(rate))
+    }
+
+    /// Whether the window holds clearly less than the header declares for it: the file was cut
+    /// short. A little slack absorbs decoders' rounding of the last mp3 frame.
+    pub fn looks_truncated(&self, offset: f64, duration: Option<f64>) -> bool {
+        const SLACK_SECONDS: f64 = 0.05;
+        self.declared_seconds(offset, duration)
+            .is_some_and(|declared| self.seconds() + SLACK_SECONDS < declared)
+    }
+}
+
 /// Decodes `path` (wav, flac, ogg/vorbis, mp3) to mono, keeping only the window of
 /// `duration` seconds (to the end when `None`) that starts `offset` seconds in.
 ///
 /// Frames are downmixed as they arrive and decoding stops at the end of the window, so
-/// memory is one mono window plus one packet (plus the compressed file for mp3).
+/// memory is one mono window plus one packet (plus, for mp3, the compressed bytes the window
+/// can reach).
 pub fn decode_mono(
     path: &Path,
     offset: f64,
     duration: Option<f64>,
 ) -> Result<MonoAudio, AudioError> {
-    if has_mp3_extension(path)
-        && let Some(audio) = decode_mp3(path, offset, duration)?
-    {
-        return Ok(audio);
+    decode_window(path, offset, duration).map(|decoded| decoded.audio)
+}
+
+/// [`decode_mono`], with the length the header declares; a window shorter than declared is
+/// logged as a warning naming the file and both lengths.
+pub fn decode_window(
+    path: &Path,
+    offset: f64,
+    duration: Option<f64>,
+) -> Result<DecodedWindow, AudioError> {
+    let bytes = std::fs::metadata(path)
+        .map_err(|source| AudioError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?
+        .len();
+    if bytes == 0 {
+        return Err(AudioError::EmptyFile {
+            path: path.to_path_buf(),
+        });
     }
-    decode_with_symphonia(path, offset, duration)
+    let mp3 = if has_mp3_extension(path) {
+        decode_mp3(path, offset, duration)?
+    } else {
+        None
+    };
+    let decoded = match mp3 {
+        Some(decoded) => decoded,
+        None => decode_with_symphonia(path, offset, duration)?,
+    };
+    if decoded.looks_truncated(offset, duration) {
+        tracing::warn!(
+            "{}: only {:.3} s of audio decode where its header declares {:.3} s; the file looks truncated (re-copy it from the source), its features describe the part that is there",
+            path.display(),
+            decoded.seconds(),
+            decoded
+                .declared_seconds(offset, duration)
+                .unwrap_or_default()
+        );
+    }
+    Ok(decoded)
 }
 
 fn has_mp3_extension(path: &Path) -> bool {
@@ -62,11 +138,17 @@ fn decode_mp3(
     path: &Path,
     offset: f64,
     duration: Option<f64>,
-) -> Result<Option<MonoAudio>, AudioError> {
-    let bytes = std::fs::read(path).map_err(|source| AudioError::Open {
+) -> Result<Option<DecodedWindow>, AudioError> {
+    let open_err = |source| AudioError::Open {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    let mut bytes = Vec::new();
+    File::open(path)
+        .map_err(open_err)?
+        .take(mp3_bytes_needed(offset, duration))
+        .read_to_end(&mut bytes)
+        .map_err(open_err)?;
     let mut reader = nanomp3::SliceReader::<f32>::new(&bytes);
     let sample_rate = reader.sample_rate();
     let Some(channels) = reader.channels().filter(|_| sample_rate > 0) else {
@@ -81,6 +163,8 @@ fn decode_mp3(
         offset,
         duration,
     ));
+    // The decoder's message when the stream broke off after some audio.
+    let mut broke_off = None;
     while !window.is_full() {
         let frame = match reader.read_frame() {
             Ok(Some(frame)) => frame,
@@ -88,11 +172,7 @@ fn decode_mp3(
             // A change of sample rate, layer or channel count, which is also how a file cut
             // off inside a frame ends: keep what came before, as for a truncated file.
             Err(e) if !mono.is_empty() => {
-                let seconds = mono.len() as f64 / f64::from(sample_rate);
-                tracing::warn!(
-                    "{}: {e} after {seconds:.1} s; using the audio before it",
-                    path.display()
-                );
+                broke_off = Some(e.to_string());
                 break;
             }
             Err(e) => {
@@ -105,7 +185,35 @@ fn decode_mp3(
         let kept = window.take(frame.len() / channels);
         downmix_interleaved(frame, channels, kept, &mut mono);
     }
-    non_empty(mono, sample_rate, path).map(Some)
+    let decoded = DecodedWindow {
+        audio: non_empty(mono, sample_rate, path)?,
+        declared_frames: reader.total_samples(),
+    };
+    if let Some(message) = broke_off {
+        let seconds = decoded.seconds();
+        // With a length in the header, the truncation warning says it better (decode_window).
+        if decoded.looks_truncated(offset, duration) {
+            tracing::debug!("{}: {message} after {seconds:.1} s", path.display());
+        } else {
+            tracing::warn!(
+                "{}: {message} after {seconds:.1} s; using the audio before it",
+                path.display()
+            );
+        }
+    }
+    Ok(Some(decoded))
+}
+
+/// Bytes of an mp3 that can hold the window: its end at the highest bitrate mp3 has (640 kbps,
+/// free format) plus room for tags and album art before the audio. A longer file is read only
+/// that far, so memory follows the window, not the file.
+fn mp3_bytes_needed(offset: f64, duration: Option<f64>) -> u64 {
+    const MAX_BYTES_PER_SECOND: f64 = 640_000.0 / 8.0;
+    const TAG_ROOM: u64 = 16 << 20;
+    match duration {
+        Some(d) => TAG_ROOM + ((offset.max(0.0) + d.max(0.0)) * MAX_BYTES_PER_SECOND).ceil() as u64,
+        None => u64::MAX,
+    }
 }
 
 /// Decodes any format symphonia probes (wav, flac, ogg/vorbis, mp3).
@@ -113,7 +221,7 @@ fn decode_with_symphonia(
     path: &Path,
     offset: f64,
     duration: Option<f64>,
-) -> Result<MonoAudio, AudioError> {
+) -> Result<DecodedWindow, AudioError> {
     let decode_err = |e: SymphoniaError| AudioError::Decode {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -142,6 +250,7 @@ fn decode_with_symphonia(
             message: "no audio track".into(),
         })?;
     let track_id = track.id;
+    let declared_frames = track.num_frames;
     let params = track
         .codec_params
         .as_ref()
@@ -158,7 +267,7 @@ fn decode_with_symphonia(
     let mut window = Window::new(offset, duration);
     let mut sample_rate = params.sample_rate.unwrap_or(0);
     let mut mono: Vec<f32> = Vec::with_capacity(expected_frames(
-        track.num_frames,
+        declared_frames,
         sample_rate,
         offset,
         duration,
@@ -202,7 +311,10 @@ fn decode_with_symphonia(
             break;
         }
     }
-    non_empty(mono, sample_rate, path)
+    Ok(DecodedWindow {
+        audio: non_empty(mono, sample_rate, path)?,
+        declared_frames,
+    })
 }
 
 /// The decoded window, or [`AudioError::Empty`] when it holds no samples.
@@ -280,11 +392,18 @@ fn expected_frames(
     duration: Option<f64>,
 ) -> usize {
     const CAP: u64 = 1 << 24;
-    let Some(total) = num_frames else { return 0 };
+    num_frames.map_or(0, |total| {
+        window_frames(total, sample_rate, offset, duration).min(CAP) as usize
+    })
+}
+
+/// Frames of the window `offset`/`duration` in a stream of `total` frames, rounded as
+/// [`Window::resolve`] rounds.
+fn window_frames(total: u64, sample_rate: u32, offset: f64, duration: Option<f64>) -> u64 {
     let sr = f64::from(sample_rate);
     let skip = (offset.max(0.0) * sr).round() as u64;
     let keep = duration.map_or(u64::MAX, |d| (d.max(0.0) * sr).round() as u64);
-    total.saturating_sub(skip).min(keep).min(CAP) as usize
+    total.saturating_sub(skip).min(keep)
 }
 
 /// Appends the channel mean of frames `kept` of planar `planes` to `out`, summing the channels

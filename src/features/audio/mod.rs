@@ -48,7 +48,29 @@ pub enum AudioError {
         /// The decoder's message.
         message: String,
     },
-    /// Decoding gave no samples (empty file, or the offset is past the end).
+    /// The file has no bytes at all.
+    #[error("{}: the audio file is empty (0 bytes); restore it from the source or remove it", path.display())]
+    EmptyFile {
+        /// The file.
+        path: PathBuf,
+    },
+    /// Less audio than `min_seconds` in the window, e.g. a file cut short by a failed copy.
+    #[error(
+        "{}: only {seconds:.3} s of audio{}, less than modalities.audio.min_seconds = {min_seconds}; replace the file, or lower min_seconds if songs this short are meant",
+        path.display(),
+        truncation_note(*declared_seconds)
+    )]
+    TooShort {
+        /// The file.
+        path: PathBuf,
+        /// Seconds decoded in the window.
+        seconds: f64,
+        /// Seconds the header declares for the window, when more than decoded.
+        declared_seconds: Option<f64>,
+        /// The spec's minimum.
+        min_seconds: f64,
+    },
+    /// Decoding gave no samples (the offset is past the end, or no frame decodes).
     #[error("{}: no audio samples in the requested window", path.display())]
     Empty {
         /// The file.
@@ -62,6 +84,13 @@ pub enum AudioError {
         /// The resampler's message.
         message: String,
     },
+}
+
+/// Words for [`AudioError::TooShort`] when the header declares more than was decoded.
+fn truncation_note(declared_seconds: Option<f64>) -> String {
+    declared_seconds.map_or(String::new(), |declared| {
+        format!(" where its header declares {declared:.3} s (the file looks truncated)")
+    })
 }
 
 /// Frame-level features of one signal, all with the same number of frames.
@@ -142,9 +171,42 @@ pub fn feature_names(section: &AudioSection) -> Vec<String> {
 }
 
 /// One song's feature vector from a file (same length and order as [`feature_names`]).
+///
+/// The window is `duration` seconds from `offset`, or at most `max_seconds` when `duration` is
+/// unset (a longer file is cut there, with a warning); a window shorter than `min_seconds` is
+/// [`AudioError::TooShort`].
 pub fn extract(path: &Path, section: &AudioSection) -> Result<Vec<f32>, AudioError> {
-    let audio = decode::load(path, section.sample_rate, section.offset, section.duration)?;
+    let window = section.duration.unwrap_or(section.max_seconds);
+    let decoded = decode::decode_window(path, section.offset, Some(window))?;
+    let seconds = decoded.seconds();
+    if seconds < section.min_seconds {
+        return Err(AudioError::TooShort {
+            path: path.to_path_buf(),
+            seconds,
+            declared_seconds: decoded
+                .looks_truncated(section.offset, Some(window))
+                .then(|| decoded.declared_seconds(section.offset, Some(window)))
+                .flatten(),
+            min_seconds: section.min_seconds,
+        });
+    }
+    if section.duration.is_none() && reaches_the_cap(&decoded, section) {
+        tracing::warn!(
+            "{}: longer than modalities.audio.max_seconds = {} s; only its first {} s are used (set modalities.audio.duration, or raise max_seconds)",
+            path.display(),
+            section.max_seconds,
+            section.max_seconds
+        );
+    }
+    let audio = decode::resample(decoded.audio, section.sample_rate, path)?;
     Ok(extract_samples(&audio.samples, section))
+}
+
+/// Whether decoding stopped at `max_seconds` with more of the file left.
+fn reaches_the_cap(decoded: &decode::DecodedWindow, section: &AudioSection) -> bool {
+    let full_length = decoded.declared_seconds(section.offset, None);
+    decoded.seconds() + 0.5 / f64::from(decoded.audio.sample_rate) >= section.max_seconds
+        && full_length.is_none_or(|declared| declared > section.max_seconds)
 }
 
 /// [`extract`] on mono samples already at `section.sample_rate`.

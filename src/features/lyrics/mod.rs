@@ -1,10 +1,12 @@
 //! Lyrics features: a hashed bag of n-grams, stylistic features and, optionally, affective
 //! lexicon statistics, in that order.
 //!
-//! Reading: the file goes through [`crate::dataset::text::decode_text`] (UTF-8 with or without
-//! BOM, UTF-16 LE/BE with BOM, CRLF or CR line breaks), so the same words give the same vector
-//! whatever editor saved them. Then [`normalize_text`] (NFKC, lowercase, curly apostrophes to
-//! `'`) and [`tokenize`] per line.
+//! Reading: a file over `max_bytes` is skipped unread; the rest goes through
+//! [`crate::dataset::text::decode_text`] (UTF-8 with or without BOM, UTF-16 LE/BE with BOM or,
+//! when unambiguous, without; CRLF or CR line breaks), so the same words give the same vector
+//! whatever editor saved them. Binary data (NUL bytes, more than 1 % control characters) is an
+//! error, not a bag of one-letter words. Then [`normalize_text`] (NFKC, lowercase, curly
+//! apostrophes to `'`) and [`tokenize`] per line.
 //!
 //! Vector layout:
 //! - `bow_0` .. `bow_{hash_dims - 1}`: term frequencies of all 1..=`max_ngram`-grams within a
@@ -29,7 +31,8 @@ mod tokens;
 pub use lexicon::{LEXICON_DIMENSIONS, Lexicon, LexiconError};
 pub use tokens::{normalize_text, tokenize};
 
-use crate::dataset::text::TextError;
+use crate::dataset::text::{self, TextError};
+use crate::features::{CappedRead, read_at_most};
 use crate::spec::sections::LyricsSection;
 use std::path::{Path, PathBuf};
 use stylistic::{Line, STYLISTIC_NAMES, stylistic_features};
@@ -37,7 +40,9 @@ use thiserror::Error;
 
 /// Version of the lyrics vectors: bump it whenever a value or name would change (tokenizer,
 /// hash, stylistic definitions), so cached `extract.lyrics` artifacts are recomputed.
-pub const VERSION: u32 = 1;
+/// 2: UTF-16 without a byte-order mark is decoded (1 tokenized it letter by letter), binary
+/// data is skipped.
+pub const VERSION: u32 = 2;
 
 /// Why one lyrics file gave no features.
 #[derive(Debug, Error)]
@@ -50,7 +55,19 @@ pub enum LyricsError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// The bytes are not text in a supported encoding.
+    /// The file is larger than `max_bytes`.
+    #[error(
+        "lyrics file {path} is {bytes} bytes, more than modalities.lyrics.max_bytes = {max_bytes}; no song's lyrics come near that, so check the file, or raise max_bytes if it really is lyrics"
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size (or the bytes read before stopping).
+        bytes: u64,
+        /// The spec's cap.
+        max_bytes: usize,
+    },
+    /// The bytes are not text in a supported encoding, or are binary data.
     #[error("cannot decode lyrics file {path}: {source}")]
     Decode {
         /// The file.
@@ -86,14 +103,23 @@ pub fn feature_names(section: &LyricsSection) -> Vec<String> {
 
 /// One file's feature vector, the length of [`feature_names`].
 pub fn extract(path: &Path, section: &LyricsSection) -> Result<Vec<f32>, LyricsError> {
-    let bytes = std::fs::read(path).map_err(|source| LyricsError::Read {
+    let bytes = read_at_most(path, section.max_bytes).map_err(|err| match err {
+        CappedRead::Io(source) => LyricsError::Read {
+            path: path.to_owned(),
+            source,
+        },
+        CappedRead::TooLarge { bytes } => LyricsError::TooLarge {
+            path: path.to_owned(),
+            bytes,
+            max_bytes: section.max_bytes,
+        },
+    })?;
+    let decode_err = |source| LyricsError::Decode {
         path: path.to_owned(),
         source,
-    })?;
-    let text = crate::dataset::text::decode_text(&bytes).map_err(|source| LyricsError::Decode {
-        path: path.to_owned(),
-        source,
-    })?;
+    };
+    let text = text::decode_text(&bytes).map_err(decode_err)?;
+    text::check_control_characters(&text).map_err(decode_err)?;
     let lexicon = match &section.lexicon {
         Some(lexicon_path) => {
             Some(

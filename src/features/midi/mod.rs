@@ -7,7 +7,9 @@
 //! have them): it silently drops the rest of the track. So every file first goes through a
 //! structural pass (`repair`) that masks such bytes to 7 bits; if midly still cannot parse
 //! the masked file, the original bytes get one more try, and then the file is an [`MidiError`]
-//! (the stage treats the song's MIDI as missing). Nothing here panics on bad input.
+//! (the stage treats the song's MIDI as missing). Nothing here panics on bad input, and one
+//! file's cost is bounded: a file over `max_bytes` is not read, one of more than `max_events`
+//! events is not turned into notes.
 //!
 //! All tracks are merged through the tempo map into [`NoteEvent`]s (onset and duration in
 //! seconds, pitch, velocity, channel, program, drum flag for channel 10). Then the groups, in
@@ -56,6 +58,7 @@ pub use harmony::KeyEstimate;
 pub use pitch::PitchClassHistogram;
 pub use song::{MidiSong, NoteEvent, TempoChange, TempoMap};
 
+use crate::features::{CappedRead, read_at_most};
 use crate::spec::sections::MidiSection;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
@@ -84,6 +87,30 @@ pub enum MidiError {
         /// midly's (or our) reason.
         reason: String,
     },
+    /// The file is larger than `max_bytes`.
+    #[error(
+        "MIDI file {path} is {bytes} bytes, more than modalities.midi.max_bytes = {max_bytes}; check the file, or raise max_bytes if it really is one song"
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size (or the bytes read before stopping).
+        bytes: u64,
+        /// The spec's cap.
+        max_bytes: usize,
+    },
+    /// The file holds more events than `max_events`.
+    #[error(
+        "MIDI file {path} has {events} events, more than modalities.midi.max_events = {max_events}; check the file, or raise max_events if it really is one song"
+    )]
+    TooManyEvents {
+        /// The file.
+        path: PathBuf,
+        /// Events over all tracks.
+        events: usize,
+        /// The spec's cap.
+        max_events: usize,
+    },
     /// Parsed, but holds no notes.
     #[error("MIDI file {path} has no notes")]
     NoNotes {
@@ -98,14 +125,28 @@ pub fn feature_names(_section: &MidiSection) -> Vec<String> {
 }
 
 /// One file's feature vector, the length of [`feature_names`].
-pub fn extract(path: &Path, _section: &MidiSection) -> Result<Vec<f32>, MidiError> {
-    let bytes = std::fs::read(path).map_err(|source| MidiError::Read {
-        path: path.to_owned(),
-        source,
+pub fn extract(path: &Path, section: &MidiSection) -> Result<Vec<f32>, MidiError> {
+    let bytes = read_at_most(path, section.max_bytes).map_err(|err| match err {
+        CappedRead::Io(source) => MidiError::Read {
+            path: path.to_owned(),
+            source,
+        },
+        CappedRead::TooLarge { bytes } => MidiError::TooLarge {
+            path: path.to_owned(),
+            bytes,
+            max_bytes: section.max_bytes,
+        },
     })?;
-    let song = read_song(&bytes).map_err(|reason| MidiError::Parse {
-        path: path.to_owned(),
-        reason,
+    let song = read_song_within(&bytes, section.max_events).map_err(|err| match err {
+        ReadError::Parse(reason) => MidiError::Parse {
+            path: path.to_owned(),
+            reason,
+        },
+        ReadError::TooManyEvents(events) => MidiError::TooManyEvents {
+            path: path.to_owned(),
+            events,
+            max_events: section.max_events,
+        },
     })?;
     if song.notes.is_empty() {
         return Err(MidiError::NoNotes {
@@ -118,17 +159,38 @@ pub fn extract(path: &Path, _section: &MidiSection) -> Result<Vec<f32>, MidiErro
 /// Parses a file's bytes into a [`MidiSong`], masking stray data bytes first (see the module
 /// documentation); the error is a reason to put next to the file's name.
 pub fn read_song(bytes: &[u8]) -> Result<MidiSong, String> {
+    read_song_within(bytes, usize::MAX).map_err(|err| match err {
+        ReadError::Parse(reason) => reason,
+        ReadError::TooManyEvents(events) => format!("{events} events"),
+    })
+}
+
+/// Why [`read_song_within`] gave no song.
+enum ReadError {
+    /// midly's (or our) reason.
+    Parse(String),
+    /// Events over all tracks, more than the cap.
+    TooManyEvents(usize),
+}
+
+/// [`read_song`], refusing a file of more than `max_events` events before notes are built
+/// from them (midly's own parse is bounded by the file size cap).
+fn read_song_within(bytes: &[u8], max_events: usize) -> Result<MidiSong, ReadError> {
     let repaired = repair::mask_stray_data_bytes(bytes);
     if repaired.masked > 0 {
         tracing::debug!(masked = repaired.masked, "masked MIDI data bytes above 127");
     }
-    match midly::Smf::parse(&repaired.bytes) {
-        Ok(smf) => MidiSong::from_smf(&smf),
-        Err(masked_err) => match midly::Smf::parse(bytes) {
-            Ok(smf) => MidiSong::from_smf(&smf),
-            Err(_) => Err(masked_err.to_string()),
-        },
+    let smf = match midly::Smf::parse(&repaired.bytes) {
+        Ok(smf) => smf,
+        Err(masked_err) => {
+            midly::Smf::parse(bytes).map_err(|_| ReadError::Parse(masked_err.to_string()))?
+        }
+    };
+    let events: usize = smf.tracks.iter().map(Vec::len).sum();
+    if events > max_events {
+        return Err(ReadError::TooManyEvents(events));
     }
+    MidiSong::from_smf(&smf).map_err(ReadError::Parse)
 }
 
 /// All groups, in the documented order.
