@@ -7,4 +7,5 @@
 mod util;
 
 mod compare;
+mod labels;
 mod project;
