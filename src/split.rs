@@ -68,8 +68,17 @@ pub enum SplitError {
     },
     /// Classes too small to stratify, with `split.rare_classes = "fail"`, or so many that
     /// leaving them out would leave fewer than two classes.
-    #[error("{}", rare_classes_message(classes, *policy, *kept_classes, *folds_that_fit))]
+    #[error(
+        "{} class(es) have too few songs to split with split.folds = {folds} and split.test_fraction = {test_fraction} (split.rare_classes = \"{}\"):{}",
+        classes.len(),
+        policy_name(*policy),
+        rare_classes_advice(classes, *policy, *kept_classes, *folds_that_fit)
+    )]
     RareClasses {
+        /// `split.folds`.
+        folds: usize,
+        /// `split.test_fraction`.
+        test_fraction: f64,
         /// The classes, with their songs and the lines that label them.
         classes: Vec<RareClass>,
         /// `split.rare_classes`.
@@ -103,20 +112,21 @@ fn test_fraction_advice(songs: usize) -> String {
     format!("raise split.test_fraction to at least {fraction}")
 }
 
-fn rare_classes_message(
+fn policy_name(policy: RareClassPolicy) -> &'static str {
+    match policy {
+        RareClassPolicy::Drop => "drop",
+        RareClassPolicy::Fail => "fail",
+    }
+}
+
+/// The classes, one per line, then what to do.
+fn rare_classes_advice(
     classes: &[RareClass],
     policy: RareClassPolicy,
     kept_classes: usize,
     folds_that_fit: Option<usize>,
 ) -> String {
-    let mut text = format!(
-        "{} class(es) have too few songs to split (split.rare_classes = \"{}\"):",
-        classes.len(),
-        match policy {
-            RareClassPolicy::Drop => "drop",
-            RareClassPolicy::Fail => "fail",
-        }
-    );
+    let mut text = String::new();
     for class in classes {
         let _ = write!(text, "\n  - {class}");
     }
@@ -130,7 +140,7 @@ fn rare_classes_message(
         advice.push("set split.rare_classes = \"drop\" to leave them out".to_string());
     }
     if let Some(folds) = folds_that_fit {
-        advice.push(format!("set split.folds = {folds}"));
+        advice.push(format!("set split.folds to at most {folds}"));
     }
     let _ = write!(text, "\n{}", advice.join(", or "));
     text
@@ -142,7 +152,7 @@ pub fn min_class_songs(section: &SplitSection) -> usize {
     let (folds, fraction) = (section.folds, section.test_fraction);
     // n - ceil(n f) >= n (1 - f) - 1 reaches `folds` by n = (folds + 1) / (1 - f); the bound
     // also ends the search for a fraction that validation would refuse.
-    let bound = ((folds as f64 + 1.0) / (1.0 - fraction)).min(1e9).max(0.0) as usize + 2;
+    let bound = ((folds as f64 + 1.0) / (1.0 - fraction)).clamp(0.0, 1e9) as usize + 2;
     (folds..=bound.max(folds))
         .find(|&n| cross_validation_songs(n, fraction) >= folds)
         .unwrap_or(bound)
@@ -196,6 +206,8 @@ pub fn leave_out_rare_classes(
             .min()
             .filter(|&folds| folds >= MIN_FOLDS);
         return Err(SplitError::RareClasses {
+            folds: section.folds,
+            test_fraction: section.test_fraction,
             classes,
             policy: section.rare_classes,
             kept_classes,

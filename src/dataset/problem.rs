@@ -26,6 +26,9 @@ impl fmt::Display for LabelClaim {
     }
 }
 
+/// Songs of a [`RareClass`] its message lists.
+const RARE_CLASS_SONGS_SHOWN: usize = 10;
+
 /// A class with fewer songs than the split can stratify: fewer than one per fold plus its
 /// share of the test set.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,11 +43,20 @@ pub struct RareClass {
 
 impl fmt::Display for RareClass {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let songs: Vec<String> = self
+        let mut songs: Vec<String> = self
             .songs
             .iter()
+            .take(RARE_CLASS_SONGS_SHOWN)
             .map(|(id, source)| format!("song {id} ({source})"))
             .collect();
+        // A class of dozens of songs is rare only for a large fold count; its list says
+        // nothing more after the first few.
+        if self.songs.len() > RARE_CLASS_SONGS_SHOWN {
+            songs.push(format!(
+                "and {} more",
+                self.songs.len() - RARE_CLASS_SONGS_SHOWN
+            ));
+        }
         write!(
             f,
             "class \"{}\" has {} song(s), fewer than the {} the split needs (one per fold plus its share of the test set): {}",

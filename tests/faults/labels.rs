@@ -58,7 +58,7 @@ fn names_the_lone_song(text: &str) -> bool {
 /// Cache entries written (any file under `cache/` but the stat cache of input files).
 fn artifacts(project: &Project) -> Vec<String> {
     let mut found = Vec::new();
-    let mut folders = vec![project.path("cache")];
+    let mut folders = vec![project.root().join("cache")];
     while let Some(folder) = folders.pop() {
         for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
             let path = entry.path();
@@ -131,7 +131,8 @@ fn with_rare_classes_fail_every_command_stops_before_any_stage_with_advice_valid
     }
 }
 
-/// Every `set split.<key> = <value>` the message suggests passes `mer validate`.
+/// Every `set split.<key> = <value>` (or `to at most <value>`) the message suggests passes
+/// `mer validate`.
 fn assert_suggestions_validate(project: &Project, outcome: &Outcome, base: &[&str]) {
     let suggestions: Vec<String> = outcome
         .stderr
@@ -140,7 +141,10 @@ fn assert_suggestions_validate(project: &Project, outcome: &Outcome, base: &[&st
         .map(|rest| {
             let end = rest.find([',', '\n', ' ']).unwrap_or(rest.len());
             let (key, value) = (&rest[..end], rest[end..].trim_start());
-            let value = value.strip_prefix("= ").unwrap_or(value);
+            let value = value
+                .strip_prefix("= ")
+                .or_else(|| value.strip_prefix("to at most "))
+                .unwrap_or(value);
             let value_end = value.find([',', '\n', ' ']).unwrap_or(value.len());
             format!("split.{key}={}", &value[..value_end])
         })
