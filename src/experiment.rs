@@ -74,13 +74,15 @@ pub fn load_data(spec: &ExperimentSpec) -> Result<DatasetLoad, ExperimentError> 
         rows.iter()
             .any(|(m, ids)| *m == modality && ids.row_of(id).is_some())
     };
-    dataset::load_with_rows(&spec.dataset, spec.selected(), &has_row).map_err(|source| {
-        ExperimentError::Dataset {
-            name: spec.name.clone(),
-            root: spec.dataset.root.clone(),
-            source: Box::new(source),
-        }
-    })
+    let data =
+        dataset::load_with_rows(&spec.dataset, spec.selected(), &has_row).map_err(|source| {
+            ExperimentError::Dataset {
+                name: spec.name.clone(),
+                root: spec.dataset.root.clone(),
+                source: Box::new(source),
+            }
+        })?;
+    Ok(crate::split::leave_out_rare_classes(data, &spec.split).map_err(PipelineError::from)?)
 }
 
 /// An experiment ready to plan or run: its spec, its dataset and its stage graph.

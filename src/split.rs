@@ -5,10 +5,17 @@
 //! `split/folds`, so a split depends only on the labels (in dataset order), the fractions and
 //! the seed. Per class, the test set and every fold hold within one song of their proportional
 //! share; fold sizes differ by at most one song overall.
+//!
+//! The rule that needs the dataset lives here too: a class needs one song per fold after its
+//! share of the test set ([`min_class_songs`]). Smaller classes are reported and left out when
+//! the dataset is loaded, before any stage runs ([`leave_out_rare_classes`],
+//! `split.rare_classes`), so every command sees the same songs.
 
-use crate::dataset::Manifest;
+use std::fmt::Write as _;
+
+use crate::dataset::{DatasetLoad, DatasetProblem, Manifest, RareClass};
 use crate::rng::RandomStream;
-use crate::spec::SplitSection;
+use crate::spec::{RareClassPolicy, SplitSection};
 
 /// One cross-validation fold: the songs it trains on and the songs it validates on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,12 +39,13 @@ pub struct SplitPlan {
     pub folds: Vec<FoldSplit>,
 }
 
-/// Why songs cannot be split as asked.
+/// Why songs cannot be split as asked. Every value a message suggests passes spec validation.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SplitError {
     /// A class has fewer cross-validation songs than folds, so some fold would miss it.
     #[error(
-        "split.folds = {folds}, but class `{class}` has only {available} songs left for cross-validation after the hold-out; set split.folds to at most {available}, lower split.test_fraction, or add songs of that class"
+        "split.folds = {folds}, but class `{class}` has only {available} songs left for cross-validation after the hold-out; {}",
+        fold_advice(*available)
     )]
     TooManyFolds {
         /// Requested folds.
@@ -49,7 +57,8 @@ pub enum SplitError {
     },
     /// The hold-out fraction leaves the test set empty.
     #[error(
-        "split.test_fraction = {fraction} of {songs} songs leaves no test song; raise split.test_fraction"
+        "split.test_fraction = {fraction} of {songs} songs leaves no test song; {}",
+        test_fraction_advice(*songs)
     )]
     EmptyTestSet {
         /// Songs in the experiment.
@@ -57,6 +66,158 @@ pub enum SplitError {
         /// Requested fraction.
         fraction: f64,
     },
+    /// Classes too small to stratify, with `split.rare_classes = "fail"`, or so many that
+    /// leaving them out would leave fewer than two classes.
+    #[error(
+        "{} class(es) have too few songs to split with split.folds = {folds} and split.test_fraction = {test_fraction} (split.rare_classes = \"{}\"):{}",
+        classes.len(),
+        policy_name(*policy),
+        rare_classes_advice(classes, *policy, *kept_classes, *folds_that_fit)
+    )]
+    RareClasses {
+        /// `split.folds`.
+        folds: usize,
+        /// `split.test_fraction`.
+        test_fraction: f64,
+        /// The classes, with their songs and the lines that label them.
+        classes: Vec<RareClass>,
+        /// `split.rare_classes`.
+        policy: RareClassPolicy,
+        /// Classes with songs that leaving the rare ones out would keep.
+        kept_classes: usize,
+        /// The most folds every one of these classes can fill, when at least 2.
+        folds_that_fit: Option<usize>,
+    },
+}
+
+/// The smallest valid fold count is 2 (`split.folds` validation).
+const MIN_FOLDS: usize = 2;
+
+fn fold_advice(available: usize) -> String {
+    if available >= MIN_FOLDS {
+        format!(
+            "set split.folds to at most {available}, lower split.test_fraction, or add songs of that class"
+        )
+    } else {
+        "add songs of that class, or set split.rare_classes = \"drop\" to leave it out".to_string()
+    }
+}
+
+/// The smallest fraction with two decimals whose share of `songs` rounds to one song.
+fn test_fraction_advice(songs: usize) -> String {
+    if songs < 2 {
+        return "add songs: one song cannot be both tested and trained on".to_string();
+    }
+    let fraction = (50.0 / songs as f64).ceil() / 100.0;
+    format!("raise split.test_fraction to at least {fraction}")
+}
+
+fn policy_name(policy: RareClassPolicy) -> &'static str {
+    match policy {
+        RareClassPolicy::Drop => "drop",
+        RareClassPolicy::Fail => "fail",
+    }
+}
+
+/// The classes, one per line, then what to do.
+fn rare_classes_advice(
+    classes: &[RareClass],
+    policy: RareClassPolicy,
+    kept_classes: usize,
+    folds_that_fit: Option<usize>,
+) -> String {
+    let mut text = String::new();
+    for class in classes {
+        let _ = write!(text, "\n  - {class}");
+    }
+    let mut advice = vec!["add songs of these classes".to_string()];
+    if kept_classes < 2 {
+        let _ = write!(
+            text,
+            "\nleaving them out would leave {kept_classes} class(es), and a classifier needs at least 2"
+        );
+    } else if policy == RareClassPolicy::Fail {
+        advice.push("set split.rare_classes = \"drop\" to leave them out".to_string());
+    }
+    if let Some(folds) = folds_that_fit {
+        advice.push(format!("set split.folds to at most {folds}"));
+    }
+    let _ = write!(text, "\n{}", advice.join(", or "));
+    text
+}
+
+/// Songs a class needs for `section`'s split: one per fold after the most the hold-out can
+/// take from it (its share of the test set, rounded up).
+pub fn min_class_songs(section: &SplitSection) -> usize {
+    let (folds, fraction) = (section.folds, section.test_fraction);
+    // n - ceil(n f) >= n (1 - f) - 1 reaches `folds` by n = (folds + 1) / (1 - f); the bound
+    // also ends the search for a fraction that validation would refuse.
+    let bound = ((folds as f64 + 1.0) / (1.0 - fraction)).clamp(0.0, 1e9) as usize + 2;
+    (folds..=bound.max(folds))
+        .find(|&n| cross_validation_songs(n, fraction) >= folds)
+        .unwrap_or(bound)
+}
+
+/// The songs a class of `songs` keeps for cross-validation when the hold-out takes the most
+/// it can from it.
+fn cross_validation_songs(songs: usize, test_fraction: f64) -> usize {
+    songs.saturating_sub((songs as f64 * test_fraction).ceil() as usize)
+}
+
+/// Reports every class of `data`'s experiment songs that is too small for `section`'s split
+/// and, with `split.rare_classes = "drop"`, leaves its songs out of the manifest (the songs
+/// stay listed: extraction does not depend on the split). Classes without songs are not
+/// rare: they have nothing to split.
+pub fn leave_out_rare_classes(
+    mut data: DatasetLoad,
+    section: &SplitSection,
+) -> Result<DatasetLoad, SplitError> {
+    let needed = min_class_songs(section);
+    let manifest = &data.manifest;
+    let rare: Vec<usize> = manifest
+        .class_counts()
+        .iter()
+        .enumerate()
+        .filter(|&(_, &count)| count > 0 && count < needed)
+        .map(|(class, _)| class)
+        .collect();
+    if rare.is_empty() {
+        return Ok(data);
+    }
+    let classes: Vec<RareClass> = rare
+        .iter()
+        .map(|&class| RareClass {
+            class: manifest.classes[class].clone(),
+            songs: manifest
+                .songs
+                .iter()
+                .filter(|song| song.label == class)
+                .map(|song| (song.id.clone(), song.label_source.clone()))
+                .collect(),
+            needed,
+        })
+        .collect();
+    let kept = manifest.without_classes(&rare);
+    let kept_classes = kept.class_counts().iter().filter(|&&n| n > 0).count();
+    if section.rare_classes == RareClassPolicy::Fail || kept_classes < 2 {
+        let folds_that_fit = classes
+            .iter()
+            .map(|c| cross_validation_songs(c.songs.len(), section.test_fraction))
+            .min()
+            .filter(|&folds| folds >= MIN_FOLDS);
+        return Err(SplitError::RareClasses {
+            folds: section.folds,
+            test_fraction: section.test_fraction,
+            classes,
+            policy: section.rare_classes,
+            kept_classes,
+            folds_that_fit,
+        });
+    }
+    data.manifest = kept;
+    data.problems
+        .extend(classes.into_iter().map(DatasetProblem::RareClass));
+    Ok(data)
 }
 
 /// Splits songs with class `labels[i]` (dataset order) into a stratified hold-out test set of

@@ -87,7 +87,7 @@ fn holm_matches_statsmodels_convention() {
     let reference = reference();
     for case in reference["holm"].as_array().expect("holm cases") {
         let name = case["name"].as_str().unwrap();
-        let adjusted = holm(&floats(&case["p_values"]));
+        let adjusted = holm(&floats(&case["p_values"])).unwrap();
         let expected = floats(&case["adjusted"]);
         assert_eq!(adjusted.len(), expected.len(), "{name}");
         for (i, (a, e)) in adjusted.iter().zip(&expected).enumerate() {
@@ -217,7 +217,7 @@ fn non_finite_scores_are_an_error() {
 #[test]
 fn holm_is_monotone_capped_and_keeps_input_order() {
     let p = [0.04, 0.001, 0.5, 0.03, 0.02, 0.9, 0.011];
-    let adjusted = holm(&p);
+    let adjusted = holm(&p).unwrap();
     assert_eq!(adjusted.len(), p.len());
     // Each adjusted value is at least its raw p and at most 1.
     for (raw, adj) in p.iter().zip(&adjusted) {
@@ -235,5 +235,81 @@ fn holm_is_monotone_capped_and_keeps_input_order() {
     close(adjusted[1], 0.007, 1e-15, "smallest");
     assert_eq!(adjusted[2], 1.0);
     assert_eq!(adjusted[5], 1.0);
-    assert!(holm(&[]).is_empty());
+    assert!(holm(&[]).unwrap().is_empty());
+}
+
+#[test]
+fn holm_refuses_a_p_value_that_is_not_a_probability() {
+    // statsmodels ranks NaN nowhere; f64::max used to skip it, so a NaN came out as 0.
+    for bad in [f64::NAN, -f64::NAN, f64::INFINITY, -0.1, 1.5] {
+        let error = holm(&[0.01, bad, 0.04]).unwrap_err();
+        assert!(
+            matches!(error, CompareError::NotAPValue { index: 1, value } if value.to_bits() == bad.to_bits()),
+            "{bad}: {error:?}"
+        );
+        assert!(error.to_string().contains("not a probability"), "{error}");
+    }
+    // The ends of [0, 1] are p-values.
+    assert_eq!(holm(&[0.0, 1.0]).unwrap(), [0.0, 1.0]);
+}
+
+#[test]
+fn the_t_interval_of_non_finite_values_is_none() {
+    for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+        assert_eq!(mean_interval(&[0.5, bad, 0.7]), None, "{bad}");
+    }
+    // Finite values whose spread overflows have no interval either.
+    assert_eq!(mean_interval(&[-f64::MAX, f64::MAX]), None);
+}
+
+#[test]
+fn differences_that_overflow_are_an_error_not_a_p_value_of_zero() {
+    // Each score is finite, but other - baseline is +inf and -inf: the mean is NaN, and the
+    // t-test used to report p = 0 and the Wilcoxon test a statistic for it.
+    let error = paired(&[-1e308, 1e308], &[1e308, -1e308]).unwrap_err();
+    assert!(matches!(error, CompareError::Overflow { .. }), "{error:?}");
+    assert!(error.to_string().contains("not finite"), "{error}");
+}
+
+/// Song-bootstrap inputs: 20 songs of two classes, the baseline right with 0.8 on each.
+fn bootstrap_seed(other: impl Fn(usize) -> [f32; 2]) -> mer::compare::bootstrap::SeedSongs {
+    let truth: Vec<usize> = (0..20).map(|i| i % 2).collect();
+    let baseline = truth
+        .iter()
+        .flat_map(|&t| if t == 0 { [0.8, 0.2] } else { [0.2, 0.8] })
+        .collect();
+    mer::compare::bootstrap::SeedSongs {
+        seed: 7,
+        other: (0..truth.len()).flat_map(&other).collect(),
+        truth,
+        baseline,
+    }
+}
+
+#[test]
+fn the_song_bootstrap_refuses_non_finite_probabilities() {
+    use mer::compare::bootstrap::{BootstrapError, paired_bootstrap};
+    // NaN probabilities used to score as a wrong guess on every resample: p = 0.005.
+    for bad in [f32::NAN, f32::INFINITY] {
+        let seeds = [bootstrap_seed(
+            |i| if i == 3 { [bad, 0.5] } else { [0.5, 0.5] },
+        )];
+        let error = paired_bootstrap(&seeds, 2, "macro_f1", 200).unwrap_err();
+        assert!(
+            matches!(
+                error,
+                BootstrapError::NonFinite {
+                    run: "other run",
+                    seed: 7,
+                    song: 3,
+                    ..
+                }
+            ),
+            "{bad}: {error:?}"
+        );
+        assert!(error.to_string().contains("seed 7"), "{error}");
+    }
+    // The same inputs with finite probabilities are compared.
+    let seeds = [bootstrap_seed(|_| [0.5, 0.5])];
+    assert!(paired_bootstrap(&seeds, 2, "macro_f1", 200).is_ok());
 }

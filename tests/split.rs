@@ -2,7 +2,8 @@
 
 use std::collections::BTreeSet;
 
-use mer::split::{SplitError, SplitPlan, stratified_split};
+use mer::spec::SplitSection;
+use mer::split::{SplitError, SplitPlan, min_class_songs, stratified_split};
 
 /// Labels sorted by class, as MIREX-like ids are: 170/164/215/191/163 songs.
 fn mirex_like_labels() -> Vec<usize> {
@@ -134,4 +135,82 @@ fn an_empty_test_set_is_an_error() {
         matches!(err, SplitError::EmptyTestSet { songs: 6, .. }),
         "{err}"
     );
+}
+
+/// The folds a message suggests with `split.folds to at most N` or `split.folds = N`.
+fn suggested_folds(message: &str) -> Vec<usize> {
+    ["split.folds to at most ", "split.folds = "]
+        .iter()
+        .flat_map(|prefix| {
+            message
+                .match_indices(prefix)
+                .map(|(i, _)| &message[i + prefix.len()..])
+        })
+        .filter_map(|rest| {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().ok()
+        })
+        .collect()
+}
+
+#[test]
+fn too_many_folds_never_suggests_fewer_than_two_folds() {
+    // Classes of 40 and 1 or 2 songs: the small one has 0 or 1 song for cross-validation.
+    for small in [1, 2] {
+        let labels: Vec<usize> = [vec![0; 40], vec![1; small]].concat();
+        let err = stratified_split(&labels, &names(2), 0.2, 5, 1).unwrap_err();
+        let message = err.to_string();
+        assert!(matches!(err, SplitError::TooManyFolds { .. }), "{message}");
+        assert!(
+            suggested_folds(&message).iter().all(|&folds| folds >= 2),
+            "{message}"
+        );
+        assert!(message.contains("add songs"), "{message}");
+    }
+}
+
+#[test]
+fn an_empty_test_set_suggests_a_fraction_that_gives_a_test_song() {
+    for songs in [2usize, 3, 6, 19, 101] {
+        let labels: Vec<usize> = (0..songs).map(|i| i % 2).collect();
+        let err = stratified_split(&labels, &names(2), 0.001, 2, 1).unwrap_err();
+        let message = err.to_string();
+        let fraction: f64 = message
+            .split("at least ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no fraction suggested: {message}"));
+        assert!(fraction > 0.0 && fraction < 1.0, "{message}");
+        assert!((songs as f64 * fraction).round() >= 1.0, "{message}");
+    }
+}
+
+#[test]
+fn a_class_of_min_class_songs_always_splits_and_one_fewer_is_rare() {
+    for folds in 2..=6 {
+        for test_fraction in [0.1, 0.2, 0.25, 0.33, 0.5, 0.7] {
+            let section = SplitSection {
+                folds,
+                test_fraction,
+                ..SplitSection::default()
+            };
+            let needed = min_class_songs(&section);
+            // However the hold-out's remainders fall, a class of `needed` songs fills every
+            // fold: beside classes of every size from `needed` to 3 * needed.
+            let labels: Vec<usize> = (0..=2 * needed)
+                .enumerate()
+                .flat_map(|(class, extra)| std::iter::repeat_n(class, needed + extra))
+                .collect();
+            let classes = names(2 * needed + 1);
+            for seed in 0..5 {
+                let split = stratified_split(&labels, &classes, test_fraction, folds, seed);
+                assert!(split.is_ok(), "{folds} folds, {test_fraction}: {split:?}");
+            }
+            // One song fewer can miss a fold when the hold-out takes its largest share.
+            let share = ((needed - 1) as f64 * test_fraction).ceil() as usize;
+            assert!(needed - 1 - share < folds, "{folds} folds, {test_fraction}");
+        }
+    }
+    assert_eq!(min_class_songs(&SplitSection::default()), 7);
 }

@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use tracing::{info, warn};
 
-use crate::dataset::DatasetLoad;
+use crate::dataset::{DatasetLoad, DatasetProblem};
 pub use crate::experiment::error_chain;
 use crate::experiment::load_data;
 use crate::spec::{ExperimentSpec, load_spec};
@@ -170,6 +170,12 @@ fn log_dataset(spec: &ExperimentSpec, data: &DatasetLoad, spec_path: &std::path:
         manifest.classes.len(),
         data.dropped.len(),
     );
+    // Leaving out a class changes what the experiment measures: say so in full, every run.
+    for problem in &data.problems {
+        if let DatasetProblem::RareClass(_) = problem {
+            warn!("{problem}");
+        }
+    }
     if !data.problems.is_empty() {
         warn!(
             "{} dataset problems; `mer data inspect {}` lists them",

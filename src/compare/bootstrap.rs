@@ -12,6 +12,9 @@
 //!   replicates d* and B resamples; the +1 keeps a finite number of resamples from claiming
 //!   p = 0.
 //!
+//! Probabilities must be finite: a NaN would score as a wrong prediction on every resample
+//! and make any difference look significant ([`BootstrapError::NonFinite`]).
+//!
 //! Random draws come from [`RandomStream`]s under the fixed [`BOOTSTRAP_SEED`], one per run
 //! seed, so `mer compare` prints the same numbers for the same folders and every run compared
 //! with one baseline sees the same resamples.
@@ -40,6 +43,31 @@ pub struct SeedSongs {
     pub other: Vec<f32>,
 }
 
+/// Why the bootstrap cannot be drawn.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BootstrapError {
+    /// No seeds, or a seed without test songs.
+    #[error("no test songs to resample")]
+    NoSongs,
+    /// `--resamples 0`.
+    #[error("turned off (--resamples 0)")]
+    NoResamples,
+    /// A probability that is NaN or infinite.
+    #[error(
+        "the {run}'s probabilities of seed {seed} include {value} for song {song}: fix or re-run that run before comparing"
+    )]
+    NonFinite {
+        /// "baseline" or "other run".
+        run: &'static str,
+        /// The run seed.
+        seed: u64,
+        /// Position of the song in the seed's test songs.
+        song: usize,
+        /// The value found.
+        value: f32,
+    },
+}
+
 /// The bootstrap's result for one run against the baseline.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BootstrapComparison {
@@ -55,17 +83,20 @@ pub struct BootstrapComparison {
     pub p_value: f64,
 }
 
-/// The paired bootstrap of `metric` (a `metrics.csv` column) over `seeds`; `None` without
-/// seeds, songs or resamples.
+/// The paired bootstrap of `metric` (a `metrics.csv` column) over `seeds`.
 pub fn paired_bootstrap(
     seeds: &[SeedSongs],
     classes: usize,
     metric: &str,
     resamples: usize,
-) -> Option<BootstrapComparison> {
-    if seeds.is_empty() || resamples == 0 || seeds.iter().any(|s| s.truth.is_empty()) {
-        return None;
+) -> Result<BootstrapComparison, BootstrapError> {
+    if seeds.is_empty() || seeds.iter().any(|s| s.truth.is_empty()) {
+        return Err(BootstrapError::NoSongs);
     }
+    if resamples == 0 {
+        return Err(BootstrapError::NoResamples);
+    }
+    check_finite(seeds, classes)?;
     let value = |truth: &[usize], probabilities: &[f32]| {
         metric_value(&score(truth, probabilities, classes), metric)
     };
@@ -108,7 +139,7 @@ pub fn paired_bootstrap(
         .filter(|d| (*d - observed).abs() >= observed.abs())
         .count();
     replicates.sort_by(f64::total_cmp);
-    Some(BootstrapComparison {
+    Ok(BootstrapComparison {
         seeds: seeds.len(),
         songs: seeds.iter().map(|s| s.truth.len()).sum(),
         resamples,
@@ -119,6 +150,23 @@ pub fn paired_bootstrap(
         },
         p_value: (1 + extreme) as f64 / (1 + resamples) as f64,
     })
+}
+
+/// The first non-finite probability of any seed, as an error.
+fn check_finite(seeds: &[SeedSongs], classes: usize) -> Result<(), BootstrapError> {
+    for s in seeds {
+        for (run, probabilities) in [("baseline", &s.baseline), ("other run", &s.other)] {
+            if let Some(i) = probabilities.iter().position(|p| !p.is_finite()) {
+                return Err(BootstrapError::NonFinite {
+                    run,
+                    seed: s.seed,
+                    song: i / classes.max(1),
+                    value: probabilities[i],
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

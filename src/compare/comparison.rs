@@ -24,7 +24,7 @@ use super::pairing::{Pairing, Unpaired, pair};
 use super::runs::{ALL_SONGS, ReadError, Run, TEST_SPLIT};
 use super::stats::{CompareError, PairedComparison, holm, mean_interval, paired};
 use crate::eval::Interval;
-use crate::report::tables::mean_std;
+use crate::report::tables::{METRIC_COLUMNS, mean_std};
 
 /// Metrics where a lower value is better; every other metric is better higher.
 const LOWER_IS_BETTER: [&str; 3] = ["log_loss", "brier", "ece"];
@@ -627,6 +627,20 @@ fn song_unit(
         outcome: Err(String::new()),
         holm: Adjusted::default(),
     };
+    // Only the report's own metrics can be recomputed from predictions; a column a hand
+    // added to metrics.csv cannot.
+    let recomputable: Vec<&str> = METRIC_COLUMNS
+        .into_iter()
+        .filter(|c| *c != "songs")
+        .collect();
+    if !recomputable.contains(&options.metric.as_str()) {
+        result.outcome = Err(format!(
+            "`{}` cannot be recomputed from predictions.csv; compare one of {}",
+            options.metric,
+            recomputable.join(", ")
+        ));
+        return result;
+    }
     result.outcome = song_seeds(baseline, other, pairing, &options.model).and_then(|seeds| {
         let classes = baseline.classes.len();
         for s in &seeds {
@@ -643,12 +657,9 @@ fn song_unit(
                 other: value(&s.other),
             });
         }
-        if options.resamples == 0 {
-            return Err("turned off (--resamples 0)".to_string());
-        }
         paired_bootstrap(&seeds, classes, &options.metric, options.resamples)
             .map(Test::Bootstrap)
-            .ok_or_else(|| "no test songs".to_string())
+            .map_err(|e| e.to_string())
     });
     result
 }
@@ -742,8 +753,19 @@ fn adjust(versus: &mut [Versus]) {
                 .iter()
                 .map(|u| u.outcome.as_ref().ok().and_then(pick).unwrap_or(1.0))
                 .collect();
-            for (member, adjusted) in members.iter_mut().zip(holm(&p_values)) {
-                store(&mut member.holm, adjusted);
+            match holm(&p_values) {
+                Ok(adjusted) => {
+                    for (member, adjusted) in members.iter_mut().zip(adjusted) {
+                        store(&mut member.holm, adjusted);
+                    }
+                }
+                // A test that gave no probability is no test: none of the family is adjusted,
+                // and each member says why instead of showing a number.
+                Err(error) => {
+                    for member in members {
+                        member.outcome = Err(format!("Holm's correction failed: {error}"));
+                    }
+                }
             }
         }
     }

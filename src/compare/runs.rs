@@ -1,6 +1,11 @@
 //! One report folder read back into typed tables: the run record, the resolved spec and the
 //! CSV files `mer run` wrote (their columns are documented in [`crate::report::tables`]).
 //! Compare reads report folders only, never the cache: a report is the run's whole result.
+//!
+//! Every number compare uses is checked here, where the file and line are known: a NaN, an
+//! infinity or a value outside what the column can hold (a probability above 1, a negative
+//! song count, a macro-F1 of 1.7) is refused with [`ReadError::BadValue`], because the
+//! statistics would otherwise print a confident number made of it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -70,6 +75,23 @@ pub enum ReadError {
         path: PathBuf,
         /// The cause.
         source: std::io::Error,
+    },
+    /// A number that `mer run` cannot have written: not finite, or outside the column's range.
+    #[error(
+        "'{}' line {line}, column `{column}`: {found} is not {expected}; the file is damaged or was edited: re-run the experiment (finished stages come from the cache) and compare the new report folder",
+        path.display()
+    )]
+    BadValue {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// The column.
+        column: String,
+        /// The cell, or what the row adds up to.
+        found: String,
+        /// What the column holds, in words.
+        expected: String,
     },
     /// A file that does not have the shape `mer run` writes.
     #[error("'{}' is not as mer writes it: {message}", path.display())]
@@ -212,8 +234,8 @@ impl Run {
             spec,
             metric_columns,
             metrics,
-            per_class: read_rows(&folder.join("per_class.csv"))?,
-            history: read_rows(&folder.join("history.csv"))?,
+            per_class: read_per_class(&folder.join("per_class.csv"))?,
+            history: read_history(&folder.join("history.csv"))?,
             classes,
             predictions,
         })
@@ -343,12 +365,129 @@ fn csv_error(path: &Path) -> impl Fn(csv::Error) -> ReadError + '_ {
     move |e| malformed(path, e.to_string())
 }
 
-/// Every row of a CSV file whose header names the struct's fields (other columns ignored).
-fn read_rows<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>, ReadError> {
-    open_csv(path)?
-        .deserialize()
-        .collect::<Result<_, _>>()
+/// Every row of a CSV file whose header names the struct's fields (other columns ignored),
+/// each with its 1-based line.
+fn read_rows<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<(u64, T)>, ReadError> {
+    let mut reader = open_csv(path)?;
+    let header = reader.headers().map_err(csv_error(path))?.clone();
+    reader
+        .records()
+        .map(|record| {
+            let record = record?;
+            let row = record.deserialize(Some(&header))?;
+            Ok((line_of(&record), row))
+        })
+        .collect::<Result<_, csv::Error>>()
         .map_err(csv_error(path))
+}
+
+fn line_of(record: &csv::StringRecord) -> u64 {
+    record.position().map_or(0, csv::Position::line)
+}
+
+/// Rounding room for values computed as ratios (a weighted F1 can land an ulp above 1).
+const SLACK: f64 = 1e-9;
+/// How far a row of probabilities may sum from 1: they are f32 softmax outputs (or means of
+/// them), good to about 1e-7, written exactly.
+const PROBABILITY_SUM_TOLERANCE: f64 = 1e-3;
+
+/// What a number in a report's CSV file can be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Range {
+    /// A share or a score in [0, 1]: accuracy, F1, ECE, a probability.
+    Unit,
+    /// The multi-class Brier score, in [0, 2].
+    Brier,
+    /// A loss: >= 0.
+    NonNegative,
+    /// A count: a whole number >= 0.
+    Count,
+    /// A column compare does not know: any finite number.
+    Finite,
+}
+
+impl Range {
+    /// The range of `metrics.csv` column `column` (an interval bound `<metric>_low` or
+    /// `<metric>_high` has its metric's).
+    fn of_metric(column: &str) -> Range {
+        let metric = column
+            .strip_suffix("_low")
+            .or_else(|| column.strip_suffix("_high"))
+            .unwrap_or(column);
+        match metric {
+            "accuracy" | "balanced_accuracy" | "macro_f1" | "weighted_f1" | "ece" => Range::Unit,
+            "brier" => Range::Brier,
+            "log_loss" => Range::NonNegative,
+            "songs" => Range::Count,
+            _ => Range::Finite,
+        }
+    }
+
+    fn holds(self, value: f64) -> bool {
+        value.is_finite()
+            && match self {
+                Range::Unit => (-SLACK..=1.0 + SLACK).contains(&value),
+                Range::Brier => (-SLACK..=2.0 + SLACK).contains(&value),
+                Range::NonNegative => value >= 0.0,
+                Range::Count => value >= 0.0 && value.fract() == 0.0,
+                Range::Finite => true,
+            }
+    }
+
+    fn expected(self) -> &'static str {
+        match self {
+            Range::Unit => "a number in [0, 1]",
+            Range::Brier => "a number in [0, 2]",
+            Range::NonNegative => "a finite number >= 0",
+            Range::Count => "a whole number >= 0",
+            Range::Finite => "a finite number",
+        }
+    }
+}
+
+/// `value` if `range` holds it, else the error naming the cell.
+fn checked(
+    path: &Path,
+    line: u64,
+    column: &str,
+    value: f64,
+    range: Range,
+) -> Result<f64, ReadError> {
+    if range.holds(value) {
+        return Ok(value);
+    }
+    Err(ReadError::BadValue {
+        path: path.to_path_buf(),
+        line,
+        column: column.to_string(),
+        found: value.to_string(),
+        expected: range.expected().to_string(),
+    })
+}
+
+/// `per_class.csv`: every F1 compare averages is a score in [0, 1].
+fn read_per_class(path: &Path) -> Result<Vec<ClassRow>, ReadError> {
+    read_rows::<ClassRow>(path)?
+        .into_iter()
+        .map(|(line, row)| checked(path, line, "f1", row.f1, Range::Unit).map(|_| row))
+        .collect()
+}
+
+/// `history.csv`: every validation macro-F1 of the learning curves is a score in [0, 1].
+fn read_history(path: &Path) -> Result<Vec<EpochRow>, ReadError> {
+    read_rows::<EpochRow>(path)?
+        .into_iter()
+        .map(|(line, row)| {
+            checked(
+                path,
+                line,
+                "valid_macro_f1",
+                row.valid_macro_f1,
+                Range::Unit,
+            )
+            .map(|_| row)
+        })
+        .collect()
 }
 
 /// The positions of columns `names` in `header`.
@@ -394,7 +533,11 @@ fn read_metrics(path: &Path) -> Result<(Vec<String>, Vec<MetricRow>), ReadError>
             let value = cell
                 .parse::<f64>()
                 .map_err(|_| malformed(path, format!("`{name}` = `{cell}` is not a number")))?;
-            values.insert(name.clone(), value);
+            let line = line_of(&record);
+            values.insert(
+                name.clone(),
+                checked(path, line, name, value, Range::of_metric(name))?,
+            );
         }
         rows.push(MetricRow {
             seed: parse_seed(path, &record[seed])?,
@@ -438,17 +581,21 @@ fn read_predictions(path: &Path) -> Result<(Vec<String>, Vec<PredictionRow>), Re
                     format!("true class `{truth_name}` has no probability column"),
                 )
             })?;
+        let line = line_of(&record);
         let probabilities = probability_columns
             .iter()
             .map(|(i, class)| {
-                record[*i].parse::<f32>().map_err(|_| {
+                let value = record[*i].parse::<f32>().map_err(|_| {
                     malformed(
                         path,
                         format!("p[{class}] = `{}` is not a number", &record[*i]),
                     )
-                })
+                })?;
+                let column = format!("p[{class}]");
+                checked(path, line, &column, f64::from(value), Range::Unit).map(|_| value)
             })
-            .collect::<Result<_, _>>()?;
+            .collect::<Result<Vec<f32>, _>>()?;
+        check_probability_sum(path, line, &probabilities, &classes)?;
         rows.push(PredictionRow {
             seed: parse_seed(path, &record[seed])?,
             model: record[model].to_string(),
@@ -458,4 +605,27 @@ fn read_predictions(path: &Path) -> Result<(Vec<String>, Vec<PredictionRow>), Re
         });
     }
     Ok((classes, rows))
+}
+
+/// A row of class probabilities sums to 1.
+fn check_probability_sum(
+    path: &Path,
+    line: u64,
+    probabilities: &[f32],
+    classes: &[String],
+) -> Result<(), ReadError> {
+    let sum: f64 = probabilities.iter().map(|&p| f64::from(p)).sum();
+    if (sum - 1.0).abs() <= PROBABILITY_SUM_TOLERANCE {
+        return Ok(());
+    }
+    let (first, last) = (&classes[0], &classes[classes.len() - 1]);
+    Err(ReadError::BadValue {
+        path: path.to_path_buf(),
+        line,
+        column: format!("p[{first}] .. p[{last}]"),
+        found: format!("a row summing to {sum}"),
+        expected: format!(
+            "a row of probabilities summing to 1 (within {PROBABILITY_SUM_TOLERANCE})"
+        ),
+    })
 }

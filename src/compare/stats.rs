@@ -28,7 +28,9 @@
 //!   zero SciPy gives NaN for n > 13 and 1 otherwise; here it is always p = 1, statistic 0.
 //! - Holm's step-down correction as `statsmodels.stats.multitest.multipletests(method="holm")`.
 //!
-//! Scores must be finite ([`CompareError::NonFinite`] otherwise).
+//! Scores must be finite ([`CompareError::NonFinite`] otherwise), and so must every difference
+//! and its mean (scores near the largest float overflow); Holm's p-values must be in [0, 1]
+//! ([`CompareError::NotAPValue`]). No statistic here turns a NaN into a number.
 //!
 //! The Student t distribution is computed here (regularized incomplete beta function by its
 //! continued fraction, Numerical Recipes style) rather than taken from a statistics crate:
@@ -79,6 +81,24 @@ pub enum CompareError {
         /// Position of the score.
         index: usize,
     },
+    /// Finite scores whose differences overflow (scores near the largest float are no metric).
+    #[error(
+        "the differences between the scores are not finite numbers (the scores are {magnitude:e} in size): check that the scores are metrics"
+    )]
+    Overflow {
+        /// The largest absolute score.
+        magnitude: f64,
+    },
+    /// A value given to Holm's correction that is no probability.
+    #[error(
+        "p-value {index} is {value}, not a probability in [0, 1]: Holm's correction needs every p-value"
+    )]
+    NotAPValue {
+        /// Position of the p-value.
+        index: usize,
+        /// The value.
+        value: f64,
+    },
 }
 
 /// Paired statistics of `other - baseline` over n (seed, fold) pairs.
@@ -122,6 +142,13 @@ pub fn paired(baseline: &[f64], other: &[f64]) -> Result<PairedComparison, Compa
     }
     let differences: Vec<f64> = other.iter().zip(baseline).map(|(o, b)| o - b).collect();
     let (mean, standard_error) = mean_and_standard_error(&differences);
+    if !(mean.is_finite() && standard_error.is_finite()) {
+        let magnitude = baseline
+            .iter()
+            .chain(other)
+            .fold(0.0f64, |m, s| m.max(s.abs()));
+        return Err(CompareError::Overflow { magnitude });
+    }
     let df = n as f64 - 1.0;
     let (t_statistic, t_p_value) = if standard_error > 0.0 {
         let t = mean / standard_error;
@@ -147,13 +174,17 @@ pub fn paired(baseline: &[f64], other: &[f64]) -> Result<PairedComparison, Compa
 
 /// The mean of `values` with its 95 % t confidence interval, mean ± t_{0.975, n-1} · sd / sqrt(n)
 /// (sample standard deviation), the interval of a metric's mean over seeds; `None` for fewer
-/// than two values.
+/// than two values, and when a value (or the spread) is not finite: no interval beats a
+/// made-up one.
 pub fn mean_interval(values: &[f64]) -> Option<Interval> {
     let n = values.len();
     if n < 2 {
         return None;
     }
     let (mean, standard_error) = mean_and_standard_error(values);
+    if !(mean.is_finite() && standard_error.is_finite()) {
+        return None;
+    }
     let half_width = student_t_quantile_975(n as f64 - 1.0) * standard_error;
     Some(Interval {
         estimate: mean,
@@ -173,9 +204,16 @@ fn mean_and_standard_error(values: &[f64]) -> (f64, f64) {
 
 /// Holm-adjusted p-values, in input order: the i-th smallest p is multiplied by (m - i)
 /// (i from 0), made non-decreasing along that order, and capped at 1. Equal p-values get equal
-/// adjusted values whatever their order, as in statsmodels. The p-values are expected in
-/// [0, 1]; an empty slice gives an empty result.
-pub fn holm(p_values: &[f64]) -> Vec<f64> {
+/// adjusted values whatever their order, as in statsmodels. An empty slice gives an empty
+/// result. A p-value outside [0, 1] (NaN included) is refused: where it would rank is unknown,
+/// so every adjusted value would be a guess.
+pub fn holm(p_values: &[f64]) -> Result<Vec<f64>, CompareError> {
+    if let Some(index) = p_values.iter().position(|p| !(0.0..=1.0).contains(p)) {
+        return Err(CompareError::NotAPValue {
+            index,
+            value: p_values[index],
+        });
+    }
     let m = p_values.len();
     let mut order: Vec<usize> = (0..m).collect();
     order.sort_by(|&a, &b| p_values[a].total_cmp(&p_values[b]));
@@ -185,7 +223,7 @@ pub fn holm(p_values: &[f64]) -> Vec<f64> {
         running = running.max((m - rank) as f64 * p_values[index]);
         adjusted[index] = running.min(1.0);
     }
-    adjusted
+    Ok(adjusted)
 }
 
 /// (statistic min(R+, R-), two-sided p-value) of the signed-rank test, SciPy's "auto" rules.

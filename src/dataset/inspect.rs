@@ -199,6 +199,7 @@ mod tests {
             id: id.into(),
             label,
             subcategory: None,
+            label_source: format!("clusters.txt line {id}"),
             files: files.map(|f| f.then(|| PathBuf::from(id))),
             rows: ModalityMask::NONE,
             metadata: BTreeMap::new(),

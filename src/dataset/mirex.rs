@@ -89,6 +89,7 @@ pub(super) fn read(section: &DatasetSection) -> Result<Listing, DatasetError> {
             id: r.id.clone(),
             label: r.label.clone(),
             subcategory: r.subcategory.clone(),
+            label_source: r.claim().source,
             files: [None, None, None],
             metadata: BTreeMap::new(),
         })

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 pub use error::DatasetError;
 pub use inspect::InspectReport;
-pub use problem::{DatasetProblem, LabelClaim, ProblemKind};
+pub use problem::{DatasetProblem, LabelClaim, ProblemKind, RareClass};
 pub use text::{TextError, decode_text};
 
 use crate::modality::{Modality, ModalityMask};
@@ -33,6 +33,8 @@ pub struct Song {
     pub label: usize,
     /// Finer label where the dataset has one (MIREX-like: the mood adjective).
     pub subcategory: Option<String>,
+    /// The metadata line the label comes from, e.g. `"clusters.txt line 17"`.
+    pub label_source: String,
     /// File per modality, indexed in [`Modality::ALL`] order; `None` when absent.
     pub files: [Option<PathBuf>; 3],
     /// Modalities whose precomputed feature file (`extractor = "precomputed"`) has a row for
@@ -103,6 +105,29 @@ impl Manifest {
             dropped.into_iter().map(|s| s.id.clone()).collect(),
         )
     }
+
+    /// The manifest without the classes in `left_out` (indices into [`Manifest::classes`])
+    /// and their songs; the remaining classes keep their order and are renumbered.
+    pub fn without_classes(&self, left_out: &[usize]) -> Manifest {
+        let kept: Vec<usize> = (0..self.classes.len())
+            .filter(|c| !left_out.contains(c))
+            .collect();
+        let songs = self
+            .songs
+            .iter()
+            .filter_map(|song| {
+                let label = kept.iter().position(|&c| c == song.label)?;
+                Some(Song {
+                    label,
+                    ..song.clone()
+                })
+            })
+            .collect();
+        Manifest {
+            classes: kept.iter().map(|&c| self.classes[c].clone()).collect(),
+            songs,
+        }
+    }
 }
 
 /// A loaded dataset: the songs an experiment uses, the songs the dataset lists, and what was
@@ -110,7 +135,8 @@ impl Manifest {
 #[derive(Debug, Clone)]
 pub struct DatasetLoad {
     /// Songs with a file for at least one modality of `dataset.songs_with` (default: the
-    /// selected ones).
+    /// selected ones), less the classes too small to split (`split.rare_classes`), whose
+    /// classes are then not `listed`'s.
     pub manifest: Manifest,
     /// Every labelled song with all its modalities, before dropping for the selection (songs
     /// left out for conflicting labels are not in it).
@@ -196,6 +222,8 @@ struct LabelledSong {
     id: String,
     label: String,
     subcategory: Option<String>,
+    /// Where the label comes from, as [`Song::label_source`].
+    label_source: String,
     files: [Option<PathBuf>; 3],
     metadata: BTreeMap<String, String>,
 }
@@ -255,6 +283,7 @@ fn build_manifest(songs: Vec<LabelledSong>) -> Manifest {
             label: classes.binary_search(&s.label).unwrap_or_default(),
             id: s.id,
             subcategory: s.subcategory,
+            label_source: s.label_source,
             files: s.files,
             rows: ModalityMask::NONE,
             metadata: s.metadata,
@@ -272,6 +301,7 @@ mod tests {
             id: id.into(),
             label: label.into(),
             subcategory: None,
+            label_source: format!("labels.csv line {id}"),
             files: files.map(|f| f.map(PathBuf::from)),
             metadata: BTreeMap::new(),
         }

@@ -26,6 +26,48 @@ impl fmt::Display for LabelClaim {
     }
 }
 
+/// Songs of a [`RareClass`] its message lists.
+const RARE_CLASS_SONGS_SHOWN: usize = 10;
+
+/// A class with fewer songs than the split can stratify: fewer than one per fold plus its
+/// share of the test set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RareClass {
+    /// The class.
+    pub class: String,
+    /// Its songs: (id, the metadata line that labels it, e.g. `"clusters.txt line 17"`).
+    pub songs: Vec<(String, String)>,
+    /// Songs a class needs under the spec's split.
+    pub needed: usize,
+}
+
+impl fmt::Display for RareClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut songs: Vec<String> = self
+            .songs
+            .iter()
+            .take(RARE_CLASS_SONGS_SHOWN)
+            .map(|(id, source)| format!("song {id} ({source})"))
+            .collect();
+        // A class of dozens of songs is rare only for a large fold count; its list says
+        // nothing more after the first few.
+        if self.songs.len() > RARE_CLASS_SONGS_SHOWN {
+            songs.push(format!(
+                "and {} more",
+                self.songs.len() - RARE_CLASS_SONGS_SHOWN
+            ));
+        }
+        write!(
+            f,
+            "class \"{}\" has {} song(s), fewer than the {} the split needs (one per fold plus its share of the test set): {}",
+            self.class,
+            self.songs.len(),
+            self.needed,
+            songs.join(", ")
+        )
+    }
+}
+
 /// A problem found while loading a dataset that does not stop the load.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DatasetProblem {
@@ -155,6 +197,9 @@ pub enum DatasetProblem {
         /// The file the songs come from.
         labels: PathBuf,
     },
+    /// A class with fewer songs than the split can stratify; its songs are left out
+    /// (`split.rare_classes = "drop"`).
+    RareClass(RareClass),
     /// Two metadata files that should describe the same songs have different lengths.
     CountMismatch {
         /// The file whose songs are used.
@@ -173,6 +218,8 @@ pub enum DatasetProblem {
 pub enum ProblemKind {
     /// [`DatasetProblem::LabelDisagreement`].
     LabelDisagreement,
+    /// [`DatasetProblem::RareClass`].
+    RareClass,
     /// [`DatasetProblem::EmptyLabel`].
     EmptyLabel,
     /// [`DatasetProblem::DuplicateId`].
@@ -206,6 +253,7 @@ impl ProblemKind {
     pub fn title(self) -> &'static str {
         match self {
             ProblemKind::LabelDisagreement => "label disagreement",
+            ProblemKind::RareClass => "class too small to split",
             ProblemKind::EmptyLabel => "empty label",
             ProblemKind::DuplicateId => "duplicate id",
             ProblemKind::MalformedLine => "malformed metadata line",
@@ -247,6 +295,7 @@ impl DatasetProblem {
             DatasetProblem::EmptyLabel { .. } => ProblemKind::EmptyLabel,
             DatasetProblem::UnknownId { .. } => ProblemKind::UnknownId,
             DatasetProblem::CountMismatch { .. } => ProblemKind::CountMismatch,
+            DatasetProblem::RareClass(_) => ProblemKind::RareClass,
         }
     }
 }
@@ -370,6 +419,10 @@ impl fmt::Display for DatasetProblem {
                 "{} line {line}: song {id} is not in {}; the line is ignored",
                 path.display(),
                 labels.display()
+            ),
+            DatasetProblem::RareClass(rare) => write!(
+                f,
+                "{rare}; they are left out (split.rare_classes = \"drop\"); add songs of the class to keep it"
             ),
             DatasetProblem::CountMismatch {
                 reference,

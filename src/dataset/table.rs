@@ -44,7 +44,11 @@ pub(super) fn read(section: &DatasetSection) -> Result<Listing, DatasetError> {
     };
     let table = parse_labels(&text, &labels_path, &columns)?;
     let mut listing = Listing {
-        songs: table.rows.into_iter().map(Row::into_song).collect(),
+        songs: table
+            .rows
+            .into_iter()
+            .map(|row| row.into_song(&labels_path))
+            .collect(),
         problems: table.problems,
         conflicts: table.conflicts,
     };
@@ -122,8 +126,9 @@ struct Row {
 }
 
 impl Row {
-    fn into_song(self) -> LabelledSong {
+    fn into_song(self, path: &Path) -> LabelledSong {
         LabelledSong {
+            label_source: self.claim(path).source,
             id: self.id,
             label: self.label,
             subcategory: self.subcategory,

@@ -533,6 +533,14 @@ pub struct SplitSection {
     pub test_fraction: f64,
     /// Stratified folds over the remaining songs. Default 5.
     pub folds: usize,
+    /// What to do with a class too small to stratify: fewer songs than one per fold plus its
+    /// share of the test set (with the defaults, fewer than 7). `drop` (default) reports the
+    /// class, its songs by id and the metadata lines that label them, and leaves them out
+    /// before the split, so the experiment goes on with the other classes; `fail` stops with
+    /// that report. Written to the resolved spec only when not the default, so specs that
+    /// leave it out keep their hash and their cached stages.
+    #[serde(skip_serializing_if = "RareClassPolicy::is_default")]
+    pub rare_classes: RareClassPolicy,
 }
 
 impl Default for SplitSection {
@@ -540,7 +548,25 @@ impl Default for SplitSection {
         SplitSection {
             test_fraction: 0.2,
             folds: 5,
+            rare_classes: RareClassPolicy::Drop,
         }
+    }
+}
+
+/// Policy for classes with too few songs to split (`split.rare_classes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RareClassPolicy {
+    /// Report the class and leave its songs out of the experiment.
+    #[default]
+    Drop,
+    /// Stop with an error listing the class and its songs.
+    Fail,
+}
+
+impl RareClassPolicy {
+    fn is_default(&self) -> bool {
+        *self == RareClassPolicy::default()
     }
 }
 

@@ -6,6 +6,8 @@
 #[path = "../util/mod.rs"]
 mod util;
 
+mod compare;
 mod inputs;
+mod labels;
 mod project;
 mod report;
