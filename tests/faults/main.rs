@@ -6,4 +6,5 @@
 #[path = "../util/mod.rs"]
 mod util;
 
+mod cache;
 mod project;
