@@ -27,8 +27,10 @@
 //! ```text
 //! cache/
 //! ├── files.json                      stat cache: abs path, size, mtime, inode -> blake3
+//! ├── lineage/                        what each stage instance last ran with (best effort)
 //! ├── 3f/                             shard: first two hex digits of the key
-//! │   ├── 3fa4…c2.h5                  one artifact (datasets + metadata attributes)
+//! │   ├── 3fa4…c2.h5                  one artifact: a 512-byte header with the blake3 of
+//! │   │                               the rest, then HDF5 (datasets + metadata attributes)
 //! │   ├── 3fa4…c2.lock                while one process computes it (host, pid, start)
 //! │   └── .3fa4…c2.h5.<pid>.<n>.tmp   a write in progress; never read, swept when stale
 //! └── quarantine/

@@ -7,9 +7,11 @@
 //! to `quarantine/` with a note saying why, and reported as [`Lookup::Quarantined`], which
 //! callers treat as a miss.
 //!
-//! Everything an entry holds is checksummed, in two levels: `data_checksum` covers the
-//! datasets, and `checksum` covers every other attribute (`data_checksum` included), so a
-//! listing can trust an entry's stage and duration after reading only its attributes. All HDF5 I/O happens once per artifact, in `write_h5` and
+//! Everything an entry holds is checksummed: each file starts with a 512-byte header (an HDF5
+//! "user block", which libhdf5 skips) holding the blake3 of every byte after it, attributes
+//! and datasets alike. The header is checked before libhdf5 parses a byte, because libhdf5
+//! trusts its own metadata: a flipped bit there can crash the process (SIGSEGV, SIGABRT), not
+//! just fail a read. All HDF5 I/O happens once per artifact, in `write_h5` and
 //! `read_h5`: libhdf5 has one global lock, so per-element calls would serialize every thread.
 
 use std::collections::BTreeMap;
@@ -24,18 +26,23 @@ use std::time::{Duration, SystemTime};
 
 use hdf5::types::VarLenUnicode;
 
-use super::{CacheError, FileHash, KeyEncoder, StageInputs, StageKey};
+use super::{CacheError, FileHash, StageInputs, StageKey};
 use crate::clock::{compact, rfc3339};
 
-/// Version of the file layout (attribute names, dataset types); stored in every entry.
-/// Format 1 checksummed only the datasets; its entries are quarantined once and recomputed.
+/// Version of the file layout (header, attribute names, dataset types); stored in every
+/// entry. Format 1 had no header and checksummed only the datasets; its entries are
+/// quarantined once and recomputed.
 const FORMAT_VERSION: u32 = 2;
 
-/// Domain of the datasets' checksum (`data_checksum`; unchanged since format 1).
-const DATA_CHECKSUM_CONTEXT: &str = "mer 2026-11 artifact checksum v1";
+/// Length of the header before the HDF5 data: the smallest user block libhdf5 allows.
+const HEADER_LEN: usize = 512;
 
-/// Domain of the attributes' checksum (`checksum`), kept apart from stage keys and data.
-const CHECKSUM_CONTEXT: &str = "mer 2026-12 artifact attributes checksum v2";
+/// How the header starts; the blake3 (hex) of the rest of the file and a newline follow, then
+/// zeros.
+const HEADER_MAGIC: &[u8] = b"mer artifact v2\n";
+
+/// How every HDF5 file starts (format 1 entries start with it: they have no header).
+const HDF5_SIGNATURE: &[u8] = b"\x89HDF\r\n\x1a\n";
 
 /// Folder (under the store root) for entries that failed verification.
 pub const QUARANTINE_DIR: &str = "quarantine";
@@ -85,16 +92,6 @@ impl ArrayData {
             ArrayData::I64(v) => v.len(),
             ArrayData::U8(v) => v.len(),
             ArrayData::Str(v) => v.len(),
-        }
-    }
-
-    fn dtype(&self) -> &'static str {
-        match self {
-            ArrayData::F32(_) => "f32",
-            ArrayData::F64(_) => "f64",
-            ArrayData::I64(_) => "i64",
-            ArrayData::U8(_) => "u8",
-            ArrayData::Str(_) => "str",
         }
     }
 }
@@ -167,10 +164,8 @@ pub struct ArtifactMeta {
     pub duration_s: f64,
     /// The `mer` release that wrote it.
     pub mer_version: String,
-    /// blake3 (hex) over the datasets' names, types, shapes and bytes, in name order.
-    pub data_checksum: String,
-    /// blake3 (hex) over the file format and every field above, `data_checksum` included:
-    /// one changed byte anywhere in the entry fails one of the two.
+    /// blake3 (hex) of the entry file after its header: every attribute and dataset, so one
+    /// changed byte anywhere fails it. Set when the entry is stored, checked when it is read.
     pub checksum: String,
 }
 
@@ -196,7 +191,6 @@ impl Artifact {
                 created: String::new(),
                 duration_s: 0.0,
                 mer_version: env!("CARGO_PKG_VERSION").to_owned(),
-                data_checksum: String::new(),
                 checksum: String::new(),
             },
             arrays: BTreeMap::new(),
@@ -292,72 +286,6 @@ impl Artifact {
             } as u64)
             .sum()
     }
-}
-
-/// The blake3 checksum (hex) of an entry's attributes, `data_checksum` included. Numbers go in
-/// by their exact bits, so that any changed bit shows.
-fn checksum(meta: &ArtifactMeta) -> String {
-    let mut enc = KeyEncoder::with_context(CHECKSUM_CONTEXT);
-    enc.u32(FORMAT_VERSION);
-    enc.digest(meta.key.as_bytes());
-    enc.str(&meta.stage);
-    enc.u32(meta.version);
-    enc.str(&meta.config_json);
-    enc.map_len(meta.upstream.len());
-    for (role, key) in &meta.upstream {
-        enc.str(role);
-        enc.digest(key.as_bytes());
-    }
-    enc.map_len(meta.files.len());
-    for (song, hash) in &meta.files {
-        enc.str(song);
-        enc.digest(&hash.0);
-    }
-    enc.str(&meta.created);
-    enc.bytes(&meta.duration_s.to_le_bytes());
-    enc.str(&meta.mer_version);
-    enc.str(&meta.data_checksum);
-    hex(&enc.finish())
-}
-
-/// The blake3 checksum (hex) of an artifact's datasets.
-fn data_checksum(arrays: &BTreeMap<String, Array>) -> String {
-    let mut enc = KeyEncoder::with_context(DATA_CHECKSUM_CONTEXT);
-    enc.map_len(arrays.len());
-    for (name, array) in arrays {
-        enc.str(name);
-        enc.str(array.data.dtype());
-        enc.list_len(array.shape.len());
-        for &dim in &array.shape {
-            enc.int(dim as i128);
-        }
-        match &array.data {
-            ArrayData::F32(v) => enc.bytes(&le_bytes(v, |x| x.to_le_bytes())),
-            ArrayData::F64(v) => enc.bytes(&le_bytes(v, |x| x.to_le_bytes())),
-            ArrayData::I64(v) => enc.bytes(&le_bytes(v, |x| x.to_le_bytes())),
-            ArrayData::U8(v) => enc.bytes(v),
-            ArrayData::Str(v) => {
-                enc.list_len(v.len());
-                for s in v {
-                    enc.str(s);
-                }
-            }
-        }
-    }
-    hex(&enc.finish())
-}
-
-/// Serializes numbers to one buffer so the hasher sees large chunks (it is SIMD-parallel).
-fn le_bytes<T: Copy, const N: usize>(values: &[T], to_le: impl Fn(T) -> [u8; N]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(values.len() * N);
-    for &v in values {
-        out.extend_from_slice(&to_le(v));
-    }
-    out
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The result of looking up a key.
@@ -467,8 +395,6 @@ impl ArtifactStore {
         artifact.meta.created = rfc3339(SystemTime::now());
         artifact.meta.duration_s = duration.as_secs_f64();
         artifact.meta.mer_version = env!("CARGO_PKG_VERSION").to_owned();
-        artifact.meta.data_checksum = data_checksum(&artifact.arrays);
-        artifact.meta.checksum = checksum(&artifact.meta);
 
         let key = artifact.meta.key;
         let shard = self.shard_dir(&key);
@@ -477,12 +403,18 @@ impl ArtifactStore {
         let tmp = temp_path_in(&shard, &format!("{key}.h5"));
         let written = write_h5(&tmp, &artifact)
             .map_err(|e| hdf5_cause(&e.to_string()))
-            .and_then(|()| persist(&tmp, &target));
-        if let Err(cause) = written {
-            let _ = fs::remove_file(&tmp);
-            return Err(self.not_stored(&artifact, &shard, cause));
+            .and_then(|()| seal(&tmp).map_err(|e| format!("write the header: {e}")))
+            .and_then(|checksum| persist(&tmp, &target).map(|()| checksum));
+        match written {
+            Ok(checksum) => {
+                artifact.meta.checksum = checksum;
+                Ok(artifact)
+            }
+            Err(cause) => {
+                let _ = fs::remove_file(&tmp);
+                Err(self.not_stored(&artifact, &shard, cause))
+            }
         }
-        Ok(artifact)
     }
 
     /// A failed write into the cache: [`CacheError::ReadOnly`] when the folder cannot be
@@ -538,7 +470,10 @@ impl ArtifactStore {
             .metadata()
             .map_err(|e| CacheError::io("stat", &path, e))?
             .ino();
-        match read_h5(&path).and_then(|artifact| check(key, artifact)) {
+        let read = verify_file(&path)
+            .and_then(|checksum| read_h5(&path, checksum))
+            .and_then(|artifact| check(key, artifact));
+        match read {
             Ok(artifact) => {
                 // Best effort: a read-only cache still serves hits.
                 let _ = file.set_times(fs::FileTimes::new().set_accessed(SystemTime::now()));
@@ -765,7 +700,7 @@ fn free_bytes(folder: &Path) -> Option<u64> {
     if unsafe { libc::statvfs(path.as_ptr(), &mut stats) } != 0 {
         return None;
     }
-    Some(u64::from(stats.f_bavail).saturating_mul(u64::from(stats.f_frsize)))
+    Some(stats.f_bavail.saturating_mul(stats.f_frsize))
 }
 
 /// Room for one entry: what its data needed and what the folder's filesystem had left.
@@ -817,9 +752,12 @@ fn bytes_text(bytes: u64) -> String {
     format!("{value:.1} {}", UNITS[unit])
 }
 
-/// Writes every dataset and attribute in one go; the file is closed when this returns.
+/// Writes every dataset and attribute in one go, after an empty header; the file is closed
+/// when this returns.
 fn write_h5(path: &Path, artifact: &Artifact) -> hdf5::Result<()> {
-    let file = hdf5::File::create(path)?;
+    let file = hdf5::File::with_options()
+        .with_fcpl(|p| p.userblock(HEADER_LEN as u64))
+        .create(path)?;
     for (name, array) in &artifact.arrays {
         match &array.data {
             ArrayData::F32(v) => write_dataset(&file, name, &array.shape, v)?,
@@ -847,8 +785,6 @@ fn write_h5(path: &Path, artifact: &Artifact) -> hdf5::Result<()> {
     write_str_attr(&file, "created", &m.created)?;
     write_attr(&file, "duration_s", &m.duration_s)?;
     write_str_attr(&file, "mer_version", &m.mer_version)?;
-    write_str_attr(&file, "data_checksum", &m.data_checksum)?;
-    write_str_attr(&file, "checksum", &m.checksum)?;
     file.flush()?;
     file.close()
 }
@@ -895,18 +831,66 @@ fn read_str_attr(file: &hdf5::File, name: &str) -> hdf5::Result<String> {
         .to_owned())
 }
 
-/// An entry's attributes if they pass their checksum; its datasets are not read.
+/// Fills in the header of the HDF5 file at `path` (written with an empty user block): the
+/// blake3 of everything after it. Returns that checksum (hex).
+fn seal(path: &Path) -> io::Result<String> {
+    use std::io::{Seek, SeekFrom, Write};
+    let mut file = fs::OpenOptions::new().read(true).write(true).open(path)?;
+    file.seek(SeekFrom::Start(HEADER_LEN as u64))?;
+    let mut hasher = blake3::Hasher::new();
+    hasher.update_reader(&mut file)?;
+    let checksum = hasher.finalize().to_hex().to_string();
+    let mut header = [0u8; HEADER_LEN];
+    let text = [HEADER_MAGIC, checksum.as_bytes(), b"\n"].concat();
+    header[..text.len()].copy_from_slice(&text);
+    file.seek(SeekFrom::Start(0))?;
+    file.write_all(&header)?;
+    Ok(checksum)
+}
+
+/// Checks an entry file's header against the rest of it, with std I/O only, so that libhdf5
+/// never parses a changed byte. Returns the checksum; the error is the reason to quarantine.
+fn verify_file(path: &Path) -> Result<String, String> {
+    let bytes = fs::read(path).map_err(|e| format!("could not read it: {e}"))?;
+    if bytes.starts_with(HDF5_SIGNATURE) {
+        return Err(
+            "written by an older mer in entry format 1, whose checksum left the attributes \
+             unchecked; recomputed once in format 2"
+                .to_owned(),
+        );
+    }
+    let Some(header) = bytes
+        .get(..HEADER_LEN)
+        .filter(|h| h.starts_with(HEADER_MAGIC))
+    else {
+        return Err("not a mer artifact (no header)".to_owned());
+    };
+    let stored = &header[HEADER_MAGIC.len()..HEADER_MAGIC.len() + 64];
+    let actual = blake3::hash(&bytes[HEADER_LEN..]).to_hex();
+    if stored != actual.as_bytes() {
+        return Err(format!(
+            "checksum mismatch (stored {}, computed {actual})",
+            String::from_utf8_lossy(stored)
+        ));
+    }
+    Ok(actual.to_string())
+}
+
+/// An entry's attributes if the entry passes its checksum; its datasets are not parsed.
 fn read_verified_meta(path: &Path) -> Option<ArtifactMeta> {
+    let checksum = verify_file(path).ok()?;
     let file = hdf5::File::open(path).ok()?;
-    let meta = read_meta(&file).ok()?;
-    check_attributes(&meta).ok()?;
+    let mut meta = read_meta(&file).ok()?;
+    meta.checksum = checksum;
     Some(meta)
 }
 
-/// Reads a whole entry; the error is the reason to quarantine it.
-fn read_h5(path: &Path) -> Result<Artifact, String> {
+/// Reads a whole entry whose file passed its `checksum`; the error is the reason to quarantine
+/// it.
+fn read_h5(path: &Path, checksum: String) -> Result<Artifact, String> {
     let file = hdf5::File::open(path).map_err(|e| format!("not a readable HDF5 file: {e}"))?;
-    let meta = read_meta(&file).map_err(|e| format!("bad metadata: {e}"))?;
+    let mut meta = read_meta(&file).map_err(|e| format!("bad metadata: {e}"))?;
+    meta.checksum = checksum;
     let mut arrays = BTreeMap::new();
     let names = file.member_names().map_err(|e| e.to_string())?;
     for name in names {
@@ -921,13 +905,6 @@ fn read_meta(file: &hdf5::File) -> Result<ArtifactMeta, String> {
         .attr("format")
         .and_then(|a| a.read_scalar())
         .map_err(|e| e.to_string())?;
-    if format == 1 {
-        return Err(
-            "written by an older mer in entry format 1, whose checksum left the attributes \
-             unchecked; recomputed once in format 2"
-                .to_owned(),
-        );
-    }
     if format != FORMAT_VERSION {
         return Err(format!(
             "file format {format}, this mer reads {FORMAT_VERSION}"
@@ -953,8 +930,7 @@ fn read_meta(file: &hdf5::File) -> Result<ArtifactMeta, String> {
             .and_then(|a| a.read_scalar())
             .map_err(|e| e.to_string())?,
         mer_version: text("mer_version")?,
-        data_checksum: text("data_checksum")?,
-        checksum: text("checksum")?,
+        checksum: String::new(),
     })
 }
 
@@ -981,31 +957,12 @@ fn read_array(file: &hdf5::File, name: &str) -> hdf5::Result<Array> {
     Ok(Array { shape, data })
 }
 
-/// The entry must be the one its file name promises, with intact attributes and datasets.
+/// The entry must be the one its file name promises.
 fn check(key: &StageKey, artifact: Artifact) -> Result<Artifact, String> {
-    check_attributes(&artifact.meta)?;
     if artifact.meta.key != *key {
         return Err(format!("file holds key {}, not {key}", artifact.meta.key));
     }
-    let actual = data_checksum(&artifact.arrays);
-    if actual != artifact.meta.data_checksum {
-        return Err(format!(
-            "data checksum mismatch (stored {}, computed {actual})",
-            artifact.meta.data_checksum
-        ));
-    }
     Ok(artifact)
-}
-
-fn check_attributes(meta: &ArtifactMeta) -> Result<(), String> {
-    let actual = checksum(meta);
-    if actual != meta.checksum {
-        return Err(format!(
-            "attribute checksum mismatch (stored {}, computed {actual}): an attribute changed",
-            meta.checksum
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -43,7 +43,6 @@ impl LineageEntry {
             created: String::new(),
             duration_s: 0.0,
             mer_version: String::new(),
-            data_checksum: String::new(),
             checksum: String::new(),
         }
     }
