@@ -679,9 +679,7 @@ fn hdf5_cause(message: &str) -> String {
 /// Whether this process may create files in `folder` (false on a read-only mount even for
 /// root, which `access` checks and permission bits do not).
 fn writable(folder: &Path) -> io::Result<()> {
-    use std::os::unix::ffi::OsStrExt;
-    let path = std::ffi::CString::new(folder.as_os_str().as_bytes())
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+    let path = c_path(folder)?;
     // SAFETY: `path` is a valid NUL-terminated string for the duration of the call.
     if unsafe { libc::access(path.as_ptr(), libc::W_OK) } == 0 {
         Ok(())
@@ -692,8 +690,7 @@ fn writable(folder: &Path) -> io::Result<()> {
 
 /// Bytes an unprivileged process can still write on `folder`'s filesystem, if known.
 fn free_bytes(folder: &Path) -> Option<u64> {
-    use std::os::unix::ffi::OsStrExt;
-    let path = std::ffi::CString::new(folder.as_os_str().as_bytes()).ok()?;
+    let path = c_path(folder).ok()?;
     // SAFETY: statvfs only writes into `stats`, which is valid and zeroed.
     let mut stats: libc::statvfs = unsafe { std::mem::zeroed() };
     // SAFETY: `path` is NUL-terminated and `stats` is a valid out pointer.
@@ -701,6 +698,13 @@ fn free_bytes(folder: &Path) -> Option<u64> {
         return None;
     }
     Some(stats.f_bavail.saturating_mul(stats.f_frsize))
+}
+
+/// `path` for a libc call.
+fn c_path(path: &Path) -> io::Result<std::ffi::CString> {
+    use std::os::unix::ffi::OsStrExt;
+    std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))
 }
 
 /// Room for one entry: what its data needed and what the folder's filesystem had left.
