@@ -183,6 +183,50 @@ fn flipped_byte_in_a_dataset_is_quarantined() {
     assert_quarantined(&store, &key, "checksum mismatch");
 }
 
+/// Rewrites a scalar attribute of an entry in place, as a flipped byte on disk would.
+fn set_attr<T: hdf5::H5Type>(path: &Path, name: &str, value: T) {
+    let file = hdf5::File::open_rw(path).unwrap();
+    file.attr(name).unwrap().write_scalar(&value).unwrap();
+}
+
+#[test]
+fn a_changed_attribute_is_quarantined_and_hidden_from_listings() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = ArtifactStore::open_with(dir.path(), fast()).unwrap();
+    stored(&store, "d");
+    let key = inputs("d").key();
+    set_attr(&store.entry_path(&key), "duration_s", 1e12_f64);
+    let listed = store.list().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (&listed[0].stage, listed[0].duration_s),
+        (&None, None),
+        "nothing unverified is listed"
+    );
+    assert_quarantined(&store, &key, "checksum mismatch");
+}
+
+#[test]
+fn an_entry_of_the_previous_format_is_recomputed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = ArtifactStore::open_with(dir.path(), fast()).unwrap();
+    let key = inputs("old").key();
+    // Format 1 had no header and checksummed only the datasets: its attributes cannot be
+    // trusted.
+    let path = store.entry_path(&key);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let old = hdf5::File::create(&path).unwrap();
+    old.new_attr::<u32>()
+        .create("format")
+        .unwrap()
+        .write_scalar(&1_u32)
+        .unwrap();
+    old.close().unwrap();
+    assert_quarantined(&store, &key, "entry format 1");
+    stored(&store, "old");
+    assert!(matches!(store.get(&key).unwrap(), Lookup::Hit(_)));
+}
+
 #[test]
 fn entry_under_the_wrong_name_is_quarantined() {
     let dir = tempfile::tempdir().unwrap();

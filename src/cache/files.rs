@@ -193,7 +193,24 @@ impl FileHasher {
 
     /// Writes the stat cache (temp file + rename, so a crash never leaves half a file).
     /// Does nothing when no entry changed.
+    ///
+    /// A cache folder this run cannot write (a read-only mount, another user's shared cache)
+    /// is no error: the stat cache only saves time, so a failed save is logged as a warning,
+    /// the file stays as it was, and `Ok` is returned. The `Result` stays for callers that
+    /// already propagate it.
     pub fn save(&mut self) -> Result<(), CacheError> {
+        if let Err(err) = self.write() {
+            let cause = std::error::Error::source(&err)
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default();
+            tracing::warn!(
+                "stat cache not saved: {err}{cause}; input files will be hashed again next run"
+            );
+        }
+        Ok(())
+    }
+
+    fn write(&mut self) -> Result<(), CacheError> {
         if !self.dirty {
             return Ok(());
         }

@@ -5,11 +5,13 @@
 //! While computing, the holder's heartbeat thread refreshes the lock's mtime. Waiters poll
 //! until the entry appears (done) or the lock disappears (the holder failed: try to take it).
 //!
-//! A lock is stale when its holder is on this host and its pid is gone, or when its mtime is
+//! A lock is stale when its holder is on this host and its pid is gone or a zombie (it exited
+//! and its parent has not reaped it: it will never commit), or when its mtime is
 //! older than [`StoreOptions::stale_after`](super::StoreOptions::stale_after) (holders on
 //! other hosts, or a pid reused by an unrelated process). A stale lock is renamed aside
 //! before it is deleted, and the inode is checked, so two waiters breaking the same stale lock
-//! cannot delete the new lock one of them just created.
+//! cannot delete the new lock one of them just created. A waiter says once who holds the
+//! lock and since when, so a long wait is never silent.
 
 use std::fs;
 use std::io::{self, Write};
@@ -125,13 +127,35 @@ impl ArtifactStore {
     /// Returns the entry for `key`, or the lock to compute it, waiting while another live
     /// process computes it. A quarantined entry counts as missing.
     pub fn acquire(&self, key: &StageKey) -> Result<Acquired, CacheError> {
+        let mut told = false;
         loop {
             match self.try_acquire(key)? {
                 Attempt::Ready(artifact) => return Ok(Acquired::Ready(artifact)),
                 Attempt::Compute(guard) => return Ok(Acquired::Compute(guard)),
-                Attempt::Busy => thread::sleep(self.options.lock_poll),
+                Attempt::Busy => {
+                    if !told {
+                        told = true;
+                        self.tell_holder(key);
+                    }
+                    thread::sleep(self.options.lock_poll);
+                }
             }
         }
+    }
+
+    /// Logs who holds `key`'s lock and since when, and how long before a silent holder is
+    /// taken over.
+    fn tell_holder(&self, key: &StageKey) {
+        let holder = read_holder(&self.lock_path(key)).map_or_else(
+            || "a process that is still writing its lock".to_owned(),
+            |info| format!("pid {} on {} since {}", info.pid, info.host, info.started),
+        );
+        tracing::info!(
+            "waiting for cache entry {}: {holder} is computing it (a holder whose lock goes \
+             {} s without a heartbeat is taken over)",
+            key.short(),
+            self.options.stale_after.as_secs()
+        );
     }
 
     /// [`acquire`](Self::acquire) without waiting: [`Attempt::Busy`] when a live holder
@@ -140,12 +164,13 @@ impl ArtifactStore {
     /// it holds first, releases it, and only then waits.
     pub fn try_acquire(&self, key: &StageKey) -> Result<Attempt, CacheError> {
         let shard = self.shard_dir(key);
-        fs::create_dir_all(&shard).map_err(|e| CacheError::io("create", &shard, e))?;
         let lock = self.lock_path(key);
         loop {
             if let Lookup::Hit(artifact) = self.get(key)? {
                 return Ok(Attempt::Ready(artifact));
             }
+            // Only a miss writes: a read-only cache serves its hits.
+            fs::create_dir_all(&shard).map_err(|e| self.write_error("create", &shard, e))?;
             match create_lock(&lock) {
                 Ok(inode) => {
                     let guard = self.guard(*key, lock.clone(), inode);
@@ -158,13 +183,13 @@ impl ArtifactStore {
                     return Ok(Attempt::Compute(guard));
                 }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    let Some(inode) = self.stale_lock(&lock) else {
+                    let Some((inode, why)) = self.stale_lock(&lock) else {
                         return Ok(Attempt::Busy);
                     };
-                    tracing::warn!(key = %key.short(), "taking over a stale cache lock");
+                    tracing::warn!("taking over the lock of cache entry {}: {why}", key.short());
                     break_lock(&lock, inode);
                 }
-                Err(e) => return Err(CacheError::io("create lock", &lock, e)),
+                Err(e) => return Err(self.write_error("create lock", &lock, e)),
             }
         }
     }
@@ -189,18 +214,37 @@ impl ArtifactStore {
         }
     }
 
-    /// The lock's inode if its holder is gone; `None` if it is alive (or the lock vanished).
-    fn stale_lock(&self, lock: &Path) -> Option<u64> {
+    /// The lock's inode and why its holder counts as gone; `None` if it is alive (or the lock
+    /// vanished).
+    fn stale_lock(&self, lock: &Path) -> Option<(u64, String)> {
         let meta = fs::metadata(lock).ok()?;
         let age = meta.modified().ok()?.elapsed().unwrap_or_default();
+        let holder = read_holder(lock);
+        let who = holder.as_ref().map_or_else(
+            || "its holder".to_owned(),
+            |info| format!("pid {} on {}", info.pid, info.host),
+        );
         if age > self.options.stale_after {
-            return Some(meta.ino());
+            let why = format!("{who} has not refreshed it for {} s", age.as_secs());
+            return Some((meta.ino(), why));
         }
         // A lock being written may still be empty: unparsable means "not known to be dead".
-        let info: LockInfo = serde_json::from_slice(&fs::read(lock).ok()?).ok()?;
-        let dead_here = info.host == hostname() && !pid_alive(info.pid);
-        dead_here.then_some(meta.ino())
+        let info = holder?;
+        if info.host != hostname() {
+            return None;
+        }
+        let why = match process_state(info.pid) {
+            ProcessState::Running => return None,
+            ProcessState::Gone => format!("{who} has exited"),
+            ProcessState::Zombie => format!("{who} has exited (a zombie its parent never reaped)"),
+        };
+        Some((meta.ino(), why))
     }
+}
+
+/// What a lock file says about its holder; `None` while it is still being written.
+fn read_holder(lock: &Path) -> Option<LockInfo> {
+    serde_json::from_slice(&fs::read(lock).ok()?).ok()
 }
 
 /// Creates the lock file exclusively and writes our [`LockInfo`]; returns its inode.
@@ -240,14 +284,40 @@ fn touch(path: &Path) {
     }
 }
 
-/// Whether a process with this pid exists on this host (a zombie counts as alive).
-fn pid_alive(pid: u32) -> bool {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
-        return false;
+/// Whether a process on this host can still commit what it locked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ProcessState {
+    /// It exists and has not exited.
+    Running,
+    /// No such process.
+    Gone,
+    /// It exited but its parent has not reaped it; the pid stays taken, the work is lost.
+    Zombie,
+}
+
+fn process_state(pid: u32) -> ProcessState {
+    let Ok(id) = libc::pid_t::try_from(pid) else {
+        return ProcessState::Gone;
     };
     // SAFETY: kill with signal 0 sends nothing; it only checks that the pid exists.
-    let rc = unsafe { libc::kill(pid, 0) };
-    rc == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    let rc = unsafe { libc::kill(id, 0) };
+    let exists = rc == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+    if !exists {
+        ProcessState::Gone
+    } else if linux_state(pid).is_some_and(|state| state == 'Z' || state == 'X') {
+        ProcessState::Zombie
+    } else {
+        ProcessState::Running
+    }
+}
+
+/// The state letter of `/proc/PID/stat` (`R`, `S`, `Z`, ...); `None` where there is no
+/// `/proc` (not Linux), which leaves the process counted as running.
+fn linux_state(pid: u32) -> Option<char> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name in parentheses may itself contain spaces and parentheses: the state
+    // follows the last ')'.
+    stat.rsplit_once(')')?.1.trim_start().chars().next()
 }
 
 /// This machine's hostname, or "localhost" if it cannot be read.

@@ -27,8 +27,10 @@
 //! ```text
 //! cache/
 //! ├── files.json                      stat cache: abs path, size, mtime, inode -> blake3
+//! ├── lineage/                        what each stage instance last ran with (best effort)
 //! ├── 3f/                             shard: first two hex digits of the key
-//! │   ├── 3fa4…c2.h5                  one artifact (datasets + metadata attributes)
+//! │   ├── 3fa4…c2.h5                  one artifact: a 512-byte header with the blake3 of
+//! │   │                               the rest, then HDF5 (datasets + metadata attributes)
 //! │   ├── 3fa4…c2.lock                while one process computes it (host, pid, start)
 //! │   └── .3fa4…c2.h5.<pid>.<n>.tmp   a write in progress; never read, swept when stale
 //! └── quarantine/
@@ -52,7 +54,7 @@ pub use files::{FileHash, FileHasher, HashStats};
 pub use key::{ConfigSlice, ConfigValue, KeyEncoder, StageInputs, StageKey};
 pub use lock::{Acquired, Attempt, LockGuard};
 pub use store::{
-    Array, ArrayData, Artifact, ArtifactMeta, ArtifactStore, EntryInfo, Lookup, StoreOptions,
+    Array, ArrayData, Artifact, ArtifactMeta, ArtifactStore, EntryInfo, Lookup, Room, StoreOptions,
     VerifyReport,
 };
 
@@ -72,16 +74,43 @@ pub enum CacheError {
         /// The underlying error.
         source: std::io::Error,
     },
-    /// libhdf5 refused to write an artifact.
+    /// An entry could not be written (most often a full disk); its temporary file is gone.
     #[error(
-        "could not write HDF5 file '{}': {message}; check free space, or delete the file and run again",
+        "could not store the {stage} entry {key} in '{}': {cause}; {room}. The unfinished \
+         temporary file was removed: free space there (or point --cache at a folder with room) \
+         and run again",
+        folder.display()
+    )]
+    NotStored {
+        /// The entry's stage.
+        stage: String,
+        /// The entry's key (short).
+        key: String,
+        /// The folder it was written into.
+        folder: PathBuf,
+        /// What failed (libhdf5's message, or the step of the rename into place).
+        cause: String,
+        /// What the entry needed and what the folder had left.
+        room: Room,
+    },
+    /// The cache cannot be written (a read-only mount, another user's shared cache) and the
+    /// run needs to: a miss, a lock, a quarantine. Hits never get here.
+    #[error(
+        "the cache folder '{}' is read-only for this run (could not {action} '{}'); it serves \
+         the stages it holds, but this run must compute one it lacks: point --cache at a \
+         writable folder, or have the cache's owner run this spec once",
+        root.display(),
         path.display()
     )]
-    Hdf5 {
-        /// The file involved.
+    ReadOnly {
+        /// The cache folder.
+        root: PathBuf,
+        /// What was being done (`create lock`, ...).
+        action: &'static str,
+        /// The file or folder involved.
         path: PathBuf,
-        /// libhdf5's message.
-        message: String,
+        /// The underlying error (read-only filesystem, permission denied).
+        source: std::io::Error,
     },
     /// A string is not 64 hex digits.
     #[error("'{text}' is not a {what} (expected 64 hex digits, as printed by `mer cache ls`)")]

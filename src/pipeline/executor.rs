@@ -312,7 +312,7 @@ impl<'a> Pipeline<'a> {
         reasons: Vec<String>,
         seconds: Option<f64>,
     ) -> Resolved {
-        self.lineage.record(&self.lineage_id(node), &node.inputs)?;
+        self.lineage.note(&self.lineage_id(node), &node.inputs);
         Ok((artifact, self.record(node, decision, reasons, seconds)))
     }
 

@@ -2,10 +2,13 @@
 //! say what changed ("schedule.epochs changed (60 => 80)") even when the old artifact is gone.
 //!
 //! One small JSON file per (experiment, stage instance) under `cache/lineage/`, replaced by
-//! rename; a lost or unreadable file only costs the explanation, never a result.
+//! rename; a lost or unreadable file only costs the explanation, never a result. Recording is
+//! best effort for the same reason: a cache this run cannot write (a read-only mount, another
+//! user's shared cache) still serves its hits, with one warning.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::{Deserialize, Serialize};
 
@@ -46,9 +49,11 @@ impl LineageEntry {
 }
 
 /// The lineage files of one cache.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct LineageIndex {
     dir: PathBuf,
+    /// Whether a failed record was already logged: one warning per run, not one per stage.
+    warned: AtomicBool,
 }
 
 impl LineageIndex {
@@ -56,6 +61,7 @@ impl LineageIndex {
     pub(crate) fn new(cache_root: &std::path::Path) -> Self {
         LineageIndex {
             dir: cache_root.join("lineage"),
+            warned: AtomicBool::new(false),
         }
     }
 
@@ -70,8 +76,25 @@ impl LineageIndex {
         serde_json::from_str(&text).ok()
     }
 
+    /// Records that `lineage` now runs with `inputs`, if the cache can be written; the first
+    /// failure is logged, the others are not.
+    pub(crate) fn note(&self, lineage: &str, inputs: &StageInputs) {
+        let Err(err) = self.record(lineage, inputs) else {
+            return;
+        };
+        if !self.warned.swap(true, Ordering::Relaxed) {
+            let cause = std::error::Error::source(&err)
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default();
+            tracing::warn!(
+                "lineage not recorded: {err}{cause}; results are unaffected, but a later miss \
+                 of these stages cannot say what changed"
+            );
+        }
+    }
+
     /// Records that `lineage` now runs with `inputs`.
-    pub(crate) fn record(&self, lineage: &str, inputs: &StageInputs) -> Result<(), CacheError> {
+    fn record(&self, lineage: &str, inputs: &StageInputs) -> Result<(), CacheError> {
         // The same provenance an artifact of these inputs records.
         let meta = Artifact::new(inputs).meta;
         let entry = LineageEntry {
@@ -82,22 +105,17 @@ impl LineageIndex {
             upstream: meta.upstream,
             files: meta.files,
         };
-        let io = |action: &'static str, path: &PathBuf| {
-            let path = path.clone();
-            move |source| CacheError::Io {
-                action,
-                path,
-                source,
-            }
-        };
-        std::fs::create_dir_all(&self.dir).map_err(io("create", &self.dir))?;
+        std::fs::create_dir_all(&self.dir).map_err(|e| CacheError::io("create", &self.dir, e))?;
         let path = self.path(lineage);
         // Unique per write, not just per process: two runs in one process (the members of a
         // sweep) never share a temporary file.
         let name = path.file_name().unwrap_or_default().to_string_lossy();
         let temp = crate::cache::store::temp_path_in(&self.dir, &name);
         let json = serde_json::to_string(&entry).expect("lineage entries serialize");
-        std::fs::write(&temp, json).map_err(io("write", &temp))?;
-        std::fs::rename(&temp, &path).map_err(io("rename", &path))
+        let written = std::fs::write(&temp, json).and_then(|()| std::fs::rename(&temp, &path));
+        written.map_err(|e| {
+            let _ = std::fs::remove_file(&temp);
+            CacheError::io("write", &path, e)
+        })
     }
 }

@@ -54,6 +54,18 @@ pub enum PipelineError {
         /// The array looked for.
         array: String,
     },
+    /// An upstream artifact is inconsistent with itself (an array of the wrong size, a label
+    /// out of range): an entry that passed its checksum but was written by a buggy or older
+    /// stage. An error naming it, never a panic.
+    #[error("artifact of {stage} ({key}) is malformed: {problem}; run with --force {stage}")]
+    MalformedArtifact {
+        /// The producing stage.
+        stage: String,
+        /// Its key (short).
+        key: String,
+        /// What is wrong, naming the array.
+        problem: String,
+    },
     /// A song's file could not be read and its modality's `on_error` is `"fail"`.
     #[error(
         "{modality} of song {id} ({}) could not be extracted: {reason}; fix or remove the file, or set modalities.{modality}.on_error = \"skip\"",

@@ -11,7 +11,7 @@ use crate::report::results::{ModelScore, Prediction, RunResults, SeedResults, So
 use crate::rng::RandomStream;
 use crate::spec::ExperimentSpec;
 
-use super::stages::{f32_array, f64_array, i64_array, missing, strings};
+use super::stages::{f32_array, f64_array, i64_array, indices_below, missing, sized, strings};
 use super::training::HEADLINE_MODEL;
 use super::{PipelineError, StageGraph, StageKind};
 
@@ -61,13 +61,21 @@ fn seed_results(
     seed: u64,
     evaluation: &Artifact,
 ) -> Result<SeedResults, PipelineError> {
-    let truth: Vec<usize> = i64_array(evaluation, "test_labels")?
-        .iter()
-        .map(|&l| l as usize)
-        .collect();
+    let truth = indices_below(
+        evaluation,
+        "test_labels",
+        i64_array(evaluation, "test_labels")?,
+        classes,
+    )?;
     let n = truth.len();
     let models = strings(evaluation, "models")?;
-    let probabilities = f32_array(evaluation, "test_probabilities")?;
+    let probabilities = sized(
+        evaluation,
+        "test_probabilities",
+        f32_array(evaluation, "test_probabilities")?,
+        models.len() * n * classes,
+    )?;
+    let ids = sized(evaluation, "test_ids", strings(evaluation, "test_ids")?, n)?;
     let masks = presence(evaluation, n)?;
     let selected = spec.selected();
     let mut scores = Vec::new();
@@ -92,7 +100,6 @@ fn seed_results(
             scores.extend(availability_groups(
                 model, &truth, p, classes, &masks, selected,
             ));
-            let ids = strings(evaluation, "test_ids")?;
             predictions = (0..n)
                 .map(|i| Prediction {
                     id: ids[i].clone(),
@@ -120,6 +127,7 @@ fn presence(evaluation: &Artifact, n: usize) -> Result<Vec<ModalityMask>, Pipeli
         .array("test_present")
         .and_then(|a| a.as_u8())
         .ok_or_else(|| missing(evaluation, "test_present"))?;
+    let flags = sized(evaluation, "test_present", flags, n * names.len())?;
     let modalities: Vec<Option<Modality>> = names
         .iter()
         .map(|name| Modality::ALL.into_iter().find(|m| m.name() == name))
@@ -199,12 +207,24 @@ fn validation_scores(
     evaluation: &Artifact,
     classes: usize,
 ) -> Result<Vec<ModelScore>, PipelineError> {
-    let labels: Vec<usize> = i64_array(evaluation, "oof_labels")?
-        .iter()
-        .map(|&l| l as usize)
-        .collect();
-    let folds = i64_array(evaluation, "oof_fold")?;
-    let probabilities = f32_array(evaluation, "oof_probabilities")?;
+    let labels = indices_below(
+        evaluation,
+        "oof_labels",
+        i64_array(evaluation, "oof_labels")?,
+        classes,
+    )?;
+    let folds = sized(
+        evaluation,
+        "oof_fold",
+        i64_array(evaluation, "oof_fold")?,
+        labels.len(),
+    )?;
+    let probabilities = sized(
+        evaluation,
+        "oof_probabilities",
+        f32_array(evaluation, "oof_probabilities")?,
+        labels.len() * classes,
+    )?;
     let fold_count = folds.iter().max().map_or(0, |&f| f as usize + 1);
     let mut scores = Vec::new();
     for fold in 0..fold_count {
@@ -231,23 +251,34 @@ fn validation_scores(
 
 fn curves(evaluation: &Artifact) -> Result<Vec<FoldCurve>, PipelineError> {
     let fold = i64_array(evaluation, "history.fold")?;
-    let epoch = i64_array(evaluation, "history.epoch")?;
-    let column = |name: &str| f64_array(evaluation, &format!("history.{name}"));
+    let rows = fold.len();
+    let epoch = sized(
+        evaluation,
+        "history.epoch",
+        i64_array(evaluation, "history.epoch")?,
+        rows,
+    )?;
+    let epoch = indices_below(evaluation, "history.epoch", epoch, usize::MAX)?;
+    let column = |name: &str| {
+        let name = format!("history.{name}");
+        sized(evaluation, &name, f64_array(evaluation, &name)?, rows)
+    };
     let (train_loss, valid_loss) = (column("train_loss")?, column("valid_loss")?);
     let (valid_accuracy, valid_macro_f1) = (column("valid_accuracy")?, column("valid_macro_f1")?);
     let lr = column("learning_rate")?;
     let best = i64_array(evaluation, "best_epoch")?;
+    let best = indices_below(evaluation, "best_epoch", best, usize::MAX)?;
     Ok(best
         .iter()
         .enumerate()
         .map(|(k, &best_epoch)| FoldCurve {
             fold: k,
             // Epochs are 0-based in training records, 1-based in reports.
-            best_epoch: best_epoch as usize + 1,
-            epochs: (0..fold.len())
+            best_epoch: best_epoch + 1,
+            epochs: (0..rows)
                 .filter(|&i| fold[i] == k as i64)
                 .map(|i| EpochPoint {
-                    epoch: epoch[i] as usize + 1,
+                    epoch: epoch[i] + 1,
                     train_loss: train_loss[i],
                     valid_loss: valid_loss[i],
                     valid_accuracy: valid_accuracy[i],

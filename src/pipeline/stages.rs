@@ -275,8 +275,8 @@ fn normalize(
     let (split, extracts) = upstream
         .split_first()
         .expect("normalize reads the split first");
-    let folds = i64_array(split, "fold")?;
     let ids = strings(split, "ids")?;
+    let folds = sized(split, "fold", i64_array(split, "fold")?, ids.len())?;
     let fold_of: HashMap<&str, i64> = ids
         .iter()
         .map(String::as_str)
@@ -287,7 +287,12 @@ fn normalize(
         let modality = Modality::ALL
             .into_iter()
             .find(|m| m.name() == name)
-            .expect("normalize reads extraction artifacts");
+            .ok_or_else(|| {
+                malformed(
+                    extract,
+                    format!("an input of normalize is of stage `{}`", extract.meta.stage),
+                )
+            })?;
         let settings = &cx.spec.normalize;
         let tfidf = modality == Modality::Lyrics && settings.tfidf;
         let fitted =
@@ -359,8 +364,13 @@ fn normalize_modality(
 ) -> Result<NormalizedModality, PipelineError> {
     let ids = strings(extract, "ids")?;
     let names = strings(extract, "feature_names")?;
-    let values = f32_array(extract, "features")?;
     let width = names.len();
+    let values = sized(
+        extract,
+        "features",
+        f32_array(extract, "features")?,
+        ids.len() * width,
+    )?;
     let rows: Vec<(&str, &[f32])> = ids
         .iter()
         .enumerate()
@@ -439,6 +449,62 @@ pub(crate) fn f64_array<'a>(
         .array(name)
         .and_then(|a| a.as_f64())
         .ok_or_else(|| missing(artifact, name))
+}
+
+/// `values` (the array `name` of `artifact`) if there are `expected` of them.
+pub(crate) fn sized<'a, T>(
+    artifact: &Artifact,
+    name: &str,
+    values: &'a [T],
+    expected: usize,
+) -> Result<&'a [T], PipelineError> {
+    if values.len() == expected {
+        Ok(values)
+    } else {
+        Err(malformed(
+            artifact,
+            format!(
+                "array `{name}` has {} values where {expected} were expected",
+                values.len()
+            ),
+        ))
+    }
+}
+
+/// Class indices, epochs, ...: every value of array `name` as an index below `bound`.
+pub(crate) fn indices_below(
+    artifact: &Artifact,
+    name: &str,
+    values: &[i64],
+    bound: usize,
+) -> Result<Vec<usize>, PipelineError> {
+    values
+        .iter()
+        .map(|&v| usize::try_from(v).ok().filter(|&i| i < bound))
+        .collect::<Option<_>>()
+        .ok_or_else(|| {
+            malformed(
+                artifact,
+                format!("array `{name}` has a value outside 0..{bound}"),
+            )
+        })
+}
+
+/// The single value of a one-value array, e.g. `best_epoch` of a fold.
+pub(crate) fn first<T: Copy>(
+    artifact: &Artifact,
+    name: &str,
+    values: &[T],
+) -> Result<T, PipelineError> {
+    sized(artifact, name, values, 1).map(|v| v[0])
+}
+
+pub(crate) fn malformed(artifact: &Artifact, problem: String) -> PipelineError {
+    PipelineError::MalformedArtifact {
+        stage: artifact.meta.stage.clone(),
+        key: artifact.meta.key.short(),
+        problem,
+    }
 }
 
 pub(crate) fn missing(artifact: &Artifact, array: &str) -> PipelineError {

@@ -28,7 +28,9 @@ use crate::rng::RandomStream;
 use crate::spec::ExperimentSpec;
 
 use super::PipelineError;
-use super::stages::{f32_array, f64_array, i64_array, missing, strings};
+use super::stages::{
+    f32_array, f64_array, first, i64_array, indices_below, malformed, missing, sized, strings,
+};
 
 /// The headline model of a run.
 pub const HEADLINE_MODEL: &str = "ensemble+tta";
@@ -51,14 +53,14 @@ pub(crate) struct SplitView {
 }
 
 impl SplitView {
-    pub(crate) fn read(split: &Artifact) -> Result<Self, PipelineError> {
+    /// The split's arrays, checked to describe the same songs with labels below `classes`.
+    pub(crate) fn read(split: &Artifact, classes: usize) -> Result<Self, PipelineError> {
+        let ids = strings(split, "ids")?.to_vec();
+        let labels = sized(split, "labels", i64_array(split, "labels")?, ids.len())?;
         Ok(SplitView {
-            ids: strings(split, "ids")?.to_vec(),
-            labels: i64_array(split, "labels")?
-                .iter()
-                .map(|&l| l as usize)
-                .collect(),
-            fold: i64_array(split, "fold")?.to_vec(),
+            labels: indices_below(split, "labels", labels, classes)?,
+            fold: sized(split, "fold", i64_array(split, "fold")?, ids.len())?.to_vec(),
+            ids,
         })
     }
 
@@ -93,13 +95,32 @@ pub(crate) fn model_inputs(
         else {
             continue;
         };
+        let features_name = format!("{name}.features");
         let array = normalize
-            .array(&format!("{name}.features"))
-            .ok_or_else(|| missing(normalize, &format!("{name}.features")))?;
-        let width = array.shape.get(1).copied().unwrap_or(0);
+            .array(&features_name)
+            .ok_or_else(|| missing(normalize, &features_name))?;
+        let &[rows, width] = array.shape.as_slice() else {
+            return Err(malformed(
+                normalize,
+                format!(
+                    "array `{features_name}` has shape {:?}, not [songs, features]",
+                    array.shape
+                ),
+            ));
+        };
         let values = array
             .as_f32()
-            .ok_or_else(|| missing(normalize, &format!("{name}.features")))?;
+            .ok_or_else(|| missing(normalize, &features_name))?;
+        if rows != ids.len() || width == 0 {
+            return Err(malformed(
+                normalize,
+                format!(
+                    "array `{features_name}` has shape {:?} for {} songs",
+                    array.shape,
+                    ids.len()
+                ),
+            ));
+        }
         let mut features = vec![0.0f32; split.ids.len() * width];
         let mut present = vec![false; split.ids.len()];
         for (i, id) in ids.iter().enumerate() {
@@ -135,7 +156,7 @@ pub(crate) fn train(
     classes: usize,
     (seed, fold): (u64, usize),
 ) -> Result<(), PipelineError> {
-    let split = SplitView::read(upstream[0])?;
+    let split = SplitView::read(upstream[0], classes)?;
     let data = FoldData {
         classes,
         modalities: model_inputs(&split, upstream[1])?,
@@ -211,9 +232,14 @@ fn read_weights(train: &Artifact) -> Result<NamedTensors, PipelineError> {
 
 /// The fold's validation macro-F1 at its kept epoch.
 fn best_valid_macro_f1(train: &Artifact) -> Result<f64, PipelineError> {
-    let best = i64_array(train, "best_epoch")?[0];
+    let best = first(train, "best_epoch", i64_array(train, "best_epoch")?)?;
     let epochs = i64_array(train, "history.epoch")?;
-    let f1 = f64_array(train, "history.valid_macro_f1")?;
+    let f1 = sized(
+        train,
+        "history.valid_macro_f1",
+        f64_array(train, "history.valid_macro_f1")?,
+        epochs.len(),
+    )?;
     Ok(epochs
         .iter()
         .position(|&e| e == best)
@@ -230,7 +256,7 @@ pub(crate) fn evaluate(
     seed: u64,
 ) -> Result<(), PipelineError> {
     let folds = (upstream.len() - 1) / 2;
-    let split = SplitView::read(upstream[0])?;
+    let split = SplitView::read(upstream[0], classes)?;
     let (normalizes, trains) = upstream[1..].split_at(folds);
     let test_rows = split.test_rows();
     let (mut plain, mut augmented, mut valid_f1) = (Vec::new(), Vec::new(), Vec::new());
@@ -360,14 +386,21 @@ fn copy_fold_records(
             fold_of.push(fold as i64);
         }
         ids.extend(valid.iter().cloned());
-        probabilities.extend_from_slice(f32_array(train, "valid_probabilities")?);
+        let valid_probabilities = f32_array(train, "valid_probabilities")?;
+        probabilities.extend_from_slice(sized(
+            train,
+            "valid_probabilities",
+            valid_probabilities,
+            valid.len() * classes,
+        )?);
         let epochs = i64_array(train, "history.epoch")?;
         history_epoch.extend_from_slice(epochs);
         history_fold.extend(std::iter::repeat_n(fold as i64, epochs.len()));
         for (column, out) in HISTORY.iter().zip(&mut history) {
-            out.extend_from_slice(f64_array(train, &format!("history.{column}"))?);
+            let name = format!("history.{column}");
+            out.extend_from_slice(sized(train, &name, f64_array(train, &name)?, epochs.len())?);
         }
-        best.push(i64_array(train, "best_epoch")?[0]);
+        best.push(first(train, "best_epoch", i64_array(train, "best_epoch")?)?);
     }
     let n = ids.len();
     let e = history_epoch.len();
