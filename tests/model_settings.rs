@@ -1,145 +1,262 @@
-//! Checked training settings: one test per rule, each through the public entry point, and the
-//! fold-data checks that stop training before it starts.
+//! Checked training settings: one table row per rule, each through both entry points (the spec
+//! and `TrainSettings::check`, which must agree), and the fold-data checks that stop training
+//! before it starts.
 
 mod model_support;
+mod util;
 
-use mer::model::{ModelError, TrainSettings, train_fold};
-use mer::spec::{AugmentSection, ModelSection, ScheduleSection};
+use mer::model::{ModelError, SettingError, TrainSettings, train_fold};
+use mer::spec::{
+    AugmentSection, ModelSection, Origin, ProblemKind, ScheduleSection, SpecError, SpecProblem,
+    load_spec,
+};
 
 use model_support::clusters;
+use util::TestDir;
 
-/// The error `train_fold` gives with the default sections changed by `edit`.
-fn error_with(
-    edit: impl FnOnce(&mut ModelSection, &mut AugmentSection, &mut ScheduleSection),
-) -> ModelError {
-    let (mut model, mut augment, mut schedule) = (
-        ModelSection::default(),
-        AugmentSection::default(),
-        ScheduleSection::default(),
-    );
-    edit(&mut model, &mut augment, &mut schedule);
-    let settings = TrainSettings {
-        model: &model,
-        augment: &augment,
-        schedule: &schedule,
-    };
-    settings.check().expect_err("the edit breaks a rule")
+/// Each rule of the training settings, an override that breaks it, and the message it gives.
+/// Both paths must agree on it: the spec (`mer validate`, `mer run`) and
+/// `TrainSettings::check` (every caller of `train_fold`).
+const BROKEN: &[(&str, &str)] = &[
+    (
+        "model.encoder_layers=0",
+        "key `model.encoder_layers`: expected a positive integer, found 0",
+    ),
+    (
+        "model.encoder_width=0",
+        "key `model.encoder_width`: expected a positive integer, found 0",
+    ),
+    (
+        "model.head_width=0",
+        "key `model.head_width`: expected a positive integer, found 0",
+    ),
+    (
+        "model.dropout=1.0",
+        "key `model.dropout`: expected a number in [0, 1), found 1",
+    ),
+    (
+        "model.dropout=-0.1",
+        "key `model.dropout`: expected a number in [0, 1), found -0.1",
+    ),
+    (
+        "augment.mixup_alpha=-1.0",
+        "key `augment.mixup_alpha`: expected a number >= 0, found -1",
+    ),
+    (
+        "augment.label_smoothing=1.0",
+        "key `augment.label_smoothing`: expected a number in [0, 1), found 1",
+    ),
+    (
+        "augment.modality_dropout=1.0",
+        "key `augment.modality_dropout`: expected a number in [0, 1), found 1",
+    ),
+    (
+        "augment.feature_noise=nan",
+        "key `augment.feature_noise`: expected a number >= 0, found NaN",
+    ),
+    (
+        "augment.feature_noise=inf",
+        "key `augment.feature_noise`: expected a number >= 0, found inf",
+    ),
+    (
+        "schedule.lr=0.0",
+        "key `schedule.lr`: expected a positive number, found 0",
+    ),
+    (
+        "schedule.lr=inf",
+        "key `schedule.lr`: expected a positive number, found inf",
+    ),
+    (
+        "schedule.weight_decay=-1e-4",
+        "key `schedule.weight_decay`: expected a number >= 0, found -0.0001",
+    ),
+    (
+        "schedule.beta1=1.0",
+        "key `schedule.beta1`: expected a number in [0, 1), found 1",
+    ),
+    (
+        "schedule.beta2=1.5",
+        "key `schedule.beta2`: expected a number in [0, 1), found 1.5",
+    ),
+    (
+        "schedule.eps=0.0",
+        "key `schedule.eps`: expected a positive number, found 0",
+    ),
+    (
+        "schedule.batch_size=0",
+        "key `schedule.batch_size`: expected a positive integer, found 0",
+    ),
+    (
+        "schedule.epochs=0",
+        "key `schedule.epochs`: expected a positive integer, found 0",
+    ),
+    (
+        "schedule.t0=0",
+        "key `schedule.t0`: expected a positive integer, found 0",
+    ),
+    (
+        "schedule.t_mult=0",
+        "key `schedule.t_mult`: expected a positive integer, found 0",
+    ),
+    (
+        "schedule.eta_min=-1e-5",
+        "key `schedule.eta_min`: expected a number >= 0, found -0.00001",
+    ),
+    (
+        "schedule.eta_min=0.1",
+        "key `schedule.eta_min`: expected at most schedule.lr (0.001), the top of the cosine schedule, found 0.1",
+    ),
+    (
+        "schedule.patience=0",
+        "key `schedule.patience`: expected a positive integer, found 0",
+    ),
+];
+
+/// Overrides on the edge of a rule, which both paths accept.
+const ACCEPTED: &[&str] = &[
+    // A cosine schedule whose floor is its top is the constant rate lr, bit for bit.
+    "schedule.eta_min=0.001",
+    // A linear classifier on the fused embedding.
+    "model.head_layers=0",
+    "model.dropout=0.0",
+    "augment.mixup_alpha=0.0",
+    "augment.label_smoothing=0.0",
+    "augment.modality_dropout=0.0",
+    "augment.feature_noise=0.0",
+    "schedule.weight_decay=0.0",
+    "schedule.beta1=0.0",
+    "schedule.eta_min=0.0",
+    "schedule.patience=1",
+];
+
+const SPEC: &str = "[dataset]\nlayout = \"table\"\nroot = \"data\"\n\
+                    paths = { audio = \"audio/{id}.wav\" }\n\n[modalities.audio]\n";
+
+/// The training sections, defaults changed by the `section.key=value` overrides.
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
+struct Sections {
+    model: ModelSection,
+    augment: AugmentSection,
+    schedule: ScheduleSection,
 }
 
-fn assert_out_of_range(error: ModelError, expected_key: &str) {
-    match &error {
-        ModelError::OutOfRange { key, .. } => assert_eq!(*key, expected_key),
-        other => panic!("expected OutOfRange for {expected_key}, got {other:?}"),
-    }
-    // The message names the key and says to change it in the spec.
-    let message = error.to_string();
-    assert!(
-        message.contains(expected_key) && message.contains("change it in the spec"),
-        "{message}"
-    );
-}
-
-macro_rules! rule {
-    ($name:ident, $key:literal, |$m:ident, $a:ident, $s:ident| $edit:expr) => {
-        #[test]
-        fn $name() {
-            #[allow(unused_variables)]
-            let error = error_with(|$m, $a, $s| {
-                $edit;
-            });
-            assert_out_of_range(error, $key);
+impl Sections {
+    fn with(sets: &[&str]) -> Self {
+        let mut doc = toml::Table::new();
+        for set in sets {
+            let (path, value) = set.split_once('=').unwrap();
+            let (section, key) = path.split_once('.').unwrap();
+            let value = format!("v = {value}").parse::<toml::Table>().unwrap()["v"].clone();
+            let table = doc
+                .entry(section)
+                .or_insert_with(|| toml::Table::new().into());
+            table.as_table_mut().unwrap().insert(key.into(), value);
         }
-    };
+        doc.try_into().unwrap_or_else(|e| panic!("{sets:?}: {e}"))
+    }
+
+    fn settings(&self) -> TrainSettings<'_> {
+        TrainSettings {
+            model: &self.model,
+            augment: &self.augment,
+            schedule: &self.schedule,
+        }
+    }
 }
 
-rule!(
-    encoder_layers_must_be_at_least_one,
-    "model.encoder_layers",
-    |m, a, s| m.encoder_layers = 0
-);
-rule!(
-    encoder_width_must_be_at_least_one,
-    "model.encoder_width",
-    |m, a, s| m.encoder_width = 0
-);
-rule!(
-    head_width_must_be_at_least_one,
-    "model.head_width",
-    |m, a, s| m.head_width = 0
-);
-rule!(dropout_must_be_below_one, "model.dropout", |m, a, s| m
-    .dropout =
-    1.0);
-rule!(dropout_must_not_be_negative, "model.dropout", |m, a, s| m
-    .dropout =
-    -0.1);
-rule!(
-    mixup_alpha_must_not_be_negative,
-    "augment.mixup_alpha",
-    |m, a, s| a.mixup_alpha = -1.0
-);
-rule!(
-    label_smoothing_must_be_below_one,
-    "augment.label_smoothing",
-    |m, a, s| a.label_smoothing = 1.0
-);
-rule!(
-    modality_dropout_must_be_below_one,
-    "augment.modality_dropout",
-    |m, a, s| a.modality_dropout = 1.0
-);
-rule!(
-    feature_noise_must_be_finite,
-    "augment.feature_noise",
-    |m, a, s| a.feature_noise = f64::NAN
-);
-rule!(lr_must_be_positive, "schedule.lr", |m, a, s| s.lr = 0.0);
-rule!(
-    weight_decay_must_not_be_negative,
-    "schedule.weight_decay",
-    |m, a, s| s.weight_decay = -1e-4
-);
-rule!(beta1_must_be_below_one, "schedule.beta1", |m, a, s| s
-    .beta1 =
-    1.0);
-rule!(beta2_must_be_below_one, "schedule.beta2", |m, a, s| s
-    .beta2 =
-    1.5);
-rule!(eps_must_be_positive, "schedule.eps", |m, a, s| s.eps = 0.0);
-rule!(
-    batch_size_must_be_at_least_one,
-    "schedule.batch_size",
-    |m, a, s| s.batch_size = 0
-);
-rule!(epochs_must_be_at_least_one, "schedule.epochs", |m, a, s| {
-    s.epochs = 0
-});
-rule!(t0_must_be_at_least_one, "schedule.t0", |m, a, s| s.t0 = 0);
-rule!(t_mult_must_be_at_least_one, "schedule.t_mult", |m, a, s| {
-    s.t_mult = 0
-});
-rule!(eta_min_must_not_exceed_lr, "schedule.eta_min", |m, a, s| {
-    s.eta_min = 0.1
-});
-rule!(
-    patience_must_be_at_least_one,
-    "schedule.patience",
-    |m, a, s| s.patience = Some(0)
-);
+/// The settings path: `TrainSettings::check` on the default sections with `sets` applied.
+fn settings_verdict(sets: &[&str]) -> Result<(), Vec<SettingError>> {
+    match Sections::with(sets).settings().check() {
+        Ok(_) => Ok(()),
+        Err(ModelError::InvalidSettings(errors)) => {
+            let error = ModelError::InvalidSettings(errors.clone());
+            assert!(
+                error.to_string().contains("change them in the spec"),
+                "{error}"
+            );
+            Err(errors)
+        }
+        Err(other) => panic!("{sets:?}: expected InvalidSettings, got {other:?}"),
+    }
+}
+
+/// The spec path: a minimal spec loaded with `sets` as `--set` arguments.
+fn spec_verdict(dir: &TestDir, sets: &[&str]) -> Result<(), Vec<SpecProblem>> {
+    let path = dir.write("exp.toml", SPEC);
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    match load_spec(&path, &sets) {
+        Ok(_) => Ok(()),
+        Err(err) => {
+            assert!(matches!(err, SpecError::Invalid(_)), "{sets:?}: {err}");
+            Err(err.problems().to_vec())
+        }
+    }
+}
 
 #[test]
-fn the_defaults_pass_and_a_linear_head_is_allowed() {
-    let model = ModelSection {
-        head_layers: 0,
-        ..ModelSection::default()
-    };
-    let (augment, schedule) = (AugmentSection::default(), ScheduleSection::default());
-    let settings = TrainSettings {
-        model: &model,
-        augment: &augment,
-        schedule: &schedule,
-    };
-    assert!(settings.check().is_ok());
+fn every_rule_gives_the_same_verdict_and_message_through_spec_and_settings() {
+    let dir = TestDir::new();
+    for &(set, message) in BROKEN {
+        let errors = settings_verdict(&[set]).expect_err(set);
+        let [error] = errors.as_slice() else {
+            panic!("{set}: expected one violation, got {errors:?}");
+        };
+        assert_eq!(error.to_string(), message, "{set}");
+        assert_eq!(Some(error.key()), set.split('=').next(), "{set}");
+
+        let problems = spec_verdict(&dir, &[set]).expect_err(set);
+        let [problem] = problems.as_slice() else {
+            panic!("{set}: expected one spec problem, got {problems:?}");
+        };
+        assert_eq!(problem.kind, ProblemKind::OutOfRange, "{set}");
+        assert_eq!(problem.origin, Origin::Set { arg: set.into() });
+        assert_eq!(problem.key, error.key(), "{set}");
+        assert_eq!(problem.expected, error.expected(), "{set}");
+        assert_eq!(problem.found, error.found(), "{set}");
+        assert_eq!(problem.to_string(), format!("--set {set}: {message}"));
+    }
+}
+
+#[test]
+fn values_on_the_edge_of_a_rule_pass_both_paths() {
+    let dir = TestDir::new();
+    for &set in ACCEPTED {
+        assert_eq!(settings_verdict(&[set]), Ok(()), "{set}");
+        assert!(spec_verdict(&dir, &[set]).is_ok(), "{set}");
+    }
+    assert_eq!(settings_verdict(&[]), Ok(()));
+    assert!(spec_verdict(&dir, &[]).is_ok());
+}
+
+/// Every rule broken at once: both paths report every violation, in the same order.
+#[test]
+fn all_violations_are_reported_by_both_paths_in_the_same_order() {
+    let mut by_key = std::collections::BTreeMap::new();
+    for &(set, _) in BROKEN {
+        by_key.entry(set.split('=').next().unwrap()).or_insert(set);
+    }
+    // The first row of each key: one value cannot break two rules of its key, so the negative
+    // eta_min stands for both of its rules here (the comparison has its own row above).
+    let sets: Vec<&str> = by_key.into_values().collect();
+    let errors = settings_verdict(&sets).unwrap_err();
+    let dir = TestDir::new();
+    let problems = spec_verdict(&dir, &sets).unwrap_err();
+    let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    let spec_messages: Vec<String> = (problems.iter())
+        .map(|p| {
+            format!(
+                "key `{}`: expected {}, found {}",
+                p.key, p.expected, p.found
+            )
+        })
+        .collect();
+    assert_eq!(spec_messages, messages);
+    assert_eq!(errors.len(), sets.len(), "{messages:#?}");
+
+    // An out-of-range lr is one problem, not also a broken comparison with eta_min.
+    let errors = settings_verdict(&["schedule.lr=-1.0", "schedule.eta_min=0.5"]).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
 }
 
 /// Trains fold `fold` of `data` for one epoch with the default model.

@@ -3,19 +3,14 @@
 
 use crate::modality::Modality;
 
+use super::settings::SettingError;
+
 /// A training or prediction failure.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ModelError {
-    /// A spec value is outside its valid range.
-    #[error("{key} = {value} is out of range: expected {expected}; change it in the spec")]
-    OutOfRange {
-        /// Spec key path, e.g. `model.dropout`.
-        key: &'static str,
-        /// The value found, as written.
-        value: String,
-        /// The valid range in words.
-        expected: &'static str,
-    },
+    /// The training settings break one or more rules (every violation, in key order).
+    #[error("{}; change them in the spec", settings_list(.0))]
+    InvalidSettings(Vec<SettingError>),
     /// A spec value names something this build does not implement.
     #[error("{key} = \"{value}\" is not supported by the model yet; use {supported}")]
     Unsupported {
@@ -65,4 +60,10 @@ pub enum ModelError {
     /// dfdx reported a failure (allocation).
     #[error("tensor backend failed: {0}; lower model widths or schedule.batch_size")]
     Backend(String),
+}
+
+/// `invalid training settings: key `a`: ..., key `b`: ...`.
+fn settings_list(errors: &[SettingError]) -> String {
+    let listed: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    format!("invalid training settings: {}", listed.join("; "))
 }

@@ -57,7 +57,7 @@ mod settings;
 mod train;
 
 pub use error::ModelError;
-pub use settings::{CheckedSettings, TrainSettings};
+pub use settings::{CheckedSettings, SettingError, TrainSettings};
 pub use train::{train_fold, train_folds};
 
 /// Training from given initial weights over given batch orders, returning every batch's loss

@@ -125,4 +125,22 @@ mod tests {
                 .all(|&e| schedule.at(e) == 1e-3)
         );
     }
+
+    /// Why `eta_min == lr` is accepted by the settings' rules: the cosine schedule then is the
+    /// constant one, bit for bit.
+    #[test]
+    fn cosine_with_its_floor_at_lr_is_the_constant_schedule() {
+        let at = |lr_schedule| {
+            let schedule = LearningRate::new(&ScheduleSection {
+                lr_schedule,
+                lr: 3e-4,
+                eta_min: 3e-4,
+                ..ScheduleSection::default()
+            });
+            (0..300)
+                .map(|step| schedule.at(step as f64 * 0.3).to_bits())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(at(LrSchedule::CosineWarmRestarts), at(LrSchedule::Constant));
+    }
 }

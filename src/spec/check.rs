@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use crate::modality::{Modality, ModalityMask};
+use crate::model::TrainSettings;
 
 use super::error::{ProblemKind, SpecError, SpecProblem};
 use super::load::{Sources, spec_dir};
@@ -245,36 +246,15 @@ impl Rules<'_> {
             n.at_least("modalities.midi.max_bytes", midi.max_bytes, 1);
             n.at_least("modalities.midi.max_events", midi.max_events, 1);
         }
-        let model = &raw.model;
-        n.at_least("model.encoder_layers", model.encoder_layers, 1);
-        n.at_least("model.encoder_width", model.encoder_width, 1);
-        n.at_least("model.head_width", model.head_width, 1);
-        n.probability("model.dropout", model.dropout);
-        let augment = &raw.augment;
-        n.non_negative("augment.mixup_alpha", augment.mixup_alpha);
-        n.probability("augment.label_smoothing", augment.label_smoothing);
-        n.probability("augment.modality_dropout", augment.modality_dropout);
-        n.non_negative("augment.feature_noise", augment.feature_noise);
-        let s = &raw.schedule;
-        n.positive("schedule.lr", s.lr);
-        n.non_negative("schedule.weight_decay", s.weight_decay);
-        n.probability("schedule.beta1", s.beta1);
-        n.probability("schedule.beta2", s.beta2);
-        n.positive("schedule.eps", s.eps);
-        n.at_least("schedule.batch_size", s.batch_size, 1);
-        n.at_least("schedule.epochs", s.epochs, 1);
-        n.at_least("schedule.t0", s.t0, 1);
-        n.at_least("schedule.t_mult", s.t_mult, 1);
-        n.non_negative("schedule.eta_min", s.eta_min);
-        if s.eta_min >= s.lr && s.lr > 0.0 {
-            n.out_of_range(
-                "schedule.eta_min",
-                &format!("below lr ({})", s.lr),
-                s.eta_min.to_string(),
-            );
-        }
-        if let Some(patience) = s.patience {
-            n.at_least("schedule.patience", patience, 1);
+        // `[model]`, `[augment]` and `[schedule]` rules are owned by the model's settings;
+        // here each violation only gains the origin of its value.
+        let training = TrainSettings {
+            model: &raw.model,
+            augment: &raw.augment,
+            schedule: &raw.schedule,
+        };
+        for error in training.violations() {
+            n.out_of_range(error.key(), &error.expected(), error.found());
         }
         n.at_least("eval.tta_passes", raw.eval.tta_passes, 1);
         n.non_negative("eval.tta_noise", raw.eval.tta_noise);
