@@ -191,6 +191,23 @@ fn remove_abandoned(parent: &Path) {
     }
 }
 
+/// Sorts report folders by when their run started, oldest first: by the UTC time in the name,
+/// then by the `-<n>` that runs started in the same second got (`-10` after `-9`).
+pub fn sort_oldest_first(folders: &mut [PathBuf]) {
+    folders.sort_by_cached_key(|folder| {
+        let name = folder
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        // `<time>-<hash>` or `<time>-<hash>-<n>`: the hash is hex, `<n>` a number from 2.
+        let mut parts = name.splitn(3, '-');
+        let time = parts.next().unwrap_or_default().to_string();
+        let hash = parts.next().unwrap_or_default().to_string();
+        let n = parts.next().and_then(|n| n.parse::<u64>().ok()).unwrap_or(1);
+        (time, n, hash, name)
+    });
+}
+
 fn numbered(base: &str, attempt: usize) -> String {
     match attempt {
         1 => base.to_string(),
@@ -275,7 +292,7 @@ pub fn finished_reports(
                     .is_some_and(|n| n.contains(&suffix))
         })
         .collect();
-    folders.sort();
+    sort_oldest_first(&mut folders);
     let hash = hash.to_string();
     folders.into_iter().rev().filter_map(move |folder| {
         let record = read_run(&folder).ok()?;

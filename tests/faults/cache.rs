@@ -96,7 +96,7 @@ fn a_fully_cached_run_writes_nothing_it_needs_into_the_cache() {
         }
     }
 
-    let rerun = project.run(&["run", "exp.toml"]);
+    let rerun = project.run(&["run", "exp.toml", "--new-report"]);
     assert!(rerun.ok(), "a fully cached run failed: {}", rerun.stderr);
     assert!(
         rerun.stderr.contains("stages cached; nothing ran"),
@@ -150,7 +150,7 @@ fn in_mount_namespace(project: &Project, script: &str) -> Option<Outcome> {
 }
 
 const READ_ONLY_RUN: &str =
-    "mount --bind cache cache && mount -o remount,bind,ro cache && exec \"$MER\" run exp.toml";
+    "mount --bind cache cache && mount -o remount,bind,ro cache && exec \"$MER\" run exp.toml --new-report";
 
 #[test]
 fn a_read_only_cache_serves_hits_and_names_itself_when_it_lacks_a_stage() {
@@ -247,7 +247,7 @@ fn a_changed_byte_in_any_attribute_is_quarantined_and_recomputed() {
         );
         assert!(verify.stderr.contains(&key.short()), "{}", verify.stderr);
         assert!(!store.entry_path(key).exists(), "{instance} still in place");
-        let rerun = project.run(&["run", "exp.toml"]);
+        let rerun = project.run(&["run", "exp.toml", "--new-report"]);
         assert_no_panic(&rerun, "the run after quarantine");
         assert!(rerun.ok(), "{}", rerun.stderr);
         assert!(
@@ -390,7 +390,7 @@ fn malformed_arrays_in_an_entry_that_passes_its_checksum_are_errors_not_panics()
                     artifact.insert(array, shape, data);
                 }
             });
-            let mut args = vec!["run", "exp.toml"];
+            let mut args = vec!["run", "exp.toml", "--new-report"];
             if reader != "report" {
                 args.extend(["--force", reader]);
             }
@@ -425,7 +425,7 @@ fn hold_lock(project: &Project, key: &StageKey, pid: u32) -> PathBuf {
 fn spawn_run(project: &Project, log: &Path) -> Child {
     project
         .mer()
-        .args(["run", "exp.toml"])
+        .args(["run", "exp.toml", "--new-report"])
         .stdout(Stdio::null())
         .stderr(fs::File::create(log).unwrap())
         .spawn()

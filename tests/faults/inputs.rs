@@ -15,13 +15,19 @@ use crate::project::{Outcome, Project};
 fn run_record(project: &Project, args: &[&str]) -> (serde_json::Value, String) {
     let outcome = project.run(args);
     assert!(outcome.ok(), "mer {args:?} failed: {}", outcome.stderr);
+    (record_of(project, &outcome), outcome.stderr)
+}
+
+/// The run record of the report folder a finished run names.
+fn record_of(project: &Project, outcome: &Outcome) -> serde_json::Value {
+    assert!(outcome.ok(), "mer failed: {}", outcome.stderr);
     let folder = outcome
         .stderr
         .lines()
         .find_map(|l| l.split("report: ").nth(1))
         .unwrap_or_else(|| panic!("no report folder in: {}", outcome.stderr));
     let text = std::fs::read_to_string(project.path(folder.trim()).join("run.json")).unwrap();
-    (serde_json::from_str(&text).unwrap(), outcome.stderr)
+    serde_json::from_str(&text).unwrap()
 }
 
 /// The artifact of stage `instance` of a run record, read back through the cache.
@@ -190,15 +196,6 @@ fn truncated_audio_is_warned_about_and_skipped_below_min_seconds() {
     assert_eq!(skipped.len(), 2, "{skipped:?}");
 }
 
-/// Peak resident memory, in MiB, of the largest child this test process has waited for.
-fn peak_child_memory_mib() -> i64 {
-    // SAFETY: getrusage only writes the struct it is given.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    assert_eq!(rc, 0, "getrusage");
-    usage.ru_maxrss / 1024
-}
-
 #[test]
 fn a_50_mb_lyrics_file_is_skipped_and_memory_stays_bounded() {
     let project = Project::new();
@@ -207,7 +204,8 @@ fn a_50_mb_lyrics_file_is_skipped_and_memory_stays_bounded() {
     let huge = verse.repeat(50_000_000 / verse.len() + 1);
     std::fs::write(&victim, huge).unwrap();
 
-    let (record, _) = run_record(&project, &["run", "exp.toml"]);
+    let (outcome, peak) = project.run_measuring_memory(&["run", "exp.toml"]);
+    let record = record_of(&project, &outcome);
     let extracted = artifact(&project, &record, "extract.lyrics");
     let reason = &skipped(&extracted)[&stem(&victim)];
     assert!(
@@ -215,7 +213,6 @@ fn a_50_mb_lyrics_file_is_skipped_and_memory_stays_bounded() {
         "{reason}"
     );
     // Without a cap the tokenizer held about 1.7 GB for this file; the run itself needs ~50 MB.
-    let peak = peak_child_memory_mib();
     assert!(peak < 400, "peak memory of a mer run: {peak} MiB");
 }
 

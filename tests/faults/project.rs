@@ -72,6 +72,35 @@ impl Project {
         }
     }
 
+    /// Runs `mer ARGS` like [`Project::run`], and returns its own peak resident memory in
+    /// MiB, from `wait4` on that one child (other tests' processes run beside it).
+    pub fn run_measuring_memory(&self, args: &[&str]) -> (Outcome, i64) {
+        let (stdout, stderr) = (self.path("mer.stdout"), self.path("mer.stderr"));
+        let child = self
+            .mer()
+            .args(args)
+            .stdout(std::fs::File::create(&stdout).unwrap())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .expect("start mer");
+        let pid = child.id() as libc::pid_t;
+        let mut status = 0;
+        // SAFETY: an all-zero rusage is a valid value of the plain C struct.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: `pid` is this test's own unreaped child and both pointers are valid; the
+        // `Child` handle is forgotten, so nothing waits on the pid again.
+        let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        std::mem::forget(child);
+        assert_eq!(reaped, pid, "wait4");
+        let outcome = Outcome {
+            code: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
+            stdout: std::fs::read_to_string(&stdout).unwrap_or_default(),
+            stderr: std::fs::read_to_string(&stderr).unwrap_or_default(),
+        };
+        // ru_maxrss is in KiB on Linux.
+        (outcome, usage.ru_maxrss / 1024)
+    }
+
     /// Absolute path of `name` in the project.
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.path(name)
@@ -82,12 +111,12 @@ impl Project {
         self.dir.root()
     }
 
-    /// The report folders written for experiment `name`, sorted (hidden ones included).
+    /// The report folders written for experiment `name`, oldest first (hidden ones included).
     pub fn report_folders(&self, name: &str) -> Vec<PathBuf> {
         let mut folders: Vec<PathBuf> = std::fs::read_dir(self.path("reports").join(name))
             .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
             .unwrap_or_default();
-        folders.sort();
+        mer::report::sort_oldest_first(&mut folders);
         folders
     }
 }
