@@ -761,6 +761,7 @@ fn bytes_text(bytes: u64) -> String {
 fn write_h5(path: &Path, artifact: &Artifact) -> hdf5::Result<()> {
     let file = hdf5::File::with_options()
         .with_fcpl(|p| p.userblock(HEADER_LEN as u64))
+        .with_fapl(|p| p.file_locking(false))
         .create(path)?;
     for (name, array) in &artifact.arrays {
         match &array.data {
@@ -880,10 +881,20 @@ fn verify_file(path: &Path) -> Result<String, String> {
     Ok(actual.to_string())
 }
 
+/// Opens an entry for reading without libhdf5's own file lock. Entries are immutable once
+/// renamed into place and the store has its own lock files, so that lock protects nothing
+/// here; it fails on filesystems without `flock` (NFS: ENOLCK) and whenever another process
+/// holds the file, and a failed open would be taken for corruption and quarantined.
+fn open_h5(path: &Path) -> hdf5::Result<hdf5::File> {
+    hdf5::File::with_options()
+        .with_fapl(|p| p.file_locking(false))
+        .open(path)
+}
+
 /// An entry's attributes if the entry passes its checksum; its datasets are not parsed.
 fn read_verified_meta(path: &Path) -> Option<ArtifactMeta> {
     let checksum = verify_file(path).ok()?;
-    let file = hdf5::File::open(path).ok()?;
+    let file = open_h5(path).ok()?;
     let mut meta = read_meta(&file).ok()?;
     meta.checksum = checksum;
     Some(meta)
@@ -892,7 +903,7 @@ fn read_verified_meta(path: &Path) -> Option<ArtifactMeta> {
 /// Reads a whole entry whose file passed its `checksum`; the error is the reason to quarantine
 /// it.
 fn read_h5(path: &Path, checksum: String) -> Result<Artifact, String> {
-    let file = hdf5::File::open(path).map_err(|e| format!("not a readable HDF5 file: {e}"))?;
+    let file = open_h5(path).map_err(|e| format!("not a readable HDF5 file: {e}"))?;
     let mut meta = read_meta(&file).map_err(|e| format!("bad metadata: {e}"))?;
     meta.checksum = checksum;
     let mut arrays = BTreeMap::new();

@@ -8,6 +8,7 @@ use super::media::FolderIndex;
 use super::text::decode_text;
 use super::{Conflict, DatasetError, DatasetProblem, LabelClaim, LabelledSong, Listing};
 use crate::modality::Modality;
+use crate::spec::lexically_normal;
 use crate::spec::sections::DatasetSection;
 
 const DEFAULT_LABELS: &str = "labels.csv";
@@ -364,21 +365,6 @@ fn template_leads_outside(root: &Path, template: &Template) -> Option<PathBuf> {
 /// system (a symbolic link inside the root that points out of it is not caught).
 fn lexically_within(root: &Path, path: &Path) -> bool {
     lexically_normal(path).starts_with(lexically_normal(root))
-}
-
-/// `path` with `.` dropped and each `..` taking off the component before it.
-fn lexically_normal(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for component in path.components() {
-        match component {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// The id part of a file name matching `prefix{id}suffix` (suffix ignoring case, as lookups).

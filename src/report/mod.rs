@@ -203,7 +203,10 @@ pub fn sort_oldest_first(folders: &mut [PathBuf]) {
         let mut parts = name.splitn(3, '-');
         let time = parts.next().unwrap_or_default().to_string();
         let hash = parts.next().unwrap_or_default().to_string();
-        let n = parts.next().and_then(|n| n.parse::<u64>().ok()).unwrap_or(1);
+        let n = parts
+            .next()
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(1);
         (time, n, hash, name)
     });
 }

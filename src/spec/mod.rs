@@ -183,9 +183,15 @@ impl NormalizeSection {
 /// Makes `path` absolute against `base` (the spec file's folder) and removes `.` and `..`
 /// lexically, so resolved specs and reports show readable paths. Symlinks are left alone.
 fn absolutize(base: &Path, path: &Path) -> PathBuf {
+    lexically_normal(&base.join(path))
+}
+
+/// `path` with `.` and `..` resolved by name, without looking at the disk (so it works for
+/// paths that do not exist yet, and never follows a link).
+pub fn lexically_normal(path: &Path) -> PathBuf {
     use std::path::Component;
     let mut out = PathBuf::new();
-    for component in base.join(path).components() {
+    for component in path.components() {
         match component {
             Component::CurDir => {}
             Component::ParentDir => {

@@ -149,8 +149,7 @@ fn in_mount_namespace(project: &Project, script: &str) -> Option<Outcome> {
     })
 }
 
-const READ_ONLY_RUN: &str =
-    "mount --bind cache cache && mount -o remount,bind,ro cache && exec \"$MER\" run exp.toml --new-report";
+const READ_ONLY_RUN: &str = "mount --bind cache cache && mount -o remount,bind,ro cache && exec \"$MER\" run exp.toml --new-report";
 
 #[test]
 fn a_read_only_cache_serves_hits_and_names_itself_when_it_lacks_a_stage() {
@@ -397,7 +396,7 @@ fn malformed_arrays_in_an_entry_that_passes_its_checksum_are_errors_not_panics()
             let outcome = project.run(&args);
             let what = format!("{reader} over {instance} with a malformed '{array}'");
             assert_no_panic(&outcome, &what);
-            assert!(!outcome.ok(), "{what} succeeded");
+            assert!(!outcome.ok(), "{what} succeeded: {}", outcome.stderr);
             assert!(outcome.stderr.contains(array), "{what}: {}", outcome.stderr);
             // Put the intact entry back for the next case.
             let forced = project.run(&["run", "exp.toml", "--force", instance]);
@@ -451,6 +450,52 @@ fn finish_within(child: &mut Child, limit: Duration, what: &str) -> Option<i32> 
 fn process_state(pid: u32) -> Option<char> {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     stat.rsplit(')').next()?.trim_start().chars().next()
+}
+
+/// Every entry file of the project's cache.
+fn entry_files(project: &Project) -> Vec<PathBuf> {
+    walkdir::WalkDir::new(project.path("cache"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .map(|e| e.into_path())
+        .filter(|p| p.extension().is_some_and(|e| e == "h5"))
+        .collect()
+}
+
+#[test]
+fn an_os_lock_on_entries_held_by_another_program_is_not_corruption() {
+    // libhdf5 takes an flock on every file it opens unless told not to; another process
+    // holding one (a backup tool, h5py, another mer mid-write) made the open fail, and the
+    // entry was quarantined as corrupt. Hold an exclusive flock on every entry, then rerun.
+    let project = cached_project();
+    let entries = entry_files(&project);
+    assert!(entries.len() >= 5, "{entries:?}");
+    let mut holders: Vec<Child> = entries
+        .iter()
+        .map(|entry| {
+            Command::new("flock")
+                .args(["--exclusive", "--nonblock"])
+                .arg(entry)
+                .args(["sleep", "60"])
+                .spawn()
+                .expect("flock (util-linux)")
+        })
+        .collect();
+    // flock holds the lock once its child runs; give every holder time to take it.
+    thread::sleep(Duration::from_millis(300));
+    let rerun = project.run(&["run", "exp.toml", "--new-report"]);
+    for holder in &mut holders {
+        let _ = holder.kill();
+        let _ = holder.wait();
+    }
+    assert_no_panic(&rerun, "a run over locked entries");
+    assert!(rerun.ok(), "{}", rerun.stderr);
+    assert!(
+        rerun.stderr.contains("stages cached; nothing ran") && !rerun.stderr.contains("quarantine"),
+        "a locked entry was taken for a corrupt one: {}",
+        rerun.stderr
+    );
+    assert!(!project.path("cache/quarantine").exists());
 }
 
 #[test]

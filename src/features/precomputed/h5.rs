@@ -40,7 +40,12 @@ pub(super) fn read_ids(
 fn open(path: &Path) -> Result<hdf5::File, PrecomputedError> {
     // libhdf5's own message for a missing file is long and unclear; say it plainly first.
     std::fs::metadata(path).map_err(io_error(path))?;
-    hdf5::File::open(path).map_err(|e| malformed(path, e))
+    // Without libhdf5's file lock: a read-only open needs none, and taking it fails on NFS and
+    // while another program (h5py writing the file) holds it.
+    hdf5::File::with_options()
+        .with_fapl(|p| p.file_locking(false))
+        .open(path)
+        .map_err(|e| malformed(path, e))
 }
 
 fn dataset(
