@@ -2,7 +2,7 @@
 //! template per modality, e.g. `audio = "audio/{id}.wav"`, both relative to the root.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use super::media::FolderIndex;
 use super::text::decode_text;
