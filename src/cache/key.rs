@@ -55,10 +55,7 @@ macro_rules! hex_digest {
 
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                for byte in &self.0 {
-                    write!(f, "{byte:02x}")?;
-                }
-                Ok(())
+                f.write_str(&blake3::Hash::from_bytes(self.0).to_hex())
             }
         }
 
@@ -72,9 +69,9 @@ macro_rules! hex_digest {
             type Err = $crate::cache::CacheError;
 
             fn from_str(text: &str) -> Result<Self, Self::Err> {
-                $crate::cache::key::parse_hex32(text)
-                    .map($name)
-                    .ok_or_else(|| $crate::cache::CacheError::BadDigest {
+                blake3::Hash::from_hex(text)
+                    .map(|hash| $name(*hash.as_bytes()))
+                    .map_err(|_| $crate::cache::CacheError::BadDigest {
                         what: $what,
                         text: text.to_owned(),
                     })
@@ -96,18 +93,6 @@ macro_rules! hex_digest {
     };
 }
 pub(crate) use hex_digest;
-
-/// 64 hex digits (either case) to 32 bytes.
-pub(crate) fn parse_hex32(text: &str) -> Option<[u8; 32]> {
-    if text.len() != 64 || !text.is_ascii() {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
-    }
-    Some(out)
-}
 
 /// The content address of one stage's output: blake3 over the canonical encoding of
 /// [`StageInputs`].
