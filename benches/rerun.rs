@@ -6,9 +6,12 @@
 //! each and their ratios. Run with `cargo bench --bench rerun`; the target is under 0.1 s and
 //! 60 MB for the up-to-date rerun.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
+
+#[path = "../tests/util/mod.rs"]
+mod util;
 
 /// Wall seconds and peak resident memory (MiB) of one child process.
 #[derive(Debug, Clone, Copy)]
@@ -18,16 +21,7 @@ struct Usage {
 }
 
 fn main() {
-    let dataset = std::env::var_os("MER_MIREX_DEV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/mirex-dev")
-        });
-    assert!(
-        dataset.join("clusters.txt").is_file(),
-        "MIREX-like dev set not found at {}: set MER_MIREX_DEV",
-        dataset.display()
-    );
+    let dataset = util::mirex_dev();
     let repeat: usize = std::env::var("MER_BENCH_REPEAT")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -38,7 +32,7 @@ fn main() {
         format!(
             "seeds = [1, 2, 3, 4, 5]\n\n[dataset]\nlayout = \"mirex-like\"\nroot = \"{}\"\n\n\
              [modalities.audio]\n[modalities.lyrics]\n[modalities.midi]\n",
-            dataset.canonicalize().expect("dataset path").display()
+            dataset.display()
         ),
     )
     .expect("write spec");
@@ -78,7 +72,7 @@ fn median(dir: &Path, args: &[&str], repeat: usize) -> Usage {
     }
 }
 
-/// Runs `mer ARGS -q` in `dir` and reads its own peak RSS from `wait4`.
+/// Runs `mer ARGS -q` in `dir`: its wall time and its own peak RSS.
 fn measure(dir: &Path, args: &[&str]) -> Usage {
     let started = Instant::now();
     let child = Command::new(env!("CARGO_BIN_EXE_mer"))
@@ -87,23 +81,11 @@ fn measure(dir: &Path, args: &[&str]) -> Usage {
         .arg("-q")
         .spawn()
         .expect("start mer");
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value of the plain C struct.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `pid` is our own unreaped child; both pointers are valid for the call. The
-    // `Child` handle is never waited on again (it is forgotten below).
-    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    std::mem::forget(child);
+    let (code, peak_kib) = util::wait_with_peak_memory(child);
     let seconds = started.elapsed().as_secs_f64();
-    assert_eq!(reaped, pid, "wait4 failed");
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "mer {args:?} failed (status {status})"
-    );
+    assert_eq!(code, Some(0), "mer {args:?} failed");
     Usage {
         seconds,
-        // ru_maxrss is in KiB on Linux.
-        peak_mib: usage.ru_maxrss as f64 / 1024.0,
+        peak_mib: peak_kib as f64 / 1024.0,
     }
 }

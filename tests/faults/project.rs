@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::util::TestDir;
+use crate::util::{TestDir, wait_with_peak_memory};
 
 /// Songs of the demo dataset every fault test starts from.
 pub const SONGS: u32 = 40;
@@ -83,22 +83,13 @@ impl Project {
             .stderr(std::fs::File::create(&stderr).unwrap())
             .spawn()
             .expect("start mer");
-        let pid = child.id() as libc::pid_t;
-        let mut status = 0;
-        // SAFETY: an all-zero rusage is a valid value of the plain C struct.
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        // SAFETY: `pid` is this test's own unreaped child and both pointers are valid; the
-        // `Child` handle is forgotten, so nothing waits on the pid again.
-        let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-        std::mem::forget(child);
-        assert_eq!(reaped, pid, "wait4");
+        let (code, peak_kib) = wait_with_peak_memory(child);
         let outcome = Outcome {
-            code: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
+            code,
             stdout: std::fs::read_to_string(&stdout).unwrap_or_default(),
             stderr: std::fs::read_to_string(&stderr).unwrap_or_default(),
         };
-        // ru_maxrss is in KiB on Linux.
-        (outcome, usage.ru_maxrss / 1024)
+        (outcome, peak_kib / 1024)
     }
 
     /// Absolute path of `name` in the project.

@@ -88,6 +88,24 @@ pub fn output(cmd: &mut Command) -> (bool, String, String) {
     )
 }
 
+/// Waits for `child` and returns its exit code (`None` when a signal ended it) and its own peak
+/// resident memory in KiB, from `wait4` on that one process: `getrusage(RUSAGE_CHILDREN)` would
+/// also count every other child of the caller (tests run side by side in one process).
+pub fn wait_with_peak_memory(child: std::process::Child) -> (Option<i32>, i64) {
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value of the plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is the caller's own unreaped child and both pointers are valid for the
+    // call; the `Child` handle is forgotten, so nothing waits on the pid again.
+    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    std::mem::forget(child);
+    assert_eq!(reaped, pid, "wait4 failed");
+    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    // ru_maxrss is in KiB on Linux.
+    (code, usage.ru_maxrss)
+}
+
 /// The MIREX-like dev dataset: `MER_MIREX_DEV`, else `../shared/datasets/mirex-dev` next to the
 /// repository. Panics with instructions when neither exists, so tests never pass vacuously.
 pub fn mirex_dev() -> PathBuf {
