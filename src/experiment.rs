@@ -82,7 +82,7 @@ pub fn load_data(spec: &ExperimentSpec) -> Result<DatasetLoad, ExperimentError> 
                 source: Box::new(source),
             }
         })?;
-    Ok(crate::split::leave_out_rare_classes(data, &spec.split).map_err(PipelineError::from)?)
+    Ok(crate::split::leave_out_rare_classes(data, &spec.split)?)
 }
 
 /// An experiment ready to plan or run: its spec, its dataset and its stage graph.

@@ -195,19 +195,15 @@ impl FileHasher {
     /// Does nothing when no entry changed.
     ///
     /// A cache folder this run cannot write (a read-only mount, another user's shared cache)
-    /// is no error: the stat cache only saves time, so a failed save is logged as a warning,
-    /// the file stays as it was, and `Ok` is returned. The `Result` stays for callers that
-    /// already propagate it.
-    pub fn save(&mut self) -> Result<(), CacheError> {
+    /// is no error: the stat cache only saves time, so a failed save is logged as a warning
+    /// and the file stays as it was.
+    pub fn save(&mut self) {
         if let Err(err) = self.write() {
-            let cause = std::error::Error::source(&err)
-                .map(|c| format!(" ({c})"))
-                .unwrap_or_default();
             tracing::warn!(
-                "stat cache not saved: {err}{cause}; input files will be hashed again next run"
+                "stat cache not saved: {}; input files will be hashed again next run",
+                err.with_cause()
             );
         }
-        Ok(())
     }
 
     fn write(&mut self) -> Result<(), CacheError> {

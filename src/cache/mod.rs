@@ -139,6 +139,15 @@ pub enum CacheError {
 }
 
 impl CacheError {
+    /// The message with its direct cause in parentheses, for the warnings of best-effort
+    /// writes (the variants' own messages leave the I/O cause to the error chain).
+    pub(crate) fn with_cause(&self) -> String {
+        match std::error::Error::source(self) {
+            Some(cause) => format!("{self} ({cause})"),
+            None => self.to_string(),
+        }
+    }
+
     pub(crate) fn io(action: &'static str, path: &Path, source: std::io::Error) -> Self {
         CacheError::Io {
             action,

@@ -170,7 +170,7 @@ fn prepare(
 ) -> anyhow::Result<Experiment> {
     let mut hasher = FileHasher::open(store.root());
     let experiment = Experiment::new(spec, data, &mut hasher)?;
-    hasher.save()?;
+    hasher.save();
     let stats = hasher.stats();
     debug!("input files: {stats:?}");
     Ok(experiment)

@@ -83,12 +83,10 @@ impl LineageIndex {
             return;
         };
         if !self.warned.swap(true, Ordering::Relaxed) {
-            let cause = std::error::Error::source(&err)
-                .map(|c| format!(" ({c})"))
-                .unwrap_or_default();
             tracing::warn!(
-                "lineage not recorded: {err}{cause}; results are unaffected, but a later miss \
-                 of these stages cannot say what changed"
+                "lineage not recorded: {}; results are unaffected, but a later miss of these \
+                 stages cannot say what changed",
+                err.with_cause()
             );
         }
     }

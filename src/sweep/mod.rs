@@ -128,7 +128,7 @@ impl SweepRun {
 /// Why a sweep could not run or write its summary (a member's own failure is not one).
 #[derive(Debug, thiserror::Error)]
 pub enum SweepRunError {
-    /// The cache's stat file could not be saved.
+    /// The cache could not be read (its entries' durations, for a plan).
     #[error(transparent)]
     Cache(#[from] CacheError),
     /// The summary folder could not be written.
@@ -149,7 +149,7 @@ pub fn run_sweep(
     let reuse = options.force.is_empty();
     let mut outcomes: Vec<Option<MemberOutcome>> = vec![None; sweep.members.len()];
     let mut queue = Vec::new();
-    for (index, prepared) in prepare(sweep, store, reports_root, reuse)?
+    for (index, prepared) in prepare(sweep, store, reports_root, reuse)
         .into_iter()
         .enumerate()
     {
@@ -236,7 +236,7 @@ fn prepare(
     store: &ArtifactStore,
     reports_root: &Path,
     reuse: bool,
-) -> Result<Vec<Prepared>, SweepRunError> {
+) -> Vec<Prepared> {
     let mut hasher = FileHasher::open(store.root());
     let prepared = sweep
         .members
@@ -245,11 +245,14 @@ fn prepare(
             let experiment = load_data(&member.spec)
                 .and_then(|data| Experiment::new(member.spec.clone(), data, &mut hasher));
             match experiment {
-                Ok(experiment) => match experiment.up_to_date_report(reports_root) {
-                    Some(report) if reuse => {
+                Ok(experiment) => match reuse
+                    .then(|| experiment.up_to_date_report(reports_root))
+                    .flatten()
+                {
+                    Some(report) => {
                         Prepared::Done(outcome(member, MemberStatus::Reused, Some(report), None))
                     }
-                    _ => Prepared::Run(Box::new(experiment)),
+                    None => Prepared::Run(Box::new(experiment)),
                 },
                 Err(err) => Prepared::Done(outcome(
                     member,
@@ -260,8 +263,8 @@ fn prepare(
             }
         })
         .collect();
-    hasher.save()?;
-    Ok(prepared)
+    hasher.save();
+    prepared
 }
 
 fn outcome(
@@ -364,7 +367,7 @@ pub fn plan_sweep(
     let history = DurationHistory::from_store(store)?;
     let mut first_computed_by: HashMap<StageKey, String> = HashMap::new();
     let mut plans = Vec::new();
-    for prepared in prepare(sweep, store, reports_root, true)?
+    for prepared in prepare(sweep, store, reports_root, true)
         .into_iter()
         .zip(&sweep.members)
     {
