@@ -1,0 +1,104 @@
+//! Stage keys pinned across refactors: a key is what decides whether a user's cache still
+//! serves a stage, so restructuring code must leave the keys of unchanged stages exactly as
+//! they were. The expected keys were printed by `mer plan` before the typed stage protocol
+//! (issue 16) landed; a change here means every user's cache misses, and must be a deliberate
+//! version bump named in the change, never a side effect.
+
+mod util;
+
+use std::collections::BTreeMap;
+
+use util::{TestDir, output};
+
+/// `mer plan exp.toml` as instance -> short key.
+fn planned_keys(dir: &TestDir) -> BTreeMap<String, String> {
+    let (ok, stdout, stderr) = output(dir.mer().args(["plan", "exp.toml"]));
+    assert!(ok, "mer plan failed: {stderr}");
+    stdout
+        .lines()
+        .skip_while(|line| !line.starts_with("stage"))
+        .skip(1)
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            let instance = words.next()?;
+            let key = words.next()?;
+            (key.len() == 12).then(|| (instance.to_string(), key.to_string()))
+        })
+        .collect()
+}
+
+fn assert_keys(dir: &TestDir, expected: &[(&str, &str)]) {
+    let keys = planned_keys(dir);
+    let expected: BTreeMap<String, String> = expected
+        .iter()
+        .map(|(i, k)| (i.to_string(), k.to_string()))
+        .collect();
+    assert_eq!(keys, expected, "stage keys changed");
+}
+
+#[test]
+fn keys_of_every_stage_kind_are_pinned() {
+    let dir = TestDir::new();
+    dir.write_demo(30, 2, 5);
+    dir.write(
+        "exp.toml",
+        "[dataset]\nlayout = \"mirex-like\"\nroot = \"data\"\n\
+         [modalities.audio]\nn_mels = 64\n[modalities.lyrics]\nhash_dims = 256\n\
+         [modalities.midi]\n[normalize]\nmethod = \"robust\"\n[model]\nhead_width = 32\n\
+         [schedule]\nepochs = 7\n[split]\nfolds = 2\ntest_fraction = 0.25\n",
+    );
+    assert_keys(
+        &dir,
+        &[
+            ("extract.audio", "cbf9eb52544d"),
+            ("extract.lyrics", "353cfacf1fdc"),
+            ("extract.midi", "9592a18bdb0f"),
+            ("split@42", "da729ab87e01"),
+            ("normalize[0]@42", "f8a5a4597928"),
+            ("train[0]@42", "20b37595f048"),
+            ("normalize[1]@42", "1809b5359f40"),
+            ("train[1]@42", "da4aa0af72eb"),
+            ("evaluate@42", "9533de2c934b"),
+        ],
+    );
+}
+
+#[test]
+fn keys_of_a_precomputed_modality_are_pinned() {
+    let dir = TestDir::new();
+    dir.write_demo(30, 2, 5);
+    let mut csv = String::from("id,e0,e1\n");
+    for i in 1..=30 {
+        csv.push_str(&format!(
+            "{i:03},{:?},{:?}\n",
+            i as f64 * 0.5,
+            (i % 7) as f64
+        ));
+    }
+    dir.write("emb.csv", csv);
+    dir.write(
+        "exp.toml",
+        "seeds = [3, 4]\n[dataset]\nlayout = \"mirex-like\"\nroot = \"data\"\n\
+         [modalities.audio]\nextractor = \"precomputed\"\nprecomputed = { path = \"emb.csv\" }\n\
+         [modalities.lyrics]\n[split]\nfolds = 2\ntest_fraction = 0.25\n",
+    );
+    assert_keys(
+        &dir,
+        &[
+            ("extract.audio", "ebd6503fea98"),
+            ("extract.lyrics", "937de7e8c85a"),
+            ("split@3", "dc7e7e5c3e43"),
+            ("normalize[0]@3", "83751c4aadca"),
+            ("train[0]@3", "910b4aee64aa"),
+            ("normalize[1]@3", "73b2f3786d11"),
+            ("train[1]@3", "e5d269383193"),
+            ("evaluate@3", "caae95acae6b"),
+            ("split@4", "1de0cce3ffda"),
+            ("normalize[0]@4", "7a1199f4c4ff"),
+            ("train[0]@4", "5df104a871df"),
+            ("normalize[1]@4", "e4b65d3ce187"),
+            ("train[1]@4", "20339adb348e"),
+            ("evaluate@4", "9b96992401d3"),
+        ],
+    );
+}
