@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::CacheError;
-use super::key::hex_digest;
+use super::digest::hex_digest;
 
 /// File name of the stat cache inside the cache folder.
 pub const STAT_CACHE_FILE: &str = "files.json";

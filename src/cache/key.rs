@@ -17,6 +17,7 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use super::CacheError;
+use super::digest::hex_digest;
 
 /// Domain separation for stage keys; bump to invalidate every cached artifact deliberately.
 pub const KEY_CONTEXT: &str = "mer 2026-11 stage key v1";
@@ -36,63 +37,6 @@ mod tag {
 
 /// The bit pattern every NaN is encoded as (the quiet NaN Rust's `f64::NAN` has).
 const CANONICAL_NAN_BITS: u64 = 0x7ff8_0000_0000_0000;
-
-/// A 32-byte blake3 digest, shown as lowercase hex. Shared code of [`StageKey`] and
-/// [`FileHash`](super::files::FileHash).
-macro_rules! hex_digest {
-    ($name:ident, $what:literal) => {
-        impl $name {
-            /// The raw digest bytes.
-            pub fn as_bytes(&self) -> &[u8; 32] {
-                &self.0
-            }
-
-            /// The first 12 hex characters: enough to tell entries apart in listings.
-            pub fn short(&self) -> String {
-                self.to_string()[..12].to_owned()
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(&blake3::Hash::from_bytes(self.0).to_hex())
-            }
-        }
-
-        impl std::fmt::Debug for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                write!(f, "{}({})", stringify!($name), self.short())
-            }
-        }
-
-        impl std::str::FromStr for $name {
-            type Err = $crate::cache::CacheError;
-
-            fn from_str(text: &str) -> Result<Self, Self::Err> {
-                blake3::Hash::from_hex(text)
-                    .map(|hash| $name(*hash.as_bytes()))
-                    .map_err(|_| $crate::cache::CacheError::BadDigest {
-                        what: $what,
-                        text: text.to_owned(),
-                    })
-            }
-        }
-
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_str(self)
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let text = String::deserialize(d)?;
-                text.parse().map_err(serde::de::Error::custom)
-            }
-        }
-    };
-}
-pub(crate) use hex_digest;
 
 /// The content address of one stage's output: blake3 over the canonical encoding of
 /// [`StageInputs`].

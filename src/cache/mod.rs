@@ -41,6 +41,7 @@
 //! An entry's "last used" time is its atime, set explicitly on every hit (so `noatime` and
 //! `relatime` mounts do not matter) and read back by [`ArtifactStore::list`].
 
+mod digest;
 pub mod dirty;
 pub mod files;
 pub mod key;

@@ -14,10 +14,14 @@ mod validate;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
+use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
+use crate::cache::ArtifactStore;
 use crate::dataset::{DatasetLoad, DatasetProblem};
 pub use crate::experiment::error_chain;
 use crate::experiment::load_data;
@@ -203,4 +207,29 @@ fn init_logging(verbose: u8, quiet: bool) {
         .with_target(false)
         .without_time()
         .init();
+}
+
+/// A flag the first Ctrl-C sets, so the run stops between stages and still writes its report;
+/// a second Ctrl-C exits at once (exit code 130), as a user pressing it twice expects.
+fn interrupt_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let seen = flag.clone();
+    let installed = ctrlc::set_handler(move || {
+        if seen.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!(
+            "interrupted: finishing the stages in flight, then writing the report (Ctrl-C again to quit now)"
+        );
+    });
+    if let Err(err) = installed {
+        debug!("no Ctrl-C handler: {err}");
+    }
+    flag
+}
+
+/// The artifact cache at `--cache`.
+fn open_store(folders: &Folders) -> anyhow::Result<ArtifactStore> {
+    ArtifactStore::open(&folders.cache)
+        .with_context(|| format!("could not open the cache at {}", folders.cache.display()))
 }

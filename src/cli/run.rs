@@ -3,15 +3,14 @@
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use anyhow::Context;
 use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tracing::{debug, info};
 
-use super::{Folders, SpecArgs, load_experiment, log_dataset};
+use super::{Folders, SpecArgs, interrupt_flag, load_experiment, log_dataset, open_store};
 use crate::cache::{ArtifactStore, FileHasher};
 use crate::dataset::DatasetLoad;
 use crate::experiment::{Experiment, load_data};
@@ -105,25 +104,6 @@ pub fn run(args: &RunArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A flag the first Ctrl-C sets, so the run stops between stages and still writes its report;
-/// a second Ctrl-C exits at once (exit code 130), as a user pressing it twice expects.
-pub(super) fn interrupt_flag() -> Arc<AtomicBool> {
-    let flag = Arc::new(AtomicBool::new(false));
-    let seen = flag.clone();
-    let installed = ctrlc::set_handler(move || {
-        if seen.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
-        }
-        eprintln!(
-            "interrupted: finishing the stages in flight, then writing the report (Ctrl-C again to quit now)"
-        );
-    });
-    if let Err(err) = installed {
-        debug!("no Ctrl-C handler: {err}");
-    }
-    flag
-}
-
 /// One line per seed with the headline model's test accuracy and macro-F1.
 fn log_headline(results: &RunResults) {
     for seed in &results.seeds {
@@ -154,11 +134,6 @@ pub fn plan(args: &SpecArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
     let experiment = prepare(spec, data, &store)?;
     print_plan(&experiment, &store, &RunOptions::default())?;
     Ok(ExitCode::SUCCESS)
-}
-
-pub(super) fn open_store(folders: &Folders) -> anyhow::Result<ArtifactStore> {
-    ArtifactStore::open(&folders.cache)
-        .with_context(|| format!("could not open the cache at {}", folders.cache.display()))
 }
 
 /// The graph's keys need every input file's content hash; unchanged files come from the stat

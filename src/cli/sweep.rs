@@ -7,8 +7,7 @@ use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tracing::{info, warn};
 
-use super::run::{interrupt_flag, open_store};
-use super::{Folders, SpecArgs};
+use super::{Folders, SpecArgs, interrupt_flag, open_store};
 use crate::pipeline::{Decision, Estimate, StageRecord};
 use crate::spec::{Sweep, expand_sweep};
 use crate::sweep::summary::read_headline;
