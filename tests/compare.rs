@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use mer::cache::StageKey;
-use mer::pipeline::{Decision, RunRecord, StageRecord};
+use mer::results::{Decision, RunRecord, StageRecord};
 use util::{TestDir, number, output, read_csv, write_file};
 
 const CLASSES: [&str; 2] = ["calm", "tense"];

@@ -7,10 +7,11 @@ mod util;
 use mer::cache::StageKey;
 use mer::eval::{bootstrap_intervals, score};
 use mer::modality::{Modality, ModalityMask};
-use mer::pipeline::{Decision, RunRecord, StageRecord};
-use mer::report::plots::{EpochPoint, FoldCurve};
-use mer::report::results::{ModelScore, Prediction, RunResults, SeedResults, SongGroup};
 use mer::report::write_results;
+use mer::results::{
+    Decision, EpochPoint, FoldCurve, Model, ModelScore, Prediction, RunRecord, RunResults,
+    SeedResults, SongGroup, Split, StageRecord,
+};
 use mer::rng::RandomStream;
 use util::{TestDir, number, read_csv};
 
@@ -40,13 +41,18 @@ fn seed_results(seed: u64) -> SeedResults {
     let ids: Vec<String> = (0..30).map(|i| format!("song{i:02}")).collect();
     let mut scores = Vec::new();
     let mut predictions = Vec::new();
-    for (name, skill) in [("fold 0", 0.4), ("fold 1", 0.5), ("ensemble", 0.6)] {
+    let models = [
+        ("fold 0", Model::Fold(0), 0.4),
+        ("fold 1", Model::Fold(1), 0.5),
+        ("ensemble", Model::Ensemble, 0.6),
+    ];
+    for (name, model_name, skill) in models {
         let (truth, probabilities) = model(seed, name, ids.len(), skill);
         let mut stream = RandomStream::new(seed, "bootstrap");
         let intervals = bootstrap_intervals(&truth, &probabilities, CLASSES, 200, &mut stream);
         scores.push(ModelScore {
-            model: name.to_string(),
-            split: "test".to_string(),
+            model: model_name,
+            split: Split::Test,
             group: SongGroup::All,
             metrics: score(&truth, &probabilities, CLASSES),
             intervals: Some(intervals),
@@ -90,7 +96,7 @@ fn seed_results(seed: u64) -> SeedResults {
         seed,
         scores,
         curves,
-        headline: "ensemble".to_string(),
+        headline: Model::Ensemble,
         predictions,
     }
 }

@@ -9,7 +9,8 @@ use tracing::{info, warn};
 
 use super::run::{interrupt_flag, open_store};
 use super::{Folders, SpecArgs};
-use crate::pipeline::{Decision, Estimate, StageRecord};
+use crate::pipeline::Estimate;
+use crate::results::{Decision, StageRecord};
 use crate::spec::{Sweep, expand_sweep};
 use crate::sweep::summary::read_headline;
 use crate::sweep::{MemberOutcome, MemberPlan, SweepObserver, SweepOptions, plan_sweep, run_sweep};
