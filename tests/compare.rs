@@ -724,11 +724,7 @@ fn demo_specs(dir: &TestDir) {
 fn run(dir: &TestDir, spec: &str) -> PathBuf {
     let (ok, _, stderr) = output(dir.mer().args(["run", spec]));
     assert!(ok, "mer run {spec} failed: {stderr}");
-    let folder = stderr
-        .lines()
-        .find_map(|l| l.split("report: ").nth(1))
-        .unwrap_or_else(|| panic!("no report folder in: {stderr}"));
-    dir.root().join(folder.trim())
+    dir.report_folder(&stderr)
 }
 
 #[test]

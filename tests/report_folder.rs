@@ -4,6 +4,7 @@
 
 mod util;
 
+use approx::assert_abs_diff_eq;
 use mer::cache::StageKey;
 use mer::eval::{bootstrap_intervals, score};
 use mer::modality::{Modality, ModalityMask};
@@ -190,12 +191,10 @@ fn predictions_csv_recomputes_metrics_csv() {
         .map(|r| number(r, "accuracy"))
         .collect();
     let mean = accuracies.iter().sum::<f64>() / 2.0;
-    assert!((number(ensemble, "accuracy_mean") - mean).abs() < 1e-12);
+    assert_abs_diff_eq!(number(ensemble, "accuracy_mean"), mean, epsilon = 1e-12);
+    // The sample standard deviation (n - 1).
     let std = ((accuracies[0] - mean).powi(2) + (accuracies[1] - mean).powi(2)).sqrt();
-    assert!(
-        (number(ensemble, "accuracy_std") - std).abs() < 1e-12,
-        "sample std (n - 1)"
-    );
+    assert_abs_diff_eq!(number(ensemble, "accuracy_std"), std, epsilon = 1e-12);
 
     let confusion = read_csv(&dir.path("confusion.csv"));
     assert_eq!(confusion.len(), 2 * CLASSES * CLASSES);

@@ -34,11 +34,7 @@ fn run_small(dir: &TestDir) -> PathBuf {
     dir.write("exp.toml", SPEC);
     let (ok, _, stderr) = output(dir.mer().args(["run", "exp.toml"]));
     assert!(ok, "mer run failed: {stderr}");
-    let folder = stderr
-        .lines()
-        .find_map(|l| l.split("report: ").nth(1))
-        .unwrap_or_else(|| panic!("no report folder in: {stderr}"));
-    dir.root().join(folder.trim())
+    dir.report_folder(&stderr)
 }
 
 /// A cell that is a number with a fraction (not a count, a seed, a name or a flag).
