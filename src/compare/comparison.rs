@@ -290,29 +290,29 @@ fn choose(
             .filter(|m| m.direction().is_some())
             .ok_or_else(|| unknown_metric(name))
     };
-    let chosen = Chosen {
-        metric: metric(&options.metric)?,
-        sort: options.sort.as_deref().map(metric).transpose()?,
-        model: Model::HEADLINE,
-        resamples: options.resamples,
+    let (metric, sort) = (
+        metric(&options.metric)?,
+        options.sort.as_deref().map(metric).transpose()?,
+    );
+    let unknown_model = |run: &Run, label: &str| ComparisonError::UnknownModel {
+        model: options.model.clone(),
+        run: label.to_string(),
+        available: run.test_models().iter().map(Model::to_string).collect(),
     };
-    let model = options.model.parse::<Model>().ok();
-    for (run, label) in runs.iter().zip(labels) {
-        let models = run.test_models();
-        match model {
-            Some(model) if models.contains(&model) => {}
-            _ => {
-                return Err(ComparisonError::UnknownModel {
-                    model: options.model.clone(),
-                    run: label.to_string(),
-                    available: models.iter().map(Model::to_string).collect(),
-                });
-            }
-        }
+    let model =
+        (options.model.parse::<Model>()).map_err(|_| unknown_model(&runs[0], &labels[0]))?;
+    let lacking = runs
+        .iter()
+        .zip(labels)
+        .find(|(run, _)| !run.test_models().contains(&model));
+    if let Some((run, label)) = lacking {
+        return Err(unknown_model(run, label));
     }
     Ok(Chosen {
-        model: model.expect("every run has test scores of it"),
-        ..chosen
+        metric,
+        model,
+        sort,
+        resamples: options.resamples,
     })
 }
 

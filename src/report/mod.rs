@@ -109,8 +109,9 @@ impl ReportFolder {
     }
 
     /// Writes `spec.toml`, the tables, figures and `index.html` (see [`write_results`]), then
-    /// `run.json` ([`export`] in that order), under the temporary name, and renames the folder into place (runs started
-    /// in the same second get `-2`, `-3`, ...); returns its final path. On failure (a full
+    /// `run.json` ([`export::whole_report`]), under the temporary name, and renames the folder
+    /// into place (runs started in the same second get `-2`, `-3`, ...); returns its final
+    /// path. On failure (a full
     /// disk) the partial folder is removed: a report is whole or absent.
     pub fn finish(
         self,
@@ -120,12 +121,8 @@ impl ReportFolder {
         remove_abandoned(&self.parent);
         let partial = self.create_partial()?;
         let input = ReportInput { record, results };
-        let spec = export::toml::SpecToml(&self.spec);
-        let mut exporters: Vec<&dyn export::Exporter> = vec![&spec];
-        exporters.extend(export::RESULTS);
-        exporters.push(&export::json::RunJson);
-        let written =
-            export(&partial, &input, &exporters).and_then(|_| self.rename_into_place(&partial));
+        let written = export::whole_report(&partial, &self.spec, &input)
+            .and_then(|_| self.rename_into_place(&partial));
         written.map_err(|error| {
             let _ = std::fs::remove_dir_all(&partial);
             ReportError::NotWritten(Box::new(error))

@@ -1,8 +1,8 @@
 //! The report's outputs, one [`Exporter`] per format (hyperfine's `export/` is the model):
 //! [`toml`] (`spec.toml`), [`csv`] (the tables), [`figures`] (PNG and SVG), [`html`]
-//! (`index.html`) and [`json`] (`run.json`). [`crate::report::ReportFolder`] runs them in that
-//! order into a folder being built; a new format is one new file here and one line in the
-//! order.
+//! (`index.html`) and [`json`] (`run.json`), run in that order by [`whole_report`] into the
+//! folder [`crate::report::ReportFolder`] builds; a new format is one new file here and one
+//! entry in [`RESULTS`].
 
 pub mod csv;
 pub mod figures;
@@ -53,4 +53,19 @@ pub fn export(
         written.extend(files);
     }
     Ok(written)
+}
+
+/// Writes a whole report into `folder`: `spec.toml` from the resolved spec's text `spec`, the
+/// [`RESULTS`], then `run.json`, last, so a folder with a `run.json` has every other file.
+pub fn whole_report(
+    folder: &Path,
+    spec: &str,
+    input: &ReportInput<'_>,
+) -> Result<Vec<String>, ReportError> {
+    let spec = toml::SpecToml(spec);
+    let exporters: Vec<&dyn Exporter> = std::iter::once(&spec as &dyn Exporter)
+        .chain(RESULTS)
+        .chain([&json::RunJson as &dyn Exporter])
+        .collect();
+    export(folder, input, &exporters)
 }
