@@ -17,8 +17,8 @@ use crate::results::{
     HistoryRow, MetricsRow, PerClassRow, PredictionRow, RunRecord, RunResults, Table,
 };
 use crate::spec::ExperimentSpec;
+use export::ReportInput;
 use export::toml::SPEC_TOML;
-use export::{ReportInput, export};
 
 /// File name of the run record inside a report folder.
 pub const RUN_JSON: &str = "run.json";
@@ -318,5 +318,5 @@ pub fn write_results(
     record: &RunRecord,
     results: Option<&RunResults>,
 ) -> Result<(), ReportError> {
-    export(folder, &ReportInput { record, results }, &export::RESULTS).map(drop)
+    export::in_order(folder, &ReportInput { record, results }, &export::RESULTS).map(drop)
 }

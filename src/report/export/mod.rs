@@ -42,7 +42,7 @@ pub trait Exporter {
 pub const RESULTS: [&dyn Exporter; 3] = [&csv::CsvTables, &figures::Figures, &html::IndexPage];
 
 /// Runs `exporters` in order into `folder`; returns every file written, in order.
-pub fn export(
+pub fn in_order(
     folder: &Path,
     input: &ReportInput<'_>,
     exporters: &[&dyn Exporter],
@@ -67,5 +67,5 @@ pub fn whole_report(
         .chain(RESULTS)
         .chain([&json::RunJson as &dyn Exporter])
         .collect();
-    export(folder, input, &exporters)
+    in_order(folder, input, &exporters)
 }
