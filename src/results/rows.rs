@@ -199,7 +199,6 @@ impl MetricsRow {
 /// One row of `summary.csv`: a model on a split and song group, every metric's mean and sample
 /// standard deviation across seeds (empty for one seed).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[allow(missing_docs)]
 pub struct SummaryRow {
     /// The model.
     pub model: Model,
@@ -209,36 +208,52 @@ pub struct SummaryRow {
     pub group: SongGroup,
     /// Seeds averaged.
     pub seeds: usize,
+    /// Mean of `accuracy` across seeds.
     #[serde(serialize_with = "write_number")]
     pub accuracy_mean: f64,
+    /// Sample standard deviation of `accuracy` across seeds.
     #[serde(serialize_with = "write_optional")]
     pub accuracy_std: Option<f64>,
+    /// Mean of `balanced_accuracy` across seeds.
     #[serde(serialize_with = "write_number")]
     pub balanced_accuracy_mean: f64,
+    /// Sample standard deviation of `balanced_accuracy` across seeds.
     #[serde(serialize_with = "write_optional")]
     pub balanced_accuracy_std: Option<f64>,
+    /// Mean of `macro_f1` across seeds.
     #[serde(serialize_with = "write_number")]
     pub macro_f1_mean: f64,
+    /// Sample standard deviation of `macro_f1` across seeds.
     #[serde(serialize_with = "write_optional")]
     pub macro_f1_std: Option<f64>,
+    /// Mean of `weighted_f1` across seeds.
     #[serde(serialize_with = "write_number")]
     pub weighted_f1_mean: f64,
+    /// Sample standard deviation of `weighted_f1` across seeds.
     #[serde(serialize_with = "write_optional")]
     pub weighted_f1_std: Option<f64>,
+    /// Mean of `log_loss` across seeds.
     #[serde(serialize_with = "write_number")]
     pub log_loss_mean: f64,
+    /// Sample standard deviation of `log_loss` across seeds.
     #[serde(serialize_with = "write_optional")]
     pub log_loss_std: Option<f64>,
+    /// Mean of `brier` across seeds.
     #[serde(serialize_with = "write_number")]
     pub brier_mean: f64,
+    /// Sample standard deviation of `brier` across seeds.
     #[serde(serialize_with = "write_optional")]
     pub brier_std: Option<f64>,
+    /// Mean of `ece` across seeds.
     #[serde(serialize_with = "write_number")]
     pub ece_mean: f64,
+    /// Sample standard deviation of `ece` across seeds.
     #[serde(serialize_with = "write_optional")]
     pub ece_std: Option<f64>,
+    /// Mean of `songs` across seeds.
     #[serde(serialize_with = "write_number")]
     pub songs_mean: f64,
+    /// Sample standard deviation of `songs` across seeds.
     #[serde(serialize_with = "write_optional")]
     pub songs_std: Option<f64>,
 }

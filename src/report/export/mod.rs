@@ -69,3 +69,78 @@ pub fn whole_report(
         .collect();
     in_order(folder, input, &exporters)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{Decision, StageRecord};
+
+    fn record() -> RunRecord {
+        RunRecord {
+            experiment: "exp".into(),
+            spec_hash: "0123abcd".into(),
+            mer_version: "0.1.0".into(),
+            host: "test".into(),
+            seeds: vec![1],
+            started: "2026-11-24T00:00:00Z".into(),
+            finished: "2026-11-24T00:00:01Z".into(),
+            dry_run: false,
+            stages: vec![StageRecord {
+                instance: "split@1".into(),
+                stage: "split".into(),
+                key: crate::cache::StageKey([1; 32]),
+                decision: Decision::Hit,
+                reasons: Vec::new(),
+                seconds: None,
+            }],
+            error: Some("train[0]@1 failed".into()),
+        }
+    }
+
+    /// Writes nothing; returns what it saw before it and its own name.
+    struct Seen(&'static str, std::cell::RefCell<Vec<String>>);
+
+    impl Exporter for Seen {
+        fn write(
+            &self,
+            _: &Path,
+            _: &ReportInput<'_>,
+            written: &[String],
+        ) -> Result<Vec<String>, ReportError> {
+            *self.1.borrow_mut() = written.to_vec();
+            Ok(vec![self.0.to_string()])
+        }
+    }
+
+    #[test]
+    fn each_exporter_sees_the_files_of_those_before_it() {
+        let folder = tempfile::tempdir().unwrap();
+        let record = record();
+        let input = ReportInput {
+            record: &record,
+            results: None,
+        };
+        let (a, b) = (
+            Seen("a.csv", Default::default()),
+            Seen("b.svg", Default::default()),
+        );
+        let written = in_order(folder.path(), &input, &[&a, &b]).unwrap();
+        assert_eq!(written, ["a.csv", "b.svg"]);
+        assert!(a.1.borrow().is_empty());
+        assert_eq!(*b.1.borrow(), ["a.csv"]);
+    }
+
+    #[test]
+    fn a_failed_run_gets_its_spec_page_and_record_with_run_json_last() {
+        let folder = tempfile::tempdir().unwrap();
+        let record = record();
+        let input = ReportInput {
+            record: &record,
+            results: None,
+        };
+        let written = whole_report(folder.path(), "seeds = [1]\n", &input).unwrap();
+        assert_eq!(written, ["spec.toml", "index.html", "run.json"]);
+        let json = std::fs::read_to_string(folder.path().join("run.json")).unwrap();
+        assert_eq!(json, serde_json::to_string_pretty(&record).unwrap());
+    }
+}
