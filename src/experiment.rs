@@ -10,11 +10,10 @@ use crate::dataset::{self, DatasetError, DatasetLoad};
 use crate::features::precomputed::{PrecomputedError, RowIds};
 use crate::modality::Modality;
 use crate::pipeline::{
-    Pipeline, PipelineError, RunObserver, RunOptions, RunRecord, StageGraph, StageRecord,
-    collect_results,
+    Pipeline, PipelineError, RunObserver, RunOptions, StageGraph, collect_results,
 };
-use crate::report::results::RunResults;
 use crate::report::{ReportError, ReportFolder, finished_reports};
+use crate::results::{RunRecord, RunResults, StageRecord};
 use crate::spec::ExperimentSpec;
 use crate::split::{SplitError, split_manifest};
 

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use mer::cache::StageKey;
-use mer::pipeline::{Decision, RunRecord, StageRecord};
+use mer::results::{Decision, RunRecord, StageRecord};
 use util::{TestDir, number, output, read_csv, write_file};
 
 const CLASSES: [&str; 2] = ["calm", "tense"];
@@ -724,11 +724,7 @@ fn demo_specs(dir: &TestDir) {
 fn run(dir: &TestDir, spec: &str) -> PathBuf {
     let (ok, _, stderr) = output(dir.mer().args(["run", spec]));
     assert!(ok, "mer run {spec} failed: {stderr}");
-    let folder = stderr
-        .lines()
-        .find_map(|l| l.split("report: ").nth(1))
-        .unwrap_or_else(|| panic!("no report folder in: {stderr}"));
-    dir.root().join(folder.trim())
+    dir.report_folder(&stderr)
 }
 
 #[test]

@@ -295,7 +295,7 @@ fn the_song_bootstrap_refuses_non_finite_probabilities() {
         let seeds = [bootstrap_seed(
             |i| if i == 3 { [bad, 0.5] } else { [0.5, 0.5] },
         )];
-        let error = paired_bootstrap(&seeds, 2, "macro_f1", 200).unwrap_err();
+        let error = paired_bootstrap(&seeds, 2, mer::results::Metric::MacroF1, 200).unwrap_err();
         assert!(
             matches!(
                 error,
@@ -312,5 +312,5 @@ fn the_song_bootstrap_refuses_non_finite_probabilities() {
     }
     // The same inputs with finite probabilities are compared.
     let seeds = [bootstrap_seed(|_| [0.5, 0.5])];
-    assert!(paired_bootstrap(&seeds, 2, "macro_f1", 200).is_ok());
+    assert!(paired_bootstrap(&seeds, 2, mer::results::Metric::MacroF1, 200).is_ok());
 }

@@ -22,11 +22,7 @@ fn setup() -> TestDir {
 fn run(dir: &TestDir, cache: &str) -> std::path::PathBuf {
     let (ok, _, stderr) = output(dir.mer().args(["--cache", cache, "run", "exp.toml"]));
     assert!(ok, "mer run failed: {stderr}");
-    let folder = stderr
-        .lines()
-        .find_map(|l| l.split("report: ").nth(1))
-        .unwrap_or_else(|| panic!("no report folder in: {stderr}"));
-    dir.root().join(folder.trim())
+    dir.report_folder(&stderr)
 }
 
 /// (model, split, group) -> macro-F1 from metrics.csv.

@@ -4,13 +4,15 @@
 
 mod util;
 
+use approx::assert_abs_diff_eq;
 use mer::cache::StageKey;
 use mer::eval::{bootstrap_intervals, score};
 use mer::modality::{Modality, ModalityMask};
-use mer::pipeline::{Decision, RunRecord, StageRecord};
-use mer::report::plots::{EpochPoint, FoldCurve};
-use mer::report::results::{ModelScore, Prediction, RunResults, SeedResults, SongGroup};
 use mer::report::write_results;
+use mer::results::{
+    Decision, EpochPoint, FoldCurve, Model, ModelScore, Prediction, RunRecord, RunResults,
+    SeedResults, SongGroup, Split, StageRecord,
+};
 use mer::rng::RandomStream;
 use util::{TestDir, number, read_csv};
 
@@ -40,13 +42,18 @@ fn seed_results(seed: u64) -> SeedResults {
     let ids: Vec<String> = (0..30).map(|i| format!("song{i:02}")).collect();
     let mut scores = Vec::new();
     let mut predictions = Vec::new();
-    for (name, skill) in [("fold 0", 0.4), ("fold 1", 0.5), ("ensemble", 0.6)] {
+    let models = [
+        ("fold 0", Model::Fold(0), 0.4),
+        ("fold 1", Model::Fold(1), 0.5),
+        ("ensemble", Model::Ensemble, 0.6),
+    ];
+    for (name, model_name, skill) in models {
         let (truth, probabilities) = model(seed, name, ids.len(), skill);
         let mut stream = RandomStream::new(seed, "bootstrap");
         let intervals = bootstrap_intervals(&truth, &probabilities, CLASSES, 200, &mut stream);
         scores.push(ModelScore {
-            model: name.to_string(),
-            split: "test".to_string(),
+            model: model_name,
+            split: Split::Test,
             group: SongGroup::All,
             metrics: score(&truth, &probabilities, CLASSES),
             intervals: Some(intervals),
@@ -90,7 +97,7 @@ fn seed_results(seed: u64) -> SeedResults {
         seed,
         scores,
         curves,
-        headline: "ensemble".to_string(),
+        headline: Model::Ensemble,
         predictions,
     }
 }
@@ -184,12 +191,10 @@ fn predictions_csv_recomputes_metrics_csv() {
         .map(|r| number(r, "accuracy"))
         .collect();
     let mean = accuracies.iter().sum::<f64>() / 2.0;
-    assert!((number(ensemble, "accuracy_mean") - mean).abs() < 1e-12);
+    assert_abs_diff_eq!(number(ensemble, "accuracy_mean"), mean, epsilon = 1e-12);
+    // The sample standard deviation (n - 1).
     let std = ((accuracies[0] - mean).powi(2) + (accuracies[1] - mean).powi(2)).sqrt();
-    assert!(
-        (number(ensemble, "accuracy_std") - std).abs() < 1e-12,
-        "sample std (n - 1)"
-    );
+    assert_abs_diff_eq!(number(ensemble, "accuracy_std"), std, epsilon = 1e-12);
 
     let confusion = read_csv(&dir.path("confusion.csv"));
     assert_eq!(confusion.len(), 2 * CLASSES * CLASSES);

@@ -4,9 +4,8 @@
 mod util;
 
 use mer::eval::{Confusion, reliability, score};
-use mer::report::plots::{
-    EpochPoint, FoldCurve, calibration_curve, confusion_heatmap, learning_curves, per_class_f1,
-};
+use mer::report::plots::{calibration_curve, confusion_heatmap, learning_curves, per_class_f1};
+use mer::results::{EpochPoint, FoldCurve};
 use util::TestDir;
 
 /// Width, height and RGBA pixels of a PNG.

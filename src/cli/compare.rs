@@ -12,6 +12,7 @@ use super::Folders;
 use crate::compare::bootstrap::DEFAULT_RESAMPLES;
 use crate::compare::output::{paired_notes, paired_rows, table_notes, table_rows};
 use crate::compare::{CompareOptions, compare, read_inputs, write};
+use crate::results::{Metric, Model};
 use crate::text_table::TextTable;
 
 /// Arguments of `mer compare`.
@@ -25,10 +26,10 @@ pub struct CompareArgs {
     #[arg(long, value_name = "LABEL|PATH")]
     baseline: Option<String>,
     /// The metric compared (a metrics.csv column: accuracy, balanced_accuracy, macro_f1, ...).
-    #[arg(long, default_value = "macro_f1")]
+    #[arg(long, default_value_t = Metric::MacroF1.to_string())]
     metric: String,
     /// The model compared per seed and by song (fold models are always paired by fold).
-    #[arg(long, default_value = "ensemble+tta")]
+    #[arg(long, default_value_t = Model::HEADLINE.to_string())]
     model: String,
     /// Sort the table by this metric's mean, best first [default: the order given].
     #[arg(long, value_name = "METRIC")]

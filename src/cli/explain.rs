@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::pipeline::{Decision, DecisionTable};
 use crate::report::{RUN_JSON, read_run};
+use crate::results::{Decision, DecisionTable};
 
 /// Arguments of `mer explain`.
 #[derive(Debug, Args)]

@@ -14,10 +14,8 @@ use super::{Folders, SpecArgs, interrupt_flag, load_experiment, log_dataset, ope
 use crate::cache::{ArtifactStore, FileHasher};
 use crate::dataset::DatasetLoad;
 use crate::experiment::{Experiment, load_data};
-use crate::pipeline::{
-    Decision, DecisionTable, DurationHistory, Estimate, RunObserver, RunOptions, StageRecord,
-};
-use crate::report::results::RunResults;
+use crate::pipeline::{DurationHistory, Estimate, RunObserver, RunOptions};
+use crate::results::{Decision, DecisionTable, RunResults, StageRecord};
 use crate::spec::{ExperimentSpec, load_spec};
 
 /// Arguments of `mer run`.
@@ -107,7 +105,7 @@ pub fn run(args: &RunArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
 /// One line per seed with the headline model's test accuracy and macro-F1.
 fn log_headline(results: &RunResults) {
     for seed in &results.seeds {
-        if let Some(score) = seed.score(&seed.headline, "test") {
+        if let Some(score) = seed.headline_score() {
             let m = &score.metrics;
             let f1 = score
                 .intervals

@@ -8,7 +8,8 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tracing::{info, warn};
 
 use super::{Folders, SpecArgs, interrupt_flag, open_store};
-use crate::pipeline::{Decision, Estimate, StageRecord};
+use crate::pipeline::Estimate;
+use crate::results::{Decision, StageRecord};
 use crate::spec::{Sweep, expand_sweep};
 use crate::sweep::summary::read_headline;
 use crate::sweep::{MemberOutcome, MemberPlan, SweepObserver, SweepOptions, plan_sweep, run_sweep};

@@ -20,7 +20,7 @@
 //! with one baseline sees the same resamples.
 
 use crate::eval::{Interval, quantile, score};
-use crate::report::tables::metric_value;
+use crate::results::Metric;
 use crate::rng::RandomStream;
 
 /// Seed of the bootstrap's streams (`compare/paired-bootstrap/seed-<run seed>`): compare has
@@ -83,11 +83,11 @@ pub struct BootstrapComparison {
     pub p_value: f64,
 }
 
-/// The paired bootstrap of `metric` (a `metrics.csv` column) over `seeds`.
+/// The paired bootstrap of `metric` over `seeds`.
 pub fn paired_bootstrap(
     seeds: &[SeedSongs],
     classes: usize,
-    metric: &str,
+    metric: Metric,
     resamples: usize,
 ) -> Result<BootstrapComparison, BootstrapError> {
     if seeds.is_empty() || seeds.iter().any(|s| s.truth.is_empty()) {
@@ -98,7 +98,7 @@ pub fn paired_bootstrap(
     }
     check_finite(seeds, classes)?;
     let value = |truth: &[usize], probabilities: &[f32]| {
-        metric_value(&score(truth, probabilities, classes), metric)
+        metric.value(&score(truth, probabilities, classes))
     };
     let difference =
         |truth: &[usize], base: &[f32], other: &[f32]| value(truth, other) - value(truth, base);
@@ -198,7 +198,7 @@ mod tests {
     #[test]
     fn identical_predictions_differ_by_nothing() {
         let right: Vec<bool> = (0..30).map(|i| i % 3 != 0).collect();
-        let r = paired_bootstrap(&[seed(1, &right, &right)], 2, "accuracy", 500).unwrap();
+        let r = paired_bootstrap(&[seed(1, &right, &right)], 2, Metric::Accuracy, 500).unwrap();
         assert_eq!(r.difference.estimate, 0.0);
         assert_eq!((r.difference.low, r.difference.high), (0.0, 0.0));
         assert_eq!(r.p_value, 1.0);
@@ -215,7 +215,7 @@ mod tests {
         let r = paired_bootstrap(
             &[seed(1, &base, &better), seed(2, &base, &some)],
             2,
-            "accuracy",
+            Metric::Accuracy,
             1000,
         )
         .unwrap();
@@ -227,7 +227,7 @@ mod tests {
         let again = paired_bootstrap(
             &[seed(1, &base, &better), seed(2, &base, &some)],
             2,
-            "accuracy",
+            Metric::Accuracy,
             1000,
         )
         .unwrap();

@@ -17,24 +17,16 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use super::bootstrap::{BootstrapComparison, DEFAULT_RESAMPLES, SeedSongs, paired_bootstrap};
+use super::bootstrap::DEFAULT_RESAMPLES;
 use super::diff::{SpecDifference, differences};
 use super::inputs::{Inputs, LeftOut, labels};
-use super::pairing::{Pairing, Unpaired, pair};
-use super::runs::{ALL_SONGS, ReadError, Run, TEST_SPLIT};
-use super::stats::{CompareError, PairedComparison, holm, mean_interval, paired};
+use super::runs::{ReadError, Run};
+use super::stats::mean_interval;
+use super::units::{Versus, adjust, against};
 use crate::eval::Interval;
-use crate::report::tables::{METRIC_COLUMNS, mean_std};
+use crate::results::{Metric, Model, SongGroup, Split, mean_std};
 
-/// Metrics where a lower value is better; every other metric is better higher.
-const LOWER_IS_BETTER: [&str; 3] = ["log_loss", "brier", "ece"];
-
-/// Whether a lower value of `metric` is better.
-pub fn lower_is_better(metric: &str) -> bool {
-    LOWER_IS_BETTER.contains(&metric)
-}
-
-/// What to compare.
+/// What to compare, in the user's words (checked against the runs by [`compare`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompareOptions {
     /// The metric (a `metrics.csv` column). Default `macro_f1`.
@@ -52,8 +44,8 @@ pub struct CompareOptions {
 impl Default for CompareOptions {
     fn default() -> Self {
         CompareOptions {
-            metric: "macro_f1".to_string(),
-            model: "ensemble+tta".to_string(),
+            metric: Metric::MacroF1.to_string(),
+            model: Model::HEADLINE.to_string(),
             baseline: None,
             sort: None,
             resamples: DEFAULT_RESAMPLES,
@@ -113,9 +105,9 @@ pub enum ComparisonError {
         /// The run's label.
         run: String,
         /// The model.
-        model: String,
+        model: Model,
         /// The metric.
-        metric: String,
+        metric: Metric,
         /// The seed.
         seed: u64,
     },
@@ -160,110 +152,15 @@ pub struct RunSummary {
     pub curve: Vec<(usize, f64)>,
 }
 
-/// The unit a paired test runs over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unit {
-    /// Fold models' test scores paired by (seed, fold).
-    SeedFold,
-    /// The chosen model's test score paired by seed.
-    Seed,
-    /// The chosen model's predictions paired by song, bootstrapped.
-    SongBootstrap,
-}
-
-impl Unit {
-    /// The name in tables and CSV files.
-    pub fn name(self) -> &'static str {
-        match self {
-            Unit::SeedFold => "seed-fold",
-            Unit::Seed => "seed",
-            Unit::SongBootstrap => "song-bootstrap",
-        }
-    }
-}
-
-/// One pair of scores.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Pair {
-    /// The seed.
-    pub seed: u64,
-    /// The fold (fold models only).
-    pub fold: Option<usize>,
-    /// The baseline's score.
-    pub baseline: f64,
-    /// The other run's score.
-    pub other: f64,
-}
-
-/// The test a unit got.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Test {
-    /// t-test, interval and Wilcoxon over the pairs.
-    Paired(PairedComparison),
-    /// Song bootstrap.
-    Bootstrap(BootstrapComparison),
-}
-
-impl Test {
-    /// Mean difference and its 95 % interval.
-    pub fn difference(&self) -> Interval {
-        match self {
-            Test::Paired(p) => Interval {
-                estimate: p.mean_difference,
-                low: p.ci_low,
-                high: p.ci_high,
-            },
-            Test::Bootstrap(b) => b.difference,
-        }
-    }
-}
-
-/// Holm-adjusted p-values of one unit's tests.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Adjusted {
-    /// Of the t-test.
-    pub t: Option<f64>,
-    /// Of the Wilcoxon test.
-    pub wilcoxon: Option<f64>,
-    /// Of the bootstrap.
-    pub bootstrap: Option<f64>,
-}
-
-/// One unit's paired result.
-#[derive(Debug, Clone, PartialEq)]
-pub struct UnitResult {
-    /// The unit.
-    pub unit: Unit,
-    /// The model(s) scored: `fold-k` or the chosen model.
-    pub model: String,
-    /// The pairs (for the bootstrap: per seed, the metric on all its test songs).
-    pub pairs: Vec<Pair>,
-    /// The test, or why there is none.
-    pub outcome: Result<Test, String>,
-    /// Holm-adjusted p-values across the compared runs.
-    pub holm: Adjusted,
-}
-
-/// One run against the baseline.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Versus {
-    /// Index of the run.
-    pub run: usize,
-    /// How it pairs with the baseline, or why it does not.
-    pub pairing: Result<Pairing, Unpaired>,
-    /// Results per unit (empty when refused).
-    pub units: Vec<UnitResult>,
-}
-
 /// Everything `mer compare` shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comparison {
     /// The metric compared.
-    pub metric: String,
+    pub metric: Metric,
     /// The model compared per seed and by song.
-    pub model: String,
+    pub model: Model,
     /// The metric the table is sorted by.
-    pub sort: Option<String>,
+    pub sort: Option<Metric>,
     /// Resamples of the song bootstrap.
     pub resamples: usize,
     /// The runs, in the order given.
@@ -311,13 +208,7 @@ pub fn compare(inputs: Inputs, options: &CompareOptions) -> Result<Comparison, C
         });
     }
     let labels = labels(&runs);
-    let metrics: Vec<&str> = std::iter::once(options.metric.as_str())
-        .chain(options.sort.as_deref())
-        .chain(["accuracy"])
-        .collect();
-    for (run, label) in runs.iter().zip(&labels) {
-        check_available(run, label, &metrics, &options.model)?;
-    }
+    let chosen = choose(&runs, &labels, options)?;
     let baseline = find_baseline(&runs, &labels, options.baseline.as_deref())?;
     let classes = runs
         .iter()
@@ -326,11 +217,11 @@ pub fn compare(inputs: Inputs, options: &CompareOptions) -> Result<Comparison, C
     let summaries = runs
         .iter()
         .zip(&labels)
-        .map(|(run, label)| summarize(run, label, options, classes.as_deref()))
+        .map(|(run, label)| summarize(run, label, &chosen, classes.as_deref()))
         .collect::<Result<Vec<_>, _>>()?;
     let mut order: Vec<usize> = (0..runs.len()).collect();
-    if options.sort.is_some() {
-        let descending = !options.sort.as_deref().is_some_and(lower_is_better);
+    if let Some(sort) = chosen.sort {
+        let descending = !sort.lower_is_better();
         order.sort_by(|&a, &b| {
             let (x, y) = (summaries[a].sort_value, summaries[b].sort_value);
             let ordering = x.unwrap_or(f64::NAN).total_cmp(&y.unwrap_or(f64::NAN));
@@ -346,16 +237,16 @@ pub fn compare(inputs: Inputs, options: &CompareOptions) -> Result<Comparison, C
         .filter(|&&i| i != baseline)
         .map(|&i| {
             let base = (&runs[baseline], labels[baseline].as_str());
-            against(base, (&runs[i], labels[i].as_str()), i, options)
+            against(base, (&runs[i], labels[i].as_str()), i, &chosen)
         })
         .collect::<Result<Vec<_>, _>>()?;
     adjust(&mut versus);
     let specs: Vec<&toml::Table> = runs.iter().map(|r| &r.spec).collect();
     Ok(Comparison {
-        metric: options.metric.clone(),
-        model: options.model.clone(),
-        sort: options.sort.clone(),
-        resamples: options.resamples,
+        metric: chosen.metric,
+        model: chosen.model,
+        sort: chosen.sort,
+        resamples: chosen.resamples,
         differences: differences(&specs),
         runs,
         labels,
@@ -369,29 +260,60 @@ pub fn compare(inputs: Inputs, options: &CompareOptions) -> Result<Comparison, C
     })
 }
 
-fn check_available(
-    run: &Run,
-    label: &str,
-    metrics: &[&str],
-    model: &str,
-) -> Result<(), ComparisonError> {
-    let available = run.metric_names();
-    if let Some(missing) = metrics.iter().find(|m| !available.contains(m)) {
-        return Err(ComparisonError::UnknownMetric {
-            metric: missing.to_string(),
-            run: label.to_string(),
-            available: available.iter().map(|m| m.to_string()).collect(),
-        });
+/// The options, resolved: metrics and a model every run has test scores of.
+pub(super) struct Chosen {
+    /// The metric compared.
+    pub metric: Metric,
+    /// The model compared per seed and by song.
+    pub model: Model,
+    /// The metric the table is sorted by.
+    pub sort: Option<Metric>,
+    /// Resamples of the song bootstrap.
+    pub resamples: usize,
+}
+
+/// Resolves `options` against the runs: a metric must be one the report scores (`songs` is a
+/// count), the model one every run has test scores of.
+fn choose(
+    runs: &[Run],
+    labels: &[String],
+    options: &CompareOptions,
+) -> Result<Chosen, ComparisonError> {
+    let unknown_metric = |metric: &str| ComparisonError::UnknownMetric {
+        metric: metric.to_string(),
+        run: labels[0].clone(),
+        available: Metric::scores().map(|m| m.to_string()).collect(),
+    };
+    let metric = |name: &str| {
+        name.parse::<Metric>()
+            .ok()
+            .filter(|m| m.direction().is_some())
+            .ok_or_else(|| unknown_metric(name))
+    };
+    let (metric, sort) = (
+        metric(&options.metric)?,
+        options.sort.as_deref().map(metric).transpose()?,
+    );
+    let unknown_model = |run: &Run, label: &str| ComparisonError::UnknownModel {
+        model: options.model.clone(),
+        run: label.to_string(),
+        available: run.test_models().iter().map(Model::to_string).collect(),
+    };
+    let model =
+        (options.model.parse::<Model>()).map_err(|_| unknown_model(&runs[0], &labels[0]))?;
+    let lacking = runs
+        .iter()
+        .zip(labels)
+        .find(|(run, _)| !run.test_models().contains(&model));
+    if let Some((run, label)) = lacking {
+        return Err(unknown_model(run, label));
     }
-    let models = run.test_models();
-    if !models.contains(&model) {
-        return Err(ComparisonError::UnknownModel {
-            model: model.to_string(),
-            run: label.to_string(),
-            available: models.iter().map(|m| m.to_string()).collect(),
-        });
-    }
-    Ok(())
+    Ok(Chosen {
+        metric,
+        model,
+        sort,
+        resamples: options.resamples,
+    })
 }
 
 fn find_baseline(
@@ -418,12 +340,12 @@ fn find_baseline(
 }
 
 /// `metric` of `model` on the test set for each of `seeds`.
-fn scores(
+pub(super) fn scores(
     run: &Run,
     label: &str,
     seeds: &[u64],
-    model: &str,
-    metric: &str,
+    model: Model,
+    metric: Metric,
 ) -> Result<Vec<f64>, ComparisonError> {
     seeds
         .iter()
@@ -431,41 +353,37 @@ fn scores(
             run.test_score(seed, model, metric)
                 .ok_or_else(|| ComparisonError::MissingScore {
                     run: label.to_string(),
-                    model: model.to_string(),
-                    metric: metric.to_string(),
+                    model,
+                    metric,
                     seed,
                 })
         })
         .collect()
 }
 
-fn fold_model(fold: usize) -> String {
-    format!("fold-{fold}")
-}
-
 fn summarize(
     run: &Run,
     label: &str,
-    options: &CompareOptions,
+    options: &Chosen,
     classes: Option<&[String]>,
 ) -> Result<RunSummary, ComparisonError> {
     let seeds = &run.record.seeds;
-    let metric = scores(run, label, seeds, &options.model, &options.metric)?;
+    let metric = scores(run, label, seeds, options.model, options.metric)?;
     let mut folds = Vec::new();
     for fold in 0..run.folds() {
         folds.extend(scores(
             run,
             label,
             seeds,
-            &fold_model(fold),
-            &options.metric,
+            Model::Fold(fold),
+            options.metric,
         )?);
     }
-    let sort_value = match &options.sort {
-        Some(sort) => Some(Spread::of(scores(run, label, seeds, &options.model, sort)?).mean),
+    let sort_value = match options.sort {
+        Some(sort) => Some(Spread::of(scores(run, label, seeds, options.model, sort)?).mean),
         None => None,
     };
-    let test_songs = scores(run, label, seeds, &options.model, "songs")
+    let test_songs = scores(run, label, seeds, options.model, Metric::Songs)
         .unwrap_or_default()
         .into_iter()
         .map(|n| n as usize)
@@ -474,16 +392,16 @@ fn summarize(
         interval: mean_interval(&metric),
         metric: Spread::of(metric),
         folds: Spread::of(folds),
-        accuracy: Spread::of(scores(run, label, seeds, &options.model, "accuracy")?),
+        accuracy: Spread::of(scores(run, label, seeds, options.model, Metric::Accuracy)?),
         sort_value,
         test_songs,
-        per_class_f1: classes.map(|c| per_class_f1(run, &options.model, c)),
+        per_class_f1: classes.map(|c| per_class_f1(run, options.model, c)),
         curve: mean_curve(run),
     })
 }
 
 /// Mean test F1 per class of `model` over the run's seeds.
-fn per_class_f1(run: &Run, model: &str, classes: &[String]) -> Vec<f64> {
+fn per_class_f1(run: &Run, model: Model, classes: &[String]) -> Vec<f64> {
     classes
         .iter()
         .map(|class| {
@@ -492,8 +410,8 @@ fn per_class_f1(run: &Run, model: &str, classes: &[String]) -> Vec<f64> {
                 .iter()
                 .filter(|r| {
                     r.model == model
-                        && r.split == TEST_SPLIT
-                        && r.group == ALL_SONGS
+                        && r.split == Split::Test
+                        && r.group == SongGroup::All
                         && &r.class == class
                 })
                 .map(|r| r.f1)
@@ -516,257 +434,4 @@ fn mean_curve(run: &Run) -> Vec<(usize, f64)> {
         .into_iter()
         .map(|(epoch, values)| (epoch, mean_std(&values).0))
         .collect()
-}
-
-/// A run and its label.
-type Labelled<'a> = (&'a Run, &'a str);
-
-fn against(
-    baseline: Labelled,
-    other: Labelled,
-    index: usize,
-    options: &CompareOptions,
-) -> Result<Versus, ComparisonError> {
-    let pairing = pair(baseline.0, other.0);
-    let units = match &pairing {
-        Ok(pairing) => vec![
-            fold_unit(baseline, other, pairing, &options.metric)?,
-            seed_unit(baseline, other, pairing, options)?,
-            song_unit(baseline.0, other.0, pairing, options),
-        ],
-        Err(_) => Vec::new(),
-    };
-    Ok(Versus {
-        run: index,
-        pairing,
-        units,
-    })
-}
-
-fn paired_outcome(pairs: &[Pair]) -> Result<Test, String> {
-    let (baseline, other): (Vec<f64>, Vec<f64>) =
-        pairs.iter().map(|p| (p.baseline, p.other)).unzip();
-    paired(&baseline, &other)
-        .map(Test::Paired)
-        .map_err(|e| match e {
-            CompareError::TooFewPairs { pairs } => format!(
-                "not possible with {pairs} pair(s): a paired test needs at least 2; run more seeds, or read the song bootstrap"
-            ),
-            other => other.to_string(),
-        })
-}
-
-fn fold_unit(
-    baseline: Labelled,
-    other: Labelled,
-    pairing: &Pairing,
-    metric: &str,
-) -> Result<UnitResult, ComparisonError> {
-    let mut pairs = Vec::new();
-    for &seed in &pairing.seeds {
-        for fold in 0..pairing.folds {
-            let model = fold_model(fold);
-            let score =
-                |(run, label): Labelled| scores(run, label, &[seed], &model, metric).map(|v| v[0]);
-            pairs.push(Pair {
-                seed,
-                fold: Some(fold),
-                baseline: score(baseline)?,
-                other: score(other)?,
-            });
-        }
-    }
-    Ok(UnitResult {
-        unit: Unit::SeedFold,
-        model: "fold-k".to_string(),
-        outcome: paired_outcome(&pairs),
-        pairs,
-        holm: Adjusted::default(),
-    })
-}
-
-fn seed_unit(
-    (baseline, base_label): Labelled,
-    (other, label): Labelled,
-    pairing: &Pairing,
-    options: &CompareOptions,
-) -> Result<UnitResult, ComparisonError> {
-    let (model, metric) = (&options.model, &options.metric);
-    let base = scores(baseline, base_label, &pairing.seeds, model, metric)?;
-    let others = scores(other, label, &pairing.seeds, model, metric)?;
-    let pairs: Vec<Pair> = pairing
-        .seeds
-        .iter()
-        .zip(base.iter().zip(&others))
-        .map(|(&seed, (&baseline, &other))| Pair {
-            seed,
-            fold: None,
-            baseline,
-            other,
-        })
-        .collect();
-    Ok(UnitResult {
-        unit: Unit::Seed,
-        model: model.clone(),
-        outcome: paired_outcome(&pairs),
-        pairs,
-        holm: Adjusted::default(),
-    })
-}
-
-fn song_unit(
-    baseline: &Run,
-    other: &Run,
-    pairing: &Pairing,
-    options: &CompareOptions,
-) -> UnitResult {
-    let mut result = UnitResult {
-        unit: Unit::SongBootstrap,
-        model: options.model.clone(),
-        pairs: Vec::new(),
-        outcome: Err(String::new()),
-        holm: Adjusted::default(),
-    };
-    // Only the report's own metrics can be recomputed from predictions; a column a hand
-    // added to metrics.csv cannot.
-    let recomputable: Vec<&str> = METRIC_COLUMNS
-        .into_iter()
-        .filter(|c| *c != "songs")
-        .collect();
-    if !recomputable.contains(&options.metric.as_str()) {
-        result.outcome = Err(format!(
-            "`{}` cannot be recomputed from predictions.csv; compare one of {}",
-            options.metric,
-            recomputable.join(", ")
-        ));
-        return result;
-    }
-    result.outcome = song_seeds(baseline, other, pairing, &options.model).and_then(|seeds| {
-        let classes = baseline.classes.len();
-        for s in &seeds {
-            let value = |probabilities: &[f32]| {
-                crate::report::tables::metric_value(
-                    &crate::eval::score(&s.truth, probabilities, classes),
-                    &options.metric,
-                )
-            };
-            result.pairs.push(Pair {
-                seed: s.seed,
-                fold: None,
-                baseline: value(&s.baseline),
-                other: value(&s.other),
-            });
-        }
-        paired_bootstrap(&seeds, classes, &options.metric, options.resamples)
-            .map(Test::Bootstrap)
-            .map_err(|e| e.to_string())
-    });
-    result
-}
-
-/// Both runs' test predictions per shared seed, the other run's rows in the baseline's song
-/// order.
-fn song_seeds(
-    baseline: &Run,
-    other: &Run,
-    pairing: &Pairing,
-    model: &str,
-) -> Result<Vec<SeedSongs>, String> {
-    for run in [baseline, other] {
-        match run.predicted_model() {
-            Some(m) if m == model => {}
-            Some(m) => {
-                return Err(format!(
-                    "predictions.csv holds `{m}`'s predictions, not `{model}`'s"
-                ));
-            }
-            None => return Err("predictions.csv is empty".to_string()),
-        }
-    }
-    if baseline.classes != other.classes {
-        return Err("the runs' classes differ".to_string());
-    }
-    let mut seeds = Vec::new();
-    for &seed in &pairing.seeds {
-        let others: BTreeMap<&str, &[f32]> = other
-            .seed_predictions(seed)
-            .map(|p| (p.id.as_str(), p.probabilities.as_slice()))
-            .collect();
-        let mut songs = SeedSongs {
-            seed,
-            truth: Vec::new(),
-            baseline: Vec::new(),
-            other: Vec::new(),
-        };
-        for p in baseline.seed_predictions(seed) {
-            // pairing checked that both runs predicted the same test songs.
-            let Some(other_p) = others.get(p.id.as_str()) else {
-                return Err(format!(
-                    "song {} of seed {seed} is missing from this run's predictions",
-                    p.id
-                ));
-            };
-            songs.truth.push(p.truth);
-            songs.baseline.extend_from_slice(&p.probabilities);
-            songs.other.extend_from_slice(other_p);
-        }
-        seeds.push(songs);
-    }
-    Ok(seeds)
-}
-
-/// Holm's correction per unit and test over the runs that got that test.
-fn adjust(versus: &mut [Versus]) {
-    for unit in [Unit::SeedFold, Unit::Seed, Unit::SongBootstrap] {
-        type Pick = fn(&Test) -> Option<f64>;
-        type Store = fn(&mut Adjusted, f64);
-        let families: [(Pick, Store); 3] = [
-            (
-                |t| match t {
-                    Test::Paired(p) => Some(p.t_p_value),
-                    Test::Bootstrap(_) => None,
-                },
-                |a, p| a.t = Some(p),
-            ),
-            (
-                |t| match t {
-                    Test::Paired(p) => Some(p.wilcoxon_p_value),
-                    Test::Bootstrap(_) => None,
-                },
-                |a, p| a.wilcoxon = Some(p),
-            ),
-            (
-                |t| match t {
-                    Test::Bootstrap(b) => Some(b.p_value),
-                    Test::Paired(_) => None,
-                },
-                |a, p| a.bootstrap = Some(p),
-            ),
-        ];
-        for (pick, store) in families {
-            let mut members: Vec<&mut UnitResult> = versus
-                .iter_mut()
-                .flat_map(|v| v.units.iter_mut())
-                .filter(|u| u.unit == unit && u.outcome.as_ref().ok().and_then(pick).is_some())
-                .collect();
-            let p_values: Vec<f64> = members
-                .iter()
-                .map(|u| u.outcome.as_ref().ok().and_then(pick).unwrap_or(1.0))
-                .collect();
-            match holm(&p_values) {
-                Ok(adjusted) => {
-                    for (member, adjusted) in members.iter_mut().zip(adjusted) {
-                        store(&mut member.holm, adjusted);
-                    }
-                }
-                // A test that gave no probability is no test: none of the family is adjusted,
-                // and each member says why instead of showing a number.
-                Err(error) => {
-                    for member in members {
-                        member.outcome = Err(format!("Holm's correction failed: {error}"));
-                    }
-                }
-            }
-        }
-    }
 }

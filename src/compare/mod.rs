@@ -25,12 +25,15 @@ pub mod pairing;
 pub mod plots;
 pub mod runs;
 pub mod stats;
+pub mod tables;
+pub mod units;
 
 use std::path::{Path, PathBuf};
 
-pub use comparison::{CompareOptions, Comparison, ComparisonError, Unit, compare};
+pub use comparison::{CompareOptions, Comparison, ComparisonError, compare};
 pub use inputs::read_inputs;
 pub use stats::{CompareError, PairedComparison, holm, paired};
+pub use units::Unit;
 
 use crate::report::ReportError;
 use crate::report::plots::{PerClassF1, PlotError, render};
@@ -109,7 +112,7 @@ fn write_figures(c: &Comparison, folder: &Path) -> Result<Vec<String>, PlotError
             "{} of {} (test; bar: mean, points: seeds, whiskers: 95 % CI)",
             c.metric, c.model
         ),
-        metric: c.metric.clone(),
+        metric: c.metric.to_string(),
         bars: c
             .order
             .iter()

@@ -5,8 +5,9 @@
 
 use std::path::Path;
 
-use super::comparison::{Comparison, Test, UnitResult, lower_is_better};
-use crate::report::tables::number;
+use super::comparison::Comparison;
+use super::units::{Test, UnitResult};
+use crate::results::{Metric, number};
 
 /// Headings and rows of a table.
 pub type Rows = (Vec<String>, Vec<Vec<String>>);
@@ -54,16 +55,12 @@ fn with_holm(p: Option<f64>, adjusted: Option<f64>) -> String {
 const ABSENT: &str = "absent";
 
 /// Which metric columns the table has besides the chosen metric.
-fn extra_metrics(c: &Comparison) -> Vec<&str> {
+fn extra_metrics(c: &Comparison) -> Vec<Metric> {
     let mut extra = Vec::new();
-    if c.metric != "accuracy" {
-        extra.push("accuracy");
+    if c.metric != Metric::Accuracy {
+        extra.push(Metric::Accuracy);
     }
-    if let Some(sort) = c
-        .sort
-        .as_deref()
-        .filter(|s| *s != c.metric && *s != "accuracy")
-    {
+    if let Some(sort) = c.sort.filter(|&s| s != c.metric && s != Metric::Accuracy) {
         extra.push(sort);
     }
     extra
@@ -78,7 +75,7 @@ pub fn table_rows(c: &Comparison) -> Rows {
     headings.extend([
         "seeds".to_string(),
         "test songs".to_string(),
-        c.metric.clone(),
+        c.metric.to_string(),
         format!("fold-k {}", c.metric),
     ]);
     let extra = extra_metrics(c);
@@ -107,7 +104,7 @@ pub fn table_rows(c: &Comparison) -> Rows {
             ]);
             for metric in &extra {
                 let cell = match *metric {
-                    "accuracy" => mean_std(s.accuracy.mean, s.accuracy.std),
+                    Metric::Accuracy => mean_std(s.accuracy.mean, s.accuracy.std),
                     _ => s.sort_value.map(|v| format!("{v:.3}")).unwrap_or_default(),
                 };
                 row.push(cell);
@@ -134,7 +131,7 @@ pub fn table_notes(c: &Comparison) -> Vec<String> {
         c.metric,
         c.model,
         c.metric,
-        if lower_is_better(&c.metric) {
+        if c.metric.lower_is_better() {
             " Lower is better."
         } else {
             ""
@@ -232,7 +229,7 @@ fn pairs_text(unit: &UnitResult) -> String {
 /// Lines under the paired table: the baseline and direction, refused runs with the reason,
 /// units without a test, seeds left unpaired, and the caution about fold pairs.
 pub fn paired_notes(c: &Comparison) -> Vec<String> {
-    let better = if lower_is_better(&c.metric) {
+    let better = if c.metric.lower_is_better() {
         "lower"
     } else {
         "higher"
@@ -306,7 +303,7 @@ pub fn write_comparison_csv(path: &Path, c: &Comparison) -> Result<(), WriteErro
     let extra = extra_metrics(c);
     for metric in &extra {
         header.push(format!("{metric}_mean"));
-        if *metric == "accuracy" {
+        if *metric == Metric::Accuracy {
             header.push("accuracy_std".into());
         }
     }
@@ -336,7 +333,7 @@ pub fn write_comparison_csv(path: &Path, c: &Comparison) -> Result<(), WriteErro
                 optional(s.folds.std),
             ]);
             for metric in &extra {
-                if *metric == "accuracy" {
+                if *metric == Metric::Accuracy {
                     row.push(number(s.accuracy.mean));
                     row.push(optional(s.accuracy.std));
                 } else {
@@ -381,7 +378,7 @@ pub fn write_paired_csv(path: &Path, c: &Comparison) -> Result<(), WriteError> {
             vec![
                 baseline.clone(),
                 label.clone(),
-                c.metric.clone(),
+                c.metric.to_string(),
                 unit.to_string(),
                 model.to_string(),
                 pairs,

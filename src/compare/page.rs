@@ -22,8 +22,8 @@ pub fn write_index(
         page,
         "<p>Baseline <b>{}</b>; metric <code>{}</code> of <code>{}</code> on the test set.</p>",
         escape(&c.labels[c.baseline]),
-        escape(&c.metric),
-        escape(&c.model)
+        escape(&c.metric.to_string()),
+        escape(&c.model.to_string())
     );
     page.push_str("<h2>Runs</h2>\n");
     table(&mut page, &table_rows(c), 1 + c.differences.len());

@@ -15,8 +15,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::lineage::LineageIndex;
-use super::record::{Decision, StageRecord};
 use super::stages::{self, StageContext};
+use crate::results::{Decision, StageRecord};
 
 /// What a caller (the command line's progress bars) hears while a run executes. Called from
 /// worker threads, hence `Sync`.

@@ -16,7 +16,6 @@ mod estimate;
 mod executor;
 mod graph;
 mod lineage;
-mod record;
 pub mod results;
 mod stages;
 mod training;
@@ -24,7 +23,8 @@ mod training;
 pub use estimate::{DurationHistory, Estimate};
 pub use executor::{Pipeline, RunObserver, RunOptions};
 pub use graph::{StageGraph, StageKind, StageNode};
-pub use record::{Decision, DecisionTable, RunRecord, StageRecord};
+// The run record moved to `results`; the pipeline's own users keep finding it here.
+pub use crate::results::{Decision, DecisionTable, RunRecord, StageRecord};
 pub use results::{collect_results, run_results};
 pub use training::HEADLINE_MODEL;
 

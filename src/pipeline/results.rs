@@ -6,13 +6,15 @@
 use crate::cache::{Artifact, ArtifactStore};
 use crate::eval::{Metrics, bootstrap_intervals, score};
 use crate::modality::{Modality, ModalityMask};
-use crate::report::plots::{EpochPoint, FoldCurve};
-use crate::report::results::{ModelScore, Prediction, RunResults, SeedResults, SongGroup};
+use crate::results::{
+    EpochPoint, FoldCurve, Model, ModelScore, Prediction, RunResults, SeedResults, SongGroup, Split,
+};
 use crate::rng::RandomStream;
 use crate::spec::ExperimentSpec;
 
-use super::stages::{f32_array, f64_array, i64_array, indices_below, missing, sized, strings};
-use super::training::HEADLINE_MODEL;
+use super::stages::{
+    f32_array, f64_array, i64_array, indices_below, malformed, missing, sized, strings,
+};
 use super::{PipelineError, StageGraph, StageKind};
 
 /// Reads the evaluate artifact of every seed of `graph` from `store` (after a successful run)
@@ -68,7 +70,7 @@ fn seed_results(
         classes,
     )?;
     let n = truth.len();
-    let models = strings(evaluation, "models")?;
+    let models = models(evaluation)?;
     let probabilities = sized(
         evaluation,
         "test_probabilities",
@@ -80,12 +82,12 @@ fn seed_results(
     let selected = spec.selected();
     let mut scores = Vec::new();
     let mut predictions = Vec::new();
-    for (m, model) in models.iter().enumerate() {
+    for (m, &model) in models.iter().enumerate() {
         let p = &probabilities[m * n * classes..(m + 1) * n * classes];
         let mut stream = RandomStream::new(seed, &format!("evaluate/bootstrap/{model}"));
         scores.push(ModelScore {
-            model: model.clone(),
-            split: "test".into(),
+            model,
+            split: Split::Test,
             group: SongGroup::All,
             metrics: score(&truth, p, classes),
             intervals: Some(bootstrap_intervals(
@@ -96,7 +98,7 @@ fn seed_results(
                 &mut stream,
             )),
         });
-        if model == HEADLINE_MODEL {
+        if model == Model::HEADLINE {
             scores.extend(availability_groups(
                 model, &truth, p, classes, &masks, selected,
             ));
@@ -115,9 +117,21 @@ fn seed_results(
         seed,
         scores,
         curves: curves(evaluation)?,
-        headline: HEADLINE_MODEL.into(),
+        headline: Model::HEADLINE,
         predictions,
     })
+}
+
+/// The models the evaluate stage scored, in the order of its `test_probabilities`.
+fn models(evaluation: &Artifact) -> Result<Vec<Model>, PipelineError> {
+    strings(evaluation, "models")?
+        .iter()
+        .map(|name| {
+            name.parse().map_err(|e: crate::results::UnknownName| {
+                malformed(evaluation, format!("array `models`: {e}"))
+            })
+        })
+        .collect()
 }
 
 /// Each test song's modalities, from `test_present` [songs, modalities].
@@ -147,7 +161,7 @@ fn presence(evaluation: &Artifact, n: usize) -> Result<Vec<ModalityMask>, Pipeli
 /// The headline model on songs with every selected modality, with some of them, and with
 /// none (see [`SongGroup`]); a group without songs is left out.
 fn availability_groups(
-    model: &str,
+    model: Model,
     truth: &[usize],
     probabilities: &[f32],
     classes: usize,
@@ -177,8 +191,8 @@ fn availability_groups(
             return None;
         }
         Some(ModelScore {
-            model: model.into(),
-            split: "test".into(),
+            model,
+            split: Split::Test,
             group,
             metrics: score_rows(truth, probabilities, classes, &rows),
             intervals: None,
@@ -232,16 +246,16 @@ fn validation_scores(
             .filter(|&i| folds[i] == fold as i64)
             .collect();
         scores.push(ModelScore {
-            model: format!("fold-{fold}"),
-            split: "validation".into(),
+            model: Model::Fold(fold),
+            split: Split::Validation,
             group: SongGroup::All,
             metrics: score_rows(&labels, probabilities, classes, &rows),
             intervals: None,
         });
     }
     scores.push(ModelScore {
-        model: "out-of-fold".into(),
-        split: "cv".into(),
+        model: Model::OutOfFold,
+        split: Split::Cv,
         group: SongGroup::All,
         metrics: score(&labels, probabilities, classes),
         intervals: None,

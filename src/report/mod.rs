@@ -1,22 +1,24 @@
 //! The per-run report folder: `reports/<experiment>/<UTC time>-<spec hash>/` with the resolved
-//! spec (`spec.toml`), the CSV tables ([`tables`]), the figures ([`plots`]), `index.html`
-//! ([`html`]) and, written last, the run record (`run.json`), from a run's [`results`]. A
-//! folder is built under a hidden temporary name and renamed into place when whole
+//! spec (`spec.toml`), the CSV tables, the figures ([`plots`]), `index.html` and, written
+//! last, the run record (`run.json`), from a run's [`crate::results`], one [`export`]er per
+//! format. A folder is built under a hidden temporary name and renamed into place when whole
 //! ([`ReportFolder`]), so readers ([`finished_reports`], `mer compare`) never take a report
 //! cut short by a crash or a full disk for a finished one ([`check_complete`]).
 
+pub mod export;
 mod glyphs;
 pub mod html;
 pub mod plots;
-pub mod results;
-pub mod tables;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use crate::pipeline::RunRecord;
+use crate::results::{
+    HistoryRow, MetricsRow, PerClassRow, PredictionRow, RunRecord, RunResults, Table,
+};
 use crate::spec::ExperimentSpec;
-use results::{RunResults, SongGroup};
+use export::ReportInput;
+use export::toml::SPEC_TOML;
 
 /// File name of the run record inside a report folder.
 pub const RUN_JSON: &str = "run.json";
@@ -77,14 +79,14 @@ const PARTIAL_SUFFIX: &str = ".partial";
 const ABANDONED_AFTER: Duration = Duration::from_secs(3600);
 
 /// Files every report holds once written; a run that completed also has [`RESULT_FILES`].
-const REPORT_FILES: [&str; 2] = ["spec.toml", RUN_JSON];
+const REPORT_FILES: [&str; 2] = [SPEC_TOML, RUN_JSON];
 
 /// Files of a completed run's report that its readers (`mer compare`, sweep reuse) read.
 const RESULT_FILES: [&str; 4] = [
-    "metrics.csv",
-    "per_class.csv",
-    "history.csv",
-    "predictions.csv",
+    MetricsRow::FILE,
+    PerClassRow::FILE,
+    HistoryRow::FILE,
+    PredictionRow::FILE,
 ];
 
 impl ReportFolder {
@@ -107,8 +109,9 @@ impl ReportFolder {
     }
 
     /// Writes `spec.toml`, the tables, figures and `index.html` (see [`write_results`]), then
-    /// `run.json`, under the temporary name, and renames the folder into place (runs started
-    /// in the same second get `-2`, `-3`, ...); returns its final path. On failure (a full
+    /// `run.json` ([`export::whole_report`]), under the temporary name, and renames the folder
+    /// into place (runs started in the same second get `-2`, `-3`, ...); returns its final
+    /// path. On failure (a full
     /// disk) the partial folder is removed: a report is whole or absent.
     pub fn finish(
         self,
@@ -117,10 +120,9 @@ impl ReportFolder {
     ) -> Result<PathBuf, ReportError> {
         remove_abandoned(&self.parent);
         let partial = self.create_partial()?;
-        let written = write(&partial, "spec.toml", &self.spec)
-            .and_then(|()| write_results(&partial, record, results))
-            .and_then(|()| write_run(&partial, record))
-            .and_then(|()| self.rename_into_place(&partial));
+        let input = ReportInput { record, results };
+        let written = export::whole_report(&partial, &self.spec, &input)
+            .and_then(|_| self.rename_into_place(&partial));
         written.map_err(|error| {
             let _ = std::fs::remove_dir_all(&partial);
             ReportError::NotWritten(Box::new(error))
@@ -163,11 +165,6 @@ impl ReportFolder {
         }
         unreachable!("some numbered name is free")
     }
-}
-
-fn write_run(folder: &Path, record: &RunRecord) -> Result<(), ReportError> {
-    let json = serde_json::to_string_pretty(record).expect("run records serialize");
-    write(folder, RUN_JSON, &json)
 }
 
 fn write(folder: &Path, name: &str, contents: &str) -> Result<(), ReportError> {
@@ -321,66 +318,5 @@ pub fn write_results(
     record: &RunRecord,
     results: Option<&RunResults>,
 ) -> Result<(), ReportError> {
-    let (mut figures, mut tables) = (Vec::new(), Vec::new());
-    if let Some(results) = results {
-        tables = tables::write_tables(folder, results)?;
-        figures = write_figures(folder, results)?;
-    }
-    html::write_index(folder, record, results, &figures, &tables)
-}
-
-/// Per seed: learning curves, the headline model's confusion matrix and calibration, and
-/// per-class F1 of each fold model against the ensembles, all on the test set.
-fn write_figures(folder: &Path, results: &RunResults) -> Result<Vec<String>, ReportError> {
-    let mut written = Vec::new();
-    let mut keep = |paths: [PathBuf; 2]| {
-        let svg = &paths[1];
-        written.push(
-            svg.file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned(),
-        );
-    };
-    for seed in &results.seeds {
-        let stem = |name: &str| folder.join(format!("{name}-seed{}", seed.seed));
-        keep(plots::learning_curves(
-            &stem("learning_curves"),
-            &seed.curves,
-        )?);
-        if let Some(headline) = seed.score(&seed.headline, "test") {
-            keep(plots::confusion_heatmap(
-                &stem("confusion"),
-                &headline.metrics.confusion,
-                &results.classes,
-            )?);
-            let truth: Vec<usize> = seed.predictions.iter().map(|p| p.truth).collect();
-            let probabilities: Vec<f32> = seed
-                .predictions
-                .iter()
-                .flat_map(|p| p.probabilities.iter().copied())
-                .collect();
-            let bins = crate::eval::reliability(&truth, &probabilities, results.classes.len());
-            keep(plots::calibration_curve(
-                &stem("calibration"),
-                &bins,
-                headline.metrics.ece,
-            )?);
-        }
-        let models: Vec<(String, Vec<f64>)> = seed
-            .scores
-            .iter()
-            .filter(|s| s.split == "test" && s.group == SongGroup::All)
-            .map(|s| {
-                let f1 = s.metrics.per_class.iter().map(|c| c.f1).collect();
-                (s.model.clone(), f1)
-            })
-            .collect();
-        keep(plots::per_class_f1(
-            &stem("per_class_f1"),
-            &results.classes,
-            &models,
-        )?);
-    }
-    Ok(written)
+    export::in_order(folder, &ReportInput { record, results }, &export::RESULTS).map(drop)
 }

@@ -19,6 +19,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::glyphs::GlyphExactBitmap;
 use crate::eval::{Confusion, ReliabilityBin};
+use crate::results::FoldCurve;
 
 /// Where fonts are looked for, in order, after `MER_FONT`.
 const FONT_CANDIDATES: &[&str] = &[
@@ -48,34 +49,6 @@ pub enum PlotError {
         /// plotters' message.
         message: String,
     },
-}
-
-/// One epoch of one fold's training, as the learning curves show it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct EpochPoint {
-    /// 1-based epoch.
-    pub epoch: usize,
-    /// Mean training loss.
-    pub train_loss: f64,
-    /// Validation loss.
-    pub valid_loss: f64,
-    /// Validation accuracy.
-    pub valid_accuracy: f64,
-    /// Validation macro-F1.
-    pub valid_macro_f1: f64,
-    /// Learning rate at the end of the epoch.
-    pub lr: f64,
-}
-
-/// One fold's curve.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FoldCurve {
-    /// Fold index.
-    pub fold: usize,
-    /// Its epochs, in order.
-    pub epochs: Vec<EpochPoint>,
-    /// The epoch whose weights were kept.
-    pub best_epoch: usize,
 }
 
 /// The figures' font file, registered with plotters under [`FONT`] on first use.

@@ -24,10 +24,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::cache::{ArtifactStore, CacheError, FileHasher, StageKey};
 use crate::experiment::{Experiment, error_chain, load_data};
-use crate::pipeline::{
-    Decision, DurationHistory, Estimate, PipelineError, RunObserver, RunOptions, StageRecord,
-};
+use crate::pipeline::{DurationHistory, Estimate, PipelineError, RunObserver, RunOptions};
 use crate::report::ReportError;
+use crate::results::{Decision, StageRecord};
 use crate::spec::{Sweep, SweepMember};
 
 /// How to run a sweep.

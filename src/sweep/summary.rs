@@ -17,9 +17,9 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{compact, rfc3339};
-use crate::pipeline::HEADLINE_MODEL;
 use crate::report::html::{STYLE, escape};
 use crate::report::{ReportError, io};
+use crate::results::{Model, SongGroup, Split, SummaryRow, Table};
 use crate::spec::Sweep;
 
 use super::{MemberOutcome, MemberStatus, SweepRun, SweepRunError};
@@ -75,22 +75,17 @@ pub struct Headline {
 /// Reads the headline row (model `ensemble+tta`, split `test`, group `all`) of the report
 /// folder's `summary.csv`; `None` when there is none.
 pub fn read_headline(report: &Path) -> Option<Headline> {
-    let mut reader = csv::Reader::from_path(report.join("summary.csv")).ok()?;
-    let header = reader.headers().ok()?.clone();
-    let column = |name: &str| header.iter().position(|h| h == name);
-    let (model, split, group) = (column("model")?, column("split")?, column("group")?);
-    let (f1, f1_std, accuracy) = (
-        column("macro_f1_mean")?,
-        column("macro_f1_std")?,
-        column("accuracy_mean")?,
-    );
-    let row = reader.records().filter_map(Result::ok).find(|row| {
-        &row[model] == HEADLINE_MODEL && &row[split] == "test" && &row[group] == "all"
-    })?;
+    let mut reader = csv::Reader::from_path(report.join(SummaryRow::FILE)).ok()?;
+    let row = reader
+        .deserialize::<SummaryRow>()
+        .filter_map(Result::ok)
+        .find(|row| {
+            row.model == Model::HEADLINE && row.split == Split::Test && row.group == SongGroup::All
+        })?;
     Some(Headline {
-        macro_f1_mean: row[f1].parse().ok()?,
-        macro_f1_std: row[f1_std].parse().ok(),
-        accuracy_mean: row[accuracy].parse().ok()?,
+        macro_f1_mean: row.macro_f1_mean,
+        macro_f1_std: row.macro_f1_std,
+        accuracy_mean: row.accuracy_mean,
     })
 }
 
@@ -215,12 +210,13 @@ fn index_html(summary: &SweepSummary, headlines: &[Option<Headline>]) -> String 
         page,
         "<p>Spec <code>{}</code>, {} members, started {}, finished {}. Summary: \
          <a href=\"{SWEEP_JSON}\">{SWEEP_JSON}</a>, <a href=\"members.csv\">members.csv</a>. \
-         Scores are the headline model's ({HEADLINE_MODEL}) on the test set, all songs, \
+         Scores are the headline model's ({}) on the test set, all songs, \
          mean &plusmn; sample std across seeds.</p>",
         escape(&summary.spec),
         summary.members.len(),
         escape(&summary.started),
         escape(&summary.finished),
+        Model::HEADLINE,
     );
     if summary.interrupted {
         page.push_str(

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use mer::report::tables::METRIC_COLUMNS;
+use mer::results::Metric;
 
 use crate::project::{Outcome, Project};
 
@@ -147,9 +147,9 @@ fn corrupt_metrics_are_refused_naming_file_line_and_column() {
         control.stderr
     );
 
-    let columns = METRIC_COLUMNS
-        .iter()
-        .copied()
+    let columns = Metric::ALL
+        .into_iter()
+        .map(Metric::name)
         .chain(["macro_f1_low", "accuracy_high"]);
     let mut cases = Vec::new();
     for column in columns {

@@ -45,6 +45,15 @@ impl TestDir {
         cmd
     }
 
+    /// The report folder a `mer run` names on its stderr (`report: <folder>`).
+    pub fn report_folder(&self, stderr: &str) -> PathBuf {
+        let folder = stderr
+            .lines()
+            .find_map(|l| l.split("report: ").nth(1))
+            .unwrap_or_else(|| panic!("no report folder in: {stderr}"));
+        self.root().join(folder.trim())
+    }
+
     /// Writes a demo dataset of `songs` songs of `seconds` seconds from `seed` to `data/`,
     /// with the `mer demo` binary, as a user would.
     pub fn write_demo(&self, songs: u32, seconds: u32, seed: u64) {

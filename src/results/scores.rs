@@ -1,46 +1,19 @@
 //! What a finished run hands to the report writer: per seed, the scored models, the training
-//! curves and the test predictions. Built from the evaluate and train artifacts; the report
-//! only lays them out, it computes no new numbers except the mean and spread across seeds.
+//! curves and the test predictions. Built from the evaluate artifacts; the report only lays
+//! them out, it computes no new numbers except the mean and spread across seeds.
 
 use crate::eval::{Interval, Metrics};
 use crate::modality::ModalityMask;
 
-use super::plots::FoldCurve;
-
-/// Which songs a row of metrics covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum SongGroup {
-    /// Every song of the split.
-    All,
-    /// Songs with every selected modality.
-    AllModalities,
-    /// Songs with some, but not all, of the selected modalities.
-    Partial,
-    /// Songs with none of the selected modalities: kept by `dataset.songs_with` (a modality
-    /// ablation keeps every member's songs alike), their model sees only absent flags.
-    NoModality,
-}
-
-impl SongGroup {
-    /// The name in CSV files.
-    pub fn name(self) -> &'static str {
-        match self {
-            SongGroup::All => "all",
-            SongGroup::AllModalities => "all-modalities",
-            SongGroup::Partial => "partial",
-            SongGroup::NoModality => "no-modality",
-        }
-    }
-}
+use super::vocabulary::{Model, SongGroup, Split};
 
 /// One model scored on one split and song group.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelScore {
-    /// `fold 0` .. `fold k`, `ensemble`, `ensemble+tta`, `vote`, `best-fold`, `out-of-fold`.
-    pub model: String,
-    /// `test`, `validation` (a fold model on its own fold) or `cv` (all folds' validation
-    /// predictions pooled).
-    pub split: String,
+    /// The model.
+    pub model: Model,
+    /// The songs' split.
+    pub split: Split,
     /// The songs covered.
     pub group: SongGroup,
     /// The numbers.
@@ -62,6 +35,34 @@ pub struct Prediction {
     pub modalities: ModalityMask,
 }
 
+/// One epoch of one fold's training, as the learning curves show it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EpochPoint {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Mean training loss.
+    pub train_loss: f64,
+    /// Validation loss.
+    pub valid_loss: f64,
+    /// Validation accuracy.
+    pub valid_accuracy: f64,
+    /// Validation macro-F1.
+    pub valid_macro_f1: f64,
+    /// Learning rate at the end of the epoch.
+    pub lr: f64,
+}
+
+/// One fold's training curve.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoldCurve {
+    /// Fold index.
+    pub fold: usize,
+    /// Its epochs, in order.
+    pub epochs: Vec<EpochPoint>,
+    /// The epoch whose weights were kept (1-based).
+    pub best_epoch: usize,
+}
+
 /// Everything one seed's protocol produced.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeedResults {
@@ -71,8 +72,8 @@ pub struct SeedResults {
     pub scores: Vec<ModelScore>,
     /// Training curves, one per fold.
     pub curves: Vec<FoldCurve>,
-    /// The headline model's name (whose predictions follow), e.g. `ensemble+tta`.
-    pub headline: String,
+    /// The model whose predictions follow, [`Model::HEADLINE`] in a run.
+    pub headline: Model,
     /// Test predictions of the headline model.
     pub predictions: Vec<Prediction>,
 }
@@ -90,9 +91,14 @@ pub struct RunResults {
 
 impl SeedResults {
     /// The score of `model` on `split` for all songs, if present.
-    pub fn score(&self, model: &str, split: &str) -> Option<&ModelScore> {
+    pub fn score(&self, model: Model, split: Split) -> Option<&ModelScore> {
         self.scores
             .iter()
             .find(|s| s.model == model && s.split == split && s.group == SongGroup::All)
+    }
+
+    /// The headline model's test score on all songs, if present.
+    pub fn headline_score(&self) -> Option<&ModelScore> {
+        self.score(self.headline, Split::Test)
     }
 }

@@ -1,5 +1,5 @@
 //! What a run decided for each stage and why: the content of `run.json`, and the table that
-//! `mer plan`, `mer run --dry-run` and `mer explain` print.
+//! `mer plan`, `mer run --dry-run` and `mer explain` print from it.
 
 use std::fmt;
 
