@@ -147,7 +147,7 @@ impl Experiment {
                         .iter()
                         .zip(&self.graph.nodes)
                         .all(|(stage, node)| {
-                            stage.instance == node.instance && stage.key == node.key
+                            stage.instance == node.id.to_string() && stage.key == node.key
                         })
             })
             .map(|(folder, _)| folder)
