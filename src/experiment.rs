@@ -10,7 +10,7 @@ use crate::dataset::{self, DatasetError, DatasetLoad};
 use crate::features::precomputed::{PrecomputedError, RowIds};
 use crate::modality::Modality;
 use crate::pipeline::{
-    Pipeline, PipelineError, RunObserver, RunOptions, RunRecord, StageGraph, StageRecord,
+    Compute, Pipeline, PipelineError, RunObserver, RunOptions, RunRecord, StageGraph, StageRecord,
     collect_results,
 };
 use crate::report::results::RunResults;
@@ -121,8 +121,19 @@ impl Experiment {
         data: DatasetLoad,
         hasher: &mut FileHasher,
     ) -> Result<Self, ExperimentError> {
+        Self::with_compute(spec, data, hasher, Compute::Real)
+    }
+
+    /// [`Experiment::new`], with train and evaluate computed as `compute` says ([`Compute::Mock`]
+    /// for fast tests of everything around them).
+    pub fn with_compute(
+        spec: ExperimentSpec,
+        data: DatasetLoad,
+        hasher: &mut FileHasher,
+        compute: Compute,
+    ) -> Result<Self, ExperimentError> {
         check_splits(&spec, &data)?;
-        let graph = StageGraph::build(&spec, &data, hasher)?;
+        let graph = StageGraph::build_with(&spec, &data, hasher, compute)?;
         Ok(Experiment { spec, data, graph })
     }
 

@@ -792,3 +792,45 @@ fn ctrl_c_stops_between_stages_keeps_finished_ones_and_still_writes_the_report()
         assert!(line.contains("hit"), "finished stages stay cached: {line}");
     }
 }
+
+/// `mer plan exp.toml` as instance -> decision (`hit`, `miss`, ...).
+fn planned(dir: &TestDir) -> BTreeMap<String, String> {
+    let (ok, stdout, stderr) = output(dir.mer().args(["plan", "exp.toml"]));
+    assert!(ok, "mer plan failed: {stderr}");
+    stdout
+        .lines()
+        .skip_while(|line| !line.starts_with("stage"))
+        .skip(1)
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            let instance = words.next()?.to_string();
+            let key = words.next()?;
+            let decision = words.next()?.to_string();
+            (key.len() == 12).then_some((instance, decision))
+        })
+        .collect()
+}
+
+#[test]
+fn mock_stages_run_graph_cache_and_report_without_training_and_never_serve_a_real_run() {
+    let dir = setup();
+    let mock = ["--debug-mock-stages"];
+    let (first, report) = run_with_report(&dir, &mock);
+    assert_eq!(misses(&first).len(), 10, "{first:#}");
+    let metrics = std::fs::read_to_string(report.join("metrics.csv")).unwrap();
+    assert!(metrics.contains("ensemble+tta"), "{metrics}");
+    let again = run(&dir, &mock);
+    assert_eq!(misses(&again), Vec::<String>::new(), "{again:#}");
+    let forced = run(&dir, &["--debug-mock-stages", "--force", "train[1]"]);
+    assert_eq!(misses(&forced), ["train[1]@42"]);
+    assert_eq!(decisions(&forced)["train[1]@42"].0, "forced");
+
+    // A real run shares extraction, split and normalization, but no mock artifact.
+    let real = planned(&dir);
+    assert_eq!(real.len(), 10, "{real:?}");
+    for (instance, decision) in &real {
+        let computed_for_real = instance.starts_with("train") || instance.starts_with("evaluate");
+        let expected = if computed_for_real { "miss" } else { "hit" };
+        assert_eq!(decision, expected, "{instance}: {real:?}");
+    }
+}

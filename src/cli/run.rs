@@ -16,7 +16,8 @@ use crate::cache::{ArtifactStore, FileHasher};
 use crate::dataset::DatasetLoad;
 use crate::experiment::{Experiment, load_data};
 use crate::pipeline::{
-    Decision, DecisionTable, DurationHistory, Estimate, RunObserver, RunOptions, StageRecord,
+    Compute, Decision, DecisionTable, DurationHistory, Estimate, RunObserver, RunOptions,
+    StageRecord,
 };
 use crate::report::results::RunResults;
 use crate::spec::{ExperimentSpec, load_spec};
@@ -37,6 +38,10 @@ pub struct RunArgs {
     /// default such a rerun only points at it).
     #[arg(long)]
     new_report: bool,
+    /// Stand-ins for train and evaluate (artifacts of the right shape from the seed, under keys
+    /// of their own), for testing the graph, cache and report in milliseconds.
+    #[arg(long, hide = true)]
+    debug_mock_stages: bool,
 }
 
 /// Runs every stage whose artifact is not cached and writes the report folder.
@@ -50,7 +55,12 @@ pub fn run(args: &RunArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
         );
     }
     let store = open_store(folders)?;
-    let experiment = prepare(spec, data, &store)?;
+    let compute = if args.debug_mock_stages {
+        Compute::Mock
+    } else {
+        Compute::Real
+    };
+    let experiment = prepare(spec, data, &store, compute)?;
     let options = RunOptions {
         force: args.force.clone(),
         interrupt: Some(interrupt_flag()),
@@ -151,7 +161,7 @@ pub fn plan(args: &SpecArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
     let data = load_data(&spec)?;
     log_dataset(&spec, &data, &args.spec);
     let store = open_store(folders)?;
-    let experiment = prepare(spec, data, &store)?;
+    let experiment = prepare(spec, data, &store, Compute::Real)?;
     print_plan(&experiment, &store, &RunOptions::default())?;
     Ok(ExitCode::SUCCESS)
 }
@@ -167,9 +177,10 @@ fn prepare(
     spec: ExperimentSpec,
     data: DatasetLoad,
     store: &ArtifactStore,
+    compute: Compute,
 ) -> anyhow::Result<Experiment> {
     let mut hasher = FileHasher::open(store.root());
-    let experiment = Experiment::new(spec, data, &mut hasher)?;
+    let experiment = Experiment::with_compute(spec, data, &mut hasher, compute)?;
     hasher.save();
     let stats = hasher.stats();
     debug!("input files: {stats:?}");

@@ -35,3 +35,23 @@ pub(crate) fn train(seed: u64, fold: usize, valid_rows: usize, classes: usize) -
         valid_probabilities: probabilities(seed, &purpose, valid_rows, classes),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mock_probabilities_are_distributions_drawn_from_the_seed_alone() {
+        let p = probabilities(42, "evaluate/plain/fold-0", 7, 3);
+        assert_eq!(p.len(), 21);
+        for row in p.chunks(3) {
+            assert!(row.iter().all(|&v| v > 0.0));
+            assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-5, "{row:?}");
+        }
+        assert_eq!(p, probabilities(42, "evaluate/plain/fold-0", 7, 3));
+        assert_ne!(p, probabilities(43, "evaluate/plain/fold-0", 7, 3));
+        let fold = train(42, 1, 4, 3);
+        assert_eq!(fold.valid_probabilities.len(), 12);
+        assert_eq!(fold.history.len(), 1);
+    }
+}
