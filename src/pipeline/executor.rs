@@ -245,11 +245,11 @@ impl<'a> Pipeline<'a> {
         let started = Instant::now();
         let (artifact, decision) = match guard {
             Some(guard) => (
-                guard.commit(node.stage.compute(&node.inputs, upstream, cx)?)?,
+                guard.commit(compute_artifact(node, upstream, cx)?)?,
                 Decision::Miss,
             ),
             None => {
-                let artifact = node.stage.compute(&node.inputs, upstream, cx)?;
+                let artifact = compute_artifact(node, upstream, cx)?;
                 (
                     self.store.put(artifact, started.elapsed())?,
                     Decision::Forced,
@@ -339,6 +339,17 @@ impl<'a> Pipeline<'a> {
             seconds,
         }
     }
+}
+
+/// `node`'s artifact, computed from its upstream artifacts.
+fn compute_artifact(
+    node: &StageNode,
+    upstream: Artifacts<'_>,
+    cx: &StageContext<'_>,
+) -> Result<Artifact, PipelineError> {
+    let mut artifact = Artifact::new(&node.inputs);
+    node.stage.compute(&mut artifact, upstream, cx)?;
+    Ok(artifact)
 }
 
 /// A stage's artifact and record, or why it could not be had.

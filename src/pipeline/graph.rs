@@ -2,6 +2,8 @@
 //! upstream by role. What each stage reads and computes lives in its own file under
 //! [`super::stages`]; this file only says which instances exist and what feeds what.
 
+use std::sync::Arc;
+
 use crate::cache::{FileHasher, StageInputs, StageKey};
 use crate::dataset::DatasetLoad;
 use crate::spec::ExperimentSpec;
@@ -32,7 +34,7 @@ pub struct StageNode {
     /// Depth in the graph: nodes of one level are independent of each other.
     pub level: usize,
     /// What it computes, from which upstream.
-    pub(crate) stage: Stage,
+    pub(crate) stage: Arc<dyn Stage>,
 }
 
 /// Every stage instance of an experiment, upstream before downstream.
@@ -67,10 +69,7 @@ impl StageGraph {
                 kind: StageKind::Extract(modality),
                 seed: None,
             };
-            extracts.push((
-                modality,
-                graph.push((id, id), Stage::Extract(Box::new(stage))),
-            ));
+            extracts.push((modality, graph.push((id, id), Arc::new(stage))));
         }
         for (position, &seed) in spec.seeds.iter().enumerate() {
             let at = |kind| {
@@ -81,12 +80,12 @@ impl StageGraph {
                 (id(SeedTag::Value(seed)), id(SeedTag::Position(position)))
             };
             let params = SplitParams::new(spec, seed, &data.manifest);
-            let split = graph.push(at(StageKind::Split), Stage::Split(Split { params }));
+            let split = graph.push(at(StageKind::Split), Arc::new(Split { params }));
             let mut folds = Vec::new();
             for fold in 0..spec.split.folds {
                 let normalize = graph.push(
                     at(StageKind::Normalize { fold }),
-                    Stage::Normalize(Normalize {
+                    Arc::new(Normalize {
                         params: NormalizeParams::new(spec, fold),
                         split: split.clone(),
                         extracts: extracts.clone(),
@@ -94,21 +93,21 @@ impl StageGraph {
                 );
                 let train = graph.push(
                     at(StageKind::Train { fold }),
-                    Stage::Train(Box::new(Train {
+                    Arc::new(Train {
                         params: TrainParams::new(spec, fold, seed, compute),
                         split: split.clone(),
                         normalize: normalize.clone(),
-                    })),
+                    }),
                 );
                 folds.push(FoldUpstream { normalize, train });
             }
             graph.push(
                 at(StageKind::Evaluate),
-                Stage::Evaluate(Box::new(Evaluate {
+                Arc::new(Evaluate {
                     params: EvaluateParams::new(spec, seed, compute),
                     split,
                     folds,
-                })),
+                }),
             );
         }
         Ok(graph)
@@ -125,7 +124,7 @@ impl StageGraph {
     }
 
     /// Adds `stage` as `(id, lineage)` and returns it as its consumers see it.
-    fn push(&mut self, (id, lineage): (StageId, StageId), stage: Stage) -> Upstream {
+    fn push(&mut self, (id, lineage): (StageId, StageId), stage: Arc<dyn Stage>) -> Upstream {
         let upstream = stage.upstream();
         let level = upstream
             .iter()

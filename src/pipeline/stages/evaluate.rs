@@ -30,7 +30,7 @@ use crate::spec::{EvalSection, ExperimentSpec, ModelSection};
 
 use super::super::error::PipelineError;
 use super::mock;
-use super::protocol::{Artifacts, Compute, StageContext, Upstream, is_real, key_config};
+use super::protocol::{Artifacts, Compute, Stage, StageContext, Upstream, is_real, key_config};
 use super::split::SplitArtifact;
 use super::train::{
     BEST_EPOCH, FoldHistory, HISTORY, HISTORY_EPOCH, TrainArtifact, history_name, model_inputs,
@@ -90,10 +90,10 @@ pub(crate) struct Evaluate {
     pub(crate) folds: Vec<FoldUpstream>,
 }
 
-impl Evaluate {
+impl Stage for Evaluate {
     /// The key names each fold model by its instance; the split's and normalized features'
     /// keys already enter through the train keys.
-    pub(crate) fn inputs(&self) -> StageInputs {
+    fn inputs(&self) -> StageInputs {
         let mut inputs = StageInputs::new(NAME, VERSION).config(key_config(&self.params));
         for fold in &self.folds {
             inputs = inputs.upstream(fold.train.instance.clone(), fold.train.key);
@@ -101,7 +101,7 @@ impl Evaluate {
         inputs
     }
 
-    pub(crate) fn upstream(&self) -> Vec<usize> {
+    fn upstream(&self) -> Vec<usize> {
         let normalizes = self.folds.iter().map(|f| f.normalize.index);
         let trains = self.folds.iter().map(|f| f.train.index);
         std::iter::once(self.split.index)
@@ -112,7 +112,7 @@ impl Evaluate {
 
     /// Scores the hold-out test set with every fold model, plain and with test-time
     /// augmentation, and combines them.
-    pub(crate) fn compute(
+    fn compute(
         &self,
         artifact: &mut Artifact,
         upstream: Artifacts<'_>,
@@ -171,7 +171,9 @@ impl Evaluate {
         .write(artifact, classes);
         Ok(())
     }
+}
 
+impl Evaluate {
     /// Fold `fold`'s test probabilities, plain and with test-time augmentation (in mock mode,
     /// made up from the seed).
     fn fold_predictions(

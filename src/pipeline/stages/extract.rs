@@ -26,7 +26,7 @@ use crate::modality::Modality;
 use crate::spec::{ExperimentSpec, ModalitySections, OnError, PrecomputedSection};
 
 use super::super::error::PipelineError;
-use super::protocol::{StageContext, section};
+use super::protocol::{Artifacts, Stage, StageContext, section};
 use super::view::{f32_array, sized, strings};
 
 /// The stage's name, before its modality.
@@ -65,23 +65,26 @@ impl Extract {
             inputs: extract_inputs(spec, listed, modality, hasher)?,
         })
     }
+}
 
-    pub(crate) fn inputs(&self) -> StageInputs {
+impl Stage for Extract {
+    fn inputs(&self) -> StageInputs {
         self.inputs.clone()
     }
 
-    /// Features of every listed song that has `modality`, from the spec's extractor (per song, in
-    /// parallel) or precomputed matrix (read once). A song whose features cannot be had is recorded
-    /// in `skipped_ids`/`skipped_reasons` (`on_error = "skip"`) or fails the stage (`"fail"`).
-    pub(crate) fn compute(
+    fn compute(
         &self,
         artifact: &mut Artifact,
+        _: Artifacts<'_>,
         cx: &StageContext<'_>,
     ) -> Result<(), PipelineError> {
         extract(artifact, cx, &self.modalities, self.modality)
     }
 }
 
+/// Features of every listed song that has `modality`, from the spec's extractor (per song, in
+/// parallel) or precomputed matrix (read once). A song whose features cannot be had is recorded
+/// in `skipped_ids`/`skipped_reasons` (`on_error = "skip"`) or fails the stage (`"fail"`).
 fn extract(
     artifact: &mut Artifact,
     cx: &StageContext<'_>,

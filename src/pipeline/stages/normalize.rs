@@ -29,7 +29,7 @@ use crate::spec::{ExperimentSpec, NormalizeSection, Scaling};
 
 use super::super::error::PipelineError;
 use super::extract::ExtractView;
-use super::protocol::{Artifacts, StageContext, Upstream, key_config};
+use super::protocol::{Artifacts, Stage, StageContext, Upstream, key_config};
 use super::split::SplitArtifact;
 use super::view::{malformed, missing};
 
@@ -65,8 +65,8 @@ pub(crate) struct Normalize {
     pub(crate) extracts: Vec<(Modality, Upstream)>,
 }
 
-impl Normalize {
-    pub(crate) fn inputs(&self) -> StageInputs {
+impl Stage for Normalize {
+    fn inputs(&self) -> StageInputs {
         let mut inputs = StageInputs::new(NAME, VERSION)
             .config(key_config(&self.params))
             .upstream("split", self.split.key);
@@ -76,14 +76,14 @@ impl Normalize {
         inputs
     }
 
-    pub(crate) fn upstream(&self) -> Vec<usize> {
+    fn upstream(&self) -> Vec<usize> {
         let extracts = self.extracts.iter().map(|(_, e)| e.index);
         std::iter::once(self.split.index).chain(extracts).collect()
     }
 
     /// Fits fold k's normalization of each extracted modality on the fold's training songs
     /// (split fold neither -1 nor k) and applies it to every experiment song with its features.
-    pub(crate) fn compute(
+    fn compute(
         &self,
         artifact: &mut Artifact,
         upstream: Artifacts<'_>,

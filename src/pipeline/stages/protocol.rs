@@ -7,10 +7,31 @@
 
 use serde::Serialize;
 
-use crate::cache::{Artifact, ConfigSlice, StageKey};
+use crate::cache::{Artifact, ConfigSlice, StageInputs, StageKey};
 use crate::dataset::DatasetLoad;
 
+use super::super::error::PipelineError;
 use super::super::observer::RunObserver;
+
+/// A stage instance: its key's inputs, the graph nodes it reads and its compute. Each stage
+/// kind implements it in its own file, next to its name, version, parameters and artifact.
+pub(crate) trait Stage: std::fmt::Debug + Send + Sync {
+    /// Everything its key is made of: its parameters flattened, and its upstream keys.
+    fn inputs(&self) -> StageInputs;
+
+    /// The graph indices of the stages it reads.
+    fn upstream(&self) -> Vec<usize> {
+        Vec::new()
+    }
+
+    /// Writes its artifact's arrays from its parameters and upstream artifacts.
+    fn compute(
+        &self,
+        artifact: &mut Artifact,
+        upstream: Artifacts<'_>,
+        cx: &StageContext<'_>,
+    ) -> Result<(), PipelineError>;
+}
 
 /// Whether train and evaluate compute for real or, for testing graph, cache and report logic
 /// in milliseconds, produce artifacts of the right shape from the seed alone (modelled on

@@ -15,7 +15,7 @@ use crate::spec::{ExperimentSpec, SplitSection};
 use crate::split::split_manifest;
 
 use super::super::error::PipelineError;
-use super::protocol::{StageContext, key_config};
+use super::protocol::{Artifacts, Stage, StageContext, key_config};
 use super::view::{i64_array, indices_below, sized, strings};
 
 /// The stage's name.
@@ -48,14 +48,15 @@ pub(crate) struct Split {
     pub(crate) params: SplitParams,
 }
 
-impl Split {
-    pub(crate) fn inputs(&self) -> StageInputs {
+impl Stage for Split {
+    fn inputs(&self) -> StageInputs {
         StageInputs::new(NAME, VERSION).config(key_config(&self.params))
     }
 
-    pub(crate) fn compute(
+    fn compute(
         &self,
         artifact: &mut Artifact,
+        _: Artifacts<'_>,
         cx: &StageContext<'_>,
     ) -> Result<(), PipelineError> {
         let manifest = &cx.data.manifest;

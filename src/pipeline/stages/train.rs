@@ -25,7 +25,7 @@ use crate::spec::{AugmentSection, ExperimentSpec, ModelSection, ScheduleSection}
 use super::super::error::PipelineError;
 use super::mock;
 use super::normalize::NormalizedView;
-use super::protocol::{Artifacts, Compute, StageContext, Upstream, is_real, key_config};
+use super::protocol::{Artifacts, Compute, Stage, StageContext, Upstream, is_real, key_config};
 use super::split::SplitArtifact;
 use super::view::{f32_array, f64_array, first, i64_array, missing, sized, strings};
 
@@ -70,20 +70,20 @@ pub(crate) struct Train {
     pub(crate) normalize: Upstream,
 }
 
-impl Train {
-    pub(crate) fn inputs(&self) -> StageInputs {
+impl Stage for Train {
+    fn inputs(&self) -> StageInputs {
         StageInputs::new(NAME, VERSION)
             .config(key_config(&self.params))
             .upstream("split", self.split.key)
             .upstream("normalize", self.normalize.key)
     }
 
-    pub(crate) fn upstream(&self) -> Vec<usize> {
+    fn upstream(&self) -> Vec<usize> {
         vec![self.split.index, self.normalize.index]
     }
 
     /// Trains fold k under seed S (or, in mock mode, makes up its artifact).
-    pub(crate) fn compute(
+    fn compute(
         &self,
         artifact: &mut Artifact,
         upstream: Artifacts<'_>,
