@@ -11,8 +11,10 @@ use crate::report::results::{ModelScore, Prediction, RunResults, SeedResults, So
 use crate::rng::RandomStream;
 use crate::spec::ExperimentSpec;
 
+use super::error::PipelineError;
+use super::graph::StageGraph;
+use super::stage_id::StageKind;
 use super::stages::evaluate::{EvaluateArtifact, HEADLINE_MODEL, OutOfFold, PooledHistory};
-use super::{PipelineError, StageGraph, StageKind};
 
 /// Reads the evaluate artifact of every seed of `graph` from `store` (after a successful run)
 /// and builds the report's results.

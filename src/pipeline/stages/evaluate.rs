@@ -25,10 +25,10 @@ use serde::Serialize;
 use crate::cache::{Artifact, StageInputs};
 use crate::eval::{Ensemble, combine};
 use crate::model::{ModalityInput, NamedTensors, Perturbation, predict};
+use crate::pipeline::error::PipelineError;
 use crate::rng::RandomStream;
 use crate::spec::{EvalSection, ExperimentSpec, ModelSection};
 
-use super::super::error::PipelineError;
 use super::mock;
 use super::protocol::{Artifacts, Compute, Stage, StageContext, Upstream, is_real, key_config};
 use super::split::SplitArtifact;
@@ -49,6 +49,8 @@ pub const HEADLINE_MODEL: &str = "ensemble+tta";
 /// Everything evaluation reads: its key slice, but for the model's architecture.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct EvaluateParams {
+    /// Ensemble and test-time augmentation; `bootstrap` is read by the report, not here, but
+    /// stays in the key so that keys stay as they were.
     eval: EvalSection,
     seed: u64,
     /// The architecture the fold weights are run with: already in the key through every

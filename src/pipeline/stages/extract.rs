@@ -23,9 +23,9 @@ use crate::features::lyrics::Lexicon;
 use crate::features::precomputed::{self, FeatureTable};
 use crate::features::{Extractor, FeatureError, FeatureSource};
 use crate::modality::Modality;
+use crate::pipeline::error::PipelineError;
 use crate::spec::{ExperimentSpec, ModalitySections, OnError, PrecomputedSection};
 
-use super::super::error::PipelineError;
 use super::protocol::{Artifacts, Stage, StageContext, section};
 use super::view::{f32_array, sized, strings};
 

@@ -25,9 +25,9 @@ use serde::Serialize;
 use crate::cache::{Artifact, StageInputs};
 use crate::modality::Modality;
 use crate::normalize::Normalizer;
+use crate::pipeline::error::PipelineError;
 use crate::spec::{ExperimentSpec, NormalizeSection, Scaling};
 
-use super::super::error::PipelineError;
 use super::extract::ExtractView;
 use super::protocol::{Artifacts, Stage, StageContext, Upstream, key_config};
 use super::split::SplitArtifact;

@@ -10,8 +10,8 @@ use serde::Serialize;
 use crate::cache::{Artifact, ConfigSlice, StageInputs, StageKey};
 use crate::dataset::DatasetLoad;
 
-use super::super::error::PipelineError;
-use super::super::observer::RunObserver;
+use crate::pipeline::error::PipelineError;
+use crate::pipeline::observer::RunObserver;
 
 /// A stage instance: its key's inputs, the graph nodes it reads and its compute. Each stage
 /// kind implements it in its own file, next to its name, version, parameters and artifact.

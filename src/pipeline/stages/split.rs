@@ -11,10 +11,10 @@ use serde::Serialize;
 
 use crate::cache::{Artifact, KeyEncoder, StageInputs, StageKey};
 use crate::dataset::Manifest;
+use crate::pipeline::error::PipelineError;
 use crate::spec::{ExperimentSpec, SplitSection};
 use crate::split::split_manifest;
 
-use super::super::error::PipelineError;
 use super::protocol::{Artifacts, Stage, StageContext, key_config};
 use super::view::{i64_array, indices_below, sized, strings};
 
@@ -26,6 +26,9 @@ pub(crate) const VERSION: u32 = 1;
 /// Everything the split reads: its key slice.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct SplitParams {
+    /// `test_fraction` and `folds`; `rare_classes` (in the key only when `"fail"`) is applied
+    /// before the graph is built and reaches the split through `manifest`, but stays in the key
+    /// so that keys stay as they were.
     split: SplitSection,
     seed: u64,
     /// [`manifest_digest`] of the songs it splits, which it reads from the dataset.

@@ -20,9 +20,9 @@ use crate::cache::{Artifact, StageInputs};
 use crate::model::{
     EpochRecord, FoldData, ModalityInput, NamedTensor, NamedTensors, TrainSettings, train_fold,
 };
+use crate::pipeline::error::PipelineError;
 use crate::spec::{AugmentSection, ExperimentSpec, ModelSection, ScheduleSection};
 
-use super::super::error::PipelineError;
 use super::mock;
 use super::normalize::NormalizedView;
 use super::protocol::{Artifacts, Compute, Stage, StageContext, Upstream, is_real, key_config};

@@ -4,7 +4,7 @@
 
 use crate::cache::Artifact;
 
-use super::super::error::PipelineError;
+use crate::pipeline::error::PipelineError;
 
 pub(crate) fn strings<'a>(
     artifact: &'a Artifact,
