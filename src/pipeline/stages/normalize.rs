@@ -30,7 +30,7 @@ use crate::spec::{ExperimentSpec, NormalizeSection, Scaling};
 
 use super::extract::ExtractView;
 use super::protocol::{Artifacts, Stage, StageContext, Upstream, key_config};
-use super::split::SplitArtifact;
+use super::split::{self, SplitArtifact};
 use super::view::{malformed, missing};
 
 /// The stage's name.
@@ -69,7 +69,7 @@ impl Stage for Normalize {
     fn inputs(&self) -> StageInputs {
         let mut inputs = StageInputs::new(NAME, VERSION)
             .config(key_config(&self.params))
-            .upstream("split", self.split.key);
+            .upstream(split::NAME, self.split.key);
         for (_, extract) in &self.extracts {
             inputs = inputs.upstream(extract.instance.clone(), extract.key);
         }

@@ -24,9 +24,9 @@ use crate::pipeline::error::PipelineError;
 use crate::spec::{AugmentSection, ExperimentSpec, ModelSection, ScheduleSection};
 
 use super::mock;
-use super::normalize::NormalizedView;
+use super::normalize::{self, NormalizedView};
 use super::protocol::{Artifacts, Compute, Stage, StageContext, Upstream, is_real, key_config};
-use super::split::SplitArtifact;
+use super::split::{self, SplitArtifact};
 use super::view::{f32_array, f64_array, first, i64_array, missing, sized, strings};
 
 /// The stage's name.
@@ -74,8 +74,8 @@ impl Stage for Train {
     fn inputs(&self) -> StageInputs {
         StageInputs::new(NAME, VERSION)
             .config(key_config(&self.params))
-            .upstream("split", self.split.key)
-            .upstream("normalize", self.normalize.key)
+            .upstream(split::NAME, self.split.key)
+            .upstream(normalize::NAME, self.normalize.key)
     }
 
     fn upstream(&self) -> Vec<usize> {
