@@ -4,17 +4,17 @@
 //!
 //! | array                 | type, shape                    | what                                   |
 //! |-----------------------|--------------------------------|----------------------------------------|
-//! | `test_ids`            | strings [songs]                | the hold-out test songs                |
-//! | `test_labels`         | i64 [songs]                    | their class indices                    |
-//! | `modalities`          | strings [modalities]           | the selected modalities                |
-//! | `test_present`        | u8 [songs, modalities]         | whether each song has each             |
-//! | `models`              | strings [models]               | see below                              |
-//! | `test_probabilities`  | f32 [models, songs, classes]   | every model's test probabilities       |
-//! | `valid_macro_f1`      | f64 [folds]                    | each fold's validation macro-F1        |
-//! | `oof_ids`, `oof_labels`, `oof_fold` | [valid songs]    | pooled out-of-fold validation songs    |
-//! | `oof_probabilities`   | f32 [valid songs, classes]     | their probabilities                    |
-//! | `history.fold`, `history.epoch`, `history.<column>` | [epochs of all folds] | the folds' histories |
-//! | `best_epoch`          | i64 [folds]                    | each fold's kept epoch                 |
+//! | `test_ids`            | `strings [songs]`              | the hold-out test songs                |
+//! | `test_labels`         | `i64 [songs]`                  | their class indices                    |
+//! | `modalities`          | `strings [modalities]`         | the selected modalities                |
+//! | `test_present`        | `u8 [songs, modalities]`       | whether each song has each             |
+//! | `models`              | `strings [models]`             | see below                              |
+//! | `test_probabilities`  | `f32 [models, songs, classes]` | every model's test probabilities       |
+//! | `valid_macro_f1`      | `f64 [folds]`                  | each fold's validation macro-F1        |
+//! | `oof_ids`, `oof_labels`, `oof_fold` | `[valid songs]`  | pooled out-of-fold validation songs    |
+//! | `oof_probabilities`   | `f32 [valid songs, classes]`   | their probabilities                    |
+//! | `history.fold`, `history.epoch`, `history.<column>` | `[epochs of all folds]` | the folds' histories |
+//! | `best_epoch`          | `i64 [folds]`                  | each fold's kept epoch                 |
 //!
 //! Models: `fold-<k>` (each fold model alone), `ensemble` (the spec's `eval.ensemble` method),
 //! `ensemble+tta` (the same over `eval.tta_passes` noisy passes per fold model: the headline),

@@ -5,12 +5,12 @@
 //!
 //! | array             | type, shape          | what                                          |
 //! |-------------------|----------------------|-----------------------------------------------|
-//! | `ids`             | strings [rows]       | songs with features                           |
-//! | `features`        | f32 [rows, features] | their features, rows in `ids` order           |
-//! | `feature_names`   | strings [features]   | the columns' names                            |
-//! | `skipped_ids`     | strings [skipped]    | songs whose features could not be had         |
-//! | `skipped_reasons` | strings [skipped]    | why, in `skipped_ids` order                   |
-//! | `unknown_ids`     | strings [unknown]    | precomputed only: rows of no listed song      |
+//! | `ids`             | `strings [rows]`     | songs with features                           |
+//! | `features`        | `f32 [rows, features]` | their features, rows in `ids` order           |
+//! | `feature_names`   | `strings [features]` | the columns' names                            |
+//! | `skipped_ids`     | `strings [skipped]`  | songs whose features could not be had         |
+//! | `skipped_reasons` | `strings [skipped]`  | why, in `skipped_ids` order                   |
+//! | `unknown_ids`     | `strings [unknown]`  | precomputed only: rows of no listed song      |
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

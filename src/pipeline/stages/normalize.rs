@@ -4,15 +4,15 @@
 //!
 //! | array             | type, shape          | what                                                     |
 //! |-------------------|----------------------|----------------------------------------------------------|
-//! | `m.ids`           | strings [rows]       | experiment songs with `m` features: train, valid, test   |
-//! | `m.features`      | f32 [rows, kept]     | normalized features, rows in `m.ids` order               |
-//! | `m.feature_names` | strings [kept]       | names of the kept columns                                |
-//! | `m.kept`          | i64 [kept]           | their indices into the extracted columns                 |
-//! | `m.center`        | f64 [kept]           | subtracted from each kept column                         |
-//! | `m.scale`         | f64 [kept]           | then divided by (positive, finite)                       |
-//! | `m.method`        | strings [1]          | `standard`, `robust`, `minmax`, `l2` (rows to unit length after scaling) or `none` |
-//! | `m.idf`           | f64 [bow]            | TF-IDF only: idf of each bag-of-words column             |
-//! | `m.bow`           | i64 [bow]            | TF-IDF only: those columns' indices into the extracted ones |
+//! | `m.ids`           | `strings [rows]`     | experiment songs with `m` features: train, valid, test   |
+//! | `m.features`      | `f32 [rows, kept]`   | normalized features, rows in `m.ids` order               |
+//! | `m.feature_names` | `strings [kept]`     | names of the kept columns                                |
+//! | `m.kept`          | `i64 [kept]`         | their indices into the extracted columns                 |
+//! | `m.center`        | `f64 [kept]`         | subtracted from each kept column                         |
+//! | `m.scale`         | `f64 [kept]`         | then divided by (positive, finite)                       |
+//! | `m.method`        | `strings [1]`        | `standard`, `robust`, `minmax`, `l2` (rows to unit length after scaling) or `none` |
+//! | `m.idf`           | `f64 [bow]`          | TF-IDF only: idf of each bag-of-words column             |
+//! | `m.bow`           | `i64 [bow]`          | TF-IDF only: those columns' indices into the extracted ones |
 //!
 //! New songs are normalized the same way ([`crate::normalize::Normalizer`]): TF-IDF on the
 //! extracted row (bow columns times idf, then that block to unit length), keep `m.kept`,

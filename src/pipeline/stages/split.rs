@@ -3,9 +3,9 @@
 //!
 //! | array    | type, shape     | what                                      |
 //! |----------|-----------------|-------------------------------------------|
-//! | `ids`    | strings [songs] | the experiment's songs, in dataset order  |
-//! | `labels` | i64 [songs]     | each song's class index                   |
-//! | `fold`   | i64 [songs]     | each song's fold, -1 for the hold-out set |
+//! | `ids`    | `strings [songs]` | the experiment's songs, in dataset order  |
+//! | `labels` | `i64 [songs]`   | each song's class index                   |
+//! | `fold`   | `i64 [songs]`   | each song's fold, -1 for the hold-out set |
 
 use serde::Serialize;
 

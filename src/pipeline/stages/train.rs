@@ -6,13 +6,13 @@
 //!
 //! | array                 | type, shape            | what                                        |
 //! |-----------------------|------------------------|---------------------------------------------|
-//! | `weight_names`        | strings [tensors]      | the kept weights' tensor names               |
-//! | `weight.<name>`       | f32 [tensor shape]     | each tensor                                  |
-//! | `history.epoch`       | i64 [epochs]           | 0-based epochs that ran                      |
-//! | `history.<column>`    | f64 [epochs]           | [`HISTORY`]: losses, accuracy, macro-F1, lr  |
-//! | `best_epoch`          | i64 [1]                | the epoch whose weights were kept            |
-//! | `valid_ids`           | strings [valid]        | the fold's validation songs                  |
-//! | `valid_probabilities` | f32 [valid, classes]   | their probabilities under the kept weights   |
+//! | `weight_names`        | `strings [tensors]`    | the kept weights' tensor names               |
+//! | `weight.<name>`       | `f32 [tensor shape]`   | each tensor                                  |
+//! | `history.epoch`       | `i64 [epochs]`         | 0-based epochs that ran                      |
+//! | `history.<column>`    | `f64 [epochs]`         | [`HISTORY`]: losses, accuracy, macro-F1, lr  |
+//! | `best_epoch`          | `i64 [1]`              | the epoch whose weights were kept            |
+//! | `valid_ids`           | `strings [valid]`      | the fold's validation songs                  |
+//! | `valid_probabilities` | `f32 [valid, classes]` | their probabilities under the kept weights   |
 
 use serde::Serialize;
 
