@@ -17,7 +17,7 @@ use crate::dataset::DatasetLoad;
 use crate::experiment::{Experiment, load_data};
 use crate::pipeline::{
     Compute, Decision, DecisionTable, DurationHistory, Estimate, RunObserver, RunOptions,
-    StageRecord,
+    StageRecord, StageSelector,
 };
 use crate::report::results::RunResults;
 use crate::spec::{ExperimentSpec, load_spec};
@@ -33,7 +33,7 @@ pub struct RunArgs {
     /// Recompute a stage even if cached: `extract.audio`, `train`, `train[2]`, `train[2]@42`
     /// (repeatable).
     #[arg(long, value_name = "STAGE")]
-    force: Vec<String>,
+    force: Vec<StageSelector>,
     /// Write a new report even when a finished one of the same spec and inputs exists (by
     /// default such a rerun only points at it).
     #[arg(long)]

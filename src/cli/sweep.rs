@@ -9,7 +9,7 @@ use tracing::{info, warn};
 
 use super::run::{interrupt_flag, open_store};
 use super::{Folders, SpecArgs};
-use crate::pipeline::{Decision, Estimate, StageRecord};
+use crate::pipeline::{Decision, Estimate, StageRecord, StageSelector};
 use crate::spec::{Sweep, expand_sweep};
 use crate::sweep::summary::read_headline;
 use crate::sweep::{MemberOutcome, MemberPlan, SweepObserver, SweepOptions, plan_sweep, run_sweep};
@@ -34,7 +34,7 @@ pub struct SweepArgs {
     /// Recompute a stage in every member even if cached (as `mer run --force`); no finished
     /// member is reused then (repeatable).
     #[arg(long, value_name = "STAGE")]
-    force: Vec<String>,
+    force: Vec<StageSelector>,
 }
 
 /// Runs every member without a finished report, writes the summary folder, and prints one

@@ -84,9 +84,6 @@ pub enum PipelineError {
         "interrupted before {0} computed; every finished stage is cached, so running the same command again continues from there"
     )]
     Interrupted(String),
-    /// A `--force` selector is not of the form `train`, `extract.audio`, `train[2]@42`.
-    #[error("--force {0}")]
-    Selector(#[from] StageIdError),
     /// `--force` named no stage of this experiment.
     #[error("--force {0}: no such stage in this experiment; stages are: {1}")]
     UnknownStage(String, String),

@@ -25,7 +25,7 @@ use super::stages::{Artifacts, StageContext};
 pub struct RunOptions {
     /// Stages to recompute even when cached: a stage name (`train`, `extract.audio`), an
     /// instance (`train[2]@42`) or an instance without its seed (`train[2]`).
-    pub force: Vec<String>,
+    pub force: Vec<StageSelector>,
     /// Set (e.g. by Ctrl-C) to stop before the next stage computes; finished stages stay
     /// cached and the run ends with [`PipelineError::Interrupted`].
     pub interrupt: Option<Arc<AtomicBool>>,
@@ -368,20 +368,18 @@ enum Claim {
     Busy { reasons: Vec<String> },
 }
 
-/// Which nodes `--force` names; a malformed selector, or one naming nothing, is an error (the
-/// latter listing the stages).
-fn forced_nodes(graph: &StageGraph, selectors: &[String]) -> Result<Vec<bool>, PipelineError> {
-    let selectors = selectors
-        .iter()
-        .map(|text| text.parse::<StageSelector>().map(|s| (text, s)))
-        .collect::<Result<Vec<_>, _>>()?;
-    for (text, selector) in &selectors {
+/// Which nodes `--force` names; a selector naming nothing is an error listing the stages.
+fn forced_nodes(
+    graph: &StageGraph,
+    selectors: &[StageSelector],
+) -> Result<Vec<bool>, PipelineError> {
+    for selector in selectors {
         if !graph.nodes.iter().any(|n| selector.selects(&n.id)) {
             let mut stages: Vec<String> =
                 graph.nodes.iter().map(|n| n.inputs.stage.clone()).collect();
             stages.dedup();
             return Err(PipelineError::UnknownStage(
-                text.to_string(),
+                selector.to_string(),
                 stages.join(", "),
             ));
         }
@@ -389,6 +387,6 @@ fn forced_nodes(graph: &StageGraph, selectors: &[String]) -> Result<Vec<bool>, P
     Ok(graph
         .nodes
         .iter()
-        .map(|n| selectors.iter().any(|(_, s)| s.selects(&n.id)))
+        .map(|n| selectors.iter().any(|s| s.selects(&n.id)))
         .collect())
 }

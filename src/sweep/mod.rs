@@ -26,6 +26,7 @@ use crate::cache::{ArtifactStore, CacheError, FileHasher, StageKey};
 use crate::experiment::{Experiment, error_chain, load_data};
 use crate::pipeline::{
     Decision, DurationHistory, Estimate, PipelineError, RunObserver, RunOptions, StageRecord,
+    StageSelector,
 };
 use crate::report::ReportError;
 use crate::spec::{Sweep, SweepMember};
@@ -36,7 +37,7 @@ pub struct SweepOptions {
     /// Members running at once (at least 1).
     pub jobs: usize,
     /// Stages every member recomputes (as `mer run --force`); with any, no member is reused.
-    pub force: Vec<String>,
+    pub force: Vec<StageSelector>,
     /// Set (by Ctrl-C) to stop every member between stages.
     pub interrupt: Option<Arc<AtomicBool>>,
 }
