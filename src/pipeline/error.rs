@@ -88,21 +88,3 @@ pub enum PipelineError {
     #[error("--force {0}: no such stage in this experiment; stages are: {1}")]
     UnknownStage(String, String),
 }
-
-/// Why a stage id or `--force` selector does not parse.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StageIdError {
-    /// Not of the form `<name>[<fold>]@<seed>`.
-    #[error(
-        "`{text}` is malformed ({problem}); write a stage as `train`, `extract.audio`, `train[2]` or `train[2]@42`"
-    )]
-    Malformed {
-        /// What was parsed.
-        text: String,
-        /// What is wrong.
-        problem: &'static str,
-    },
-    /// Well formed, but no stage kind has that name and fold.
-    #[error("`{0}` names no stage kind")]
-    UnknownKind(String),
-}

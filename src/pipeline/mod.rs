@@ -23,13 +23,13 @@ pub mod results;
 mod stage_id;
 mod stages;
 
-pub use error::{PipelineError, StageIdError};
+pub use error::PipelineError;
 pub use estimate::{DurationHistory, Estimate};
 pub use executor::{Pipeline, RunOptions};
 pub use graph::{StageGraph, StageNode};
 pub use observer::RunObserver;
 pub use record::{Decision, DecisionTable, RunRecord, StageRecord};
 pub use results::{collect_results, run_results};
-pub use stage_id::{SeedTag, StageId, StageKind, StageSelector};
+pub use stage_id::{SeedTag, StageId, StageIdError, StageKind, StageSelector};
 pub use stages::Compute;
 pub use stages::evaluate::HEADLINE_MODEL;

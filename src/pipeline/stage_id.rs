@@ -7,8 +7,6 @@ use std::str::FromStr;
 
 use crate::modality::Modality;
 
-use super::error::StageIdError;
-
 use super::stages::{evaluate, extract, normalize, split, train};
 
 /// What a stage instance does.
@@ -128,6 +126,24 @@ impl fmt::Display for StageId {
             None => Ok(()),
         }
     }
+}
+
+/// Why a stage id or `--force` selector does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StageIdError {
+    /// Not of the form `<name>[<fold>]@<seed>`.
+    #[error(
+        "`{text}` is malformed ({problem}); write a stage as `train`, `extract.audio`, `train[2]` or `train[2]@42`"
+    )]
+    Malformed {
+        /// What was parsed.
+        text: String,
+        /// What is wrong.
+        problem: &'static str,
+    },
+    /// Well formed, but no stage kind has that name and fold.
+    #[error("`{0}` names no stage kind")]
+    UnknownKind(String),
 }
 
 /// The three parts of `<name>[<fold>]@<seed>`, checked for form only.
