@@ -10,7 +10,7 @@ use crate::dataset::{self, DatasetError, DatasetLoad};
 use crate::features::precomputed::{PrecomputedError, RowIds};
 use crate::modality::Modality;
 use crate::pipeline::{
-    Pipeline, PipelineError, RunObserver, RunOptions, StageGraph, collect_results,
+    Compute, Pipeline, PipelineError, RunObserver, RunOptions, StageGraph, collect_results,
 };
 use crate::report::{ReportError, ReportFolder, finished_reports};
 use crate::results::{RunRecord, RunResults, StageRecord};
@@ -120,8 +120,19 @@ impl Experiment {
         data: DatasetLoad,
         hasher: &mut FileHasher,
     ) -> Result<Self, ExperimentError> {
+        Self::with_compute(spec, data, hasher, Compute::Real)
+    }
+
+    /// [`Experiment::new`], with train and evaluate computed as `compute` says ([`Compute::Mock`]
+    /// for fast tests of everything around them).
+    pub fn with_compute(
+        spec: ExperimentSpec,
+        data: DatasetLoad,
+        hasher: &mut FileHasher,
+        compute: Compute,
+    ) -> Result<Self, ExperimentError> {
         check_splits(&spec, &data)?;
-        let graph = StageGraph::build(&spec, &data, hasher)?;
+        let graph = StageGraph::build_with(&spec, &data, hasher, compute)?;
         Ok(Experiment { spec, data, graph })
     }
 
@@ -146,7 +157,7 @@ impl Experiment {
                         .iter()
                         .zip(&self.graph.nodes)
                         .all(|(stage, node)| {
-                            stage.instance == node.instance && stage.key == node.key
+                            stage.instance == node.id.to_string() && stage.key == node.key
                         })
             })
             .map(|(folder, _)| folder)

@@ -250,6 +250,20 @@ fn force_recomputes_the_named_stage_only() {
 }
 
 #[test]
+fn a_malformed_force_selector_is_a_clear_error() {
+    let dir = setup();
+    for selector in ["train[x]", "train[1", "train@"] {
+        let (ok, _, stderr) = output(dir.mer().args(["run", "exp.toml", "--force", selector]));
+        assert!(!ok, "{selector} accepted");
+        assert!(
+            stderr.contains(&format!("`{selector}` is malformed"))
+                && stderr.contains("train[2]@42"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
 fn explain_prints_a_past_runs_decisions() {
     let dir = setup();
     run(&dir, &[]);
@@ -790,5 +804,33 @@ fn ctrl_c_stops_between_stages_keeps_finished_ones_and_still_writes_the_report()
     for stage in ["extract.audio", "extract.lyrics", "split@42"] {
         let line = stdout.lines().find(|l| l.starts_with(stage)).unwrap();
         assert!(line.contains("hit"), "finished stages stay cached: {line}");
+    }
+}
+
+#[test]
+fn mock_stages_run_graph_cache_and_report_without_training_and_never_serve_a_real_run() {
+    let dir = setup();
+    let mock = ["--debug-mock-stages"];
+    let (first, report) = run_with_report(&dir, &mock);
+    assert_eq!(misses(&first).len(), 10, "{first:#}");
+    let metrics = std::fs::read_to_string(report.join("metrics.csv")).unwrap();
+    assert!(metrics.contains("ensemble+tta"), "{metrics}");
+    let again = run(&dir, &mock);
+    assert_eq!(misses(&again), Vec::<String>::new(), "{again:#}");
+    let forced = run(&dir, &["--debug-mock-stages", "--force", "train[1]"]);
+    assert_eq!(misses(&forced), ["train[1]@42"]);
+    assert_eq!(decisions(&forced)["train[1]@42"].0, "forced");
+
+    // A real run shares extraction, split and normalization, but no mock artifact.
+    let (ok, plan, stderr) = output(dir.mer().args(["plan", "exp.toml"]));
+    assert!(ok, "{stderr}");
+    for instance in decisions(&first).keys() {
+        let line = plan
+            .lines()
+            .find(|l| l.starts_with(&format!("{instance} ")))
+            .unwrap_or_else(|| panic!("{instance} not planned:\n{plan}"));
+        let computed_for_real = instance.starts_with("train") || instance.starts_with("evaluate");
+        let expected = if computed_for_real { " miss " } else { " hit " };
+        assert!(line.contains(expected), "{instance}:\n{plan}");
     }
 }

@@ -106,13 +106,13 @@ fn a_run_computes_what_it_can_before_waiting_for_a_locked_stage() {
         .graph
         .nodes
         .iter()
-        .find(|n| n.instance == "extract.audio")
+        .find(|n| n.id.to_string() == "extract.audio")
         .unwrap();
     let lyrics = experiment
         .graph
         .nodes
         .iter()
-        .find(|n| n.instance == "extract.lyrics")
+        .find(|n| n.id.to_string() == "extract.lyrics")
         .unwrap();
     let mer::cache::Acquired::Compute(guard) = store.acquire(&audio.key).unwrap() else {
         panic!("nobody else holds it");

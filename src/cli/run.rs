@@ -14,7 +14,9 @@ use super::{Folders, SpecArgs, interrupt_flag, load_experiment, log_dataset, ope
 use crate::cache::{ArtifactStore, FileHasher};
 use crate::dataset::DatasetLoad;
 use crate::experiment::{Experiment, load_data};
-use crate::pipeline::{DurationHistory, Estimate, RunObserver, RunOptions};
+use crate::pipeline::{
+    Compute, DurationHistory, Estimate, RunObserver, RunOptions, StageSelector,
+};
 use crate::results::{Decision, DecisionTable, RunResults, StageRecord};
 use crate::spec::{ExperimentSpec, load_spec};
 
@@ -29,11 +31,15 @@ pub struct RunArgs {
     /// Recompute a stage even if cached: `extract.audio`, `train`, `train[2]`, `train[2]@42`
     /// (repeatable).
     #[arg(long, value_name = "STAGE")]
-    force: Vec<String>,
+    force: Vec<StageSelector>,
     /// Write a new report even when a finished one of the same spec and inputs exists (by
     /// default such a rerun only points at it).
     #[arg(long)]
     new_report: bool,
+    /// Stand-ins for train and evaluate (artifacts of the right shape from the seed, under keys
+    /// of their own), for testing the graph, cache and report in milliseconds.
+    #[arg(long, hide = true)]
+    debug_mock_stages: bool,
 }
 
 /// Runs every stage whose artifact is not cached and writes the report folder.
@@ -47,7 +53,12 @@ pub fn run(args: &RunArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
         );
     }
     let store = open_store(folders)?;
-    let experiment = prepare(spec, data, &store)?;
+    let compute = if args.debug_mock_stages {
+        Compute::Mock
+    } else {
+        Compute::Real
+    };
+    let experiment = prepare(spec, data, &store, compute)?;
     let options = RunOptions {
         force: args.force.clone(),
         interrupt: Some(interrupt_flag()),
@@ -129,7 +140,7 @@ pub fn plan(args: &SpecArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
     let data = load_data(&spec)?;
     log_dataset(&spec, &data, &args.spec);
     let store = open_store(folders)?;
-    let experiment = prepare(spec, data, &store)?;
+    let experiment = prepare(spec, data, &store, Compute::Real)?;
     print_plan(&experiment, &store, &RunOptions::default())?;
     Ok(ExitCode::SUCCESS)
 }
@@ -140,9 +151,10 @@ fn prepare(
     spec: ExperimentSpec,
     data: DatasetLoad,
     store: &ArtifactStore,
+    compute: Compute,
 ) -> anyhow::Result<Experiment> {
     let mut hasher = FileHasher::open(store.root());
-    let experiment = Experiment::new(spec, data, &mut hasher)?;
+    let experiment = Experiment::with_compute(spec, data, &mut hasher, compute)?;
     hasher.save();
     let stats = hasher.stats();
     debug!("input files: {stats:?}");

@@ -8,7 +8,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tracing::{info, warn};
 
 use super::{Folders, SpecArgs, interrupt_flag, open_store};
-use crate::pipeline::Estimate;
+use crate::pipeline::{Estimate, StageSelector};
 use crate::results::{Decision, StageRecord};
 use crate::spec::{Sweep, expand_sweep};
 use crate::sweep::summary::read_headline;
@@ -34,7 +34,7 @@ pub struct SweepArgs {
     /// Recompute a stage in every member even if cached (as `mer run --force`); no finished
     /// member is reused then (repeatable).
     #[arg(long, value_name = "STAGE")]
-    force: Vec<String>,
+    force: Vec<StageSelector>,
 }
 
 /// Runs every member without a finished report, writes the summary folder, and prints one

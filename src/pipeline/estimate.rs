@@ -13,7 +13,7 @@ use std::fmt;
 
 use crate::cache::{ArtifactStore, CacheError};
 
-use super::StageGraph;
+use super::graph::StageGraph;
 
 /// Past compute durations by stage (`extract.audio`, `train`, ...).
 #[derive(Debug, Clone, Default)]

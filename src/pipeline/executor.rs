@@ -9,32 +9,23 @@ use crate::cache::{Acquired, Artifact, ArtifactStore, Attempt, LockGuard, Lookup
 use crate::dataset::DatasetLoad;
 use crate::spec::ExperimentSpec;
 
-use super::PipelineError;
-use super::graph::{StageGraph, StageNode};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use super::error::PipelineError;
+use super::graph::{StageGraph, StageNode};
 use super::lineage::LineageIndex;
-use super::stages::{self, StageContext};
+use super::observer::RunObserver;
+use super::stage_id::StageSelector;
+use super::stages::{Artifacts, StageContext};
 use crate::results::{Decision, StageRecord};
-
-/// What a caller (the command line's progress bars) hears while a run executes. Called from
-/// worker threads, hence `Sync`.
-pub trait RunObserver: Sync {
-    /// A stage was taken from the cache or computed.
-    fn stage_decided(&self, _record: &StageRecord) {}
-    /// An extraction stage starts on `songs` songs.
-    fn songs_started(&self, _stage: &str, _songs: usize) {}
-    /// An extraction stage finished one song.
-    fn song_done(&self, _stage: &str) {}
-}
 
 /// How to run.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     /// Stages to recompute even when cached: a stage name (`train`, `extract.audio`), an
     /// instance (`train[2]@42`) or an instance without its seed (`train[2]`).
-    pub force: Vec<String>,
+    pub force: Vec<StageSelector>,
     /// Set (e.g. by Ctrl-C) to stop before the next stage computes; finished stages stay
     /// cached and the run ends with [`PipelineError::Interrupted`].
     pub interrupt: Option<Arc<AtomicBool>>,
@@ -116,7 +107,6 @@ impl<'a> Pipeline<'a> {
             Err(err) => return (Vec::new(), Some(err)),
         };
         let cx = StageContext {
-            spec: self.spec,
             data: self.data,
             observer,
         };
@@ -155,13 +145,7 @@ impl<'a> Pipeline<'a> {
         cx: &StageContext<'_>,
         options: &RunOptions,
     ) -> Vec<(usize, Resolved)> {
-        let upstream = |index: usize| -> Vec<&Artifact> {
-            graph.nodes[index]
-                .upstream
-                .iter()
-                .map(|&u| artifacts[u].as_ref().expect("upstream resolved first"))
-                .collect()
-        };
+        let upstream = Artifacts(artifacts);
         let claims: Vec<(usize, Result<Claim, PipelineError>)> = level
             .par_iter()
             .map(|&index| {
@@ -187,14 +171,11 @@ impl<'a> Pipeline<'a> {
         }
         done.par_extend(to_compute.into_par_iter().map(|(index, guard, reasons)| {
             let node = &graph.nodes[index];
-            (
-                index,
-                self.compute(node, &upstream(index), guard, reasons, cx),
-            )
+            (index, self.compute(node, upstream, guard, reasons, cx))
         }));
         for (index, reasons) in busy {
             let node = &graph.nodes[index];
-            let result = self.wait_for(node, &upstream(index), reasons, cx, options);
+            let result = self.wait_for(node, upstream, reasons, cx, options);
             let failed = result.is_err();
             done.push((index, result));
             if failed {
@@ -229,7 +210,7 @@ impl<'a> Pipeline<'a> {
             }
         }
         if options.interrupted() {
-            return Err(PipelineError::Interrupted(node.instance.clone()));
+            return Err(PipelineError::Interrupted(node.id.to_string()));
         }
         if forced {
             return Ok(Claim::Compute {
@@ -256,7 +237,7 @@ impl<'a> Pipeline<'a> {
     fn compute(
         &self,
         node: &StageNode,
-        upstream: &[&Artifact],
+        upstream: Artifacts<'_>,
         guard: Option<LockGuard>,
         reasons: Vec<String>,
         cx: &StageContext<'_>,
@@ -264,11 +245,11 @@ impl<'a> Pipeline<'a> {
         let started = Instant::now();
         let (artifact, decision) = match guard {
             Some(guard) => (
-                guard.commit(stages::compute(node, upstream, cx)?)?,
+                guard.commit(compute_artifact(node, upstream, cx)?)?,
                 Decision::Miss,
             ),
             None => {
-                let artifact = stages::compute(node, upstream, cx)?;
+                let artifact = compute_artifact(node, upstream, cx)?;
                 (
                     self.store.put(artifact, started.elapsed())?,
                     Decision::Forced,
@@ -284,13 +265,13 @@ impl<'a> Pipeline<'a> {
     fn wait_for(
         &self,
         node: &StageNode,
-        upstream: &[&Artifact],
+        upstream: Artifacts<'_>,
         reasons: Vec<String>,
         cx: &StageContext<'_>,
         options: &RunOptions,
     ) -> Resolved {
         if options.interrupted() {
-            return Err(PipelineError::Interrupted(node.instance.clone()));
+            return Err(PipelineError::Interrupted(node.id.to_string()));
         }
         match self.store.acquire(&node.key)? {
             Acquired::Ready(artifact) => {
@@ -350,7 +331,7 @@ impl<'a> Pipeline<'a> {
         seconds: Option<f64>,
     ) -> StageRecord {
         StageRecord {
-            instance: node.instance.clone(),
+            instance: node.id.to_string(),
             stage: node.inputs.stage.clone(),
             key: node.key,
             decision,
@@ -358,6 +339,17 @@ impl<'a> Pipeline<'a> {
             seconds,
         }
     }
+}
+
+/// `node`'s artifact, computed from its upstream artifacts.
+fn compute_artifact(
+    node: &StageNode,
+    upstream: Artifacts<'_>,
+    cx: &StageContext<'_>,
+) -> Result<Artifact, PipelineError> {
+    let mut artifact = Artifact::new(&node.inputs);
+    node.stage.compute(&mut artifact, upstream, cx)?;
+    Ok(artifact)
 }
 
 /// A stage's artifact and record, or why it could not be had.
@@ -377,27 +369,17 @@ enum Claim {
 }
 
 /// Which nodes `--force` names; a selector naming nothing is an error listing the stages.
-fn forced_nodes(graph: &StageGraph, selectors: &[String]) -> Result<Vec<bool>, PipelineError> {
-    let names = |node: &StageNode| {
-        let without_seed = node
-            .instance
-            .split('@')
-            .next()
-            .unwrap_or_default()
-            .to_string();
-        [
-            node.inputs.stage.clone(),
-            node.instance.clone(),
-            without_seed,
-        ]
-    };
+fn forced_nodes(
+    graph: &StageGraph,
+    selectors: &[StageSelector],
+) -> Result<Vec<bool>, PipelineError> {
     for selector in selectors {
-        if !graph.nodes.iter().any(|n| names(n).contains(selector)) {
+        if !graph.nodes.iter().any(|n| selector.selects(&n.id)) {
             let mut stages: Vec<String> =
                 graph.nodes.iter().map(|n| n.inputs.stage.clone()).collect();
             stages.dedup();
             return Err(PipelineError::UnknownStage(
-                selector.clone(),
+                selector.to_string(),
                 stages.join(", "),
             ));
         }
@@ -405,6 +387,6 @@ fn forced_nodes(graph: &StageGraph, selectors: &[String]) -> Result<Vec<bool>, P
     Ok(graph
         .nodes
         .iter()
-        .map(|n| selectors.iter().any(|s| names(n).contains(s)))
+        .map(|n| selectors.iter().any(|s| s.selects(&n.id)))
         .collect())
 }

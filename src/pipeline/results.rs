@@ -12,10 +12,10 @@ use crate::results::{
 use crate::rng::RandomStream;
 use crate::spec::ExperimentSpec;
 
-use super::stages::{
-    f32_array, f64_array, i64_array, indices_below, malformed, missing, sized, strings,
-};
-use super::{PipelineError, StageGraph, StageKind};
+use super::error::PipelineError;
+use super::graph::StageGraph;
+use super::stage_id::StageKind;
+use super::stages::evaluate::{EvaluateArtifact, OutOfFold, PooledHistory};
 
 /// Reads the evaluate artifact of every seed of `graph` from `store` (after a successful run)
 /// and builds the report's results.
@@ -26,16 +26,20 @@ pub fn collect_results(
     store: &ArtifactStore,
 ) -> Result<RunResults, PipelineError> {
     let mut evaluations = Vec::new();
-    for node in graph.nodes.iter().filter(|n| n.kind == StageKind::Evaluate) {
+    for node in graph
+        .nodes
+        .iter()
+        .filter(|n| n.id.kind == StageKind::Evaluate)
+    {
         let artifact = store
             .get(&node.key)?
             .hit()
             .ok_or_else(|| PipelineError::MissingArray {
-                stage: node.instance.clone(),
+                stage: node.id.to_string(),
                 key: node.key.short(),
                 array: "(the whole entry)".into(),
             })?;
-        evaluations.push((node.seed.unwrap_or_default(), artifact));
+        evaluations.push((node.id.seed_value().unwrap_or_default(), artifact));
     }
     run_results(spec, classes, &evaluations)
 }
@@ -63,22 +67,12 @@ fn seed_results(
     seed: u64,
     evaluation: &Artifact,
 ) -> Result<SeedResults, PipelineError> {
-    let truth = indices_below(
-        evaluation,
-        "test_labels",
-        i64_array(evaluation, "test_labels")?,
-        classes,
-    )?;
-    let n = truth.len();
-    let models = models(evaluation)?;
-    let probabilities = sized(
-        evaluation,
-        "test_probabilities",
-        f32_array(evaluation, "test_probabilities")?,
-        models.len() * n * classes,
-    )?;
-    let ids = sized(evaluation, "test_ids", strings(evaluation, "test_ids")?, n)?;
-    let masks = presence(evaluation, n)?;
+    let EvaluateArtifact {
+        test, oof, history, ..
+    } = EvaluateArtifact::read(evaluation, classes)?;
+    let (truth, n) = (&test.labels, test.labels.len());
+    let (models, probabilities, ids) = (&test.models, &test.probabilities, &test.ids);
+    let masks = presence(&test.modalities, &test.present, n);
     let selected = spec.selected();
     let mut scores = Vec::new();
     let mut predictions = Vec::new();
@@ -89,9 +83,9 @@ fn seed_results(
             model,
             split: Split::Test,
             group: SongGroup::All,
-            metrics: score(&truth, p, classes),
+            metrics: score(truth, p, classes),
             intervals: Some(bootstrap_intervals(
-                &truth,
+                truth,
                 p,
                 classes,
                 spec.eval.bootstrap,
@@ -100,7 +94,7 @@ fn seed_results(
         });
         if model == Model::HEADLINE {
             scores.extend(availability_groups(
-                model, &truth, p, classes, &masks, selected,
+                model, truth, p, classes, &masks, selected,
             ));
             predictions = (0..n)
                 .map(|i| Prediction {
@@ -112,41 +106,23 @@ fn seed_results(
                 .collect();
         }
     }
-    scores.extend(validation_scores(evaluation, classes)?);
+    scores.extend(validation_scores(&oof, classes));
     Ok(SeedResults {
         seed,
         scores,
-        curves: curves(evaluation)?,
+        curves: curves(&history),
         headline: Model::HEADLINE,
         predictions,
     })
 }
 
-/// The models the evaluate stage scored, in the order of its `test_probabilities`.
-fn models(evaluation: &Artifact) -> Result<Vec<Model>, PipelineError> {
-    strings(evaluation, "models")?
-        .iter()
-        .map(|name| {
-            name.parse().map_err(|e: crate::results::UnknownName| {
-                malformed(evaluation, format!("array `models`: {e}"))
-            })
-        })
-        .collect()
-}
-
-/// Each test song's modalities, from `test_present` [songs, modalities].
-fn presence(evaluation: &Artifact, n: usize) -> Result<Vec<ModalityMask>, PipelineError> {
-    let names = strings(evaluation, "modalities")?;
-    let flags = evaluation
-        .array("test_present")
-        .and_then(|a| a.as_u8())
-        .ok_or_else(|| missing(evaluation, "test_present"))?;
-    let flags = sized(evaluation, "test_present", flags, n * names.len())?;
+/// Each test song's modalities, from `present` [songs, modalities] over `names`.
+fn presence(names: &[String], flags: &[u8], n: usize) -> Vec<ModalityMask> {
     let modalities: Vec<Option<Modality>> = names
         .iter()
         .map(|name| Modality::ALL.into_iter().find(|m| m.name() == name))
         .collect();
-    Ok((0..n)
+    (0..n)
         .map(|i| {
             modalities
                 .iter()
@@ -155,7 +131,7 @@ fn presence(evaluation: &Artifact, n: usize) -> Result<Vec<ModalityMask>, Pipeli
                 .filter_map(|(_, m)| *m)
                 .collect()
         })
-        .collect())
+        .collect()
 }
 
 /// The headline model on songs with every selected modality, with some of them, and with
@@ -217,28 +193,8 @@ fn score_rows(truth: &[usize], probabilities: &[f32], classes: usize, rows: &[us
 
 /// Each fold model on its validation fold, and all folds' validation predictions pooled
 /// (`out-of-fold` on split `cv`).
-fn validation_scores(
-    evaluation: &Artifact,
-    classes: usize,
-) -> Result<Vec<ModelScore>, PipelineError> {
-    let labels = indices_below(
-        evaluation,
-        "oof_labels",
-        i64_array(evaluation, "oof_labels")?,
-        classes,
-    )?;
-    let folds = sized(
-        evaluation,
-        "oof_fold",
-        i64_array(evaluation, "oof_fold")?,
-        labels.len(),
-    )?;
-    let probabilities = sized(
-        evaluation,
-        "oof_probabilities",
-        f32_array(evaluation, "oof_probabilities")?,
-        labels.len() * classes,
-    )?;
+fn validation_scores(oof: &OutOfFold, classes: usize) -> Vec<ModelScore> {
+    let (labels, folds, probabilities) = (&oof.labels, &oof.fold, &oof.probabilities);
     let fold_count = folds.iter().max().map_or(0, |&f| f as usize + 1);
     let mut scores = Vec::new();
     for fold in 0..fold_count {
@@ -249,7 +205,7 @@ fn validation_scores(
             model: Model::Fold(fold),
             split: Split::Validation,
             group: SongGroup::All,
-            metrics: score_rows(&labels, probabilities, classes, &rows),
+            metrics: score_rows(labels, probabilities, classes, &rows),
             intervals: None,
         });
     }
@@ -257,42 +213,27 @@ fn validation_scores(
         model: Model::OutOfFold,
         split: Split::Cv,
         group: SongGroup::All,
-        metrics: score(&labels, probabilities, classes),
+        metrics: score(labels, probabilities, classes),
         intervals: None,
     });
-    Ok(scores)
+    scores
 }
 
-fn curves(evaluation: &Artifact) -> Result<Vec<FoldCurve>, PipelineError> {
-    let fold = i64_array(evaluation, "history.fold")?;
-    let rows = fold.len();
-    let epoch = sized(
-        evaluation,
-        "history.epoch",
-        i64_array(evaluation, "history.epoch")?,
-        rows,
-    )?;
-    let epoch = indices_below(evaluation, "history.epoch", epoch, usize::MAX)?;
-    let column = |name: &str| {
-        let name = format!("history.{name}");
-        sized(evaluation, &name, f64_array(evaluation, &name)?, rows)
-    };
-    let (train_loss, valid_loss) = (column("train_loss")?, column("valid_loss")?);
-    let (valid_accuracy, valid_macro_f1) = (column("valid_accuracy")?, column("valid_macro_f1")?);
-    let lr = column("learning_rate")?;
-    let best = i64_array(evaluation, "best_epoch")?;
-    let best = indices_below(evaluation, "best_epoch", best, usize::MAX)?;
-    Ok(best
+fn curves(history: &PooledHistory) -> Vec<FoldCurve> {
+    let (fold, epochs) = (&history.fold, &history.epochs);
+    let [train_loss, valid_loss, valid_accuracy, valid_macro_f1, lr] = &epochs.columns;
+    history
+        .best_epoch
         .iter()
         .enumerate()
         .map(|(k, &best_epoch)| FoldCurve {
             fold: k,
             // Epochs are 0-based in training records, 1-based in reports.
             best_epoch: best_epoch + 1,
-            epochs: (0..rows)
+            epochs: (0..fold.len())
                 .filter(|&i| fold[i] == k as i64)
                 .map(|i| EpochPoint {
-                    epoch: epoch[i] + 1,
+                    epoch: epochs.epoch[i] as usize + 1,
                     train_loss: train_loss[i],
                     valid_loss: valid_loss[i],
                     valid_accuracy: valid_accuracy[i],
@@ -301,5 +242,5 @@ fn curves(evaluation: &Artifact) -> Result<Vec<FoldCurve>, PipelineError> {
                 })
                 .collect(),
         })
-        .collect())
+        .collect()
 }

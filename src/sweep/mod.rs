@@ -24,7 +24,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::cache::{ArtifactStore, CacheError, FileHasher, StageKey};
 use crate::experiment::{Experiment, error_chain, load_data};
-use crate::pipeline::{DurationHistory, Estimate, PipelineError, RunObserver, RunOptions};
+use crate::pipeline::{
+    DurationHistory, Estimate, PipelineError, RunObserver, RunOptions, StageSelector,
+};
 use crate::report::ReportError;
 use crate::results::{Decision, StageRecord};
 use crate::spec::{Sweep, SweepMember};
@@ -35,7 +37,7 @@ pub struct SweepOptions {
     /// Members running at once (at least 1).
     pub jobs: usize,
     /// Stages every member recomputes (as `mer run --force`); with any, no member is reused.
-    pub force: Vec<String>,
+    pub force: Vec<StageSelector>,
     /// Set (by Ctrl-C) to stop every member between stages.
     pub interrupt: Option<Arc<AtomicBool>>,
 }

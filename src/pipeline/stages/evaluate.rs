@@ -1,0 +1,533 @@
+//! The `evaluate@S` stage: every fold model of seed S on the hold-out test set, plain and with
+//! test-time augmentation, their ensembles, the pooled out-of-fold validation predictions and
+//! the folds' histories, so the report needs nothing else; and its artifact.
+//!
+//! | array                 | type, shape                    | what                                   |
+//! |-----------------------|--------------------------------|----------------------------------------|
+//! | `test_ids`            | `strings [songs]`              | the hold-out test songs                |
+//! | `test_labels`         | `i64 [songs]`                  | their class indices                    |
+//! | `modalities`          | `strings [modalities]`         | the selected modalities                |
+//! | `test_present`        | `u8 [songs, modalities]`       | whether each song has each             |
+//! | `models`              | `strings [models]`             | see below                              |
+//! | `test_probabilities`  | `f32 [models, songs, classes]` | every model's test probabilities       |
+//! | `valid_macro_f1`      | `f64 [folds]`                  | each fold's validation macro-F1        |
+//! | `oof_ids`, `oof_labels`, `oof_fold` | `[valid songs]`  | pooled out-of-fold validation songs    |
+//! | `oof_probabilities`   | `f32 [valid songs, classes]`   | their probabilities                    |
+//! | `history.fold`, `history.epoch`, `history.<column>` | `[epochs of all folds]` | the folds' histories |
+//! | `best_epoch`          | `i64 [folds]`                  | each fold's kept epoch                 |
+//!
+//! Models: `fold-<k>` (each fold model alone), `ensemble` (the spec's `eval.ensemble` method),
+//! `ensemble+tta` (the same over `eval.tta_passes` noisy passes per fold model: the headline),
+//! and the two other methods as `ensemble:<method>` for comparison.
+
+use serde::Serialize;
+
+use crate::cache::{Artifact, StageInputs};
+use crate::eval::{Ensemble, combine};
+use crate::model::{ModalityInput, NamedTensors, Perturbation, predict};
+use crate::pipeline::error::PipelineError;
+use crate::results::{Combination, Model, UnknownName};
+use crate::rng::RandomStream;
+use crate::spec::{EvalSection, ExperimentSpec, ModelSection};
+
+use super::mock;
+use super::protocol::{Artifacts, Compute, Stage, StageContext, Upstream, is_real, key_config};
+use super::split::SplitArtifact;
+use super::train::{
+    BEST_EPOCH, FoldHistory, HISTORY, HISTORY_EPOCH, TrainArtifact, history_name, model_inputs,
+};
+use super::view::{
+    f32_array, f64_array, i64_array, indices_below, malformed, missing, sized, strings,
+};
+
+/// The stage's name.
+pub(crate) const NAME: &str = "evaluate";
+/// Fold models, ensembles and test-time augmentation on the hold-out test set (1 stored the
+/// number of fold models as a placeholder).
+pub(crate) const VERSION: u32 = 2;
+
+/// Everything evaluation reads: its key slice, but for the model's architecture.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct EvaluateParams {
+    /// Ensemble and test-time augmentation; `bootstrap` is read by the report, not here, but
+    /// stays in the key so that keys stay as they were.
+    eval: EvalSection,
+    seed: u64,
+    /// The architecture the fold weights are run with: already in the key through every
+    /// `train[k]` key, so left out of this one (keys stay as they were).
+    #[serde(skip)]
+    model: ModelSection,
+    /// Mock mode ([`Compute::Mock`]); absent from real keys.
+    #[serde(skip_serializing_if = "is_real")]
+    mock: bool,
+}
+
+impl EvaluateParams {
+    pub(crate) fn new(spec: &ExperimentSpec, seed: u64, compute: Compute) -> Self {
+        EvaluateParams {
+            eval: spec.eval.clone(),
+            seed,
+            model: spec.model.clone(),
+            mock: compute.is_mock(),
+        }
+    }
+}
+
+/// What evaluation reads of fold k.
+#[derive(Debug, Clone)]
+pub(crate) struct FoldUpstream {
+    /// Fold k's normalized test songs.
+    pub(crate) normalize: Upstream,
+    /// Fold k's model.
+    pub(crate) train: Upstream,
+}
+
+/// The evaluation of one seed.
+#[derive(Debug, Clone)]
+pub(crate) struct Evaluate {
+    pub(crate) params: EvaluateParams,
+    /// The test songs and their labels.
+    pub(crate) split: Upstream,
+    /// Per fold, in fold order.
+    pub(crate) folds: Vec<FoldUpstream>,
+}
+
+impl Stage for Evaluate {
+    /// The key names each fold model by its instance; the split's and normalized features'
+    /// keys already enter through the train keys.
+    fn inputs(&self) -> StageInputs {
+        let mut inputs = StageInputs::new(NAME, VERSION).config(key_config(&self.params));
+        for fold in &self.folds {
+            inputs = inputs.upstream(fold.train.instance.clone(), fold.train.key);
+        }
+        inputs
+    }
+
+    fn upstream(&self) -> Vec<usize> {
+        let normalizes = self.folds.iter().map(|f| f.normalize.index);
+        let trains = self.folds.iter().map(|f| f.train.index);
+        std::iter::once(self.split.index)
+            .chain(normalizes)
+            .chain(trains)
+            .collect()
+    }
+
+    /// Scores the hold-out test set with every fold model, plain and with test-time
+    /// augmentation, and combines them.
+    fn compute(
+        &self,
+        artifact: &mut Artifact,
+        upstream: Artifacts<'_>,
+        cx: &StageContext<'_>,
+    ) -> Result<(), PipelineError> {
+        let classes = cx.classes();
+        let split = SplitArtifact::read(upstream.of(&self.split), classes)?;
+        let test_rows = split.test_rows();
+        let (mut plain, mut augmented, mut trains) = (Vec::new(), Vec::new(), Vec::new());
+        let mut presence = None;
+        for (fold, inputs) in self.folds.iter().enumerate() {
+            let modalities = model_inputs(&split, upstream.of(&inputs.normalize))?;
+            let train = TrainArtifact::read(upstream.of(&inputs.train), classes)?;
+            let (p, a) =
+                self.fold_predictions(fold, &train.weights, &modalities, (&test_rows, classes))?;
+            plain.push(p);
+            augmented.push(a);
+            trains.push(train);
+            presence.get_or_insert_with(|| {
+                let names: Vec<String> = modalities
+                    .iter()
+                    .map(|m| m.modality.name().into())
+                    .collect();
+                let flags: Vec<u8> = test_rows
+                    .iter()
+                    .flat_map(|&r| modalities.iter().map(move |m| u8::from(m.present[r])))
+                    .collect();
+                (names, flags)
+            });
+        }
+        let valid_f1: Vec<f64> = trains
+            .iter()
+            .map(TrainArtifact::best_valid_macro_f1)
+            .collect();
+        let models = ensembles(
+            self.params.eval.ensemble,
+            &plain,
+            &augmented,
+            classes,
+            &valid_f1,
+        );
+        let (modalities, present) = presence.unwrap_or_default();
+        EvaluateArtifact {
+            test: TestPredictions {
+                ids: test_rows.iter().map(|&r| split.ids[r].clone()).collect(),
+                labels: test_rows.iter().map(|&r| split.labels[r]).collect(),
+                modalities,
+                present,
+                models: models.iter().map(|&(m, _)| m).collect(),
+                probabilities: models.into_iter().flat_map(|(_, p)| p).collect(),
+            },
+            valid_macro_f1: valid_f1,
+            oof: OutOfFold::pool(&split, &trains),
+            history: PooledHistory::pool(&trains),
+        }
+        .write(artifact, classes);
+        Ok(())
+    }
+}
+
+impl Evaluate {
+    /// Fold `fold`'s test probabilities, plain and with test-time augmentation (in mock mode,
+    /// made up from the seed).
+    fn fold_predictions(
+        &self,
+        fold: usize,
+        weights: &NamedTensors,
+        inputs: &[ModalityInput],
+        (rows, classes): (&[usize], usize),
+    ) -> Result<(Vec<f32>, Vec<f32>), PipelineError> {
+        let EvaluateParams { seed, mock, .. } = self.params;
+        if mock {
+            let draw = |purpose: &str| {
+                let purpose = format!("evaluate/{purpose}/fold-{fold}");
+                mock::probabilities(seed, &purpose, rows.len(), classes)
+            };
+            return Ok((draw("plain"), draw("tta")));
+        }
+        let model = &self.params.model;
+        Ok((
+            predict(weights, model, inputs, rows, None)?,
+            tta(&self.params, fold, weights, inputs, rows)?,
+        ))
+    }
+}
+
+/// Every model's test probabilities: each fold model, the spec's ensemble plain and with
+/// test-time augmentation (the headline), and the other ensemble methods for comparison.
+fn ensembles(
+    method: Ensemble,
+    plain: &[Vec<f32>],
+    augmented: &[Vec<f32>],
+    classes: usize,
+    valid_f1: &[f64],
+) -> Vec<(Model, Vec<f32>)> {
+    let mut models: Vec<(Model, Vec<f32>)> = plain
+        .iter()
+        .enumerate()
+        .map(|(k, p)| (Model::Fold(k), p.clone()))
+        .collect();
+    models.push((Model::Ensemble, combine(method, plain, classes, valid_f1)));
+    models.push((
+        Model::HEADLINE,
+        combine(method, augmented, classes, valid_f1),
+    ));
+    for other in [Ensemble::Mean, Ensemble::Vote, Ensemble::BestFold] {
+        if other != method {
+            let model = Model::Alternative(combination(other));
+            models.push((model, combine(other, plain, classes, valid_f1)));
+        }
+    }
+    models
+}
+
+/// The result vocabulary's word for an ensemble method of the spec.
+fn combination(method: Ensemble) -> Combination {
+    match method {
+        Ensemble::Mean => Combination::Mean,
+        Ensemble::Vote => Combination::Vote,
+        Ensemble::BestFold => Combination::BestFold,
+    }
+}
+
+/// `eval.tta_passes` passes with `eval.tta_noise` feature noise and
+/// `eval.tta_modality_dropout`, averaged; one pass, or no perturbation at all, is the plain
+/// prediction.
+fn tta(
+    params: &EvaluateParams,
+    fold: usize,
+    weights: &NamedTensors,
+    inputs: &[ModalityInput],
+    rows: &[usize],
+) -> Result<Vec<f32>, PipelineError> {
+    let (eval, model) = (&params.eval, &params.model);
+    let passes = eval.tta_passes.max(1);
+    if passes == 1 || (eval.tta_noise == 0.0 && eval.tta_modality_dropout == 0.0) {
+        return Ok(predict(weights, model, inputs, rows, None)?);
+    }
+    let mut sum: Vec<f32> = Vec::new();
+    for pass in 0..passes {
+        let purpose = format!("evaluate/tta/fold-{fold}/pass-{pass}");
+        let mut rng = RandomStream::new(params.seed, &purpose);
+        let perturbation = Perturbation {
+            feature_noise: eval.tta_noise,
+            modality_dropout: eval.tta_modality_dropout,
+            rng: &mut rng,
+        };
+        let p = predict(weights, model, inputs, rows, Some(perturbation))?;
+        if sum.is_empty() {
+            sum = p;
+        } else {
+            sum.iter_mut().zip(p).for_each(|(s, v)| *s += v);
+        }
+    }
+    sum.iter_mut().for_each(|s| *s /= passes as f32);
+    Ok(sum)
+}
+
+const TEST_IDS: &str = "test_ids";
+const TEST_LABELS: &str = "test_labels";
+const TEST_PRESENT: &str = "test_present";
+const MODALITIES: &str = "modalities";
+const MODELS: &str = "models";
+const TEST_PROBABILITIES: &str = "test_probabilities";
+const VALID_MACRO_F1: &str = "valid_macro_f1";
+const OOF_IDS: &str = "oof_ids";
+const OOF_LABELS: &str = "oof_labels";
+const OOF_FOLD: &str = "oof_fold";
+const OOF_PROBABILITIES: &str = "oof_probabilities";
+const HISTORY_FOLD: &str = "history.fold";
+
+/// Every model's predictions for the hold-out test songs.
+#[derive(Debug, Clone)]
+pub(crate) struct TestPredictions {
+    pub(crate) ids: Vec<String>,
+    pub(crate) labels: Vec<usize>,
+    /// The selected modalities' names.
+    pub(crate) modalities: Vec<String>,
+    /// `ids.len() x modalities.len()`: 1 where the song has the modality.
+    pub(crate) present: Vec<u8>,
+    pub(crate) models: Vec<Model>,
+    /// `models.len() x ids.len() x classes`.
+    pub(crate) probabilities: Vec<f32>,
+}
+
+/// The folds' validation predictions, pooled.
+#[derive(Debug, Clone)]
+pub(crate) struct OutOfFold {
+    pub(crate) ids: Vec<String>,
+    pub(crate) labels: Vec<usize>,
+    pub(crate) fold: Vec<i64>,
+    /// `ids.len() x classes`.
+    pub(crate) probabilities: Vec<f32>,
+}
+
+impl OutOfFold {
+    fn pool(split: &SplitArtifact, trains: &[TrainArtifact]) -> Self {
+        let label_of: std::collections::HashMap<&str, usize> = split
+            .ids
+            .iter()
+            .zip(&split.labels)
+            .map(|(id, &l)| (id.as_str(), l))
+            .collect();
+        let mut pooled = OutOfFold {
+            ids: vec![],
+            labels: vec![],
+            fold: vec![],
+            probabilities: vec![],
+        };
+        for (fold, train) in trains.iter().enumerate() {
+            for id in &train.valid_ids {
+                pooled
+                    .labels
+                    .push(label_of.get(id.as_str()).copied().unwrap_or(0));
+                pooled.fold.push(fold as i64);
+            }
+            pooled.ids.extend(train.valid_ids.iter().cloned());
+            pooled
+                .probabilities
+                .extend_from_slice(&train.valid_probabilities);
+        }
+        pooled
+    }
+}
+
+/// The folds' histories, pooled, with each row's fold, and each fold's kept epoch.
+#[derive(Debug, Clone)]
+pub(crate) struct PooledHistory {
+    pub(crate) fold: Vec<i64>,
+    /// Every fold's epochs, 0-based, with their columns.
+    pub(crate) epochs: FoldHistory,
+    /// Per fold, 0-based.
+    pub(crate) best_epoch: Vec<usize>,
+}
+
+impl PooledHistory {
+    fn pool(trains: &[TrainArtifact]) -> Self {
+        let mut pooled = PooledHistory {
+            fold: vec![],
+            epochs: FoldHistory::default(),
+            best_epoch: vec![],
+        };
+        for (fold, train) in trains.iter().enumerate() {
+            let epochs = &train.history.epoch;
+            pooled.epochs.epoch.extend_from_slice(epochs);
+            pooled
+                .fold
+                .extend(std::iter::repeat_n(fold as i64, epochs.len()));
+            for (out, column) in pooled.epochs.columns.iter_mut().zip(&train.history.columns) {
+                out.extend_from_slice(column);
+            }
+            pooled.best_epoch.push(train.best_epoch as usize);
+        }
+        pooled
+    }
+}
+
+/// The evaluate artifact (see the module doc), which the report reads.
+#[derive(Debug, Clone)]
+pub(crate) struct EvaluateArtifact {
+    pub(crate) test: TestPredictions,
+    pub(crate) valid_macro_f1: Vec<f64>,
+    pub(crate) oof: OutOfFold,
+    pub(crate) history: PooledHistory,
+}
+
+fn as_i64(values: &[usize]) -> Vec<i64> {
+    values.iter().map(|&v| v as i64).collect()
+}
+
+impl EvaluateArtifact {
+    fn write(self, artifact: &mut Artifact, classes: usize) {
+        let EvaluateArtifact {
+            test,
+            valid_macro_f1,
+            oof,
+            history,
+        } = self;
+        let n = test.ids.len();
+        let models = test.models.len();
+        artifact
+            .put_strings(TEST_IDS, test.ids)
+            .put_i64(TEST_LABELS, &[n], as_i64(&test.labels))
+            .put_u8(TEST_PRESENT, &[n, test.modalities.len()], test.present)
+            .put_strings(MODALITIES, test.modalities)
+            .put_strings(MODELS, test.models.iter().map(Model::to_string).collect())
+            .put_f32(
+                TEST_PROBABILITIES,
+                &[models, n, classes],
+                test.probabilities,
+            )
+            .put_f64(VALID_MACRO_F1, &[valid_macro_f1.len()], valid_macro_f1);
+        let n = oof.ids.len();
+        artifact
+            .put_strings(OOF_IDS, oof.ids)
+            .put_i64(OOF_LABELS, &[n], as_i64(&oof.labels))
+            .put_i64(OOF_FOLD, &[n], oof.fold)
+            .put_f32(OOF_PROBABILITIES, &[n, classes], oof.probabilities);
+        let e = history.epochs.epoch.len();
+        let folds = history.best_epoch.len();
+        artifact
+            .put_i64(HISTORY_FOLD, &[e], history.fold)
+            .put_i64(HISTORY_EPOCH, &[e], history.epochs.epoch)
+            .put_i64(BEST_EPOCH, &[folds], as_i64(&history.best_epoch));
+        for (column, values) in HISTORY.iter().zip(history.epochs.columns) {
+            artifact.put_f64(&history_name(column), &[e], values);
+        }
+    }
+
+    /// Every array the report reads, checked against each other and `classes`.
+    pub(crate) fn read(evaluation: &Artifact, classes: usize) -> Result<Self, PipelineError> {
+        Ok(EvaluateArtifact {
+            test: read_test(evaluation, classes)?,
+            valid_macro_f1: f64_array(evaluation, VALID_MACRO_F1)?.to_vec(),
+            oof: read_oof(evaluation, classes)?,
+            history: read_history(evaluation)?,
+        })
+    }
+}
+
+fn read_test(evaluation: &Artifact, classes: usize) -> Result<TestPredictions, PipelineError> {
+    let labels = indices_below(
+        evaluation,
+        TEST_LABELS,
+        i64_array(evaluation, TEST_LABELS)?,
+        classes,
+    )?;
+    let n = labels.len();
+    let models = read_models(evaluation)?;
+    let probabilities = sized(
+        evaluation,
+        TEST_PROBABILITIES,
+        f32_array(evaluation, TEST_PROBABILITIES)?,
+        models.len() * n * classes,
+    )?;
+    let ids = sized(evaluation, TEST_IDS, strings(evaluation, TEST_IDS)?, n)?;
+    let modalities = strings(evaluation, MODALITIES)?;
+    let present = evaluation
+        .array(TEST_PRESENT)
+        .and_then(|a| a.as_u8())
+        .ok_or_else(|| missing(evaluation, TEST_PRESENT))?;
+    let present = sized(evaluation, TEST_PRESENT, present, n * modalities.len())?;
+    Ok(TestPredictions {
+        ids: ids.to_vec(),
+        labels,
+        modalities: modalities.to_vec(),
+        present: present.to_vec(),
+        models,
+        probabilities: probabilities.to_vec(),
+    })
+}
+
+/// The models the stage scored, in the order of its `test_probabilities`.
+fn read_models(evaluation: &Artifact) -> Result<Vec<Model>, PipelineError> {
+    strings(evaluation, MODELS)?
+        .iter()
+        .map(|name| {
+            name.parse()
+                .map_err(|e: UnknownName| malformed(evaluation, format!("array `{MODELS}`: {e}")))
+        })
+        .collect()
+}
+
+fn read_oof(evaluation: &Artifact, classes: usize) -> Result<OutOfFold, PipelineError> {
+    let labels = indices_below(
+        evaluation,
+        OOF_LABELS,
+        i64_array(evaluation, OOF_LABELS)?,
+        classes,
+    )?;
+    let fold = sized(
+        evaluation,
+        OOF_FOLD,
+        i64_array(evaluation, OOF_FOLD)?,
+        labels.len(),
+    )?;
+    let probabilities = sized(
+        evaluation,
+        OOF_PROBABILITIES,
+        f32_array(evaluation, OOF_PROBABILITIES)?,
+        labels.len() * classes,
+    )?;
+    Ok(OutOfFold {
+        ids: strings(evaluation, OOF_IDS)?.to_vec(),
+        labels,
+        fold: fold.to_vec(),
+        probabilities: probabilities.to_vec(),
+    })
+}
+
+fn read_history(evaluation: &Artifact) -> Result<PooledHistory, PipelineError> {
+    let fold = i64_array(evaluation, HISTORY_FOLD)?;
+    let rows = fold.len();
+    let epoch = sized(
+        evaluation,
+        HISTORY_EPOCH,
+        i64_array(evaluation, HISTORY_EPOCH)?,
+        rows,
+    )?;
+    // Checked as indices, kept as stored.
+    indices_below(evaluation, HISTORY_EPOCH, epoch, usize::MAX)?;
+    let mut columns: [Vec<f64>; 5] = Default::default();
+    for (column, out) in HISTORY.iter().zip(&mut columns) {
+        let name = history_name(column);
+        *out = sized(evaluation, &name, f64_array(evaluation, &name)?, rows)?.to_vec();
+    }
+    let best = i64_array(evaluation, BEST_EPOCH)?;
+    Ok(PooledHistory {
+        fold: fold.to_vec(),
+        epochs: FoldHistory {
+            epoch: epoch.to_vec(),
+            columns,
+        },
+        best_epoch: indices_below(evaluation, BEST_EPOCH, best, usize::MAX)?,
+    })
+}

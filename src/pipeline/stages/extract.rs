@@ -1,0 +1,374 @@
+//! The `extract.<modality>` stage: features of one modality for every listed song with a
+//! file (or, for precomputed features, a row), whatever modalities are selected, so runs that
+//! select different modalities share it; its key (the extractor's settings and every input
+//! file by content) and its artifact.
+//!
+//! | array             | type, shape          | what                                          |
+//! |-------------------|----------------------|-----------------------------------------------|
+//! | `ids`             | `strings [rows]`     | songs with features                           |
+//! | `features`        | `f32 [rows, features]` | their features, rows in `ids` order           |
+//! | `feature_names`   | `strings [features]` | the columns' names                            |
+//! | `skipped_ids`     | `strings [skipped]`  | songs whose features could not be had         |
+//! | `skipped_reasons` | `strings [skipped]`  | why, in `skipped_ids` order                   |
+//! | `unknown_ids`     | `strings [unknown]`  | precomputed only: rows of no listed song      |
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::cache::{Artifact, FileHasher, KeyEncoder, StageInputs, StageKey};
+use crate::dataset::Manifest;
+use crate::features::lyrics::Lexicon;
+use crate::features::precomputed::{self, FeatureTable};
+use crate::features::{Extractor, FeatureError, FeatureSource};
+use crate::modality::Modality;
+use crate::pipeline::error::PipelineError;
+use crate::spec::{ExperimentSpec, ModalitySections, OnError, PrecomputedSection};
+
+use super::protocol::{Artifacts, Stage, StageContext, section};
+use super::view::{f32_array, sized, strings};
+
+/// The stage's name, before its modality.
+pub(crate) const NAME: &str = "extract";
+/// Per-song extraction in parallel, skipped songs recorded (1 was the file-size placeholder
+/// for every modality); the extractor's own version enters the key separately.
+pub(crate) const VERSION: u32 = 2;
+
+/// The name of `modality`'s extraction stage, e.g. `extract.audio`.
+pub(crate) fn stage_name(modality: Modality) -> String {
+    format!("{NAME}.{}", modality.name())
+}
+
+/// The extraction of one modality. Its key is built with it, from the same spec sections its
+/// compute reads, because it hashes the input files.
+#[derive(Debug, Clone)]
+pub(crate) struct Extract {
+    pub(crate) modality: Modality,
+    /// What it reads of the spec: its modality's section (through [`FeatureSource`]).
+    modalities: ModalitySections,
+    inputs: StageInputs,
+}
+
+impl Extract {
+    /// The extraction of `modality` over the `listed` songs, hashing input files through
+    /// `hasher`.
+    pub(crate) fn new(
+        spec: &ExperimentSpec,
+        listed: &Manifest,
+        modality: Modality,
+        hasher: &mut FileHasher,
+    ) -> Result<Self, PipelineError> {
+        Ok(Extract {
+            modality,
+            modalities: spec.modalities.clone(),
+            inputs: extract_inputs(spec, listed, modality, hasher)?,
+        })
+    }
+}
+
+impl Stage for Extract {
+    fn inputs(&self) -> StageInputs {
+        self.inputs.clone()
+    }
+
+    fn compute(
+        &self,
+        artifact: &mut Artifact,
+        _: Artifacts<'_>,
+        cx: &StageContext<'_>,
+    ) -> Result<(), PipelineError> {
+        extract(artifact, cx, &self.modalities, self.modality)
+    }
+}
+
+/// Features of every listed song that has `modality`, from the spec's extractor (per song, in
+/// parallel) or precomputed matrix (read once). A song whose features cannot be had is recorded
+/// in `skipped_ids`/`skipped_reasons` (`on_error = "skip"`) or fails the stage (`"fail"`).
+fn extract(
+    artifact: &mut Artifact,
+    cx: &StageContext<'_>,
+    modalities: &ModalitySections,
+    modality: Modality,
+) -> Result<(), PipelineError> {
+    let source = FeatureSource::for_modality(modality, modalities)
+        .expect("extraction stages exist only for selected modalities");
+    let extracted = match source {
+        FeatureSource::Extractor(extractor) => extract_per_song(extractor, cx, modality),
+        FeatureSource::Precomputed(table) => {
+            let extracted = extract_precomputed(table, cx, modality)?;
+            artifact.put_strings(UNKNOWN_IDS, extracted.unknown_ids.clone());
+            extracted
+        }
+    };
+    store_features(artifact, modalities.on_error(modality), modality, extracted)
+}
+
+/// One song's id, the file its features come from, and the features or why there are none.
+type SongFeatures<'a> = (&'a str, PathBuf, Result<Vec<f32>, FeatureError>);
+
+/// Features of each song, or why it has none, before `on_error` decides.
+struct Extracted<'a> {
+    names: Vec<String>,
+    songs: Vec<SongFeatures<'a>>,
+    unknown_ids: Vec<String>,
+}
+
+/// Runs `extractor` on every listed song with a media file, in parallel.
+fn extract_per_song<'a>(
+    extractor: Extractor<'_>,
+    cx: &StageContext<'a>,
+    modality: Modality,
+) -> Extracted<'a> {
+    let songs: Vec<(&str, &Path)> = cx
+        .data
+        .listed
+        .songs
+        .iter()
+        .filter_map(|song| Some((song.id.as_str(), song.file(modality)?)))
+        .collect();
+    let stage = stage_name(modality);
+    cx.observer.songs_started(&stage, songs.len());
+    Extracted {
+        names: extractor.feature_names(),
+        songs: songs
+            .par_iter()
+            .map(|(id, path)| {
+                let features = extractor.extract(path);
+                cx.observer.song_done(&stage);
+                (*id, path.to_path_buf(), features)
+            })
+            .collect(),
+        unknown_ids: Vec::new(),
+    }
+}
+
+/// Reads the matrix once and matches its rows to the listed songs that have `modality` (a
+/// media file or a row): no row and non-finite rows are per-song failures; ids the dataset
+/// does not list are reported and returned.
+fn extract_precomputed<'a>(
+    section: &PrecomputedSection,
+    cx: &StageContext<'a>,
+    modality: Modality,
+) -> Result<Extracted<'a>, PipelineError> {
+    let table = FeatureTable::read(section, modality)
+        .map_err(|source| PipelineError::Precomputed { modality, source })?;
+    let listed = &cx.data.listed.songs;
+    let unknown_ids = table.unknown_ids(listed.iter().map(|s| s.id.as_str()));
+    if !unknown_ids.is_empty() {
+        let examples: Vec<&str> = unknown_ids.iter().take(5).map(String::as_str).collect();
+        tracing::warn!(
+            "extract.{modality}: {} of {} rows of {} belong to no listed song (e.g. {}); they are left out",
+            unknown_ids.len(),
+            table.ids.len(),
+            table.path.display(),
+            examples.join(", ")
+        );
+    }
+    let songs = listed
+        .iter()
+        .filter(|song| song.present().contains(modality))
+        .map(|song| {
+            let row = table.row(&song.id).map(<[f32]>::to_vec);
+            (
+                song.id.as_str(),
+                table.path.clone(),
+                row.map_err(Into::into),
+            )
+        })
+        .collect();
+    Ok(Extracted {
+        names: table.names.clone(),
+        songs,
+        unknown_ids,
+    })
+}
+
+/// Stores the features, names and skipped songs, applying the modality's `on_error`.
+fn store_features(
+    artifact: &mut Artifact,
+    on_error: OnError,
+    modality: Modality,
+    extracted: Extracted<'_>,
+) -> Result<(), PipelineError> {
+    let Extracted { names, songs, .. } = extracted;
+    let (mut ids, mut values, mut skipped_ids, mut skipped_reasons) =
+        (vec![], vec![], vec![], vec![]);
+    for (id, path, result) in songs {
+        match result {
+            Ok(vector) => {
+                debug_assert_eq!(vector.len(), names.len());
+                ids.push(id.to_string());
+                values.extend(vector);
+            }
+            Err(err) if on_error == OnError::Fail => {
+                return Err(PipelineError::Extraction {
+                    modality,
+                    id: id.to_string(),
+                    path,
+                    reason: err.to_string(),
+                });
+            }
+            Err(err) => {
+                tracing::warn!("{modality} of song {id} skipped: {err}");
+                skipped_ids.push(id.to_string());
+                skipped_reasons.push(err.to_string());
+            }
+        }
+    }
+    let rows = ids.len();
+    tracing::info!(
+        "extract.{modality}: {rows} songs x {} features, {} skipped",
+        names.len(),
+        skipped_ids.len()
+    );
+    artifact
+        .put_strings(IDS, ids)
+        .put_f32(FEATURES, &[rows, names.len()], values)
+        .put_strings(FEATURE_NAMES, names)
+        .put_strings(SKIPPED_IDS, skipped_ids)
+        .put_strings(SKIPPED_REASONS, skipped_reasons);
+    Ok(())
+}
+
+const IDS: &str = "ids";
+const FEATURES: &str = "features";
+const FEATURE_NAMES: &str = "feature_names";
+const SKIPPED_IDS: &str = "skipped_ids";
+const SKIPPED_REASONS: &str = "skipped_reasons";
+const UNKNOWN_IDS: &str = "unknown_ids";
+
+/// The features of an extract artifact, as normalization reads them.
+pub(crate) struct ExtractView<'a> {
+    pub(crate) ids: &'a [String],
+    pub(crate) names: &'a [String],
+    /// `ids.len() x names.len()`, row-major.
+    pub(crate) features: &'a [f32],
+}
+
+impl<'a> ExtractView<'a> {
+    pub(crate) fn read(extract: &'a Artifact) -> Result<Self, PipelineError> {
+        let ids = strings(extract, IDS)?;
+        let names = strings(extract, FEATURE_NAMES)?;
+        let features = sized(
+            extract,
+            FEATURES,
+            f32_array(extract, FEATURES)?,
+            ids.len() * names.len(),
+        )?;
+        Ok(ExtractView {
+            ids,
+            names,
+            features,
+        })
+    }
+}
+
+fn extract_inputs(
+    spec: &ExperimentSpec,
+    listed: &Manifest,
+    modality: Modality,
+    hasher: &mut FileHasher,
+) -> Result<StageInputs, PipelineError> {
+    match FeatureSource::for_modality(modality, &spec.modalities)
+        .expect("extraction stages exist only for selected modalities")
+    {
+        FeatureSource::Extractor(extractor) => {
+            per_song_inputs(spec, listed, modality, extractor, hasher)
+        }
+        FeatureSource::Precomputed(table) => {
+            precomputed_inputs(spec, listed, modality, table, hasher)
+        }
+    }
+}
+
+/// A per-song extractor's key: its config and every song's media file, by content.
+fn per_song_inputs(
+    spec: &ExperimentSpec,
+    listed: &Manifest,
+    modality: Modality,
+    extractor: Extractor<'_>,
+    hasher: &mut FileHasher,
+) -> Result<StageInputs, PipelineError> {
+    let songs: Vec<(&str, std::path::PathBuf)> = listed
+        .songs
+        .iter()
+        .filter_map(|song| Some((song.id.as_str(), song.file(modality)?.to_path_buf())))
+        .collect();
+    let paths: Vec<std::path::PathBuf> = songs.iter().map(|(_, p)| p.clone()).collect();
+    let hashes = hasher.hash_files(&paths)?;
+    let config = match modality {
+        Modality::Audio => section("modalities.audio", &spec.modalities.audio),
+        Modality::Lyrics => section("modalities.lyrics", &spec.modalities.lyrics),
+        Modality::Midi => section("modalities.midi", &spec.modalities.midi),
+    };
+    let mut config = config.with("extractor_version", u64::from(extractor.version()));
+    if let (Modality::Lyrics, Some(lexicon)) = (
+        modality,
+        spec.modalities
+            .lyrics
+            .as_ref()
+            .and_then(|l| l.lexicon.as_ref()),
+    ) {
+        // Read once up front: a bad lexicon is one clear error, not one per song.
+        Lexicon::load_cached(lexicon).map_err(PipelineError::Lexicon)?;
+        // The lexicon's content, not its path: editing it re-extracts, moving it does not.
+        let hash = hasher.hash_file(lexicon)?;
+        config.insert("modalities.lyrics.lexicon", format!("blake3:{hash}"));
+    }
+    let mut inputs = StageInputs::new(stage_name(modality), VERSION).config(config);
+    let files: BTreeMap<String, _> = songs
+        .iter()
+        .zip(hashes)
+        .map(|((id, _), hash)| (id.to_string(), hash))
+        .collect();
+    inputs.files = files;
+    Ok(inputs)
+}
+
+/// A precomputed matrix's key: the matrix and ids files by content (editing one re-extracts,
+/// moving it does not), how they are read, and which songs the rows are matched against.
+/// The songs' media files are not read, so their content stays out; the per-modality audio
+/// settings (`n_mels`, ...) do not apply and stay out too.
+fn precomputed_inputs(
+    spec: &ExperimentSpec,
+    listed: &Manifest,
+    modality: Modality,
+    table: &crate::spec::PrecomputedSection,
+    hasher: &mut FileHasher,
+) -> Result<StageInputs, PipelineError> {
+    let prefix = format!("modalities.{modality}");
+    let mut config = section(&format!("{prefix}.precomputed"), table)
+        .with(format!("{prefix}.extractor"), "precomputed")
+        .with("extractor_version", u64::from(precomputed::VERSION));
+    config.extend(section(
+        &format!("{prefix}.on_error"),
+        &spec.modalities.on_error(modality),
+    ));
+    let hash = hasher.hash_file(&table.path)?;
+    config.insert(
+        format!("{prefix}.precomputed.path"),
+        format!("blake3:{hash}"),
+    );
+    if let Some(ids) = &table.ids {
+        let hash = hasher.hash_file(ids)?;
+        config.insert(
+            format!("{prefix}.precomputed.ids"),
+            format!("blake3:{hash}"),
+        );
+    }
+    config.insert("listed_songs", listed_songs_digest(listed, modality));
+    Ok(StageInputs::new(stage_name(modality), VERSION).config(config))
+}
+
+/// A digest of the listed song ids and which of them have a media file for `modality`: what
+/// a precomputed matrix's rows are matched against (unknown ids, songs without a row).
+fn listed_songs_digest(listed: &Manifest, modality: Modality) -> String {
+    let mut encoder = KeyEncoder::with_context("mer listed songs digest v1");
+    encoder.list_len(listed.songs.len());
+    for song in &listed.songs {
+        encoder.str(&song.id);
+        encoder.u32(u32::from(song.file(modality).is_some()));
+    }
+    StageKey(encoder.finish()).short()
+}

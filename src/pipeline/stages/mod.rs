@@ -1,0 +1,21 @@
+//! The stage protocol ([`Stage`]): one file per stage kind, each holding in one place its
+//! name and version, its typed parameters (built from the spec by one function, flattened into
+//! its key, and the only spec input its compute reads), its upstream inputs by role, its
+//! compute and its artifact's arrays (one definition shared by the writer and every reader).
+//! A new stage kind is a new file here, its [`super::StageKind`] variant and its wiring line
+//! in `graph.rs`.
+//!
+//! Each stage's version constant is bumped whenever its output would change, which
+//! invalidates exactly its artifacts and everything downstream.
+
+pub(crate) mod evaluate;
+pub(crate) mod extract;
+mod mock;
+pub(crate) mod normalize;
+mod protocol;
+pub(crate) mod split;
+pub(crate) mod train;
+mod view;
+
+pub use protocol::Compute;
+pub(crate) use protocol::{Artifacts, Stage, StageContext, Upstream};

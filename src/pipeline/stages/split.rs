@@ -1,0 +1,149 @@
+//! The `split@S` stage: the hold-out test set and the folds of the experiment's songs under
+//! seed S, and its artifact.
+//!
+//! | array    | type, shape     | what                                      |
+//! |----------|-----------------|-------------------------------------------|
+//! | `ids`    | `strings [songs]` | the experiment's songs, in dataset order  |
+//! | `labels` | `i64 [songs]`   | each song's class index                   |
+//! | `fold`   | `i64 [songs]`   | each song's fold, -1 for the hold-out set |
+
+use serde::Serialize;
+
+use crate::cache::{Artifact, KeyEncoder, StageInputs, StageKey};
+use crate::dataset::Manifest;
+use crate::pipeline::error::PipelineError;
+use crate::spec::{ExperimentSpec, SplitSection};
+use crate::split::split_manifest;
+
+use super::protocol::{Artifacts, Stage, StageContext, key_config};
+use super::view::{i64_array, indices_below, sized, strings};
+
+/// The stage's name.
+pub(crate) const NAME: &str = "split";
+/// Stratified hold-out + k-fold assignment.
+pub(crate) const VERSION: u32 = 1;
+
+/// Everything the split reads: its key slice.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct SplitParams {
+    /// `test_fraction` and `folds`; `rare_classes` (in the key only when `"fail"`) is applied
+    /// before the graph is built and reaches the split through `manifest`, but stays in the key
+    /// so that keys stay as they were.
+    split: SplitSection,
+    seed: u64,
+    /// [`manifest_digest`] of the songs it splits, which it reads from the dataset.
+    manifest: String,
+}
+
+impl SplitParams {
+    pub(crate) fn new(spec: &ExperimentSpec, seed: u64, manifest: &Manifest) -> Self {
+        SplitParams {
+            split: spec.split.clone(),
+            seed,
+            manifest: manifest_digest(manifest),
+        }
+    }
+}
+
+/// The split of one seed.
+#[derive(Debug, Clone)]
+pub(crate) struct Split {
+    pub(crate) params: SplitParams,
+}
+
+impl Stage for Split {
+    fn inputs(&self) -> StageInputs {
+        StageInputs::new(NAME, VERSION).config(key_config(&self.params))
+    }
+
+    fn compute(
+        &self,
+        artifact: &mut Artifact,
+        _: Artifacts<'_>,
+        cx: &StageContext<'_>,
+    ) -> Result<(), PipelineError> {
+        let manifest = &cx.data.manifest;
+        let plan = split_manifest(manifest, &self.params.split, self.params.seed)?;
+        let mut fold = vec![-1i64; manifest.songs.len()];
+        for assigned in &plan.folds {
+            for &song in &assigned.valid {
+                fold[song] = assigned.index as i64;
+            }
+        }
+        SplitArtifact {
+            ids: manifest.songs.iter().map(|s| s.id.clone()).collect(),
+            labels: manifest.songs.iter().map(|s| s.label).collect(),
+            fold,
+        }
+        .write(artifact);
+        Ok(())
+    }
+}
+
+/// A digest of the experiment's songs and labels, in dataset order: what the split reads.
+fn manifest_digest(manifest: &Manifest) -> String {
+    let mut encoder = KeyEncoder::with_context("mer manifest digest v1");
+    encoder.list_len(manifest.songs.len());
+    for song in &manifest.songs {
+        encoder.str(&song.id);
+        encoder.str(&manifest.classes[song.label]);
+    }
+    StageKey(encoder.finish()).short()
+}
+
+const IDS: &str = "ids";
+const LABELS: &str = "labels";
+const FOLD: &str = "fold";
+
+/// The split artifact (see the module doc).
+#[derive(Debug, Clone)]
+pub(crate) struct SplitArtifact {
+    pub(crate) ids: Vec<String>,
+    pub(crate) labels: Vec<usize>,
+    /// Fold of each song, -1 for the hold-out test set.
+    pub(crate) fold: Vec<i64>,
+}
+
+impl SplitArtifact {
+    fn write(self, artifact: &mut Artifact) {
+        let rows = self.ids.len();
+        let labels = self.labels.iter().map(|&l| l as i64).collect();
+        artifact
+            .put_strings(IDS, self.ids)
+            .put_i64(LABELS, &[rows], labels)
+            .put_i64(FOLD, &[rows], self.fold);
+    }
+
+    /// The split's arrays, checked to describe the same songs with labels below `classes`.
+    pub(crate) fn read(split: &Artifact, classes: usize) -> Result<Self, PipelineError> {
+        let ids = strings(split, IDS)?.to_vec();
+        let labels = sized(split, LABELS, i64_array(split, LABELS)?, ids.len())?;
+        Ok(SplitArtifact {
+            labels: indices_below(split, LABELS, labels, classes)?,
+            fold: sized(split, FOLD, i64_array(split, FOLD)?, ids.len())?.to_vec(),
+            ids,
+        })
+    }
+
+    /// Rows whose fold passes `keep`.
+    pub(crate) fn rows(&self, keep: impl Fn(i64) -> bool) -> Vec<usize> {
+        (0..self.ids.len())
+            .filter(|&r| keep(self.fold[r]))
+            .collect()
+    }
+
+    /// The hold-out test set's rows.
+    pub(crate) fn test_rows(&self) -> Vec<usize> {
+        self.rows(|f| f < 0)
+    }
+
+    /// The training rows of fold `fold`: every fold but it, never the test set.
+    pub(crate) fn training_rows(&self, fold: usize) -> Vec<usize> {
+        self.rows(|f| f >= 0 && f != fold as i64)
+    }
+
+    /// The validation rows of fold `fold`.
+    pub(crate) fn validation_rows(&self, fold: usize) -> Vec<usize> {
+        self.rows(|f| f == fold as i64)
+    }
+}
