@@ -12,7 +12,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use mer::features::audio;
-use mer::spec::sections::AudioSection;
+use mer::spec::SpectralSettings;
 use rayon::prelude::*;
 
 fn clips() -> Vec<PathBuf> {
@@ -85,7 +85,7 @@ fn cpu_ms(clock: libc::clockid_t) -> f64 {
 
 /// Single-threaded mean CPU time of each stage over every 20th clip, to see where the time
 /// goes.
-fn stage_breakdown(files: &[PathBuf], section: &AudioSection) {
+fn stage_breakdown(files: &[PathBuf], section: &SpectralSettings) {
     let ms = |t: f64| thread_cpu_ms() - t;
     let mut sums = [0.0f64; 4];
     let sample: Vec<&PathBuf> = files.iter().step_by(20).collect();
@@ -112,7 +112,7 @@ fn stage_breakdown(files: &[PathBuf], section: &AudioSection) {
 }
 
 /// Extracts every clip in parallel; returns the wall seconds and the CPU ms it took.
-fn timed_pass(files: &[PathBuf], section: &AudioSection) -> (f64, f64) {
+fn timed_pass(files: &[PathBuf], section: &SpectralSettings) -> (f64, f64) {
     let n = audio::feature_names(section).len();
     let cpu = process_cpu_ms();
     let start = Instant::now();
@@ -155,7 +155,7 @@ fn env_usize(name: &str, default: usize) -> usize {
 
 fn main() {
     let files = clips();
-    let section = AudioSection::default();
+    let section = SpectralSettings::default();
     let threads = rayon::current_num_threads();
     // Warm-up: page cache and lazily built state.
     audio::extract(&files[0], &section).expect("first clip");

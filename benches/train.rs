@@ -31,7 +31,7 @@ use std::time::Instant;
 use mer::compare::paired;
 use mer::dataset::{self, Manifest};
 use mer::demo::{DemoOptions, generate};
-use mer::features::Extractor;
+use mer::features::FeatureSource;
 use mer::modality::{Modality, ModalityMask};
 use mer::model::{FoldData, ModalityInput, TrainSettings, TrainedFold, train_folds};
 use mer::spec::{
@@ -83,8 +83,11 @@ fn extract(manifest: &Manifest) -> Vec<RawFeatures> {
     Modality::ALL
         .into_iter()
         .map(|modality| {
-            let extractor = Extractor::for_modality(modality, &sections)
-                .expect("the demo spec uses built-in extractors");
+            let Some(FeatureSource::Extractor(extractor)) =
+                FeatureSource::for_modality(modality, &sections)
+            else {
+                panic!("the demo spec uses built-in extractors");
+            };
             let rows = (manifest.songs.par_iter())
                 .map(|song| song.file(modality).and_then(|p| extractor.extract(p).ok()))
                 .collect();

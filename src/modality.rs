@@ -1,4 +1,5 @@
-//! The three modalities a song can carry and the presence mask over them.
+//! The three modalities a song can carry, the presence mask over them, and [`PerModality`],
+//! one value per modality indexed by the modality itself.
 //!
 //! Every layer (spec, dataset, features, model) speaks of modalities through these types, so a
 //! fourth modality is added here first.
@@ -103,6 +104,56 @@ impl fmt::Display for ModalityMask {
     }
 }
 
+/// One value per modality, indexed by [`Modality`]: what a `[T; 3]` indexed by `m as usize`
+/// was, without the positions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct PerModality<T>([T; 3]);
+
+impl<T> PerModality<T> {
+    /// The value of each modality, from `value(modality)`.
+    pub fn from_fn(mut value: impl FnMut(Modality) -> T) -> Self {
+        PerModality(Modality::ALL.map(&mut value))
+    }
+
+    /// Each value through `f`.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> PerModality<U> {
+        PerModality(self.0.map(f))
+    }
+
+    /// `(modality, value)` in canonical order.
+    pub fn iter(&self) -> impl Iterator<Item = (Modality, &T)> {
+        Modality::ALL.into_iter().zip(&self.0)
+    }
+}
+
+impl<T> From<[T; 3]> for PerModality<T> {
+    /// Values in [`Modality::ALL`] order.
+    fn from(values: [T; 3]) -> Self {
+        PerModality(values)
+    }
+}
+
+impl PerModality<bool> {
+    /// The modalities whose value is `true`.
+    pub fn mask(&self) -> ModalityMask {
+        self.iter().filter(|(_, on)| **on).map(|(m, _)| m).collect()
+    }
+}
+
+impl<T> std::ops::Index<Modality> for PerModality<T> {
+    type Output = T;
+
+    fn index(&self, modality: Modality) -> &T {
+        &self.0[modality as usize]
+    }
+}
+
+impl<T> std::ops::IndexMut<Modality> for PerModality<T> {
+    fn index_mut(&mut self, modality: Modality) -> &mut T {
+        &mut self.0[modality as usize]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,5 +166,25 @@ mod tests {
         assert_eq!(mask.len(), 2);
         assert_eq!(mask.to_string(), "audio+midi");
         assert_eq!(ModalityMask::NONE.to_string(), "none");
+    }
+
+    #[test]
+    fn per_modality_is_indexed_by_the_modality() {
+        let mut files: PerModality<Option<&str>> = PerModality::default();
+        files[Modality::Midi] = Some("a.mid");
+        assert_eq!(files[Modality::Midi], Some("a.mid"));
+        assert_eq!(files[Modality::Audio], None);
+        let present = files.map(|f| f.is_some());
+        assert_eq!(present.mask().to_string(), "midi");
+        let names = PerModality::from_fn(Modality::name);
+        let pairs: Vec<_> = names.iter().map(|(m, n)| (m, *n)).collect();
+        assert_eq!(
+            pairs,
+            [
+                (Modality::Audio, "audio"),
+                (Modality::Lyrics, "lyrics"),
+                (Modality::Midi, "midi")
+            ]
+        );
     }
 }

@@ -8,15 +8,15 @@ mod util;
 use util::sine;
 
 use mer::features::audio::{self, AudioError, decode};
-use mer::spec::sections::{AudioSection, Pooling};
+use mer::spec::{Pooling, SpectralSettings};
 
 /// Writes 16-bit PCM WAV with `channels` interleaved channels.
 fn write_wav(path: &Path, sample_rate: u32, channels: u16, interleaved: &[f32]) {
     std::fs::write(path, util::wav_bytes(sample_rate, channels, interleaved)).unwrap();
 }
 
-fn all_poolings() -> AudioSection {
-    AudioSection {
+fn all_poolings() -> SpectralSettings {
+    SpectralSettings {
         pooling: vec![
             Pooling::Mean,
             Pooling::Std,
@@ -24,7 +24,7 @@ fn all_poolings() -> AudioSection {
             Pooling::Skew,
             Pooling::Kurtosis,
         ],
-        ..AudioSection::default()
+        ..SpectralSettings::default()
     }
 }
 
@@ -93,7 +93,7 @@ fn a_half_second_file_extracts_and_a_shorter_one_is_too_short() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("short.wav");
     write_wav(&path, 44_100, 1, &sine(440.0, 44_100, 0.5, 0.3));
-    let section = AudioSection::default();
+    let section = SpectralSettings::default();
     let v = audio::extract(&path, &section).unwrap();
     assert_eq!(v.len(), audio::feature_names(&section).len());
     assert!(v.iter().all(|x| x.is_finite()));
@@ -125,13 +125,13 @@ fn corrupt_and_missing_files_are_errors_naming_the_file() {
         })
         .collect();
     std::fs::write(&path, bytes).unwrap();
-    let err = audio::extract(&path, &AudioSection::default()).unwrap_err();
+    let err = audio::extract(&path, &SpectralSettings::default()).unwrap_err();
     assert!(err.to_string().contains("corrupt.mp3"), "{err}");
     let empty = dir.path().join("empty.wav");
     std::fs::write(&empty, b"").unwrap();
-    assert!(audio::extract(&empty, &AudioSection::default()).is_err());
+    assert!(audio::extract(&empty, &SpectralSettings::default()).is_err());
     let missing = dir.path().join("missing.flac");
-    let err = audio::extract(&missing, &AudioSection::default()).unwrap_err();
+    let err = audio::extract(&missing, &SpectralSettings::default()).unwrap_err();
     assert!(matches!(err, AudioError::Open { .. }), "{err}");
 }
 
@@ -178,7 +178,7 @@ fn mirex_dev_clips_all_give_finite_vectors() {
         .collect();
     clips.sort();
     assert!(clips.len() >= 200, "only {} clips", clips.len());
-    let section = AudioSection::default();
+    let section = SpectralSettings::default();
     let n = audio::feature_names(&section).len();
     clips.par_iter().for_each(|clip| {
         let v = audio::extract(clip, &section).unwrap();

@@ -12,7 +12,7 @@ use std::f64::consts::PI;
 use mer::features::audio::descriptors;
 use mer::features::audio::spectral::{Chromagram, Frames, MelFilterbank};
 use mer::features::audio::{frame_features, mean_chroma};
-use mer::spec::sections::AudioSection;
+use mer::spec::SpectralSettings;
 use serde_json::Value;
 
 const SR: f64 = 22050.0;
@@ -184,7 +184,7 @@ fn chroma_filterbank_matches_librosa() {
 
 #[test]
 fn frame_features_match_librosa() {
-    let section = AudioSection::default();
+    let section = SpectralSettings::default();
     for name in SIGNALS {
         let r = fixture(name);
         let y = signal(name);
@@ -271,7 +271,7 @@ fn frame_features_match_librosa() {
 
 #[test]
 fn tempo_matches_librosa_and_the_click_rate() {
-    let section = AudioSection::default();
+    let section = SpectralSettings::default();
     for (name, lag) in [("clicks_lag20", 20.0), ("clicks_lag27", 27.0)] {
         let f = frame_features(&signal(name), &section);
         let tempo = descriptors::tempo(&f.onset, SR, HOP);
@@ -291,7 +291,7 @@ fn tempo_matches_librosa_and_the_click_rate() {
 
 #[test]
 fn key_is_found_on_triad_and_scale() {
-    let section = AudioSection::default();
+    let section = SpectralSettings::default();
     for (name, tonic, major) in [("c_major_triad", 0, true), ("a_minor_scale", 9, false)] {
         let f = frame_features(&signal(name), &section);
         let key = descriptors::key(&mean_chroma(&f.chroma));

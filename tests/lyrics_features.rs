@@ -4,7 +4,7 @@ mod util;
 
 use mer::features::lyrics::hashing::ngram_bucket;
 use mer::features::lyrics::{Lexicon, LyricsError, extract, extract_text, feature_names};
-use mer::spec::sections::LyricsSection;
+use mer::spec::HashedBowSettings;
 use std::path::{Path, PathBuf};
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
@@ -29,7 +29,7 @@ fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
     bytes
 }
 
-fn value(section: &LyricsSection, values: &[f32], name: &str) -> f32 {
+fn value(section: &HashedBowSettings, values: &[f32], name: &str) -> f32 {
     let names = feature_names(section);
     let i = names.iter().position(|n| n == name).unwrap();
     values[i]
@@ -40,7 +40,7 @@ fn encodings_and_line_endings_give_identical_features() {
     let text = "Don\u{2019}t stop me now\nI'm having such a good time\n\nDon't stop me now!\n";
     let crlf = text.replace('\n', "\r\n");
     let dir = tempfile::tempdir().unwrap();
-    let section = LyricsSection::default();
+    let section = HashedBowSettings::default();
     let mut with_bom = vec![0xEF, 0xBB, 0xBF];
     with_bom.extend(text.as_bytes());
     let files = [
@@ -69,9 +69,9 @@ fn encodings_and_line_endings_give_identical_features() {
 #[test]
 fn files_over_max_bytes_and_binary_files_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let section = LyricsSection {
+    let section = HashedBowSettings {
         max_bytes: 1000,
-        ..LyricsSection::default()
+        ..HashedBowSettings::default()
     };
     let long = write(dir.path(), "long.txt", "la la la\n".repeat(200).as_bytes());
     let err = extract(&long, &section).unwrap_err();
@@ -106,7 +106,7 @@ fn ngram_buckets_are_pinned() {
     let words = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
     assert_eq!(ngram_bucket(&words("love"), 2048), 2033);
     assert_eq!(ngram_bucket(&words("i love"), 2048), 1468);
-    let section = LyricsSection::default();
+    let section = HashedBowSettings::default();
     let values = extract_text("I LOVE", &section, None);
     assert_eq!(values[2033], 1.0);
     assert_eq!(values[1468], 1.0);
@@ -116,10 +116,10 @@ fn ngram_buckets_are_pinned() {
 
 #[test]
 fn sublinear_term_frequency() {
-    let mut section = LyricsSection {
+    let mut section = HashedBowSettings {
         max_ngram: 1,
         stylistic: false,
-        ..LyricsSection::default()
+        ..HashedBowSettings::default()
     };
     let text = "love love\nlove love";
     let sublinear = extract_text(text, &section, None);
@@ -138,9 +138,9 @@ fn sublinear_term_frequency() {
 #[test]
 fn stylistic_counts_on_a_hand_made_text() {
     let text = "Hello, my friend!\nYou are not alone?\n\nWe sing\n\nHello, my friend!\nYou are not alone?\n";
-    let section = LyricsSection {
+    let section = HashedBowSettings {
         hash_dims: 16,
-        ..LyricsSection::default()
+        ..HashedBowSettings::default()
     };
     let v = extract_text(text, &section, None);
     let get = |name: &str| value(&section, &v, name);
@@ -175,11 +175,11 @@ fn lexicon_mean_std_and_coverage() {
         "vad.csv",
         b"Word,Valence,Arousal\nlove,8,6\nHATE,2,7\nsad,2,\n",
     );
-    let section = LyricsSection {
+    let section = HashedBowSettings {
         hash_dims: 8,
         stylistic: false,
         lexicon: Some(lexicon_path.clone()),
-        ..LyricsSection::default()
+        ..HashedBowSettings::default()
     };
     let names = feature_names(&section);
     assert_eq!(names.len(), 8 + 9);
@@ -204,23 +204,26 @@ fn bad_lexicon_and_missing_file_are_errors_naming_the_file() {
     let lexicon = write(dir.path(), "bad.csv", b"word,valance\nlove,8\n");
     let err = Lexicon::load(&lexicon).unwrap_err().to_string();
     assert!(err.contains("bad.csv") && err.contains("valance"), "{err}");
-    let section = LyricsSection {
+    let section = HashedBowSettings {
         lexicon: Some(lexicon),
-        ..LyricsSection::default()
+        ..HashedBowSettings::default()
     };
     let song = write(dir.path(), "song.txt", b"love");
     let err = extract(&song, &section).unwrap_err().to_string();
     assert!(err.contains("song.txt") && err.contains("bad.csv"), "{err}");
-    let missing = extract(&dir.path().join("absent.txt"), &LyricsSection::default());
+    let missing = extract(
+        &dir.path().join("absent.txt"),
+        &HashedBowSettings::default(),
+    );
     assert!(missing.unwrap_err().to_string().contains("absent.txt"));
     let not_text = write(dir.path(), "binary.txt", &[0x66, 0xFF, 0xC0, 0x00]);
-    let err = extract(&not_text, &LyricsSection::default()).unwrap_err();
+    let err = extract(&not_text, &HashedBowSettings::default()).unwrap_err();
     assert!(err.to_string().contains("binary.txt"));
 }
 
 #[test]
 fn empty_text_is_zeros() {
-    let section = LyricsSection::default();
+    let section = HashedBowSettings::default();
     let v = extract_text("", &section, None);
     assert_eq!(v.len(), feature_names(&section).len());
     assert!(v.iter().all(|x| *x == 0.0));
@@ -228,7 +231,7 @@ fn empty_text_is_zeros() {
 
 #[test]
 fn dev_set_lyrics_are_finite() {
-    let section = LyricsSection::default();
+    let section = HashedBowSettings::default();
     let width = feature_names(&section).len();
     let mut paths: Vec<PathBuf> = std::fs::read_dir(util::mirex_dev().join("Lyrics"))
         .unwrap()

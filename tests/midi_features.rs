@@ -3,7 +3,7 @@
 mod util;
 
 use mer::features::midi::{extract, feature_names, read_song};
-use mer::spec::sections::MidiSection;
+use mer::spec::SymbolicSettings;
 use midly::num::{u4, u7, u15, u24, u28};
 use midly::{Format, Header, MetaMessage, MidiMessage, Smf, Timing, TrackEvent, TrackEventKind};
 use std::path::{Path, PathBuf};
@@ -148,7 +148,7 @@ struct Features {
 
 impl Features {
     fn of(path: &Path) -> Features {
-        let section = MidiSection::default();
+        let section = SymbolicSettings::default();
         let values = extract(path, &section).expect("features");
         Features {
             names: feature_names(&section),
@@ -189,7 +189,7 @@ fn a_minor() -> Vec<Note> {
 
 #[test]
 fn names_are_unique_and_match_the_vector() {
-    let names = feature_names(&MidiSection::default());
+    let names = feature_names(&SymbolicSettings::default());
     assert!((95..=130).contains(&names.len()), "{} names", names.len());
     let mut sorted = names.clone();
     sorted.sort();
@@ -381,7 +381,7 @@ fn data_byte_above_127_is_masked_not_fatal() {
 #[test]
 fn garbage_is_an_error_naming_the_file_not_a_panic() {
     let dir = tempfile::tempdir().unwrap();
-    let section = MidiSection::default();
+    let section = SymbolicSettings::default();
     let path = write(dir.path(), "junk.mid", b"RIFF this is not MIDI at all");
     let err = extract(&path, &section).unwrap_err();
     assert!(err.to_string().contains("junk.mid"), "{err}");
@@ -411,7 +411,7 @@ fn random_byte_corruption_never_panics() {
     notes.push(note(0.5, 0.25, 42, 9));
     let original = format1_bytes(120.0, &notes);
     let dir = tempfile::tempdir().unwrap();
-    let section = MidiSection::default();
+    let section = SymbolicSettings::default();
     for _ in 0..2000 {
         let mut bytes = original.clone();
         for _ in 0..1 + next() % 4 {
@@ -427,7 +427,7 @@ fn random_byte_corruption_never_panics() {
 
 #[test]
 fn dev_set_files_parse_or_fail_cleanly() {
-    let section = MidiSection::default();
+    let section = SymbolicSettings::default();
     let names = feature_names(&section);
     let mut paths: Vec<PathBuf> = std::fs::read_dir(util::mirex_dev().join("MIDIs"))
         .unwrap()

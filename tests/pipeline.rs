@@ -619,9 +619,19 @@ fn the_matrix_enters_the_key_by_content_not_by_path() {
     std::fs::rename(dir.path("emb"), dir.path("moved")).unwrap();
     precomputed_spec(&dir, "moved/cnn14.csv", true);
     assert!(misses(&run(&dir, &[])).is_empty(), "moving the matrix");
+    // Spectral settings do not apply to precomputed audio: since the extractor settings are
+    // tagged (issue 16), setting one is a spec error naming the key, not a silent no-op.
+    let (ok, _, stderr) =
+        output(
+            dir.mer()
+                .args(["run", "exp.toml", "--set", "modalities.audio.n_mels=64"]),
+        );
+    assert!(!ok);
     assert!(
-        misses(&run(&dir, &["--set", "modalities.audio.n_mels=64"])).is_empty(),
-        "spectral settings do not apply to precomputed audio"
+        stderr.contains(
+            "--set modalities.audio.n_mels=64: unknown key `modalities.audio.n_mels`: expected a key of extractor = \"precomputed\""
+        ),
+        "{stderr}"
     );
 
     embeddings(&dir, "moved/cnn14.csv", |i, row| row[0] += i as f64);

@@ -3,7 +3,9 @@
 
 mod util;
 
-use mer::spec::{ExperimentSpec, Origin, ProblemKind, SpecError, load_spec};
+use mer::spec::{
+    AudioSettings, ExperimentSpec, ExtractorSettings, Origin, ProblemKind, SpecError, load_spec,
+};
 use util::{TestDir, output};
 
 const MINIMAL: &str = r#"
@@ -38,7 +40,10 @@ fn minimal_spec_gets_the_documented_defaults() {
     assert_eq!(spec.split.test_fraction, 0.2);
     assert_eq!(spec.schedule.epochs, 60);
     assert_eq!(spec.augment.mixup_alpha, 0.4);
-    let audio = spec.modalities.audio.as_ref().unwrap();
+    let Some(AudioSettings::Spectral(audio)) = spec.modalities.audio.as_ref().map(|a| &a.extractor)
+    else {
+        panic!("the default audio extractor is spectral");
+    };
     assert_eq!(audio.sample_rate, 22050);
     assert_eq!(audio.fmax, Some(11025.0), "fmax defaults to Nyquist");
     assert_eq!(
@@ -299,4 +304,75 @@ fn environment_errors_name_the_variable() {
             .env("MER_CACHE", "/tmp/x"),
     );
     assert!(ok, "{stderr}");
+}
+
+#[test]
+fn a_key_of_another_extractor_names_the_key_its_extractor_and_the_line() {
+    let dir = TestDir::new();
+    let text = MINIMAL.replace(
+        "[modalities.audio]",
+        "[modalities.audio]\nextractor = \"precomputed\"\nn_mels = 64\nprecomputed = { path = \"e.csv\" }",
+    );
+    let err = load(&dir, &text, &[]).unwrap_err();
+    let problem = only_problem(&err);
+    assert_eq!(problem.kind, ProblemKind::UnknownKey);
+    assert_eq!(problem.key, "modalities.audio.n_mels");
+    let message = err.to_string();
+    assert!(
+        message.contains(
+            "exp.toml:9:1: unknown key `modalities.audio.n_mels`: expected a key of extractor = \"precomputed\": one of `precomputed`, `on_error`, found `n_mels`, a key of extractor = \"spectral\" (remove it, or set extractor = \"spectral\")"
+        ),
+        "{message}"
+    );
+
+    let text = MINIMAL.replace(
+        "[modalities.audio]",
+        "[modalities.audio]\nn_mels = 64\nprecomputed = { path = \"e.csv\" }",
+    );
+    let err = load(&dir, &text, &[]).unwrap_err();
+    let problem = only_problem(&err);
+    assert_eq!(problem.kind, ProblemKind::UnknownKey);
+    assert_eq!(problem.key, "modalities.audio.precomputed");
+    assert!(
+        problem
+            .expected
+            .starts_with("a key of extractor = \"spectral\": one of `sample_rate`"),
+        "{err}"
+    );
+    assert_eq!(
+        problem.found,
+        "`precomputed`, a key of extractor = \"precomputed\""
+    );
+    assert!(err.to_string().contains("exp.toml:9:1"), "{err}");
+}
+
+#[test]
+fn every_modality_rejects_keys_of_its_other_extractor_and_keeps_shared_ones() {
+    let dir = TestDir::new();
+    let text = format!(
+        "{MINIMAL}on_error = \"fail\"\n[modalities.lyrics]\nextractor = \"precomputed\"\nhash_dims = 8\n\
+         on_error = \"fail\"\nprecomputed = {{ path = \"l.csv\" }}\n[modalities.midi]\nmax_events = 10\n"
+    )
+    .replace("paths = { audio = \"audio/{id}.wav\" }", "paths = { audio = \"audio/{id}.wav\", midi = \"m/{id}.mid\" }");
+    let err = load(&dir, &text, &[]).unwrap_err();
+    let problem = only_problem(&err);
+    assert_eq!(problem.key, "modalities.lyrics.hash_dims");
+    assert_eq!(
+        problem.found,
+        "`hash_dims`, a key of extractor = \"hashed-bow\""
+    );
+
+    let spec = load(&dir, &text.replace("hash_dims = 8\n", ""), &[]).unwrap();
+    let midi = spec.modalities.midi.as_ref().unwrap();
+    assert_eq!(midi.extractor.name(), "symbolic");
+    assert_eq!(
+        spec.modalities.on_error(mer::modality::Modality::Lyrics),
+        mer::spec::OnError::Fail
+    );
+    let toml = spec.to_toml();
+    assert!(
+        toml.contains("[modalities.lyrics]\nextractor = \"precomputed\"\non_error = \"fail\"\n"),
+        "{toml}"
+    );
+    assert!(toml.contains("[modalities.midi]\nextractor = \"symbolic\"\nmax_bytes = 4194304\nmax_events = 10\non_error = \"skip\"\n"), "{toml}");
 }

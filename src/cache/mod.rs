@@ -41,8 +41,11 @@
 //! An entry's "last used" time is its atime, set explicitly on every hit (so `noatime` and
 //! `relatime` mounts do not matter) and read back by [`ArtifactStore::list`].
 
+mod artifact;
 mod digest;
 pub mod dirty;
+mod disk;
+mod entry;
 pub mod files;
 pub mod key;
 pub mod lock;

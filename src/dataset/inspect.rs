@@ -7,7 +7,7 @@ use std::fmt;
 
 use super::text::escape_for_terminal;
 use super::{DatasetLoad, DatasetProblem, ProblemKind};
-use crate::modality::{Modality, ModalityMask};
+use crate::modality::{Modality, ModalityMask, PerModality};
 use crate::text_table::TextTable;
 
 /// Problems shown per kind unless verbose.
@@ -20,8 +20,8 @@ pub struct ClassCounts {
     pub class: String,
     /// Listed songs of the class.
     pub songs: usize,
-    /// Songs with a file, per modality in [`Modality::ALL`] order.
-    pub with: [usize; 3],
+    /// Songs with a file, per modality.
+    pub with: PerModality<usize>,
     /// Songs with all three modalities.
     pub all_three: usize,
     /// Songs with at least one selected modality.
@@ -57,7 +57,7 @@ impl InspectReport {
             .map(|class| ClassCounts {
                 class: class.clone(),
                 songs: 0,
-                with: [0; 3],
+                with: PerModality::default(),
                 all_three: 0,
                 selected_any: 0,
             })
@@ -67,7 +67,7 @@ impl InspectReport {
             let row = &mut classes[song.label];
             row.songs += 1;
             for modality in present.iter() {
-                row.with[modality as usize] += 1;
+                row.with[modality] += 1;
             }
             row.all_three += usize::from(present.len() == Modality::ALL.len());
             row.selected_any += usize::from(!present.intersection(selected).is_empty());
@@ -116,14 +116,14 @@ impl InspectReport {
         let mut total = ClassCounts {
             class: "total".to_string(),
             songs: 0,
-            with: [0; 3],
+            with: PerModality::default(),
             all_three: 0,
             selected_any: 0,
         };
         for row in &self.classes {
             total.songs += row.songs;
-            for (sum, count) in total.with.iter_mut().zip(row.with) {
-                *sum += count;
+            for (modality, count) in row.with.iter() {
+                total.with[modality] += count;
             }
             total.all_three += row.all_three;
             total.selected_any += row.selected_any;
@@ -165,7 +165,7 @@ fn counts_cells(row: &ClassCounts) -> Vec<String> {
         escape_for_terminal(&row.class).into_owned(),
         row.songs.to_string(),
     ];
-    cells.extend(row.with.iter().map(ToString::to_string));
+    cells.extend(row.with.iter().map(|(_, count)| count.to_string()));
     cells.push(row.all_three.to_string());
     cells.push(row.selected_any.to_string());
     cells
@@ -200,7 +200,7 @@ mod tests {
             label,
             subcategory: None,
             label_source: format!("clusters.txt line {id}"),
-            files: files.map(|f| f.then(|| PathBuf::from(id))),
+            files: PerModality::from(files.map(|f| f.then(|| PathBuf::from(id)))),
             rows: ModalityMask::NONE,
             metadata: BTreeMap::new(),
         }
@@ -230,7 +230,7 @@ mod tests {
         let midi: ModalityMask = [Modality::Midi].into_iter().collect();
         let report = InspectReport::new(&load(vec![]), midi);
         assert_eq!(report.listed, 3);
-        assert_eq!(report.classes[0].with, [2, 1, 1]);
+        assert_eq!(report.classes[0].with, PerModality::from([2, 1, 1]));
         assert_eq!(report.classes[0].selected_any, 1);
         assert_eq!(report.classes[1].selected_any, 1);
         assert_eq!(report.all_three, 1);

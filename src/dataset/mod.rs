@@ -21,7 +21,7 @@ pub use inspect::InspectReport;
 pub use problem::{DatasetProblem, LabelClaim, ProblemKind, RareClass};
 pub use text::{TextError, decode_text};
 
-use crate::modality::{Modality, ModalityMask};
+use crate::modality::{Modality, ModalityMask, PerModality};
 use crate::spec::sections::{DatasetSection, LabelConflictPolicy, Layout};
 
 /// One labelled song and its files.
@@ -35,8 +35,8 @@ pub struct Song {
     pub subcategory: Option<String>,
     /// The metadata line the label comes from, e.g. `"clusters.txt line 17"`.
     pub label_source: String,
-    /// File per modality, indexed in [`Modality::ALL`] order; `None` when absent.
-    pub files: [Option<PathBuf>; 3],
+    /// File per modality; `None` when absent.
+    pub files: PerModality<Option<PathBuf>>,
     /// Modalities whose precomputed feature file (`extractor = "precomputed"`) has a row for
     /// this song. Such a modality counts as present whether or not a media file exists: a
     /// row of CNN14 embeddings is the song's audio as far as the experiment is concerned.
@@ -48,7 +48,7 @@ pub struct Song {
 impl Song {
     /// The song's file for `modality`, if it has one.
     pub fn file(&self, modality: Modality) -> Option<&Path> {
-        self.files[modality as usize].as_deref()
+        self.files[modality].as_deref()
     }
 
     /// The modalities this song has a file or a precomputed row for.
@@ -224,7 +224,7 @@ struct LabelledSong {
     subcategory: Option<String>,
     /// Where the label comes from, as [`Song::label_source`].
     label_source: String,
-    files: [Option<PathBuf>; 3],
+    files: PerModality<Option<PathBuf>>,
     metadata: BTreeMap<String, String>,
 }
 
@@ -302,7 +302,7 @@ mod tests {
             label: label.into(),
             subcategory: None,
             label_source: format!("labels.csv line {id}"),
-            files: files.map(|f| f.map(PathBuf::from)),
+            files: PerModality::from(files.map(|f| f.map(PathBuf::from))),
             metadata: BTreeMap::new(),
         }
     }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::media::FolderIndex;
 use super::text::decode_text;
 use super::{Conflict, DatasetError, DatasetProblem, LabelClaim, LabelledSong, Listing};
-use crate::modality::Modality;
+use crate::modality::{Modality, PerModality};
 use crate::spec::lexically_normal;
 use crate::spec::sections::DatasetSection;
 
@@ -133,7 +133,7 @@ impl Row {
             id: self.id,
             label: self.label,
             subcategory: self.subcategory,
-            files: [None, None, None],
+            files: PerModality::default(),
             metadata: self.metadata,
         }
     }
@@ -287,7 +287,6 @@ fn attach_files(
     all_ids: &HashSet<String>,
     listing: &mut Listing,
 ) {
-    let slot = template.modality as usize;
     let template_outside = template_leads_outside(root, template);
     if let Some(path) = &template_outside {
         listing.problems.push(DatasetProblem::PathOutsideRoot {
@@ -336,7 +335,7 @@ fn attach_files(
             }
             Some(_) => {}
         }
-        song.files[slot] = found;
+        song.files[template.modality] = found;
     }
     let (Some(index), Some((_, prefix, suffix))) = (&index, pattern) else {
         return;

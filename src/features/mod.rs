@@ -2,10 +2,12 @@
 //! vector of `f32` with stable, documented names (`feature_names`), so reports and
 //! `mer data inspect` can say what dimension 37 is.
 //!
-//! Every extractor has the same two entry points, which the `extract.*` pipeline stages call
-//! per song, in parallel:
-//! - `feature_names(section) -> Vec<String>`: the names, in order; depends only on the spec;
-//! - `extract(path, section) -> Result<Vec<f32>, Error>`: one song's vector, same length.
+//! Every per-song extractor implements [`SongExtractor`] on its settings struct, in its own
+//! module: its name and version, the names of its vector's entries, its key slice (the
+//! settings it reads, plus files such as a lexicon by content), and `extract(path)`, which the
+//! `extract.*` pipeline stages call per song, in parallel. [`FeatureSource::for_modality`] is
+//! the one place that maps a spec's extractor variant to its implementation, so a new per-song
+//! extractor is its module plus one variant in [`crate::spec::modalities`] and one arm there.
 //!
 //! A per-song error is the stage's business (`on_error = "skip" | "fail"`), never a panic.
 //! Each extractor bounds what one song may cost ([`read_at_most`] for lyrics and MIDI files,
@@ -19,12 +21,15 @@ pub mod lyrics;
 pub mod midi;
 pub mod precomputed;
 
+mod extractor;
+
 use std::path::Path;
+
+pub use extractor::{KeyFile, KeyFileError, SongExtractor};
 
 use crate::modality::Modality;
 use crate::spec::{
-    AudioExtractor, AudioSection, LyricsExtractor, LyricsSection, MidiExtractor, MidiSection,
-    ModalitySections, PrecomputedSection,
+    AudioSettings, LyricsSettings, MidiSettings, ModalitySections, PrecomputedSection,
 };
 
 /// One song's features could not be computed.
@@ -80,7 +85,7 @@ pub(crate) fn read_at_most(path: &Path, max_bytes: usize) -> Result<Vec<u8>, Cap
 }
 
 /// Where a modality's features come from.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub enum FeatureSource<'a> {
     /// An extractor run on each song's media file.
     Extractor(Extractor<'a>),
@@ -88,13 +93,28 @@ pub enum FeatureSource<'a> {
     Precomputed(&'a PrecomputedSection),
 }
 
+/// The per-song extractor a spec selects for one modality, with its settings.
+pub type Extractor<'a> = &'a dyn SongExtractor;
+
 impl<'a> FeatureSource<'a> {
-    /// The source `sections` configure for `modality`; `None` when it is not selected.
+    /// The source `sections` configure for `modality`; `None` when it is not selected. Each
+    /// extractor variant of the spec meets its implementation here.
     pub fn for_modality(modality: Modality, sections: &'a ModalitySections) -> Option<Self> {
-        if let Some(table) = sections.precomputed(modality) {
-            return Some(FeatureSource::Precomputed(table));
-        }
-        Extractor::for_modality(modality, sections).map(FeatureSource::Extractor)
+        use FeatureSource::{Extractor as Song, Precomputed};
+        Some(match modality {
+            Modality::Audio => match &sections.audio.as_ref()?.extractor {
+                AudioSettings::Spectral(settings) => Song(settings),
+                AudioSettings::Precomputed(table) => Precomputed(table),
+            },
+            Modality::Lyrics => match &sections.lyrics.as_ref()?.extractor {
+                LyricsSettings::HashedBow(settings) => Song(settings),
+                LyricsSettings::Precomputed(table) => Precomputed(table),
+            },
+            Modality::Midi => match &sections.midi.as_ref()?.extractor {
+                MidiSettings::Symbolic(settings) => Song(settings),
+                MidiSettings::Precomputed(table) => Precomputed(table),
+            },
+        })
     }
 
     /// Version of the vectors it gives (enters the stage key).
@@ -104,66 +124,12 @@ impl<'a> FeatureSource<'a> {
             FeatureSource::Precomputed(_) => precomputed::VERSION,
         }
     }
-}
 
-/// The extractor a spec selects for one modality, with its settings.
-#[derive(Debug, Clone, Copy)]
-pub enum Extractor<'a> {
-    /// `[modalities.audio] extractor = "spectral"`.
-    AudioSpectral(&'a AudioSection),
-    /// `[modalities.midi] extractor = "symbolic"`.
-    MidiSymbolic(&'a MidiSection),
-    /// `[modalities.lyrics] extractor = "hashed-bow"`.
-    LyricsHashedBow(&'a LyricsSection),
-}
-
-impl<'a> Extractor<'a> {
-    /// The per-song extractor `sections` configure for `modality`; `None` when the modality is
-    /// not selected or its features are precomputed.
-    pub fn for_modality(modality: Modality, sections: &'a ModalitySections) -> Option<Self> {
-        match modality {
-            Modality::Audio => sections
-                .audio
-                .as_ref()
-                .filter(|s| s.extractor == AudioExtractor::Spectral)
-                .map(Extractor::AudioSpectral),
-            Modality::Midi => sections
-                .midi
-                .as_ref()
-                .filter(|s| s.extractor == MidiExtractor::Symbolic)
-                .map(Extractor::MidiSymbolic),
-            Modality::Lyrics => sections
-                .lyrics
-                .as_ref()
-                .filter(|s| s.extractor == LyricsExtractor::HashedBow)
-                .map(Extractor::LyricsHashedBow),
-        }
-    }
-
-    /// Version of the vectors it returns (enters the stage key).
-    pub fn version(self) -> u32 {
+    /// The extractor's name in specs (`spectral`, `precomputed`, ...).
+    pub fn name(self) -> &'static str {
         match self {
-            Extractor::AudioSpectral(_) => audio::VERSION,
-            Extractor::MidiSymbolic(_) => midi::VERSION,
-            Extractor::LyricsHashedBow(_) => lyrics::VERSION,
-        }
-    }
-
-    /// Names of the vector's entries, in order.
-    pub fn feature_names(self) -> Vec<String> {
-        match self {
-            Extractor::AudioSpectral(section) => audio::feature_names(section),
-            Extractor::MidiSymbolic(section) => midi::feature_names(section),
-            Extractor::LyricsHashedBow(section) => lyrics::feature_names(section),
-        }
-    }
-
-    /// One song's vector.
-    pub fn extract(self, path: &Path) -> Result<Vec<f32>, FeatureError> {
-        match self {
-            Extractor::AudioSpectral(section) => Ok(audio::extract(path, section)?),
-            Extractor::MidiSymbolic(section) => Ok(midi::extract(path, section)?),
-            Extractor::LyricsHashedBow(section) => Ok(lyrics::extract(path, section)?),
+            FeatureSource::Extractor(extractor) => extractor.name(),
+            FeatureSource::Precomputed(_) => crate::spec::PRECOMPUTED,
         }
     }
 }

@@ -54,9 +54,15 @@ pub enum PipelineError {
         /// The extractor's message.
         reason: String,
     },
-    /// `modalities.lyrics.lexicon` names a file that is missing or malformed.
-    #[error("modalities.lyrics.lexicon: {0}; fix the file or remove the key")]
-    Lexicon(#[source] crate::features::lyrics::LexiconError),
+    /// A file an extractor's settings name (`modalities.lyrics.lexicon`) is missing or
+    /// malformed.
+    #[error("modalities.{modality}.{}: {}; fix the file or remove the key", source.key, source.source)]
+    KeyFile {
+        /// The modality.
+        modality: crate::modality::Modality,
+        /// The key, and what is wrong with its file.
+        source: crate::features::KeyFileError,
+    },
     /// A precomputed feature file is unusable as a whole (unreadable, wrong keys, duplicate
     /// ids).
     #[error("modalities.{modality}.precomputed: {source}")]

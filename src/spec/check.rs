@@ -9,9 +9,10 @@ use crate::model::TrainSettings;
 
 use super::error::{ProblemKind, SpecError, SpecProblem};
 use super::load::{Sources, spec_dir};
+use super::modality_keys::{FlatTable, KeyProblem, resolve as resolve_table};
 use super::{
-    AudioExtractor, AudioSection, DEFAULT_SEED, ExperimentSpec, Layout, LyricsExtractor,
-    MidiExtractor, ModalitySections, PrecomputedSection, RawSpec, absolutize,
+    AudioSettings, DEFAULT_SEED, ExperimentSpec, Layout, LyricsSettings, MidiSettings,
+    ModalitySection, ModalitySections, PrecomputedSection, RawSpec, SpectralSettings, absolutize,
 };
 
 /// Checks `raw` and resolves it into an [`ExperimentSpec`].
@@ -21,13 +22,13 @@ pub(crate) fn check(raw: RawSpec, sources: &Sources<'_>) -> Result<ExperimentSpe
         problems: Vec::new(),
     };
     let seeds = rules.seeds(&raw);
-    rules.modalities(&raw);
-    rules.dataset(&raw);
-    rules.numbers(&raw);
+    let modalities = rules.modalities(&raw);
+    rules.dataset(&raw, &modalities);
+    rules.numbers(&raw, &modalities);
     if !rules.problems.is_empty() {
         return Err(SpecError::Invalid(rules.problems));
     }
-    Ok(resolve(raw, seeds, sources.path))
+    Ok(resolve(raw, modalities, seeds, sources.path))
 }
 
 struct Rules<'a> {
@@ -77,7 +78,9 @@ impl Rules<'_> {
         }
     }
 
-    fn modalities(&mut self, raw: &RawSpec) {
+    /// Resolves each modality's table into its extractor; a key of another extractor, or a
+    /// precomputed extractor without its table, is reported with the key's origin.
+    fn modalities(&mut self, raw: &RawSpec) -> ModalitySections {
         let m = &raw.modalities;
         if m.audio.is_none() && m.lyrics.is_none() && m.midi.is_none() {
             self.report(
@@ -87,40 +90,49 @@ impl Rules<'_> {
                 "none".to_string(),
             );
         }
-        if let Some(audio) = &m.audio {
-            let precomputed = audio.extractor == AudioExtractor::Precomputed;
-            self.precomputed("audio", precomputed, audio.precomputed.as_ref());
-        }
-        if let Some(lyrics) = &m.lyrics {
-            let precomputed = lyrics.extractor == LyricsExtractor::Precomputed;
-            self.precomputed("lyrics", precomputed, lyrics.precomputed.as_ref());
-        }
-        if let Some(midi) = &m.midi {
-            let precomputed = midi.extractor == MidiExtractor::Precomputed;
-            self.precomputed("midi", precomputed, midi.precomputed.as_ref());
+        ModalitySections {
+            audio: self.section(Modality::Audio, m.audio.as_ref()),
+            lyrics: self.section(Modality::Lyrics, m.lyrics.as_ref()),
+            midi: self.section(Modality::Midi, m.midi.as_ref()),
         }
     }
 
-    /// `extractor = "precomputed"` and a `[modalities.X.precomputed]` table go together.
-    fn precomputed(&mut self, modality: &str, wanted: bool, table: Option<&PrecomputedSection>) {
-        match (wanted, table) {
-            (true, None) => self.report(
-                ProblemKind::MissingKey,
-                &format!("modalities.{modality}.precomputed"),
-                "a table with `path` to the feature matrix (extractor is \"precomputed\")",
-                "nothing".to_string(),
-            ),
-            (false, Some(_)) => self.report(
-                ProblemKind::Conflict,
-                &format!("modalities.{modality}.precomputed"),
-                "no precomputed table unless `extractor = \"precomputed\"`",
-                "a precomputed table".to_string(),
-            ),
-            _ => {}
+    fn section<K: FlatTable>(
+        &mut self,
+        modality: Modality,
+        keys: Option<&K>,
+    ) -> Option<ModalitySection<K::Settings>> {
+        match resolve_table(keys?) {
+            Ok(section) => Some(section),
+            Err(problems) => {
+                for problem in problems {
+                    self.key_problem(modality, &problem);
+                }
+                None
+            }
         }
     }
 
-    fn dataset(&mut self, raw: &RawSpec) {
+    fn key_problem(&mut self, modality: Modality, problem: &KeyProblem) {
+        let key = format!("modalities.{modality}.{}", problem.key());
+        let (kind, hint) = match problem {
+            KeyProblem::Foreign { owner, .. } => (
+                ProblemKind::UnknownKey,
+                Some(format!("remove it, or set extractor = \"{owner}\"")),
+            ),
+            KeyProblem::MissingTable => (ProblemKind::MissingKey, None),
+        };
+        self.problems.push(SpecProblem {
+            kind,
+            origin: self.sources.origin_of(&key),
+            key,
+            expected: problem.expected(),
+            found: problem.found(),
+            hint,
+        });
+    }
+
+    fn dataset(&mut self, raw: &RawSpec, modalities: &ModalitySections) {
         let d = &raw.dataset;
         if d.songs_with.as_ref().is_some_and(Vec::is_empty) {
             self.report(
@@ -173,8 +185,8 @@ impl Rules<'_> {
                 for modality in Modality::ALL {
                     let name = modality.name();
                     // Precomputed features need no media files: the matrix's rows are the songs'.
-                    if raw.modalities.is_selected(modality)
-                        && !precomputed_extractor(&raw.modalities, modality)
+                    let section = modalities.summary(modality);
+                    if section.is_some_and(|s| s.precomputed.is_none())
                         && !d.paths.contains_key(name)
                     {
                         self.report(
@@ -189,11 +201,15 @@ impl Rules<'_> {
         }
     }
 
-    fn numbers(&mut self, raw: &RawSpec) {
+    fn numbers(&mut self, raw: &RawSpec, modalities: &ModalitySections) {
         let mut n = NumberRules { rules: self };
         n.open_fraction("split.test_fraction", raw.split.test_fraction);
         n.at_least("split.folds", raw.split.folds, 2);
-        if let Some(audio) = &raw.modalities.audio {
+        if let Some(ModalitySection {
+            extractor: AudioSettings::Spectral(audio),
+            ..
+        }) = &modalities.audio
+        {
             n.at_least(
                 "modalities.audio.sample_rate",
                 audio.sample_rate as usize,
@@ -237,12 +253,20 @@ impl Rules<'_> {
                 );
             }
         }
-        if let Some(lyrics) = &raw.modalities.lyrics {
+        if let Some(ModalitySection {
+            extractor: LyricsSettings::HashedBow(lyrics),
+            ..
+        }) = &modalities.lyrics
+        {
             n.at_least("modalities.lyrics.hash_dims", lyrics.hash_dims, 1);
             n.at_least("modalities.lyrics.max_ngram", lyrics.max_ngram, 1);
             n.at_least("modalities.lyrics.max_bytes", lyrics.max_bytes, 1);
         }
-        if let Some(midi) = &raw.modalities.midi {
+        if let Some(ModalitySection {
+            extractor: MidiSettings::Symbolic(midi),
+            ..
+        }) = &modalities.midi
+        {
             n.at_least("modalities.midi.max_bytes", midi.max_bytes, 1);
             n.at_least("modalities.midi.max_events", midi.max_events, 1);
         }
@@ -262,24 +286,6 @@ impl Rules<'_> {
     }
 }
 
-/// Whether `modality` is selected with `extractor = "precomputed"`.
-fn precomputed_extractor(m: &ModalitySections, modality: Modality) -> bool {
-    match modality {
-        Modality::Audio => m
-            .audio
-            .as_ref()
-            .is_some_and(|s| s.extractor == AudioExtractor::Precomputed),
-        Modality::Lyrics => m
-            .lyrics
-            .as_ref()
-            .is_some_and(|s| s.extractor == LyricsExtractor::Precomputed),
-        Modality::Midi => m
-            .midi
-            .as_ref()
-            .is_some_and(|s| s.extractor == MidiExtractor::Precomputed),
-    }
-}
-
 /// Range rules on numbers; NaN fails every one of them.
 struct NumberRules<'r, 'a> {
     rules: &'r mut Rules<'a>,
@@ -293,7 +299,7 @@ impl NumberRules<'_, '_> {
 
     /// `min_seconds <= duration <= max_seconds`: a shorter window would skip every song, and
     /// a longer one than the cap would never be read.
-    fn audio_window(&mut self, audio: &AudioSection) {
+    fn audio_window(&mut self, audio: &SpectralSettings) {
         self.non_negative("modalities.audio.min_seconds", audio.min_seconds);
         self.positive("modalities.audio.max_seconds", audio.max_seconds);
         let (min, max) = (audio.min_seconds, audio.max_seconds);
@@ -356,7 +362,12 @@ impl NumberRules<'_, '_> {
 }
 
 /// Applies the defaults that depend on other values and makes paths absolute.
-fn resolve(raw: RawSpec, seeds: Vec<u64>, spec_path: &Path) -> ExperimentSpec {
+fn resolve(
+    raw: RawSpec,
+    mut modalities: ModalitySections,
+    seeds: Vec<u64>,
+    spec_path: &Path,
+) -> ExperimentSpec {
     let base = spec_dir(spec_path);
     let name = raw.name.clone().unwrap_or_else(|| {
         spec_path.file_stem().map_or_else(
@@ -372,11 +383,10 @@ fn resolve(raw: RawSpec, seeds: Vec<u64>, spec_path: &Path) -> ExperimentSpec {
         Some(list) => list.iter().copied().collect(),
         None => Modality::ALL
             .into_iter()
-            .filter(|m| raw.modalities.is_selected(*m))
+            .filter(|m| modalities.is_selected(*m))
             .collect(),
     };
     dataset.songs_with = Some(songs_with.iter().collect());
-    let mut modalities = raw.modalities;
     let absolutize_precomputed = |p: &mut PrecomputedSection| {
         p.path = absolutize(&base, &p.path);
         if let Some(ids) = &mut p.ids {
@@ -384,15 +394,23 @@ fn resolve(raw: RawSpec, seeds: Vec<u64>, spec_path: &Path) -> ExperimentSpec {
         }
     };
     if let Some(audio) = &mut modalities.audio {
-        audio.fmax.get_or_insert(f64::from(audio.sample_rate) / 2.0);
-        audio.precomputed.as_mut().map(absolutize_precomputed);
+        match &mut audio.extractor {
+            AudioSettings::Spectral(s) => {
+                s.fmax.get_or_insert(f64::from(s.sample_rate) / 2.0);
+            }
+            AudioSettings::Precomputed(p) => absolutize_precomputed(p),
+        }
     }
     if let Some(lyrics) = &mut modalities.lyrics {
-        lyrics.lexicon = lyrics.lexicon.as_ref().map(|p| absolutize(&base, p));
-        lyrics.precomputed.as_mut().map(absolutize_precomputed);
+        match &mut lyrics.extractor {
+            LyricsSettings::HashedBow(s) => {
+                s.lexicon = s.lexicon.as_ref().map(|p| absolutize(&base, p));
+            }
+            LyricsSettings::Precomputed(p) => absolutize_precomputed(p),
+        }
     }
-    if let Some(midi) = &mut modalities.midi {
-        midi.precomputed.as_mut().map(absolutize_precomputed);
+    if let Some(MidiSettings::Precomputed(p)) = modalities.midi.as_mut().map(|m| &mut m.extractor) {
+        absolutize_precomputed(p);
     }
     ExperimentSpec {
         name,

@@ -138,15 +138,8 @@ fn apply_layer(raw: &mut RawSpec, layer: &MemberLayer) {
     raw.name = Some(layer.name.clone());
     raw.sweep = Default::default();
     if let Some(keep) = layer.modalities {
-        let m = &mut raw.modalities;
-        if !keep.contains(Modality::Audio) {
-            m.audio = None;
-        }
-        if !keep.contains(Modality::Lyrics) {
-            m.lyrics = None;
-        }
-        if !keep.contains(Modality::Midi) {
-            m.midi = None;
+        for modality in Modality::ALL.into_iter().filter(|m| !keep.contains(*m)) {
+            raw.modalities.remove(modality);
         }
     }
 }

@@ -9,6 +9,8 @@ mod check;
 mod error;
 mod load;
 mod locate;
+pub mod modalities;
+pub mod modality_keys;
 pub mod sections;
 pub mod sweep;
 
@@ -18,6 +20,10 @@ use serde::{Deserialize, Serialize};
 
 pub use error::{Origin, ProblemKind, SpecError, SpecProblem};
 pub use load::{ENV_PREFIX, load_spec};
+pub use modalities::*;
+pub use modality_keys::{
+    AudioExtractor, KeyProblem, LyricsExtractor, MidiExtractor, ModalityTables,
+};
 pub use sections::*;
 pub use sweep::{Sweep, SweepError, SweepMember, expand_sweep};
 
@@ -41,9 +47,9 @@ pub struct RawSpec {
     pub seeds: Option<Vec<u64>>,
     /// `[dataset]`.
     pub dataset: DatasetSection,
-    /// `[modalities.*]`.
+    /// `[modalities.*]`, as written (resolved into their extractors by the checks).
     #[serde(default)]
-    pub modalities: ModalitySections,
+    pub modalities: ModalityTables,
     /// `[normalize]`.
     #[serde(default)]
     pub normalize: NormalizeSection,
@@ -124,47 +130,6 @@ impl ExperimentSpec {
             .songs_with
             .as_ref()
             .map_or_else(|| self.selected(), |list| list.iter().copied().collect())
-    }
-}
-
-impl ModalitySections {
-    /// Whether the spec has a table for `modality`.
-    pub fn is_selected(&self, modality: Modality) -> bool {
-        match modality {
-            Modality::Audio => self.audio.is_some(),
-            Modality::Lyrics => self.lyrics.is_some(),
-            Modality::Midi => self.midi.is_some(),
-        }
-    }
-
-    /// The precomputed feature file of `modality`, when it is selected with
-    /// `extractor = "precomputed"`.
-    pub fn precomputed(&self, modality: Modality) -> Option<&PrecomputedSection> {
-        let (wanted, table) = match modality {
-            Modality::Audio => self
-                .audio
-                .as_ref()
-                .map(|s| (s.extractor == AudioExtractor::Precomputed, &s.precomputed))?,
-            Modality::Lyrics => self
-                .lyrics
-                .as_ref()
-                .map(|s| (s.extractor == LyricsExtractor::Precomputed, &s.precomputed))?,
-            Modality::Midi => self
-                .midi
-                .as_ref()
-                .map(|s| (s.extractor == MidiExtractor::Precomputed, &s.precomputed))?,
-        };
-        table.as_ref().filter(|_| wanted)
-    }
-
-    /// What a song's `modality` does when it cannot be extracted (default `skip`).
-    pub fn on_error(&self, modality: Modality) -> OnError {
-        let policy = match modality {
-            Modality::Audio => self.audio.as_ref().map(|a| a.on_error),
-            Modality::Lyrics => self.lyrics.as_ref().map(|l| l.on_error),
-            Modality::Midi => self.midi.as_ref().map(|x| x.on_error),
-        };
-        policy.unwrap_or_default()
     }
 }
 

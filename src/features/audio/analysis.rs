@@ -9,7 +9,7 @@ use super::FrameFeatures;
 use super::spectral::{
     self, CONTRAST_BANDS, Chromagram, Frames, MelFilterbank, SpectralContrast, SpectralShape, Stft,
 };
-use crate::spec::sections::AudioSection;
+use crate::spec::SpectralSettings;
 
 /// The settings the reusable state depends on; f64s compare by bit pattern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,7 +23,7 @@ struct Settings {
 }
 
 impl Settings {
-    fn of(section: &AudioSection) -> Self {
+    fn of(section: &SpectralSettings) -> Self {
         let (sr, fmax) = super::settings(section);
         Settings {
             sample_rate: sr.to_bits(),
@@ -68,7 +68,7 @@ impl Analyzer {
     }
 
     /// All frame features of `y`.
-    fn frame_features(&mut self, y: &[f32], section: &AudioSection) -> FrameFeatures {
+    fn frame_features(&mut self, y: &[f32], section: &SpectralSettings) -> FrameFeatures {
         let hop = self.settings.hop_length;
         let n = self.stft.n_frames(y.len());
         let mut mel_db = Frames::zeros(n, self.mel.n_mels());
@@ -107,7 +107,7 @@ thread_local! {
 
 /// All frame features of mono samples `y` at `section.sample_rate`, with this thread's
 /// analysis state (built on first use and whenever the settings change).
-pub fn frame_features(y: &[f32], section: &AudioSection) -> FrameFeatures {
+pub fn frame_features(y: &[f32], section: &SpectralSettings) -> FrameFeatures {
     let settings = Settings::of(section);
     ANALYZER.with(|cell| {
         let mut slot = cell.borrow_mut();

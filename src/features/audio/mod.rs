@@ -25,7 +25,10 @@ pub mod spectral;
 
 use std::path::{Path, PathBuf};
 
-use crate::spec::sections::AudioSection;
+use crate::cache::ConfigSlice;
+use crate::features::extractor::settings_slice;
+use crate::features::{FeatureError, SongExtractor};
+use crate::spec::SpectralSettings;
 use spectral::{Frames, PITCH_CLASSES};
 
 /// Why one song's audio features could not be computed; the stage turns it into a skip or a
@@ -117,18 +120,18 @@ pub struct FrameFeatures {
 }
 
 /// The analysis settings of a section, with `fmax` resolved to Nyquist when unset.
-fn settings(section: &AudioSection) -> (f64, f64) {
+fn settings(section: &SpectralSettings) -> (f64, f64) {
     let sr = f64::from(section.sample_rate);
     (sr, section.fmax.unwrap_or(sr / 2.0))
 }
 
 /// All frame features of mono samples `y` at `section.sample_rate`, from one STFT pass.
-pub fn frame_features(y: &[f32], section: &AudioSection) -> FrameFeatures {
+pub fn frame_features(y: &[f32], section: &SpectralSettings) -> FrameFeatures {
     analysis::frame_features(y, section)
 }
 
 /// Frame feature names (before pooling), in vector order.
-fn frame_feature_bases(section: &AudioSection) -> Vec<String> {
+fn frame_feature_bases(section: &SpectralSettings) -> Vec<String> {
     let mut bases = Vec::new();
     bases.extend((0..section.n_mfcc).map(|k| format!("mfcc.{k}")));
     bases.extend((0..section.n_mfcc).map(|k| format!("mfcc_delta.{k}")));
@@ -161,7 +164,7 @@ const SONG_DESCRIPTORS: [&str; 7] = [
 
 /// The names of [`extract`]'s vector, in order: each frame feature under each pooling
 /// (`mfcc.3.mean`, `chroma.C#.std`, ...), then the song descriptors (`tempo.bpm`, ...).
-pub fn feature_names(section: &AudioSection) -> Vec<String> {
+pub fn feature_names(section: &SpectralSettings) -> Vec<String> {
     let mut names: Vec<String> = frame_feature_bases(section)
         .iter()
         .flat_map(|b| pooling::pooled_names(b, &section.pooling))
@@ -175,7 +178,7 @@ pub fn feature_names(section: &AudioSection) -> Vec<String> {
 /// The window is `duration` seconds from `offset`, or at most `max_seconds` when `duration` is
 /// unset (a longer file is cut there, with a warning); a window shorter than `min_seconds` is
 /// [`AudioError::TooShort`].
-pub fn extract(path: &Path, section: &AudioSection) -> Result<Vec<f32>, AudioError> {
+pub fn extract(path: &Path, section: &SpectralSettings) -> Result<Vec<f32>, AudioError> {
     let window = section.duration.unwrap_or(section.max_seconds);
     let decoded = decode::decode_window(path, section.offset, Some(window))?;
     let seconds = decoded.seconds();
@@ -203,14 +206,14 @@ pub fn extract(path: &Path, section: &AudioSection) -> Result<Vec<f32>, AudioErr
 }
 
 /// Whether decoding stopped at `max_seconds` with more of the file left.
-fn reaches_the_cap(decoded: &decode::DecodedWindow, section: &AudioSection) -> bool {
+fn reaches_the_cap(decoded: &decode::DecodedWindow, section: &SpectralSettings) -> bool {
     let full_length = decoded.declared_seconds(section.offset, None);
     decoded.seconds() + 0.5 / f64::from(decoded.audio.sample_rate) >= section.max_seconds
         && full_length.is_none_or(|declared| declared > section.max_seconds)
 }
 
 /// [`extract`] on mono samples already at `section.sample_rate`.
-pub fn extract_samples(y: &[f32], section: &AudioSection) -> Vec<f32> {
+pub fn extract_samples(y: &[f32], section: &SpectralSettings) -> Vec<f32> {
     let f = frame_features(y, section);
     let p = &section.pooling;
     let mut out = Vec::with_capacity(feature_names(section).len());
@@ -264,4 +267,26 @@ pub fn mean_chroma(chroma: &Frames) -> [f32; 12] {
     }
     let n = chroma.n_frames.max(1) as f32;
     mean.map(|m| m / n)
+}
+
+impl SongExtractor for SpectralSettings {
+    fn name(&self) -> &'static str {
+        "spectral"
+    }
+
+    fn version(&self) -> u32 {
+        VERSION
+    }
+
+    fn feature_names(&self) -> Vec<String> {
+        feature_names(self)
+    }
+
+    fn key_config(&self, prefix: &str) -> ConfigSlice {
+        settings_slice(prefix, self)
+    }
+
+    fn extract(&self, path: &Path) -> Result<Vec<f32>, FeatureError> {
+        Ok(extract(path, self)?)
+    }
 }

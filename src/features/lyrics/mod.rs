@@ -31,9 +31,13 @@ mod tokens;
 pub use lexicon::{LEXICON_DIMENSIONS, Lexicon, LexiconError};
 pub use tokens::{normalize_text, tokenize};
 
+use crate::cache::ConfigSlice;
 use crate::dataset::text::{self, TextError};
-use crate::features::{CappedRead, read_at_most};
-use crate::spec::sections::LyricsSection;
+use crate::features::extractor::settings_slice;
+use crate::features::{
+    CappedRead, FeatureError, KeyFile, KeyFileError, SongExtractor, read_at_most,
+};
+use crate::spec::HashedBowSettings;
 use std::path::{Path, PathBuf};
 use stylistic::{Line, STYLISTIC_NAMES, stylistic_features};
 use thiserror::Error;
@@ -86,7 +90,7 @@ pub enum LyricsError {
 }
 
 /// The feature names, in vector order.
-pub fn feature_names(section: &LyricsSection) -> Vec<String> {
+pub fn feature_names(section: &HashedBowSettings) -> Vec<String> {
     let mut names: Vec<String> = (0..section.hash_dims).map(|i| format!("bow_{i}")).collect();
     if section.stylistic {
         names.extend(STYLISTIC_NAMES.iter().map(|n| n.to_string()));
@@ -102,7 +106,7 @@ pub fn feature_names(section: &LyricsSection) -> Vec<String> {
 }
 
 /// One file's feature vector, the length of [`feature_names`].
-pub fn extract(path: &Path, section: &LyricsSection) -> Result<Vec<f32>, LyricsError> {
+pub fn extract(path: &Path, section: &HashedBowSettings) -> Result<Vec<f32>, LyricsError> {
     let bytes = read_at_most(path, section.max_bytes).map_err(|err| match err {
         CappedRead::Io(source) => LyricsError::Read {
             path: path.to_owned(),
@@ -135,7 +139,11 @@ pub fn extract(path: &Path, section: &LyricsSection) -> Result<Vec<f32>, LyricsE
 }
 
 /// The feature vector of decoded text; `lexicon` is used only when the section names one.
-pub fn extract_text(text: &str, section: &LyricsSection, lexicon: Option<&Lexicon>) -> Vec<f32> {
+pub fn extract_text(
+    text: &str,
+    section: &HashedBowSettings,
+    lexicon: Option<&Lexicon>,
+) -> Vec<f32> {
     let normalized = normalize_text(text);
     let lines: Vec<Line> = normalized
         .lines()
@@ -168,4 +176,41 @@ pub fn extract_text(text: &str, section: &LyricsSection, lexicon: Option<&Lexico
         }
     }
     values
+}
+
+impl SongExtractor for HashedBowSettings {
+    fn name(&self) -> &'static str {
+        "hashed-bow"
+    }
+
+    fn version(&self) -> u32 {
+        VERSION
+    }
+
+    fn feature_names(&self) -> Vec<String> {
+        feature_names(self)
+    }
+
+    fn key_config(&self, prefix: &str) -> ConfigSlice {
+        settings_slice(prefix, self)
+    }
+
+    /// The lexicon, by content: editing it re-extracts, moving it does not.
+    fn key_files(&self) -> Result<Vec<KeyFile<'_>>, KeyFileError> {
+        let Some(path) = &self.lexicon else {
+            return Ok(Vec::new());
+        };
+        Lexicon::load_cached(path).map_err(|source| KeyFileError {
+            key: "lexicon",
+            source: Box::new(source),
+        })?;
+        Ok(vec![KeyFile {
+            key: "lexicon",
+            path,
+        }])
+    }
+
+    fn extract(&self, path: &Path) -> Result<Vec<f32>, FeatureError> {
+        Ok(extract(path, self)?)
+    }
 }

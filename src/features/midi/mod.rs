@@ -58,8 +58,10 @@ pub use harmony::KeyEstimate;
 pub use pitch::PitchClassHistogram;
 pub use song::{MidiSong, NoteEvent, TempoChange, TempoMap};
 
-use crate::features::{CappedRead, read_at_most};
-use crate::spec::sections::MidiSection;
+use crate::cache::ConfigSlice;
+use crate::features::extractor::settings_slice;
+use crate::features::{CappedRead, FeatureError, SongExtractor, read_at_most};
+use crate::spec::SymbolicSettings;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 use vector::FeatureVector;
@@ -120,12 +122,12 @@ pub enum MidiError {
 }
 
 /// The feature names, in vector order (they do not depend on the section's settings yet).
-pub fn feature_names(_section: &MidiSection) -> Vec<String> {
+pub fn feature_names(_section: &SymbolicSettings) -> Vec<String> {
     describe(&MidiSong::default()).names
 }
 
 /// One file's feature vector, the length of [`feature_names`].
-pub fn extract(path: &Path, section: &MidiSection) -> Result<Vec<f32>, MidiError> {
+pub fn extract(path: &Path, section: &SymbolicSettings) -> Result<Vec<f32>, MidiError> {
     let bytes = read_at_most(path, section.max_bytes).map_err(|err| match err {
         CappedRead::Io(source) => MidiError::Read {
             path: path.to_owned(),
@@ -206,4 +208,26 @@ fn describe(song: &MidiSong) -> FeatureVector {
     performance::instrumentation_features(song, &mut out);
     performance::length_features(song, &mut out);
     out
+}
+
+impl SongExtractor for SymbolicSettings {
+    fn name(&self) -> &'static str {
+        "symbolic"
+    }
+
+    fn version(&self) -> u32 {
+        VERSION
+    }
+
+    fn feature_names(&self) -> Vec<String> {
+        feature_names(self)
+    }
+
+    fn key_config(&self, prefix: &str) -> ConfigSlice {
+        settings_slice(prefix, self)
+    }
+
+    fn extract(&self, path: &Path) -> Result<Vec<f32>, FeatureError> {
+        Ok(extract(path, self)?)
+    }
 }

@@ -17,9 +17,8 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::cache::{Artifact, FileHasher, KeyEncoder, StageInputs, StageKey};
+use crate::cache::{Artifact, ConfigSlice, FileHasher, KeyEncoder, StageInputs, StageKey};
 use crate::dataset::Manifest;
-use crate::features::lyrics::Lexicon;
 use crate::features::precomputed::{self, FeatureTable};
 use crate::features::{Extractor, FeatureError, FeatureSource};
 use crate::modality::Modality;
@@ -297,24 +296,20 @@ fn per_song_inputs(
         .collect();
     let paths: Vec<std::path::PathBuf> = songs.iter().map(|(_, p)| p.clone()).collect();
     let hashes = hasher.hash_files(&paths)?;
-    let config = match modality {
-        Modality::Audio => section("modalities.audio", &spec.modalities.audio),
-        Modality::Lyrics => section("modalities.lyrics", &spec.modalities.lyrics),
-        Modality::Midi => section("modalities.midi", &spec.modalities.midi),
-    };
-    let mut config = config.with("extractor_version", u64::from(extractor.version()));
-    if let (Modality::Lyrics, Some(lexicon)) = (
+    let prefix = format!("modalities.{modality}");
+    let mut config = extractor.key_config(&prefix);
+    config.extend(source_config(
+        spec,
         modality,
-        spec.modalities
-            .lyrics
-            .as_ref()
-            .and_then(|l| l.lexicon.as_ref()),
-    ) {
-        // Read once up front: a bad lexicon is one clear error, not one per song.
-        Lexicon::load_cached(lexicon).map_err(PipelineError::Lexicon)?;
-        // The lexicon's content, not its path: editing it re-extracts, moving it does not.
-        let hash = hasher.hash_file(lexicon)?;
-        config.insert("modalities.lyrics.lexicon", format!("blake3:{hash}"));
+        FeatureSource::Extractor(extractor),
+    ));
+    let key_files = extractor
+        .key_files()
+        .map_err(|source| PipelineError::KeyFile { modality, source })?;
+    for file in key_files {
+        // The file's content, not its path: editing it re-extracts, moving it does not.
+        let hash = hasher.hash_file(file.path)?;
+        config.insert(format!("{prefix}.{}", file.key), format!("blake3:{hash}"));
     }
     let mut inputs = StageInputs::new(stage_name(modality), VERSION).config(config);
     let files: BTreeMap<String, _> = songs
@@ -338,12 +333,11 @@ fn precomputed_inputs(
     hasher: &mut FileHasher,
 ) -> Result<StageInputs, PipelineError> {
     let prefix = format!("modalities.{modality}");
-    let mut config = section(&format!("{prefix}.precomputed"), table)
-        .with(format!("{prefix}.extractor"), "precomputed")
-        .with("extractor_version", u64::from(precomputed::VERSION));
-    config.extend(section(
-        &format!("{prefix}.on_error"),
-        &spec.modalities.on_error(modality),
+    let mut config = section(&format!("{prefix}.precomputed"), table);
+    config.extend(source_config(
+        spec,
+        modality,
+        FeatureSource::Precomputed(table),
     ));
     let hash = hasher.hash_file(&table.path)?;
     config.insert(
@@ -359,6 +353,23 @@ fn precomputed_inputs(
     }
     config.insert("listed_songs", listed_songs_digest(listed, modality));
     Ok(StageInputs::new(stage_name(modality), VERSION).config(config))
+}
+
+/// What every feature source's key holds besides its own settings: which extractor and
+/// version, and the modality's `on_error`.
+fn source_config(
+    spec: &ExperimentSpec,
+    modality: Modality,
+    source: FeatureSource<'_>,
+) -> ConfigSlice {
+    let prefix = format!("modalities.{modality}");
+    let mut config = section(
+        &format!("{prefix}.on_error"),
+        &spec.modalities.on_error(modality),
+    );
+    config.insert(format!("{prefix}.extractor"), source.name());
+    config.insert("extractor_version", u64::from(source.version()));
+    config
 }
 
 /// A digest of the listed song ids and which of them have a media file for `modality`: what

@@ -1,0 +1,62 @@
+//! The per-song extractor interface: what the extraction stage needs from an extractor, and
+//! nothing about which one it is.
+
+use std::path::Path;
+
+use crate::cache::ConfigSlice;
+
+use super::FeatureError;
+
+/// An extractor that turns one song's media file into a fixed vector of `f32`. Implemented by
+/// each extractor's settings struct, in the extractor's module.
+pub trait SongExtractor: Sync {
+    /// Its name in specs, the value of `extractor`.
+    fn name(&self) -> &'static str;
+
+    /// Version of the vectors it returns: bumped whenever a value or name would change, so
+    /// cached artifacts are recomputed (enters the stage key).
+    fn version(&self) -> u32;
+
+    /// Names of the vector's entries, in order; depends only on the settings.
+    fn feature_names(&self) -> Vec<String>;
+
+    /// The settings it reads, as dotted key paths under `prefix` (`modalities.audio`). Files
+    /// it names enter the key by content through [`SongExtractor::key_files`] instead.
+    fn key_config(&self, prefix: &str) -> ConfigSlice;
+
+    /// Files besides each song's media file whose content enters the key (a lexicon), by the
+    /// key path under the modality that names them. Each is read here once, so a bad one is
+    /// one clear error rather than one per song.
+    fn key_files(&self) -> Result<Vec<KeyFile<'_>>, KeyFileError> {
+        Ok(Vec::new())
+    }
+
+    /// One song's vector, `feature_names().len()` long.
+    fn extract(&self, path: &Path) -> Result<Vec<f32>, FeatureError>;
+}
+
+/// A file an extractor's settings name, which enters the stage key by its content.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyFile<'a> {
+    /// The key that names it, within the modality's table (`lexicon`).
+    pub key: &'static str,
+    /// The file.
+    pub path: &'a Path,
+}
+
+/// A file an extractor's settings name is unusable.
+#[derive(Debug, thiserror::Error)]
+#[error("{key}: {source}")]
+pub struct KeyFileError {
+    /// The key that names it, within the modality's table.
+    pub key: &'static str,
+    /// What is wrong with it.
+    #[source]
+    pub source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+/// `settings` flattened into dotted key paths under `prefix`.
+pub(crate) fn settings_slice(prefix: &str, settings: &impl serde::Serialize) -> ConfigSlice {
+    ConfigSlice::from_serialize(prefix, settings)
+        .expect("extractor settings are plain data and always flatten")
+}
