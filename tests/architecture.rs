@@ -3,7 +3,7 @@
 //! (spec -> stage graph -> artifacts -> report) and no folder reaches back up to one that
 //! imports it.
 //!
-//! An import is every `crate::…` and `super::…` path outside comments and test modules,
+//! An import is every `crate::…` and `super::…` path outside comments and test modules (inline or `tests.rs`),
 //! `use` trees expanded. A folder's own `mod.rs` (its public face) and the rooms inside a folder
 //! are not counted against it: a file may use its folder's shared types, and a folder may use
 //! its own files. Every other import between two modules counts as an arrow between the two
@@ -18,7 +18,10 @@ fn modules(src: &Path) -> BTreeMap<Vec<String>, String> {
     for entry in walkdir::WalkDir::new(src) {
         let entry = entry.expect("src/ is readable");
         let path = entry.path();
-        if path.extension().and_then(|e| e.to_str()) != Some("rs") {
+        // A `tests.rs` is a test module in its own file (`#[cfg(test)] mod tests;`).
+        if path.extension().and_then(|e| e.to_str()) != Some("rs")
+            || path.file_stem().and_then(|s| s.to_str()) == Some("tests")
+        {
             continue;
         }
         let relative = path.strip_prefix(src).unwrap().with_extension("");

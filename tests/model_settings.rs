@@ -1,11 +1,11 @@
 //! Checked training settings: one table row per rule, each through both entry points (the spec
-//! and `TrainSettings::check`, which must agree), and the fold-data checks that stop training
+//! and `CheckedSettings::new`, which must agree), and the fold-data checks that stop training
 //! before it starts.
 
 mod model_support;
 mod util;
 
-use mer::model::{ModelError, SettingError, TrainSettings, train_fold};
+use mer::model::{CheckedSettings, ModelError, SettingError, TrainSettings, train_fold};
 use mer::spec::{
     AugmentSection, ModelSection, Origin, ProblemKind, ScheduleSection, SpecError, SpecProblem,
     load_spec,
@@ -16,7 +16,7 @@ use util::TestDir;
 
 /// Each rule of the training settings, an override that breaks it, and the message it gives.
 /// Both paths must agree on it: the spec (`mer validate`, `mer run`) and
-/// `TrainSettings::check` (every caller of `train_fold`).
+/// `CheckedSettings::new` (every caller of `train_fold`).
 const BROKEN: &[(&str, &str)] = &[
     (
         "model.encoder_layers=0",
@@ -165,9 +165,9 @@ impl Sections {
     }
 }
 
-/// The settings path: `TrainSettings::check` on the default sections with `sets` applied.
+/// The settings path: `CheckedSettings::new` on the default sections with `sets` applied.
 fn settings_verdict(sets: &[&str]) -> Result<(), Vec<SettingError>> {
-    match Sections::with(sets).settings().check() {
+    match CheckedSettings::new(&Sections::with(sets).settings()) {
         Ok(_) => Ok(()),
         Err(ModelError::InvalidSettings(errors)) => {
             let error = ModelError::InvalidSettings(errors.clone());

@@ -14,9 +14,7 @@ use super::{Folders, SpecArgs, interrupt_flag, load_experiment, log_dataset, ope
 use crate::cache::{ArtifactStore, FileHasher};
 use crate::dataset::DatasetLoad;
 use crate::experiment::{Experiment, load_data};
-use crate::pipeline::{
-    Compute, DurationHistory, Estimate, RunObserver, RunOptions, StageSelector,
-};
+use crate::pipeline::{Compute, DurationHistory, Estimate, RunObserver, RunOptions, StageSelector};
 use crate::results::{Decision, DecisionTable, RunResults, StageRecord};
 use crate::spec::{ExperimentSpec, load_spec};
 

@@ -5,7 +5,8 @@
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 
-use super::runs::{ReadError, Run};
+use super::read_error::ReadError;
+use super::runs::Run;
 use crate::report::{RUN_JSON, is_partial};
 use crate::sweep::summary::{SWEEP_JSON, SweepSummary};
 

@@ -19,10 +19,12 @@ pub mod bootstrap;
 pub mod comparison;
 pub mod diff;
 pub mod inputs;
+pub mod options;
 pub mod output;
 pub mod page;
 pub mod pairing;
 pub mod plots;
+pub mod read_error;
 pub mod runs;
 pub mod stats;
 pub mod tables;
@@ -30,8 +32,9 @@ pub mod units;
 
 use std::path::{Path, PathBuf};
 
-pub use comparison::{CompareOptions, Comparison, ComparisonError, compare};
+pub use comparison::{Comparison, compare};
 pub use inputs::read_inputs;
+pub use options::{CompareOptions, ComparisonError};
 pub use stats::{CompareError, PairedComparison, holm, paired};
 pub use units::Unit;
 

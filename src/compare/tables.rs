@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 
 use crate::results::{HistoryRow, Metric, MetricsRow, Model, PerClassRow, PredictionRow};
 
-use super::runs::{ReadError, malformed};
+use super::read_error::{ReadError, malformed};
 
 /// One test song's prediction from `predictions.csv`.
 #[derive(Debug, Clone, PartialEq)]

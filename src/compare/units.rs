@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::bootstrap::{BootstrapComparison, SeedSongs, paired_bootstrap};
-use super::comparison::{Chosen, ComparisonError, scores};
+use super::options::{Chosen, ComparisonError, scores};
 use super::pairing::{Pairing, Unpaired, pair};
 use super::runs::Run;
 use super::stats::{CompareError, PairedComparison, holm, paired};

@@ -3,7 +3,7 @@
 
 use crate::modality::Modality;
 
-use super::settings::SettingError;
+use crate::spec::SettingError;
 
 /// A training or prediction failure.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -56,8 +56,9 @@ pub mod schedule;
 mod settings;
 mod train;
 
+pub use crate::spec::{SettingError, TrainSettings};
 pub use error::ModelError;
-pub use settings::{CheckedSettings, SettingError, TrainSettings};
+pub use settings::CheckedSettings;
 pub use train::{train_fold, train_folds};
 
 /// Training from given initial weights over given batch orders, returning every batch's loss

@@ -31,7 +31,7 @@ pub fn train_fold(
     seed: u64,
     fold: usize,
 ) -> Result<TrainedFold, ModelError> {
-    let checked = settings.check()?;
+    let checked = CheckedSettings::new(settings)?;
     data.check(fold)?;
     FoldTrainer::new(data, &checked, seed, fold).run()
 }
@@ -43,7 +43,7 @@ pub fn train_folds(
     settings: &TrainSettings<'_>,
     seed: u64,
 ) -> Result<Vec<TrainedFold>, ModelError> {
-    let checked = settings.check()?;
+    let checked = CheckedSettings::new(settings)?;
     for (fold, data) in folds.iter().enumerate() {
         data.check(fold)?;
     }
@@ -64,7 +64,7 @@ pub fn train_in_order(
     initial: &NamedTensors,
     orders: &[Vec<usize>],
 ) -> Result<(Vec<f32>, NamedTensors), ModelError> {
-    let checked = settings.check()?;
+    let checked = CheckedSettings::new(settings)?;
     data.check(fold)?;
     let mut trainer = FoldTrainer::new(data, &checked, seed, fold);
     trainer.net.load(initial)?;

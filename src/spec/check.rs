@@ -5,11 +5,11 @@
 use std::path::Path;
 
 use crate::modality::{Modality, ModalityMask};
-use crate::model::TrainSettings;
 
 use super::error::{ProblemKind, SpecError, SpecProblem};
-use super::load::{Sources, spec_dir};
 use super::modality_keys::{FlatTable, KeyProblem, resolve as resolve_table};
+use super::sources::{Sources, did_you_mean, spec_dir};
+use super::training::TrainSettings;
 use super::{
     AudioSettings, DEFAULT_SEED, ExperimentSpec, Layout, LyricsSettings, MidiSettings,
     ModalitySection, ModalitySections, PrecomputedSection, RawSpec, SpectralSettings, absolutize,
@@ -171,7 +171,7 @@ impl Rules<'_> {
                             key: format!("dataset.paths.{key}"),
                             expected: "one of `audio`, `lyrics`, `midi`".to_string(),
                             found: format!("`{key}`"),
-                            hint: super::load::did_you_mean(key, &known),
+                            hint: did_you_mean(key, &known),
                         });
                     } else if !template.contains("{id}") {
                         self.report(

@@ -12,20 +12,24 @@ mod locate;
 pub mod modalities;
 pub mod modality_keys;
 pub mod sections;
+mod sources;
 pub mod sweep;
+mod training;
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 pub use error::{Origin, ProblemKind, SpecError, SpecProblem};
-pub use load::{ENV_PREFIX, load_spec};
+pub use load::load_spec;
 pub use modalities::*;
 pub use modality_keys::{
     AudioExtractor, KeyProblem, LyricsExtractor, MidiExtractor, ModalityTables,
 };
 pub use sections::*;
+pub use sources::ENV_PREFIX;
 pub use sweep::{Sweep, SweepError, SweepMember, expand_sweep};
+pub use training::{SettingError, TrainSettings};
 
 use crate::modality::{Modality, ModalityMask};
 

@@ -20,7 +20,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::error::{SpecError, SpecProblem};
-use super::load::{LayerValue, MemberLayer, load_layered};
+use super::load::load_layered;
+use super::sources::{LayerValue, MemberLayer};
 use super::{ExperimentSpec, ModalitySweep, load_spec};
 use crate::modality::{Modality, ModalityMask};
 

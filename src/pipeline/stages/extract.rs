@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 use crate::cache::{Artifact, ConfigSlice, FileHasher, KeyEncoder, StageInputs, StageKey};
 use crate::dataset::Manifest;
-use crate::features::precomputed::{self, FeatureTable};
+use crate::features::precomputed::FeatureTable;
 use crate::features::{Extractor, FeatureError, FeatureSource};
 use crate::modality::Modality;
 use crate::pipeline::error::PipelineError;
