@@ -9,7 +9,7 @@ use crate::dataset::DatasetLoad;
 use crate::spec::ExperimentSpec;
 
 use super::error::PipelineError;
-use super::stage_id::{SeedTag, StageId, StageKind};
+use super::stage_id::{SeedTag, StageId};
 use super::stages::evaluate::{Evaluate, EvaluateParams, FoldUpstream};
 use super::stages::extract::Extract;
 use super::stages::normalize::{Normalize, NormalizeParams};
@@ -65,26 +65,16 @@ impl StageGraph {
         let mut extracts = Vec::new();
         for modality in spec.selected().iter() {
             let stage = Extract::new(spec, &data.listed, modality, hasher)?;
-            let id = StageId {
-                kind: StageKind::Extract(modality),
-                seed: None,
-            };
-            extracts.push((modality, graph.push((id, id), Arc::new(stage))));
+            extracts.push((modality, graph.push(None, Arc::new(stage))));
         }
         for (position, &seed) in spec.seeds.iter().enumerate() {
-            let at = |kind| {
-                let id = |seed| StageId {
-                    kind,
-                    seed: Some(seed),
-                };
-                (id(SeedTag::Value(seed)), id(SeedTag::Position(position)))
-            };
+            let at = Some((seed, position));
             let params = SplitParams::new(spec, seed, &data.manifest);
-            let split = graph.push(at(StageKind::Split), Arc::new(Split { params }));
+            let split = graph.push(at, Arc::new(Split { params }));
             let mut folds = Vec::new();
             for fold in 0..spec.split.folds {
                 let normalize = graph.push(
-                    at(StageKind::Normalize { fold }),
+                    at,
                     Arc::new(Normalize {
                         params: NormalizeParams::new(spec, fold),
                         split: split.clone(),
@@ -92,7 +82,7 @@ impl StageGraph {
                     }),
                 );
                 let train = graph.push(
-                    at(StageKind::Train { fold }),
+                    at,
                     Arc::new(Train {
                         params: TrainParams::new(spec, fold, seed, compute),
                         split: split.clone(),
@@ -102,7 +92,7 @@ impl StageGraph {
                 folds.push(FoldUpstream { normalize, train });
             }
             graph.push(
-                at(StageKind::Evaluate),
+                at,
                 Arc::new(Evaluate {
                     params: EvaluateParams::new(spec, seed, compute),
                     split,
@@ -123,8 +113,19 @@ impl StageGraph {
         levels
     }
 
-    /// Adds `stage` as `(id, lineage)` and returns it as its consumers see it.
-    fn push(&mut self, (id, lineage): (StageId, StageId), stage: Arc<dyn Stage>) -> Upstream {
+    /// Adds `stage`, of the protocol run with `(seed, position)` (none for extraction, which
+    /// every seed shares), and returns it as its consumers see it.
+    fn push(&mut self, seed: Option<(u64, usize)>, stage: Arc<dyn Stage>) -> Upstream {
+        let kind = stage.kind();
+        let lineage = StageId {
+            kind: kind.clone(),
+            seed: seed.map(|(_, position)| SeedTag::Position(position)),
+        };
+        let id = StageId {
+            kind,
+            seed: seed.map(|(value, _)| SeedTag::Value(value)),
+        };
+        let instance = id.to_string();
         let upstream = stage.upstream();
         let level = upstream
             .iter()
@@ -145,7 +146,7 @@ impl StageGraph {
         Upstream {
             index: self.nodes.len() - 1,
             key,
-            instance: id.to_string(),
+            instance,
         }
     }
 }

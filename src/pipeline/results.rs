@@ -14,8 +14,7 @@ use crate::spec::ExperimentSpec;
 
 use super::error::PipelineError;
 use super::graph::StageGraph;
-use super::stage_id::StageKind;
-use super::stages::evaluate::{EvaluateArtifact, OutOfFold, PooledHistory};
+use super::stages::evaluate::{self, EvaluateArtifact, OutOfFold, PooledHistory};
 
 /// Reads the evaluate artifact of every seed of `graph` from `store` (after a successful run)
 /// and builds the report's results.
@@ -29,7 +28,7 @@ pub fn collect_results(
     for node in graph
         .nodes
         .iter()
-        .filter(|n| n.id.kind == StageKind::Evaluate)
+        .filter(|n| n.id.kind.name == evaluate::NAME)
     {
         let artifact = store
             .get(&node.key)?

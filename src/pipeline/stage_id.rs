@@ -2,76 +2,43 @@
 //! (`train[2]@seed#0`) and on the command line (`--force train[2]`), parsed and printed by
 //! one grammar: `<name>[<fold>]@<seed>`, fold and seed where the stage has them.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::modality::Modality;
-
-use super::stages::{evaluate, extract, normalize, split, train};
-
-/// What a stage instance does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StageKind {
-    /// Features of one modality for every listed song with a file or precomputed row.
-    Extract(Modality),
-    /// Hold-out test set and folds under one seed.
-    Split,
-    /// Feature scaling fitted on one fold's training songs.
-    Normalize {
-        /// 0-based fold.
-        fold: usize,
-    },
-    /// One fold's model.
-    Train {
-        /// 0-based fold.
-        fold: usize,
-    },
-    /// The fold ensemble on the hold-out test set.
-    Evaluate,
+/// What a stage instance does: its stage's name (`extract.audio`, `split`, `train`, ...,
+/// the same for every fold and seed) and, for a per-fold stage, its fold. Each stage's file
+/// names its own kind ([`super::stages`]), so a new stage kind needs nothing here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageKind {
+    /// The stage's name.
+    pub name: Cow<'static, str>,
+    /// The 0-based fold of a per-fold stage (`normalize`, `train`).
+    pub fold: Option<usize>,
 }
 
 impl StageKind {
-    /// The stage's name, the same for every fold and seed: `extract.audio`, `train`, ...
-    pub fn name(&self) -> String {
-        match self {
-            StageKind::Extract(modality) => extract::stage_name(*modality),
-            StageKind::Split => split::NAME.into(),
-            StageKind::Normalize { .. } => normalize::NAME.into(),
-            StageKind::Train { .. } => train::NAME.into(),
-            StageKind::Evaluate => evaluate::NAME.into(),
+    /// A stage with one instance per seed (or, for extraction, one in all).
+    pub fn new(name: impl Into<Cow<'static, str>>) -> StageKind {
+        StageKind {
+            name: name.into(),
+            fold: None,
         }
     }
 
-    /// The fold of a per-fold stage.
-    pub fn fold(&self) -> Option<usize> {
-        match self {
-            StageKind::Normalize { fold } | StageKind::Train { fold } => Some(*fold),
-            _ => None,
+    /// A stage with one instance per fold (and seed).
+    pub fn per_fold(name: impl Into<Cow<'static, str>>, fold: usize) -> StageKind {
+        StageKind {
+            name: name.into(),
+            fold: Some(fold),
         }
-    }
-
-    /// The kind named `name` with `fold`, if that names one.
-    fn parse(name: &str, fold: Option<usize>) -> Option<StageKind> {
-        let kind = match (name, fold) {
-            (split::NAME, None) => StageKind::Split,
-            (evaluate::NAME, None) => StageKind::Evaluate,
-            (normalize::NAME, Some(fold)) => StageKind::Normalize { fold },
-            (train::NAME, Some(fold)) => StageKind::Train { fold },
-            (name, None) => StageKind::Extract(
-                Modality::ALL
-                    .into_iter()
-                    .find(|&m| extract::stage_name(m) == name)?,
-            ),
-            _ => return None,
-        };
-        Some(kind)
     }
 }
 
 impl fmt::Display for StageKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.name())?;
-        match self.fold() {
+        f.write_str(&self.name)?;
+        match self.fold {
             Some(fold) => write!(f, "[{fold}]"),
             None => Ok(()),
         }
@@ -100,7 +67,7 @@ impl fmt::Display for SeedTag {
 }
 
 /// One stage instance: `extract.audio`, `split@42`, `normalize[2]@42`, `train[2]@seed#0`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StageId {
     /// What it does.
     pub kind: StageKind,
@@ -141,9 +108,6 @@ pub enum StageIdError {
         /// What is wrong.
         problem: &'static str,
     },
-    /// Well formed, but no stage kind has that name and fold.
-    #[error("`{0}` names no stage kind")]
-    UnknownKind(String),
 }
 
 /// The three parts of `<name>[<fold>]@<seed>`, checked for form only.
@@ -190,8 +154,10 @@ impl FromStr for StageId {
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let parts = Parts::parse(text)?;
-        let kind = StageKind::parse(parts.name, parts.fold)
-            .ok_or_else(|| StageIdError::UnknownKind(text.to_string()))?;
+        let kind = StageKind {
+            name: Cow::Owned(parts.name.to_string()),
+            fold: parts.fold,
+        };
         let seed = match parts.seed {
             None => None,
             Some(seed) => Some(match seed.strip_prefix(POSITION_PREFIX) {
@@ -227,8 +193,8 @@ pub struct StageSelector {
 impl StageSelector {
     /// Whether `id` (with its seed's value) is selected.
     pub fn selects(&self, id: &StageId) -> bool {
-        id.kind.name() == self.name
-            && self.fold.is_none_or(|fold| id.kind.fold() == Some(fold))
+        id.kind.name == self.name.as_str()
+            && self.fold.is_none_or(|fold| id.kind.fold == Some(fold))
             && self.seed.is_none_or(|seed| id.seed_value() == Some(seed))
     }
 }
@@ -282,18 +248,12 @@ mod tests {
             assert_eq!(id.to_string(), text);
         }
         let id: StageId = "train[2]@42".parse().unwrap();
-        assert_eq!(id.kind, StageKind::Train { fold: 2 });
+        assert_eq!(id.kind, StageKind::per_fold("train", 2));
         assert_eq!(id.seed, Some(SeedTag::Value(42)));
     }
 
     #[test]
-    fn ids_of_no_stage_kind_and_malformed_ids_are_refused() {
-        for text in ["train", "split[1]@42", "extract.video", "trian@42"] {
-            assert!(
-                matches!(text.parse::<StageId>(), Err(StageIdError::UnknownKind(_))),
-                "{text}"
-            );
-        }
+    fn malformed_ids_are_refused() {
         for text in [
             "train[x]@42",
             "train[2@42",

@@ -26,6 +26,7 @@ use crate::cache::{Artifact, StageInputs};
 use crate::eval::{Ensemble, combine};
 use crate::model::{ModalityInput, NamedTensors, Perturbation, predict};
 use crate::pipeline::error::PipelineError;
+use crate::pipeline::stage_id::StageKind;
 use crate::results::{Combination, Model, UnknownName};
 use crate::rng::RandomStream;
 use crate::spec::{EvalSection, ExperimentSpec, ModelSection};
@@ -93,6 +94,10 @@ pub(crate) struct Evaluate {
 }
 
 impl Stage for Evaluate {
+    fn kind(&self) -> StageKind {
+        StageKind::new(NAME)
+    }
+
     /// The key names each fold model by its instance; the split's and normalized features'
     /// keys already enter through the train keys.
     fn inputs(&self) -> StageInputs {

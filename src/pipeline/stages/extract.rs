@@ -23,6 +23,7 @@ use crate::features::precomputed::FeatureTable;
 use crate::features::{Extractor, FeatureError, FeatureSource};
 use crate::modality::Modality;
 use crate::pipeline::error::PipelineError;
+use crate::pipeline::stage_id::StageKind;
 use crate::spec::{ExperimentSpec, ModalitySections, OnError, PrecomputedSection};
 
 use super::protocol::{Artifacts, Stage, StageContext, section};
@@ -67,6 +68,10 @@ impl Extract {
 }
 
 impl Stage for Extract {
+    fn kind(&self) -> StageKind {
+        StageKind::new(stage_name(self.modality))
+    }
+
     fn inputs(&self) -> StageInputs {
         self.inputs.clone()
     }

@@ -2,8 +2,8 @@
 //! name and version, its typed parameters (built from the spec by one function, flattened into
 //! its key, and the only spec input its compute reads), its upstream inputs by role, its
 //! compute and its artifact's arrays (one definition shared by the writer and every reader).
-//! A new stage kind is a new file here, its [`super::StageKind`] variant and its wiring line
-//! in `graph.rs`.
+//! Each stage names its own [`super::StageKind`] ([`Stage::kind`]), so a new stage kind is a
+//! new file here (with its `mod` line below) and its wiring line in `graph.rs`.
 //!
 //! Each stage's version constant is bumped whenever its output would change, which
 //! invalidates exactly its artifacts and everything downstream.

@@ -26,6 +26,7 @@ use crate::cache::{Artifact, StageInputs};
 use crate::modality::Modality;
 use crate::normalize::Normalizer;
 use crate::pipeline::error::PipelineError;
+use crate::pipeline::stage_id::StageKind;
 use crate::spec::{ExperimentSpec, NormalizeSection, Scaling};
 
 use super::extract::ExtractView;
@@ -66,6 +67,10 @@ pub(crate) struct Normalize {
 }
 
 impl Stage for Normalize {
+    fn kind(&self) -> StageKind {
+        StageKind::per_fold(NAME, self.params.fold)
+    }
+
     fn inputs(&self) -> StageInputs {
         let mut inputs = StageInputs::new(NAME, VERSION)
             .config(key_config(&self.params))

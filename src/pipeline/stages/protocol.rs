@@ -12,10 +12,14 @@ use crate::dataset::DatasetLoad;
 
 use crate::pipeline::error::PipelineError;
 use crate::pipeline::observer::RunObserver;
+use crate::pipeline::stage_id::StageKind;
 
 /// A stage instance: its key's inputs, the graph nodes it reads and its compute. Each stage
 /// kind implements it in its own file, next to its name, version, parameters and artifact.
 pub(crate) trait Stage: std::fmt::Debug + Send + Sync {
+    /// Its name and, for a per-fold stage, its fold: the instance's id without the seed.
+    fn kind(&self) -> StageKind;
+
     /// Everything its key is made of: its parameters flattened, and its upstream keys.
     fn inputs(&self) -> StageInputs;
 

@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::cache::{Artifact, KeyEncoder, StageInputs, StageKey};
 use crate::dataset::Manifest;
 use crate::pipeline::error::PipelineError;
+use crate::pipeline::stage_id::StageKind;
 use crate::spec::{ExperimentSpec, SplitSection};
 use crate::split::split_manifest;
 
@@ -52,6 +53,10 @@ pub(crate) struct Split {
 }
 
 impl Stage for Split {
+    fn kind(&self) -> StageKind {
+        StageKind::new(NAME)
+    }
+
     fn inputs(&self) -> StageInputs {
         StageInputs::new(NAME, VERSION).config(key_config(&self.params))
     }

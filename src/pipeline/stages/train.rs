@@ -21,6 +21,7 @@ use crate::model::{
     EpochRecord, FoldData, ModalityInput, NamedTensor, NamedTensors, TrainSettings, train_fold,
 };
 use crate::pipeline::error::PipelineError;
+use crate::pipeline::stage_id::StageKind;
 use crate::spec::{AugmentSection, ExperimentSpec, ModelSection, ScheduleSection};
 
 use super::mock;
@@ -71,6 +72,10 @@ pub(crate) struct Train {
 }
 
 impl Stage for Train {
+    fn kind(&self) -> StageKind {
+        StageKind::per_fold(NAME, self.params.fold)
+    }
+
     fn inputs(&self) -> StageInputs {
         StageInputs::new(NAME, VERSION)
             .config(key_config(&self.params))
