@@ -83,9 +83,7 @@ fn extract(manifest: &Manifest) -> Vec<RawFeatures> {
     Modality::ALL
         .into_iter()
         .map(|modality| {
-            let Some(FeatureSource::Extractor(extractor)) =
-                FeatureSource::for_modality(modality, &sections)
-            else {
+            let Some(FeatureSource::Extractor(extractor)) = sections.source(modality) else {
                 panic!("the demo spec uses built-in extractors");
             };
             let rows = (manifest.songs.par_iter())

@@ -31,4 +31,5 @@ pub mod rng;
 pub mod spec;
 pub mod split;
 pub mod sweep;
+pub mod text;
 pub mod text_table;

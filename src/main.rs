@@ -9,10 +9,7 @@ fn main() -> ExitCode {
             // Errors quote labels, ids and file names from the dataset; a terminal must show
             // their control characters, not act on them.
             let chain = mer::cli::error_chain(error);
-            let lines: Vec<_> = chain
-                .lines()
-                .map(mer::dataset::text::escape_for_terminal)
-                .collect();
+            let lines: Vec<_> = chain.lines().map(mer::text::escape_for_terminal).collect();
             eprintln!("error: {}", lines.join("\n"));
             ExitCode::from(2)
         }

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use thiserror::Error;
 
 use super::problem::DatasetProblem;
-use super::text::TextError;
 use crate::modality::ModalityMask;
+use crate::text::TextError;
 
 /// A dataset that cannot be loaded; the message names the file (and line), what was expected
 /// and what to do.

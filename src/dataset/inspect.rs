@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use super::text::escape_for_terminal;
 use super::{DatasetLoad, DatasetProblem, ProblemKind};
 use crate::modality::{Modality, ModalityMask, PerModality};
+use crate::text::escape_for_terminal;
 use crate::text_table::TextTable;
 
 /// Problems shown per kind unless verbose.

@@ -9,10 +9,10 @@ use std::io;
 use std::path::Path;
 
 use super::media::{FolderIndex, child_ignoring_case};
-use super::text::{TextError, decode_text};
 use super::{Conflict, DatasetError, DatasetProblem, LabelClaim, LabelledSong, Listing};
 use crate::modality::{Modality, PerModality};
 use crate::spec::sections::DatasetSection;
+use crate::text::{TextError, decode_text};
 
 const CLUSTERS: &str = "clusters.txt";
 const CATEGORIES: &str = "categories.txt";

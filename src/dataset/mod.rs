@@ -11,15 +11,14 @@ mod media;
 mod mirex;
 mod problem;
 mod table;
-pub mod text;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
+pub use crate::text::{TextError, decode_text};
 pub use error::DatasetError;
 pub use inspect::InspectReport;
 pub use problem::{DatasetProblem, LabelClaim, ProblemKind, RareClass};
-pub use text::{TextError, decode_text};
 
 use crate::modality::{Modality, ModalityMask, PerModality};
 use crate::spec::sections::{DatasetSection, LabelConflictPolicy, Layout};

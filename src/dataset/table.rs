@@ -5,11 +5,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::media::FolderIndex;
-use super::text::decode_text;
 use super::{Conflict, DatasetError, DatasetProblem, LabelClaim, LabelledSong, Listing};
 use crate::modality::{Modality, PerModality};
 use crate::spec::lexically_normal;
 use crate::spec::sections::DatasetSection;
+use crate::text::decode_text;
 
 const DEFAULT_LABELS: &str = "labels.csv";
 const DEFAULT_ID_COLUMN: &str = "id";

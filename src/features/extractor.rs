@@ -1,7 +1,7 @@
 //! The per-song extractor interface: what the extraction stage needs from an extractor, and
 //! nothing about which one it is.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::cache::ConfigSlice;
 
@@ -29,6 +29,13 @@ pub trait SongExtractor: Sync {
     /// one clear error rather than one per song.
     fn key_files(&self) -> Result<Vec<KeyFile<'_>>, KeyFileError> {
         Ok(Vec::new())
+    }
+
+    /// Fills in what the settings derive from other values (defaults that depend on other
+    /// keys) and makes the paths they name absolute with `absolute` (against the spec's
+    /// folder). Called once when the spec is checked; nothing to do by default.
+    fn resolve(&mut self, absolute: &dyn Fn(&Path) -> PathBuf) {
+        let _ = absolute;
     }
 
     /// One song's vector, `feature_names().len()` long.

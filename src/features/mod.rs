@@ -5,9 +5,9 @@
 //! Every per-song extractor implements [`SongExtractor`] on its settings struct, in its own
 //! module: its name and version, the names of its vector's entries, its key slice (the
 //! settings it reads, plus files such as a lexicon by content), and `extract(path)`, which the
-//! `extract.*` pipeline stages call per song, in parallel. [`FeatureSource::for_modality`] is
-//! the one place that maps a spec's extractor variant to its implementation, so a new per-song
-//! extractor is its module plus one variant in [`crate::spec::modalities`] and one arm there.
+//! `extract.*` pipeline stages call per song, in parallel. A new per-song
+//! extractor is its module (its settings struct and this trait's implementation) plus one line
+//! in its modality's list in `spec::modalities`, which maps the spec's extractor variant to it.
 //!
 //! A per-song error is the stage's business (`on_error = "skip" | "fail"`), never a panic.
 //! Each extractor bounds what one song may cost ([`read_at_most`] for lyrics and MIDI files,
@@ -27,10 +27,7 @@ use std::path::Path;
 
 pub use extractor::{KeyFile, KeyFileError, SongExtractor};
 
-use crate::modality::Modality;
-use crate::spec::{
-    AudioSettings, LyricsSettings, MidiSettings, ModalitySections, PrecomputedSection,
-};
+use precomputed::PrecomputedSection;
 
 /// One song's features could not be computed.
 #[derive(Debug, thiserror::Error)]
@@ -97,26 +94,6 @@ pub enum FeatureSource<'a> {
 pub type Extractor<'a> = &'a dyn SongExtractor;
 
 impl<'a> FeatureSource<'a> {
-    /// The source `sections` configure for `modality`; `None` when it is not selected. Each
-    /// extractor variant of the spec meets its implementation here.
-    pub fn for_modality(modality: Modality, sections: &'a ModalitySections) -> Option<Self> {
-        use FeatureSource::{Extractor as Song, Precomputed};
-        Some(match modality {
-            Modality::Audio => match &sections.audio.as_ref()?.extractor {
-                AudioSettings::Spectral(settings) => Song(settings),
-                AudioSettings::Precomputed(table) => Precomputed(table),
-            },
-            Modality::Lyrics => match &sections.lyrics.as_ref()?.extractor {
-                LyricsSettings::HashedBow(settings) => Song(settings),
-                LyricsSettings::Precomputed(table) => Precomputed(table),
-            },
-            Modality::Midi => match &sections.midi.as_ref()?.extractor {
-                MidiSettings::Symbolic(settings) => Song(settings),
-                MidiSettings::Precomputed(table) => Precomputed(table),
-            },
-        })
-    }
-
     /// Version of the vectors it gives (enters the stage key).
     pub fn version(self) -> u32 {
         match self {
@@ -129,7 +106,7 @@ impl<'a> FeatureSource<'a> {
     pub fn name(self) -> &'static str {
         match self {
             FeatureSource::Extractor(extractor) => extractor.name(),
-            FeatureSource::Precomputed(_) => crate::spec::PRECOMPUTED,
+            FeatureSource::Precomputed(_) => precomputed::EXTRACTOR,
         }
     }
 }

@@ -7,12 +7,12 @@ use std::path::Path;
 use crate::modality::{Modality, ModalityMask};
 
 use super::error::{ProblemKind, SpecError, SpecProblem};
-use super::modality_keys::{FlatTable, KeyProblem, resolve as resolve_table};
+use super::modality_keys::{ExtractorSettings, FlatKeys, KeyProblem, resolve as resolve_table};
 use super::sources::{Sources, did_you_mean, spec_dir};
 use super::training::TrainSettings;
 use super::{
     AudioSettings, DEFAULT_SEED, ExperimentSpec, Layout, LyricsSettings, MidiSettings,
-    ModalitySection, ModalitySections, PrecomputedSection, RawSpec, SpectralSettings, absolutize,
+    ModalitySection, ModalitySections, RawSpec, SpectralSettings, absolutize,
 };
 
 /// Checks `raw` and resolves it into an [`ExperimentSpec`].
@@ -97,11 +97,11 @@ impl Rules<'_> {
         }
     }
 
-    fn section<K: FlatTable>(
+    fn section<E: ExtractorSettings>(
         &mut self,
         modality: Modality,
-        keys: Option<&K>,
-    ) -> Option<ModalitySection<K::Settings>> {
+        keys: Option<&FlatKeys<E::Name>>,
+    ) -> Option<ModalitySection<E>> {
         match resolve_table(keys?) {
             Ok(section) => Some(section),
             Err(problems) => {
@@ -115,13 +115,12 @@ impl Rules<'_> {
 
     fn key_problem(&mut self, modality: Modality, problem: &KeyProblem) {
         let key = format!("modalities.{modality}.{}", problem.key());
-        let (kind, hint) = match problem {
-            KeyProblem::Foreign { owner, .. } => (
-                ProblemKind::UnknownKey,
-                Some(format!("remove it, or set extractor = \"{owner}\"")),
-            ),
-            KeyProblem::MissingTable => (ProblemKind::MissingKey, None),
+        let kind = match problem {
+            KeyProblem::Foreign { .. } | KeyProblem::Unknown { .. } => ProblemKind::UnknownKey,
+            KeyProblem::WrongType { .. } => ProblemKind::WrongType,
+            KeyProblem::MissingTable => ProblemKind::MissingKey,
         };
+        let hint = problem.hint();
         self.problems.push(SpecProblem {
             kind,
             origin: self.sources.origin_of(&key),
@@ -186,7 +185,7 @@ impl Rules<'_> {
                     let name = modality.name();
                     // Precomputed features need no media files: the matrix's rows are the songs'.
                     let section = modalities.summary(modality);
-                    if section.is_some_and(|s| s.precomputed.is_none())
+                    if section.is_some_and(|s| s.precomputed().is_none())
                         && !d.paths.contains_key(name)
                     {
                         self.report(
@@ -387,30 +386,15 @@ fn resolve(
             .collect(),
     };
     dataset.songs_with = Some(songs_with.iter().collect());
-    let absolutize_precomputed = |p: &mut PrecomputedSection| {
-        p.path = absolutize(&base, &p.path);
-        if let Some(ids) = &mut p.ids {
-            *ids = absolutize(&base, ids);
-        }
-    };
+    let absolute = |path: &Path| absolutize(&base, path);
     if let Some(audio) = &mut modalities.audio {
-        match &mut audio.extractor {
-            AudioSettings::Spectral(s) => {
-                s.fmax.get_or_insert(f64::from(s.sample_rate) / 2.0);
-            }
-            AudioSettings::Precomputed(p) => absolutize_precomputed(p),
-        }
+        audio.extractor.resolve(&absolute);
     }
     if let Some(lyrics) = &mut modalities.lyrics {
-        match &mut lyrics.extractor {
-            LyricsSettings::HashedBow(s) => {
-                s.lexicon = s.lexicon.as_ref().map(|p| absolutize(&base, p));
-            }
-            LyricsSettings::Precomputed(p) => absolutize_precomputed(p),
-        }
+        lyrics.extractor.resolve(&absolute);
     }
-    if let Some(MidiSettings::Precomputed(p)) = modalities.midi.as_mut().map(|m| &mut m.extractor) {
-        absolutize_precomputed(p);
+    if let Some(midi) = &mut modalities.midi {
+        midi.extractor.resolve(&absolute);
     }
     ExperimentSpec {
         name,

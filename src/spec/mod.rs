@@ -23,9 +23,7 @@ use serde::{Deserialize, Serialize};
 pub use error::{Origin, ProblemKind, SpecError, SpecProblem};
 pub use load::load_spec;
 pub use modalities::*;
-pub use modality_keys::{
-    AudioExtractor, KeyProblem, LyricsExtractor, MidiExtractor, ModalityTables,
-};
+pub use modality_keys::KeyProblem;
 pub use sections::*;
 pub use sources::ENV_PREFIX;
 pub use sweep::{Sweep, SweepError, SweepMember, expand_sweep};

@@ -5,13 +5,60 @@
 //! its extractor enum (`extractor = "spectral"` holds `n_fft`, `n_mels`, ...;
 //! `extractor = "precomputed"` holds the matrix table). The TOML is flat, as it always was;
 //! [`super::modality_keys`] turns the flat table into the variant and reports a key of another
-//! extractor as an error. Adding an extractor is one variant here plus its settings struct.
-
-use std::path::PathBuf;
+//! extractor as an error. Adding an extractor is its file under `features/` (its settings
+//! struct implementing `SongExtractor`) plus one line in its modality's list below.
 
 use serde::{Deserialize, Serialize};
 
+pub use super::modality_keys::{ExtractorSettings, ModalitySection, OnError, PRECOMPUTED};
+use super::modality_keys::{FlatKeys, extractors};
+use crate::features::FeatureSource;
+pub use crate::features::audio::{Pooling, SpectralSettings};
+pub use crate::features::lyrics::HashedBowSettings;
+pub use crate::features::midi::SymbolicSettings;
+pub use crate::features::precomputed::PrecomputedSection;
 use crate::modality::Modality;
+
+extractors! {
+    /// The audio extractors, with their settings.
+    pub enum AudioSettings, names AudioExtractor {
+        /// `extractor = "spectral"`: librosa-compatible spectral, timbral, harmonic and rhythm
+        /// features, pooled per song.
+        Spectral("spectral", SpectralSettings),
+    }
+}
+
+extractors! {
+    /// The lyrics extractors, with their settings.
+    pub enum LyricsSettings, names LyricsExtractor {
+        /// `extractor = "hashed-bow"`: hashed bag of n-grams plus stylistic features (and a
+        /// lexicon if given).
+        HashedBow("hashed-bow", HashedBowSettings),
+    }
+}
+
+extractors! {
+    /// The MIDI extractors, with their settings.
+    pub enum MidiSettings, names MidiExtractor {
+        /// `extractor = "symbolic"`: jSymbolic-style tempo, rhythm, pitch, melody, harmony,
+        /// key, dynamics and instrumentation features.
+        Symbolic("symbolic", SymbolicSettings),
+    }
+}
+
+/// `[modalities.audio]`.
+pub type AudioSection = ModalitySection<AudioSettings>;
+/// `[modalities.lyrics]`.
+pub type LyricsSection = ModalitySection<LyricsSettings>;
+/// `[modalities.midi]`.
+pub type MidiSection = ModalitySection<MidiSettings>;
+
+/// `[modalities.audio]` as written.
+pub type AudioKeys = FlatKeys<AudioExtractor>;
+/// `[modalities.lyrics]` as written.
+pub type LyricsKeys = FlatKeys<LyricsExtractor>;
+/// `[modalities.midi]` as written.
+pub type MidiKeys = FlatKeys<MidiExtractor>;
 
 /// `[modalities]`: the modalities this experiment uses; a modality is selected by having a table.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -28,31 +75,57 @@ pub struct ModalitySections {
     pub midi: Option<MidiSection>,
 }
 
-/// One modality's section: the keys every extractor shares, and the chosen extractor.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ModalitySection<E> {
-    /// `extractor = "..."` with that extractor's own keys.
-    pub extractor: E,
-    /// What to do when one song's features cannot be had. Default `skip`.
-    pub on_error: OnError,
+/// `[modalities]` as written, before each table is resolved into its extractor.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModalityTables {
+    /// `[modalities.audio]`.
+    pub audio: Option<AudioKeys>,
+    /// `[modalities.lyrics]`.
+    pub lyrics: Option<LyricsKeys>,
+    /// `[modalities.midi]`.
+    pub midi: Option<MidiKeys>,
 }
 
-/// `[modalities.audio]`.
-pub type AudioSection = ModalitySection<AudioSettings>;
-/// `[modalities.lyrics]`.
-pub type LyricsSection = ModalitySection<LyricsSettings>;
-/// `[modalities.midi]`.
-pub type MidiSection = ModalitySection<MidiSettings>;
+impl ModalityTables {
+    /// Whether the sources wrote a table for `modality`.
+    pub fn is_selected(&self, modality: Modality) -> bool {
+        match modality {
+            Modality::Audio => self.audio.is_some(),
+            Modality::Lyrics => self.lyrics.is_some(),
+            Modality::Midi => self.midi.is_some(),
+        }
+    }
+
+    /// Drops the table of `modality` (a sweep member without it).
+    pub fn remove(&mut self, modality: Modality) {
+        match modality {
+            Modality::Audio => self.audio = None,
+            Modality::Lyrics => self.lyrics = None,
+            Modality::Midi => self.midi = None,
+        }
+    }
+}
 
 /// What every modality's section says, whatever its extractor.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct SectionSummary<'a> {
     /// The extractor's name in specs (`spectral`, `precomputed`, ...).
     pub extractor: &'static str,
     /// The modality's `on_error`.
     pub on_error: OnError,
+    /// Where its features come from: the extractor, or the matrix table.
+    pub source: FeatureSource<'a>,
+}
+
+impl<'a> SectionSummary<'a> {
     /// The matrix table, when `extractor = "precomputed"`.
-    pub precomputed: Option<&'a PrecomputedSection>,
+    pub fn precomputed(self) -> Option<&'a PrecomputedSection> {
+        match self.source {
+            FeatureSource::Precomputed(table) => Some(table),
+            FeatureSource::Extractor(_) => None,
+        }
+    }
 }
 
 impl ModalitySections {
@@ -71,10 +144,15 @@ impl ModalitySections {
         self.summary(modality).is_some()
     }
 
+    /// Where the features of `modality` come from; `None` when it is not selected.
+    pub fn source(&self, modality: Modality) -> Option<FeatureSource<'_>> {
+        Some(self.summary(modality)?.source)
+    }
+
     /// The precomputed feature file of `modality`, when it is selected with
     /// `extractor = "precomputed"`.
     pub fn precomputed(&self, modality: Modality) -> Option<&PrecomputedSection> {
-        self.summary(modality)?.precomputed
+        self.summary(modality)?.precomputed()
     }
 
     /// What a song's `modality` does when it cannot be extracted (default `skip`).
@@ -90,271 +168,79 @@ impl<E: ExtractorSettings> ModalitySection<E> {
         SectionSummary {
             extractor: self.extractor.name(),
             on_error: self.on_error,
-            precomputed: self.extractor.precomputed(),
+            source: self.extractor.source(),
         }
     }
 }
 
-/// The extractor enum of one modality: one variant per extractor, each with its own keys.
-pub trait ExtractorSettings {
-    /// The extractor's name in specs, the value of `extractor`.
-    fn name(&self) -> &'static str;
-    /// The matrix table of the `precomputed` variant.
-    fn precomputed(&self) -> Option<&PrecomputedSection>;
-}
+#[cfg(test)]
+mod tests {
+    use super::super::modality_keys::{KeyProblem, fields_of, resolve};
+    use super::*;
 
-/// What to do when one song's file of a modality cannot be read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum OnError {
-    /// Report the file and treat the modality as missing for that song.
-    #[default]
-    Skip,
-    /// Stop the run.
-    Fail,
-}
-
-/// Features computed elsewhere (CNN14, BERT, ...) read from a matrix file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PrecomputedSection {
-    /// `.npy`, `.npz`, `.csv` or `.h5` matrix, one row per song; relative to the spec's folder.
-    pub path: PathBuf,
-    /// A text file with one id per line, in row order: required for `.npy`, and replaces the
-    /// ids of the other formats when given. Relative to the spec's folder.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ids: Option<PathBuf>,
-    /// The id column (`.csv`, default `id`) or array/dataset name (`.npz`, `.h5`, default
-    /// `ids`) holding the ids.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id_key: Option<String>,
-    /// The array/dataset name holding the matrix (`.npz`, `.h5`; default `features`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub data_key: Option<String>,
-}
-
-/// The audio extractors, with their settings.
-#[derive(Debug, Clone, PartialEq)]
-pub enum AudioSettings {
-    /// `extractor = "spectral"`: librosa-compatible spectral, timbral, harmonic and rhythm
-    /// features, pooled per song.
-    Spectral(SpectralSettings),
-    /// `extractor = "precomputed"`: rows of `[modalities.audio.precomputed]`.
-    Precomputed(PrecomputedSection),
-}
-
-impl Default for AudioSettings {
-    fn default() -> Self {
-        AudioSettings::Spectral(SpectralSettings::default())
-    }
-}
-
-impl ExtractorSettings for AudioSettings {
-    fn name(&self) -> &'static str {
-        match self {
-            AudioSettings::Spectral(_) => "spectral",
-            AudioSettings::Precomputed(_) => PRECOMPUTED,
-        }
+    fn audio(text: &str) -> Result<AudioSection, Vec<KeyProblem>> {
+        resolve(&toml::from_str::<AudioKeys>(text).unwrap())
     }
 
-    fn precomputed(&self) -> Option<&PrecomputedSection> {
-        match self {
-            AudioSettings::Precomputed(table) => Some(table),
-            AudioSettings::Spectral(_) => None,
-        }
-    }
-}
-
-/// The name of the extractor that reads a matrix computed elsewhere, in every modality.
-pub const PRECOMPUTED: &str = "precomputed";
-
-/// Frame statistics pooled into the song vector.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Pooling {
-    /// Mean over frames.
-    Mean,
-    /// Standard deviation over frames.
-    Std,
-    /// 10th, 50th and 90th percentiles.
-    Percentiles,
-    /// Skewness.
-    Skew,
-    /// Excess kurtosis.
-    Kurtosis,
-}
-
-/// `extractor = "spectral"` (`[modalities.audio]`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SpectralSettings {
-    /// Resampling target in Hz. Default 22050.
-    pub sample_rate: u32,
-    /// FFT size in samples. Default 2048.
-    pub n_fft: usize,
-    /// Hop between frames in samples. Default 512.
-    pub hop_length: usize,
-    /// Mel bands. Default 128.
-    pub n_mels: usize,
-    /// MFCC coefficients. Default 20.
-    pub n_mfcc: usize,
-    /// Lowest mel frequency in Hz. Default 0.
-    pub fmin: f64,
-    /// Highest mel frequency in Hz. Default: half the sample rate.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fmax: Option<f64>,
-    /// Seconds skipped at the start of each file. Default 0.
-    pub offset: f64,
-    /// Seconds read after `offset`. Default: to the end (at most `max_seconds`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub duration: Option<f64>,
-    /// A song whose decoded window is shorter than this many seconds is skipped: a file cut
-    /// short by a failed copy decodes to a few milliseconds and would pass for a song. Half a
-    /// second is about 20 analysis frames, the least that pooled statistics and an onset
-    /// envelope mean anything on; raise it to what your clips should hold. A file that decodes
-    /// to less than its header declares is reported either way. Default 0.5.
-    pub min_seconds: f64,
-    /// Most seconds decoded per song when `duration` is unset, which bounds each song's memory
-    /// (it grows with the decoded length); a longer file is cut there with a warning. Default 600.
-    pub max_seconds: f64,
-    /// Frame statistics per song. Default `["mean", "std"]`.
-    pub pooling: Vec<Pooling>,
-}
-
-impl Default for SpectralSettings {
-    fn default() -> Self {
-        SpectralSettings {
-            sample_rate: 22_050,
-            n_fft: 2048,
-            hop_length: 512,
-            n_mels: 128,
-            n_mfcc: 20,
-            fmin: 0.0,
-            fmax: None,
-            offset: 0.0,
-            duration: None,
-            min_seconds: 0.5,
-            max_seconds: 600.0,
-            pooling: vec![Pooling::Mean, Pooling::Std],
-        }
-    }
-}
-
-/// The lyrics extractors, with their settings.
-#[derive(Debug, Clone, PartialEq)]
-pub enum LyricsSettings {
-    /// `extractor = "hashed-bow"`: hashed bag of n-grams plus stylistic features (and a lexicon
-    /// if given).
-    HashedBow(HashedBowSettings),
-    /// `extractor = "precomputed"`: rows of `[modalities.lyrics.precomputed]`.
-    Precomputed(PrecomputedSection),
-}
-
-impl Default for LyricsSettings {
-    fn default() -> Self {
-        LyricsSettings::HashedBow(HashedBowSettings::default())
-    }
-}
-
-impl ExtractorSettings for LyricsSettings {
-    fn name(&self) -> &'static str {
-        match self {
-            LyricsSettings::HashedBow(_) => "hashed-bow",
-            LyricsSettings::Precomputed(_) => PRECOMPUTED,
-        }
+    #[test]
+    fn an_empty_table_is_the_default_extractor() {
+        let section = audio("").unwrap();
+        assert_eq!(section, ModalitySection::default());
+        assert_eq!(
+            fields_of::<SymbolicSettings>(),
+            &["max_bytes", "max_events"]
+        );
     }
 
-    fn precomputed(&self) -> Option<&PrecomputedSection> {
-        match self {
-            LyricsSettings::Precomputed(table) => Some(table),
-            LyricsSettings::HashedBow(_) => None,
-        }
-    }
-}
-
-/// `extractor = "hashed-bow"` (`[modalities.lyrics]`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct HashedBowSettings {
-    /// Hashed bag-of-words dimensions. Default 2048.
-    pub hash_dims: usize,
-    /// Longest n-gram hashed (1 = unigrams only). Default 2.
-    pub max_ngram: usize,
-    /// Sublinear term frequency (1 + ln tf). Default true.
-    pub sublinear_tf: bool,
-    /// Stylistic features (lines, repetition, pronouns, ...). Default true.
-    pub stylistic: bool,
-    /// Optional affective lexicon CSV (`word,valence,arousal,dominance`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub lexicon: Option<PathBuf>,
-    /// Largest lyrics file read, in bytes; a larger file is skipped, since no song's lyrics
-    /// come near it and tokenizing it would take about 35 times its size in memory.
-    /// Default 1048576 (1 MiB).
-    pub max_bytes: usize,
-}
-
-impl Default for HashedBowSettings {
-    fn default() -> Self {
-        HashedBowSettings {
-            hash_dims: 2048,
-            max_ngram: 2,
-            sublinear_tf: true,
-            stylistic: true,
-            lexicon: None,
-            max_bytes: 1 << 20,
-        }
-    }
-}
-
-/// The MIDI extractors, with their settings.
-#[derive(Debug, Clone, PartialEq)]
-pub enum MidiSettings {
-    /// `extractor = "symbolic"`: jSymbolic-style tempo, rhythm, pitch, melody, harmony, key,
-    /// dynamics and instrumentation features.
-    Symbolic(SymbolicSettings),
-    /// `extractor = "precomputed"`: rows of `[modalities.midi.precomputed]`.
-    Precomputed(PrecomputedSection),
-}
-
-impl Default for MidiSettings {
-    fn default() -> Self {
-        MidiSettings::Symbolic(SymbolicSettings::default())
-    }
-}
-
-impl ExtractorSettings for MidiSettings {
-    fn name(&self) -> &'static str {
-        match self {
-            MidiSettings::Symbolic(_) => "symbolic",
-            MidiSettings::Precomputed(_) => PRECOMPUTED,
-        }
+    #[test]
+    fn a_spectral_key_under_precomputed_names_its_extractor() {
+        let problems =
+            audio("extractor = \"precomputed\"\nn_mels = 64\nprecomputed = { path = \"e.csv\" }\n")
+                .unwrap_err();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].key(), "n_mels");
+        assert_eq!(
+            problems[0].expected(),
+            "a key of extractor = \"precomputed\": one of `precomputed`, `on_error`"
+        );
+        assert_eq!(
+            problems[0].found(),
+            "`n_mels`, a key of extractor = \"spectral\""
+        );
     }
 
-    fn precomputed(&self) -> Option<&PrecomputedSection> {
-        match self {
-            MidiSettings::Precomputed(table) => Some(table),
-            MidiSettings::Symbolic(_) => None,
-        }
+    #[test]
+    fn an_unknown_key_gets_a_suggestion_and_a_mistyped_value_its_key() {
+        let problems = audio("n_mel = 64\n").unwrap_err();
+        assert_eq!(problems[0].key(), "n_mel");
+        assert!(problems[0].expected().starts_with("one of `sample_rate`"));
+        assert_eq!(
+            problems[0].hint().as_deref(),
+            Some("did you mean `n_mels`?")
+        );
+        let problems = audio("n_mels = \"many\"\nhop_length = 256\n").unwrap_err();
+        assert_eq!(
+            problems[0],
+            KeyProblem::WrongType {
+                key: "n_mels".into(),
+                expected: "a non-negative integer".into(),
+                found: "string \"many\"".into(),
+            }
+        );
     }
-}
 
-/// `extractor = "symbolic"` (`[modalities.midi]`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SymbolicSettings {
-    /// Largest MIDI file read, in bytes; a larger file is skipped. Default 4194304 (4 MiB; the
-    /// largest MIREX-like file is 83 kB).
-    pub max_bytes: usize,
-    /// Most events (notes, tempo and control changes, over all tracks) in a file; a file with
-    /// more is skipped, which bounds each song's memory and time. Default 500000.
-    pub max_events: usize,
-}
-
-impl Default for SymbolicSettings {
-    fn default() -> Self {
-        SymbolicSettings {
-            max_bytes: 4 << 20,
-            max_events: 500_000,
-        }
+    #[test]
+    fn flattening_gives_back_the_written_keys_in_the_old_order() {
+        let section = audio("n_mels = 64\non_error = \"fail\"\n").unwrap();
+        let text = toml::to_string(&section).unwrap();
+        assert!(
+            text.starts_with("extractor = \"spectral\"\nsample_rate = 22050\n"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("pooling = [\"mean\", \"std\"]\non_error = \"fail\"\n"),
+            "{text}"
+        );
+        assert_eq!(audio(&text).unwrap(), section);
     }
 }

@@ -1,159 +1,245 @@
-//! The flat TOML table of each modality (`[modalities.audio] n_mels = 64`), and its resolution
-//! into the section's extractor variant.
+//! A modality's flat TOML table (`[modalities.audio] n_mels = 64`) and its resolution into
+//! one variant of the modality's extractor enum.
 //!
-//! The table is typed key by key, every key optional, so figment reports a mistyped or
-//! misspelt key with its file position as for any section. Resolution then keeps the keys of
-//! the chosen extractor and reports every key of another one (`n_mels` under
-//! `extractor = "precomputed"`) as an unknown key naming its extractor. A section serializes
-//! back to the same flat table, with its keys in the order they always had, so resolved specs,
-//! their hashes and the extraction stage keys are those of the flat sections before.
+//! Every modality's enum is declared by [`extractors!`], one line per extractor, from which
+//! the enum, the values its `extractor` key takes, its dispatch to the extractor's
+//! implementation ([`FeatureSource`]) and its flat-table reading and writing are generated.
+//! An extractor's settings struct and its `SongExtractor` implementation live in its own file
+//! under `features/`, so a new extractor is that file plus one line here.
+//!
+//! The table keeps `extractor`, `on_error` and the `precomputed` table typed, so figment
+//! reports them with their file position; the extractors' own keys are resolved here: a key of
+//! another extractor of the modality is named with its owner, an unknown key gets a suggestion,
+//! and a value of the wrong type is reported under its key (the spec's check adds the origin).
+//! A section serializes back to the flat table with its keys in the settings struct's order, so
+//! resolved specs, their hashes and the extraction stage keys stay as they were.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
 
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::modalities::{
-    AudioSettings, ExtractorSettings, HashedBowSettings, LyricsSettings, MidiSettings,
-    ModalitySection, OnError, PRECOMPUTED, Pooling, PrecomputedSection, SpectralSettings,
-    SymbolicSettings,
-};
-use crate::modality::Modality;
+use super::sources::{did_you_mean, plain_type};
+use crate::features::FeatureSource;
+use crate::features::precomputed::PrecomputedSection;
 
-/// Audio extractor names, the values of `[modalities.audio] extractor`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The name of the extractor that reads a matrix computed elsewhere, in every modality.
+pub const PRECOMPUTED: &str = crate::features::precomputed::EXTRACTOR;
+
+/// Keys every extractor of a modality reads, besides `extractor` itself.
+const SHARED_KEYS: [&str; 1] = ["on_error"];
+
+/// One modality's section: the keys every extractor shares, and the chosen extractor.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModalitySection<E> {
+    /// `extractor = "..."` with that extractor's own keys.
+    pub extractor: E,
+    /// What to do when one song's features cannot be had. Default `skip`.
+    pub on_error: OnError,
+}
+
+/// What to do when one song's file of a modality cannot be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum AudioExtractor {
-    /// [`AudioSettings::Spectral`].
-    Spectral,
-    /// [`AudioSettings::Precomputed`].
-    Precomputed,
+pub enum OnError {
+    /// Report the file and treat the modality as missing for that song.
+    #[default]
+    Skip,
+    /// Stop the run.
+    Fail,
 }
 
-/// Lyrics extractor names, the values of `[modalities.lyrics] extractor`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LyricsExtractor {
-    /// [`LyricsSettings::HashedBow`].
-    HashedBow,
-    /// [`LyricsSettings::Precomputed`].
-    Precomputed,
+/// The extractor enum of one modality, as [`extractors!`] generates it: one variant per
+/// extractor, each with its own settings, plus `precomputed`.
+pub trait ExtractorSettings: Sized + Default {
+    /// The values of the modality's `extractor` key, typed so that a misspelt name is an error
+    /// listing the others.
+    type Name: Serialize + DeserializeOwned + Copy + fmt::Debug + PartialEq;
+
+    /// The extractor's name in specs, the value of `extractor`.
+    fn name(&self) -> &'static str;
+
+    /// Where its features come from: the extractor's implementation, or the matrix table.
+    fn source(&self) -> FeatureSource<'_>;
+
+    /// Fills in what its settings derive from other values (defaults that depend on other
+    /// keys) and makes the paths they name absolute with `absolute`.
+    fn resolve(&mut self, absolute: &dyn Fn(&Path) -> PathBuf);
+
+    /// Every extractor of the modality, with the keys it reads.
+    fn extractors() -> Vec<(&'static str, &'static [&'static str])>;
+
+    /// The settings of extractor `name` from the table's keys that it reads.
+    fn from_keys(name: &str, table: toml::Table) -> Result<Self, KeyProblem>;
+
+    /// Writes the flat table: `extractor`, its keys in their struct's order, `on_error`.
+    fn serialize_flat<S: Serializer>(
+        &self,
+        on_error: OnError,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error>;
 }
 
-/// MIDI extractor names, the values of `[modalities.midi] extractor`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum MidiExtractor {
-    /// [`MidiSettings::Symbolic`].
-    Symbolic,
-    /// [`MidiSettings::Precomputed`].
-    Precomputed,
+/// Declares one modality's extractor enum (`$settings`), the values of its `extractor` key
+/// (`$names`), and their dispatch, from one line per extractor: its variant, its name in specs
+/// and its settings struct (which implements `SongExtractor`). The first is the default; every
+/// modality also gets `Precomputed`.
+macro_rules! extractors {
+    (
+        $(#[$meta:meta])*
+        pub enum $settings:ident, names $names:ident {
+            $(
+                $(#[$variant_meta:meta])*
+                $variant:ident($name:literal, $payload:ty)
+            ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum $settings {
+            $( $(#[$variant_meta])* $variant($payload), )+
+            /// `extractor = "precomputed"`: rows of the modality's `precomputed` table.
+            Precomputed($crate::features::precomputed::PrecomputedSection),
+        }
+
+        #[doc = concat!("The values of `extractor` for [`", stringify!($settings), "`].")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+        pub enum $names {
+            $(
+                #[doc = concat!("`", $name, "`")]
+                #[serde(rename = $name)]
+                $variant,
+            )+
+            /// `precomputed`
+            #[serde(rename = "precomputed")]
+            Precomputed,
+        }
+
+        impl Default for $settings {
+            fn default() -> Self {
+                let names: &[&str] = &[$($name),+];
+                Self::from_keys(names[0], toml::Table::new())
+                    .expect("every extractor's settings have defaults")
+            }
+        }
+
+        impl $crate::spec::modality_keys::ExtractorSettings for $settings {
+            type Name = $names;
+
+            fn name(&self) -> &'static str {
+                match self {
+                    $( Self::$variant(_) => $name, )+
+                    Self::Precomputed(_) => $crate::spec::modality_keys::PRECOMPUTED,
+                }
+            }
+
+            fn source(&self) -> $crate::features::FeatureSource<'_> {
+                match self {
+                    $( Self::$variant(settings) => $crate::features::FeatureSource::Extractor(settings), )+
+                    Self::Precomputed(table) => $crate::features::FeatureSource::Precomputed(table),
+                }
+            }
+
+            fn resolve(&mut self, absolute: &dyn Fn(&std::path::Path) -> std::path::PathBuf) {
+                match self {
+                    $( Self::$variant(settings) => {
+                        $crate::features::SongExtractor::resolve(settings, absolute)
+                    } )+
+                    Self::Precomputed(table) => table.resolve(absolute),
+                }
+            }
+
+            fn extractors() -> Vec<(&'static str, &'static [&'static str])> {
+                vec![
+                    $( ($name, $crate::spec::modality_keys::fields_of::<$payload>()), )+
+                    (
+                        $crate::spec::modality_keys::PRECOMPUTED,
+                        &[$crate::spec::modality_keys::PRECOMPUTED],
+                    ),
+                ]
+            }
+
+            fn from_keys(
+                name: &str,
+                table: toml::Table,
+            ) -> Result<Self, $crate::spec::modality_keys::KeyProblem> {
+                use $crate::spec::modality_keys::{from_table, precomputed};
+                match name {
+                    $( $name => from_table(table).map(Self::$variant), )+
+                    _ => precomputed(table).map(Self::Precomputed),
+                }
+            }
+
+            fn serialize_flat<S: serde::Serializer>(
+                &self,
+                on_error: $crate::spec::modality_keys::OnError,
+                serializer: S,
+            ) -> Result<S::Ok, S::Error> {
+                use $crate::spec::modality_keys::{FlatOut, PrecomputedOnly};
+                use serde::Serialize;
+                match self {
+                    $( Self::$variant(settings) => FlatOut {
+                        extractor: $name,
+                        settings,
+                        on_error,
+                    }
+                    .serialize(serializer), )+
+                    Self::Precomputed(table) => FlatOut {
+                        extractor: $crate::spec::modality_keys::PRECOMPUTED,
+                        settings: &PrecomputedOnly { precomputed: table },
+                        on_error,
+                    }
+                    .serialize(serializer),
+                }
+            }
+        }
+    };
 }
 
-/// `[modalities.audio]` as written: the keys of every audio extractor.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct AudioKeys {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    extractor: Option<AudioExtractor>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sample_rate: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    n_fft: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    hop_length: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    n_mels: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    n_mfcc: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    fmin: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    fmax: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    offset: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    duration: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    min_seconds: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    max_seconds: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pooling: Option<Vec<Pooling>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+pub(crate) use extractors;
+
+/// A modality's table as written: the typed keys every extractor shares, and the rest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(bound = "N: Serialize + DeserializeOwned")]
+pub struct FlatKeys<N> {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    extractor: Option<N>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     on_error: Option<OnError>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     precomputed: Option<PrecomputedSection>,
+    /// The extractors' own keys, resolved against the chosen extractor.
+    #[serde(flatten)]
+    keys: toml::Table,
 }
 
-/// `[modalities.lyrics]` as written: the keys of every lyrics extractor.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct LyricsKeys {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    extractor: Option<LyricsExtractor>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    hash_dims: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    max_ngram: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sublinear_tf: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    stylistic: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    lexicon: Option<std::path::PathBuf>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    max_bytes: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    on_error: Option<OnError>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    precomputed: Option<PrecomputedSection>,
-}
-
-/// `[modalities.midi]` as written: the keys of every MIDI extractor.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct MidiKeys {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    extractor: Option<MidiExtractor>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    max_bytes: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    max_events: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    on_error: Option<OnError>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    precomputed: Option<PrecomputedSection>,
-}
-
-/// `[modalities]` as written, before each table is resolved into its extractor.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ModalityTables {
-    /// `[modalities.audio]`.
-    pub audio: Option<AudioKeys>,
-    /// `[modalities.lyrics]`.
-    pub lyrics: Option<LyricsKeys>,
-    /// `[modalities.midi]`.
-    pub midi: Option<MidiKeys>,
-}
-
-impl ModalityTables {
-    /// Whether the sources wrote a table for `modality`.
-    pub fn is_selected(&self, modality: Modality) -> bool {
-        match modality {
-            Modality::Audio => self.audio.is_some(),
-            Modality::Lyrics => self.lyrics.is_some(),
-            Modality::Midi => self.midi.is_some(),
+impl<N> Default for FlatKeys<N> {
+    fn default() -> Self {
+        FlatKeys {
+            extractor: None,
+            on_error: None,
+            precomputed: None,
+            keys: toml::Table::new(),
         }
     }
+}
 
-    /// Drops the table of `modality` (a sweep member without it).
-    pub fn remove(&mut self, modality: Modality) {
-        match modality {
-            Modality::Audio => self.audio = None,
-            Modality::Lyrics => self.lyrics = None,
-            Modality::Midi => self.midi = None,
-        }
-    }
+/// The flat table a section writes: `extractor`, the settings' keys, `on_error`.
+#[doc(hidden)]
+#[derive(Serialize)]
+pub struct FlatOut<'a, S: Serialize> {
+    pub extractor: &'static str,
+    #[serde(flatten)]
+    pub settings: &'a S,
+    pub on_error: OnError,
+}
+
+/// The `precomputed` extractor's one key.
+#[doc(hidden)]
+#[derive(Serialize)]
+pub struct PrecomputedOnly<'a> {
+    pub precomputed: &'a PrecomputedSection,
 }
 
 /// Why a modality's table does not resolve into one extractor's settings.
@@ -170,6 +256,22 @@ pub enum KeyProblem {
         /// The extractor that reads the key.
         owner: &'static str,
     },
+    /// A key no extractor of the modality reads.
+    Unknown {
+        /// The key, within the modality's table.
+        key: String,
+        /// The keys the chosen extractor and every extractor read.
+        expected: Vec<&'static str>,
+    },
+    /// A value of the wrong type for its key.
+    WrongType {
+        /// The key, within the modality's table.
+        key: String,
+        /// What the key holds, in words.
+        expected: String,
+        /// What was found.
+        found: String,
+    },
     /// `extractor = "precomputed"` without its `precomputed` table.
     MissingTable,
 }
@@ -178,7 +280,9 @@ impl KeyProblem {
     /// The key the problem is about, within the modality's table.
     pub fn key(&self) -> &str {
         match self {
-            KeyProblem::Foreign { key, .. } => key,
+            KeyProblem::Foreign { key, .. }
+            | KeyProblem::Unknown { key, .. }
+            | KeyProblem::WrongType { key, .. } => key,
             KeyProblem::MissingTable => PRECOMPUTED,
         }
     }
@@ -190,13 +294,12 @@ impl KeyProblem {
                 extractor,
                 expected,
                 ..
-            } => {
-                let keys: Vec<String> = expected.iter().map(|k| format!("`{k}`")).collect();
-                format!(
-                    "a key of extractor = \"{extractor}\": one of {}",
-                    keys.join(", ")
-                )
-            }
+            } => format!(
+                "a key of extractor = \"{extractor}\": one of {}",
+                quoted(expected)
+            ),
+            KeyProblem::Unknown { expected, .. } => format!("one of {}", quoted(expected)),
+            KeyProblem::WrongType { expected, .. } => expected.clone(),
             KeyProblem::MissingTable => {
                 "a table with `path` to the feature matrix (extractor is \"precomputed\")"
                     .to_string()
@@ -210,193 +313,96 @@ impl KeyProblem {
             KeyProblem::Foreign { key, owner, .. } => {
                 format!("`{key}`, a key of extractor = \"{owner}\"")
             }
+            KeyProblem::Unknown { key, .. } => format!("`{key}`"),
+            KeyProblem::WrongType { found, .. } => found.clone(),
             KeyProblem::MissingTable => "nothing".to_string(),
         }
     }
-}
 
-/// Keys every extractor of a modality reads, besides `extractor` itself.
-const SHARED_KEYS: [&str; 1] = ["on_error"];
-
-/// One modality's flat table and its extractor enum.
-pub trait FlatTable: Serialize + DeserializeOwned {
-    /// The extractor enum the table resolves into.
-    type Settings: ExtractorSettings + Default;
-
-    /// Every extractor of the modality, with the keys it reads.
-    fn extractors() -> Vec<(&'static str, &'static [&'static str])>;
-
-    /// The settings of extractor `name` from the table's keys that it reads.
-    fn settings(name: &str, table: toml::Table) -> Result<Self::Settings, KeyProblem>;
-
-    /// The keys `settings` holds, as the flat table writes them.
-    fn keys_of(settings: &Self::Settings) -> toml::Table;
-}
-
-impl FlatTable for AudioKeys {
-    type Settings = AudioSettings;
-
-    fn extractors() -> Vec<(&'static str, &'static [&'static str])> {
-        vec![
-            ("spectral", fields_of::<SpectralSettings>()),
-            (PRECOMPUTED, &[PRECOMPUTED]),
-        ]
-    }
-
-    fn settings(name: &str, table: toml::Table) -> Result<AudioSettings, KeyProblem> {
-        match name {
-            PRECOMPUTED => precomputed(table).map(AudioSettings::Precomputed),
-            _ => Ok(AudioSettings::Spectral(from_table(table))),
-        }
-    }
-
-    fn keys_of(settings: &AudioSettings) -> toml::Table {
-        match settings {
-            AudioSettings::Spectral(s) => to_table(s),
-            AudioSettings::Precomputed(table) => precomputed_keys(table),
+    /// A likely fix, when there is one.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            KeyProblem::Foreign { owner, .. } => {
+                Some(format!("remove it, or set extractor = \"{owner}\""))
+            }
+            KeyProblem::Unknown { key, expected } => did_you_mean(key, expected),
+            KeyProblem::WrongType { .. } | KeyProblem::MissingTable => None,
         }
     }
 }
 
-impl FlatTable for LyricsKeys {
-    type Settings = LyricsSettings;
-
-    fn extractors() -> Vec<(&'static str, &'static [&'static str])> {
-        vec![
-            ("hashed-bow", fields_of::<HashedBowSettings>()),
-            (PRECOMPUTED, &[PRECOMPUTED]),
-        ]
-    }
-
-    fn settings(name: &str, table: toml::Table) -> Result<LyricsSettings, KeyProblem> {
-        match name {
-            PRECOMPUTED => precomputed(table).map(LyricsSettings::Precomputed),
-            _ => Ok(LyricsSettings::HashedBow(from_table(table))),
-        }
-    }
-
-    fn keys_of(settings: &LyricsSettings) -> toml::Table {
-        match settings {
-            LyricsSettings::HashedBow(s) => to_table(s),
-            LyricsSettings::Precomputed(table) => precomputed_keys(table),
-        }
-    }
-}
-
-impl FlatTable for MidiKeys {
-    type Settings = MidiSettings;
-
-    fn extractors() -> Vec<(&'static str, &'static [&'static str])> {
-        vec![
-            ("symbolic", fields_of::<SymbolicSettings>()),
-            (PRECOMPUTED, &[PRECOMPUTED]),
-        ]
-    }
-
-    fn settings(name: &str, table: toml::Table) -> Result<MidiSettings, KeyProblem> {
-        match name {
-            PRECOMPUTED => precomputed(table).map(MidiSettings::Precomputed),
-            _ => Ok(MidiSettings::Symbolic(from_table(table))),
-        }
-    }
-
-    fn keys_of(settings: &MidiSettings) -> toml::Table {
-        match settings {
-            MidiSettings::Symbolic(s) => to_table(s),
-            MidiSettings::Precomputed(table) => precomputed_keys(table),
-        }
-    }
+fn quoted(keys: &[&str]) -> String {
+    let keys: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
+    keys.join(", ")
 }
 
 /// Resolves a modality's flat table into its section: the chosen extractor (the modality's
 /// default when `extractor` is absent) with the keys it reads, defaults for the rest. Every
-/// key of another extractor is a problem.
-pub fn resolve<K: FlatTable>(keys: &K) -> Result<ModalitySection<K::Settings>, Vec<KeyProblem>> {
-    let mut table = to_table(keys);
-    let name = match table.remove("extractor") {
-        Some(toml::Value::String(name)) => name,
-        _ => K::Settings::default().name().to_string(),
+/// key of another extractor, unknown key and mistyped value is a problem.
+pub fn resolve<E: ExtractorSettings>(
+    keys: &FlatKeys<E::Name>,
+) -> Result<ModalitySection<E>, Vec<KeyProblem>> {
+    let name = match &keys.extractor {
+        Some(name) => match to_value(name) {
+            toml::Value::String(name) => name,
+            _ => unreachable!("extractor names serialize to strings"),
+        },
+        None => E::default().name().to_string(),
     };
-    let on_error = table
-        .remove("on_error")
-        .map(|value| value.try_into().expect("on_error was typed when read"))
-        .unwrap_or_default();
-    let extractors = K::extractors();
+    let mut table = keys.keys.clone();
+    if let Some(precomputed) = &keys.precomputed {
+        table.insert(PRECOMPUTED.to_string(), to_value(precomputed));
+    }
+    let extractors = E::extractors();
     let (chosen, own) = extractors
         .iter()
         .find(|(n, _)| *n == name)
         .copied()
         .expect("extractor names were typed when read");
-    let foreign: Vec<KeyProblem> = table
+    let expected: Vec<&'static str> = own.iter().chain(&SHARED_KEYS).copied().collect();
+    let problems: Vec<KeyProblem> = table
         .keys()
         .filter(|key| !own.contains(&key.as_str()))
-        .map(|key| KeyProblem::Foreign {
-            key: key.clone(),
-            extractor: chosen,
-            expected: own.iter().chain(&SHARED_KEYS).copied().collect(),
-            owner: extractors
+        .map(|key| {
+            let owner = extractors
                 .iter()
                 .find(|(_, keys)| keys.contains(&key.as_str()))
-                .map_or("none", |(n, _)| n),
+                .map(|(n, _)| *n);
+            match owner {
+                Some(owner) => KeyProblem::Foreign {
+                    key: key.clone(),
+                    extractor: chosen,
+                    expected: expected.clone(),
+                    owner,
+                },
+                None => KeyProblem::Unknown {
+                    key: key.clone(),
+                    expected: expected.clone(),
+                },
+            }
         })
         .collect();
-    if !foreign.is_empty() {
-        return Err(foreign);
+    if !problems.is_empty() {
+        return Err(problems);
     }
-    let extractor = K::settings(chosen, table).map_err(|problem| vec![problem])?;
+    let extractor = E::from_keys(chosen, table).map_err(|problem| vec![problem])?;
     Ok(ModalitySection {
         extractor,
-        on_error,
+        on_error: keys.on_error.unwrap_or_default(),
     })
 }
 
-/// The flat table `section` is written as: `extractor`, its keys, `on_error`.
-pub fn flatten<K: FlatTable>(section: &ModalitySection<K::Settings>) -> K {
-    let mut table = K::keys_of(&section.extractor);
-    table.insert("extractor".into(), section.extractor.name().into());
-    table.insert("on_error".into(), to_value(&section.on_error));
-    toml::Value::Table(table)
-        .try_into()
-        .expect("a section's keys are keys of its flat table")
-}
-
-/// The section type each flat table resolves into, for serde.
-pub trait Section: Sized {
-    /// Its flat table.
-    type Keys: FlatTable;
-}
-
-impl Section for ModalitySection<AudioSettings> {
-    type Keys = AudioKeys;
-}
-
-impl Section for ModalitySection<LyricsSettings> {
-    type Keys = LyricsKeys;
-}
-
-impl Section for ModalitySection<MidiSettings> {
-    type Keys = MidiKeys;
-}
-
-impl<E> Serialize for ModalitySection<E>
-where
-    ModalitySection<E>: Section,
-    <ModalitySection<E> as Section>::Keys: FlatTable<Settings = E>,
-{
+impl<E: ExtractorSettings> Serialize for ModalitySection<E> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        flatten::<<Self as Section>::Keys>(self).serialize(serializer)
+        self.extractor.serialize_flat(self.on_error, serializer)
     }
 }
 
-impl<'de, E> Deserialize<'de> for ModalitySection<E>
-where
-    ModalitySection<E>: Section,
-    <ModalitySection<E> as Section>::Keys: FlatTable<Settings = E>,
-{
+impl<'de, E: ExtractorSettings> Deserialize<'de> for ModalitySection<E> {
     /// A resolved spec loads back the same way (`mer validate` prints it); a key of another
     /// extractor is an error naming the key.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let keys = <Self as Section>::Keys::deserialize(deserializer)?;
+        let keys = FlatKeys::<E::Name>::deserialize(deserializer)?;
         resolve(&keys).map_err(|problems| {
             let problem = &problems[0];
             D::Error::custom(format!(
@@ -409,38 +415,60 @@ where
     }
 }
 
-fn precomputed(mut table: toml::Table) -> Result<PrecomputedSection, KeyProblem> {
+/// The `precomputed` table, which the flat table typed when it was read.
+#[doc(hidden)]
+pub fn precomputed(mut table: toml::Table) -> Result<PrecomputedSection, KeyProblem> {
     let value = table.remove(PRECOMPUTED).ok_or(KeyProblem::MissingTable)?;
     Ok(value
         .try_into()
         .expect("the precomputed table was typed when read"))
 }
 
-fn precomputed_keys(table: &PrecomputedSection) -> toml::Table {
-    toml::Table::from_iter([(PRECOMPUTED.to_string(), to_value(table))])
-}
-
 fn to_value(value: &impl Serialize) -> toml::Value {
     toml::Value::try_from(value).expect("spec values are plain data")
 }
 
-fn to_table(value: &impl Serialize) -> toml::Table {
-    match to_value(value) {
-        toml::Value::Table(table) => table,
-        _ => unreachable!("sections serialize to tables"),
-    }
+/// Settings of one extractor from the keys it reads; its defaults fill the rest. A value of
+/// the wrong type is reported under its key.
+#[doc(hidden)]
+pub fn from_table<T: DeserializeOwned>(table: toml::Table) -> Result<T, KeyProblem> {
+    let parse = |table: toml::Table| toml::Value::Table(table).try_into::<T>();
+    parse(table.clone()).map_err(|error| {
+        // Each key alone, against the defaults of the rest, finds the one that is wrong.
+        let culprit = table.iter().find_map(|(key, value)| {
+            let alone = toml::Table::from_iter([(key.clone(), value.clone())]);
+            parse(alone).err().map(|e| (key.clone(), e))
+        });
+        let (key, error) = culprit.unwrap_or_else(|| {
+            let key = table.keys().next().cloned().unwrap_or_default();
+            (key, error)
+        });
+        wrong_type(key, &error.to_string())
+    })
 }
 
-/// Settings of one extractor from the keys it reads; its defaults fill the rest.
-fn from_table<T: DeserializeOwned>(table: toml::Table) -> T {
-    toml::Value::Table(table)
-        .try_into()
-        .expect("the keys were typed when read and belong to this extractor")
+/// serde's "invalid type: string \"x\", expected usize" in the spec's words.
+fn wrong_type(key: String, message: &str) -> KeyProblem {
+    let message = message.lines().next().unwrap_or_default();
+    let described = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "))
+        .and_then(|rest| rest.split_once(", expected "));
+    let (found, expected) = match described {
+        Some((found, expected)) => (found.to_string(), plain_type(expected)),
+        None => (message.to_string(), "a valid value".to_string()),
+    };
+    KeyProblem::WrongType {
+        key,
+        expected,
+        found,
+    }
 }
 
 /// The keys a settings struct reads: serde's own field list, so the list cannot drift from
 /// the struct.
-fn fields_of<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
+#[doc(hidden)]
+pub fn fields_of<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
     struct Fields(Option<&'static [&'static str]>);
     impl<'de> Deserializer<'de> for &mut Fields {
         type Error = serde::de::value::Error;
@@ -468,55 +496,4 @@ fn fields_of<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
     let mut fields = Fields(None);
     let _ = T::deserialize(&mut fields);
     fields.0.expect("extractor settings are structs")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn audio(text: &str) -> Result<ModalitySection<AudioSettings>, Vec<KeyProblem>> {
-        resolve(&toml::from_str::<AudioKeys>(text).unwrap())
-    }
-
-    #[test]
-    fn an_empty_table_is_the_default_extractor() {
-        let section = audio("").unwrap();
-        assert_eq!(section, ModalitySection::default());
-        assert_eq!(
-            fields_of::<SymbolicSettings>(),
-            &["max_bytes", "max_events"]
-        );
-    }
-
-    #[test]
-    fn a_spectral_key_under_precomputed_names_its_extractor() {
-        let problems =
-            audio("extractor = \"precomputed\"\nn_mels = 64\nprecomputed = { path = \"e.csv\" }\n")
-                .unwrap_err();
-        assert_eq!(problems.len(), 1);
-        assert_eq!(problems[0].key(), "n_mels");
-        assert_eq!(
-            problems[0].expected(),
-            "a key of extractor = \"precomputed\": one of `precomputed`, `on_error`"
-        );
-        assert_eq!(
-            problems[0].found(),
-            "`n_mels`, a key of extractor = \"spectral\""
-        );
-    }
-
-    #[test]
-    fn flattening_gives_back_the_written_keys_in_the_old_order() {
-        let section = audio("n_mels = 64\non_error = \"fail\"\n").unwrap();
-        let text = toml::to_string(&flatten::<AudioKeys>(&section)).unwrap();
-        assert!(
-            text.starts_with("extractor = \"spectral\"\nsample_rate = 22050\n"),
-            "{text}"
-        );
-        assert!(
-            text.ends_with("pooling = [\"mean\", \"std\"]\non_error = \"fail\"\n"),
-            "{text}"
-        );
-        assert_eq!(audio(&text).unwrap(), section);
-    }
 }

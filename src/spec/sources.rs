@@ -199,7 +199,7 @@ pub(crate) fn did_you_mean(found: &str, known: &[&str]) -> Option<String> {
 }
 
 /// serde's type names in words a spec author reads.
-fn plain_type(expected: &str) -> String {
+pub(crate) fn plain_type(expected: &str) -> String {
     match expected {
         "u8" | "u16" | "u32" | "u64" | "usize" => "a non-negative integer".to_string(),
         "i8" | "i16" | "i32" | "i64" | "isize" => "an integer".to_string(),

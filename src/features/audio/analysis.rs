@@ -6,10 +6,10 @@
 use std::cell::RefCell;
 
 use super::FrameFeatures;
+use super::SpectralSettings;
 use super::spectral::{
     self, CONTRAST_BANDS, Chromagram, Frames, MelFilterbank, SpectralContrast, SpectralShape, Stft,
 };
-use crate::spec::SpectralSettings;
 
 /// The settings the reusable state depends on; f64s compare by bit pattern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

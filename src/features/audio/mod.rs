@@ -21,6 +21,7 @@ mod analysis;
 pub mod decode;
 pub mod descriptors;
 pub mod pooling;
+mod settings;
 pub mod spectral;
 
 use std::path::{Path, PathBuf};
@@ -28,7 +29,7 @@ use std::path::{Path, PathBuf};
 use crate::cache::ConfigSlice;
 use crate::features::extractor::settings_slice;
 use crate::features::{FeatureError, SongExtractor};
-use crate::spec::SpectralSettings;
+pub use settings::{Pooling, SpectralSettings};
 use spectral::{Frames, PITCH_CLASSES};
 
 /// Why one song's audio features could not be computed; the stage turns it into a skip or a
@@ -284,6 +285,11 @@ impl SongExtractor for SpectralSettings {
 
     fn key_config(&self, prefix: &str) -> ConfigSlice {
         settings_slice(prefix, self)
+    }
+
+    /// `fmax` defaults to half the sample rate.
+    fn resolve(&mut self, _: &dyn Fn(&Path) -> PathBuf) {
+        self.fmax.get_or_insert(f64::from(self.sample_rate) / 2.0);
     }
 
     fn extract(&self, path: &Path) -> Result<Vec<f32>, FeatureError> {

@@ -1,6 +1,6 @@
 //! Frame statistics pooled into the song vector, and their names.
 
-use crate::spec::Pooling;
+use super::Pooling;
 
 /// Suffixes one pooling adds to a feature name, in vector order.
 pub fn suffixes(pooling: Pooling) -> &'static [&'static str] {

@@ -53,8 +53,8 @@ impl Lexicon {
             line,
             reason,
         };
-        let text = crate::dataset::text::decode_text(&bytes)
-            .map_err(|err| format_error(1, err.to_string()))?;
+        let text =
+            crate::text::decode_text(&bytes).map_err(|err| format_error(1, err.to_string()))?;
         let mut reader = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
             .from_reader(text.as_bytes());

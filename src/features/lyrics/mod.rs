@@ -2,7 +2,7 @@
 //! lexicon statistics, in that order.
 //!
 //! Reading: a file over `max_bytes` is skipped unread; the rest goes through
-//! [`crate::dataset::text::decode_text`] (UTF-8 with or without BOM, UTF-16 LE/BE with BOM or,
+//! [`crate::text::decode_text`] (UTF-8 with or without BOM, UTF-16 LE/BE with BOM or,
 //! when unambiguous, without; CRLF or CR line breaks), so the same words give the same vector
 //! whatever editor saved them. Binary data (NUL bytes, more than 1 % control characters) is an
 //! error, not a bag of one-letter words. Then [`normalize_text`] (NFKC, lowercase, curly
@@ -32,15 +32,49 @@ pub use lexicon::{LEXICON_DIMENSIONS, Lexicon, LexiconError};
 pub use tokens::{normalize_text, tokenize};
 
 use crate::cache::ConfigSlice;
-use crate::dataset::text::{self, TextError};
 use crate::features::extractor::settings_slice;
 use crate::features::{
     CappedRead, FeatureError, KeyFile, KeyFileError, SongExtractor, read_at_most,
 };
-use crate::spec::HashedBowSettings;
+use crate::text::{self, TextError};
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use stylistic::{Line, STYLISTIC_NAMES, stylistic_features};
 use thiserror::Error;
+
+/// `extractor = "hashed-bow"` (`[modalities.lyrics]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HashedBowSettings {
+    /// Hashed bag-of-words dimensions. Default 2048.
+    pub hash_dims: usize,
+    /// Longest n-gram hashed (1 = unigrams only). Default 2.
+    pub max_ngram: usize,
+    /// Sublinear term frequency (1 + ln tf). Default true.
+    pub sublinear_tf: bool,
+    /// Stylistic features (lines, repetition, pronouns, ...). Default true.
+    pub stylistic: bool,
+    /// Optional affective lexicon CSV (`word,valence,arousal,dominance`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lexicon: Option<PathBuf>,
+    /// Largest lyrics file read, in bytes; a larger file is skipped, since no song's lyrics
+    /// come near it and tokenizing it would take about 35 times its size in memory.
+    /// Default 1048576 (1 MiB).
+    pub max_bytes: usize,
+}
+
+impl Default for HashedBowSettings {
+    fn default() -> Self {
+        HashedBowSettings {
+            hash_dims: 2048,
+            max_ngram: 2,
+            sublinear_tf: true,
+            stylistic: true,
+            lexicon: None,
+            max_bytes: 1 << 20,
+        }
+    }
+}
 
 /// Version of the lyrics vectors: bump it whenever a value or name would change (tokenizer,
 /// hash, stylistic definitions), so cached `extract.lyrics` artifacts are recomputed.
@@ -208,6 +242,10 @@ impl SongExtractor for HashedBowSettings {
             key: "lexicon",
             path,
         }])
+    }
+
+    fn resolve(&mut self, absolute: &dyn Fn(&Path) -> PathBuf) {
+        self.lexicon = self.lexicon.as_deref().map(absolute);
     }
 
     fn extract(&self, path: &Path) -> Result<Vec<f32>, FeatureError> {

@@ -61,10 +61,31 @@ pub use song::{MidiSong, NoteEvent, TempoChange, TempoMap};
 use crate::cache::ConfigSlice;
 use crate::features::extractor::settings_slice;
 use crate::features::{CappedRead, FeatureError, SongExtractor, read_at_most};
-use crate::spec::SymbolicSettings;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 use vector::FeatureVector;
+
+/// `extractor = "symbolic"` (`[modalities.midi]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SymbolicSettings {
+    /// Largest MIDI file read, in bytes; a larger file is skipped. Default 4194304 (4 MiB; the
+    /// largest MIREX-like file is 83 kB).
+    pub max_bytes: usize,
+    /// Most events (notes, tempo and control changes, over all tracks) in a file; a file with
+    /// more is skipped, which bounds each song's memory and time. Default 500000.
+    pub max_events: usize,
+}
+
+impl Default for SymbolicSettings {
+    fn default() -> Self {
+        SymbolicSettings {
+            max_bytes: 4 << 20,
+            max_events: 500_000,
+        }
+    }
+}
 
 /// Version of the MIDI vectors: bump it whenever a value or name would change, so cached
 /// `extract.midi` artifacts are recomputed.

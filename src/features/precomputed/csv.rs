@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
+use super::PrecomputedSection;
 use super::{DEFAULT_ID_COLUMN, IdColumn, Matrix, PrecomputedError, io_error};
-use crate::spec::PrecomputedSection;
 
 /// The matrix, and its ids unless an `ids` file replaces them (then every column is a feature).
 pub(super) fn read(

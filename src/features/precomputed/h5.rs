@@ -5,8 +5,8 @@ use std::path::Path;
 
 use hdf5::types::{FixedAscii, FixedUnicode, TypeDescriptor, VarLenAscii, VarLenUnicode};
 
+use super::PrecomputedSection;
 use super::{IdColumn, Matrix, PrecomputedError, data_key, id_key, io_error};
-use crate::spec::PrecomputedSection;
 
 /// Longest fixed-length string id read (HDF5 pads shorter ones).
 const MAX_FIXED_ID: usize = 256;

@@ -36,11 +36,43 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::modality::Modality;
-use crate::spec::PrecomputedSection;
+use serde::{Deserialize, Serialize};
+
+/// Features computed elsewhere (CNN14, BERT, ...) read from a matrix file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrecomputedSection {
+    /// `.npy`, `.npz`, `.csv` or `.h5` matrix, one row per song; relative to the spec's folder.
+    pub path: PathBuf,
+    /// A text file with one id per line, in row order: required for `.npy`, and replaces the
+    /// ids of the other formats when given. Relative to the spec's folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ids: Option<PathBuf>,
+    /// The id column (`.csv`, default `id`) or array/dataset name (`.npz`, `.h5`, default
+    /// `ids`) holding the ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_key: Option<String>,
+    /// The array/dataset name holding the matrix (`.npz`, `.h5`; default `features`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_key: Option<String>,
+}
+
+impl PrecomputedSection {
+    /// Makes its files absolute with `absolute` (against the spec's folder).
+    pub fn resolve(&mut self, absolute: &dyn Fn(&Path) -> PathBuf) {
+        self.path = absolute(&self.path);
+        if let Some(ids) = &mut self.ids {
+            *ids = absolute(ids);
+        }
+    }
+}
 
 /// Version of the precomputed reader's output: bump it when the same file would give other
 /// rows, names or values, so cached `extract.*` artifacts are recomputed.
 pub const VERSION: u32 = 1;
+
+/// The extractor's name in specs, in every modality: `extractor = "precomputed"`.
+pub const EXTRACTOR: &str = "precomputed";
 
 /// Default array/dataset name of the matrix in `.npz` and `.h5` files.
 pub const DEFAULT_DATA_KEY: &str = "features";

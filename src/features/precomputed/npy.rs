@@ -6,8 +6,8 @@ use std::path::Path;
 
 use npyz::{DType, NpyFile, Order, TypeChar};
 
+use super::PrecomputedSection;
 use super::{IdColumn, Matrix, PrecomputedError, data_key, id_key, io_error, transpose};
-use crate::spec::PrecomputedSection;
 
 /// The matrix of a `.npy` file.
 pub(super) fn read_npy(path: &Path) -> Result<Matrix, PrecomputedError> {

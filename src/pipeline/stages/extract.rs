@@ -95,7 +95,8 @@ fn extract(
     modalities: &ModalitySections,
     modality: Modality,
 ) -> Result<(), PipelineError> {
-    let source = FeatureSource::for_modality(modality, modalities)
+    let source = modalities
+        .source(modality)
         .expect("extraction stages exist only for selected modalities");
     let extracted = match source {
         FeatureSource::Extractor(extractor) => extract_per_song(extractor, cx, modality),
@@ -274,7 +275,9 @@ fn extract_inputs(
     modality: Modality,
     hasher: &mut FileHasher,
 ) -> Result<StageInputs, PipelineError> {
-    match FeatureSource::for_modality(modality, &spec.modalities)
+    match spec
+        .modalities
+        .source(modality)
         .expect("extraction stages exist only for selected modalities")
     {
         FeatureSource::Extractor(extractor) => {

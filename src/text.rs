@@ -1,4 +1,4 @@
-//! Decoding the text files datasets ship with: metadata written on Windows (UTF-16 with or
+//! Decoding the text files datasets ship with (metadata, lyrics, lexicons): metadata written on Windows (UTF-16 with or
 //! without BOM, CRLF) as well as plain UTF-8, so every parser downstream sees one encoding and
 //! `\n` only; telling text from binary garbage; and escaping the control characters of
 //! dataset strings (labels, ids, file names) before they reach a terminal.
