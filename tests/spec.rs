@@ -376,3 +376,25 @@ fn every_modality_rejects_keys_of_its_other_extractor_and_keeps_shared_ones() {
     );
     assert!(toml.contains("[modalities.midi]\nextractor = \"symbolic\"\nmax_bytes = 4194304\nmax_events = 10\non_error = \"skip\"\n"), "{toml}");
 }
+
+#[test]
+fn an_unknown_or_mistyped_extractor_key_is_placed_in_the_file() {
+    let dir = TestDir::new();
+    let err = load(&dir, &format!("{MINIMAL}n_mel = 64\n"), &[]).unwrap_err();
+    let problem = only_problem(&err);
+    assert_eq!(problem.kind, ProblemKind::UnknownKey);
+    assert_eq!(problem.key, "modalities.audio.n_mel");
+    assert_eq!(problem.hint.as_deref(), Some("did you mean `n_mels`?"));
+    assert!(err.to_string().contains("exp.toml:8:1:"), "{err}");
+
+    let err = load(&dir, MINIMAL, &["modalities.audio.hop_length=\"x\""]).unwrap_err();
+    let problem = only_problem(&err);
+    assert_eq!(problem.kind, ProblemKind::WrongType);
+    assert_eq!(problem.key, "modalities.audio.hop_length");
+    assert_eq!(problem.expected, "a non-negative integer");
+    assert!(
+        err.to_string()
+            .contains("--set modalities.audio.hop_length=\"x\": key `modalities.audio.hop_length`"),
+        "{err}"
+    );
+}
