@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::comparison::Comparison;
 use super::units::{Test, UnitResult};
-use crate::results::{Metric, number};
+use crate::results::{Metric, Model, number};
 
 /// Headings and rows of a table.
 pub type Rows = (Vec<String>, Vec<Vec<String>>);
@@ -448,7 +448,7 @@ pub fn write_pairs_csv(path: &Path, c: &Comparison) -> Result<(), WriteError> {
         for unit in &versus.units {
             for pair in &unit.pairs {
                 let model = match pair.fold {
-                    Some(fold) => format!("fold-{fold}"),
+                    Some(fold) => Model::Fold(fold).to_string(),
                     None => unit.model.clone(),
                 };
                 rows.push(vec![
