@@ -23,6 +23,7 @@ pub mod experiment;
 pub mod features;
 pub mod modality;
 pub mod model;
+pub mod models;
 pub mod normalize;
 pub mod pipeline;
 pub mod report;

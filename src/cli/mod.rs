@@ -7,6 +7,7 @@ mod compare;
 mod demo;
 mod explain;
 mod inspect;
+mod models;
 mod run;
 mod sweep;
 mod validate;
@@ -66,6 +67,16 @@ pub struct Folders {
         value_name = "DIR"
     )]
     pub reports: PathBuf,
+    /// Pretrained model folder (`mer models fetch` fills it).
+    #[arg(
+        long,
+        global = true,
+        env = "MER_MODELS",
+        hide_env_values = true,
+        default_value = "models",
+        value_name = "DIR"
+    )]
+    pub models: PathBuf,
 }
 
 /// A spec path plus `--set` overrides, shared by every command that reads a spec.
@@ -123,6 +134,9 @@ enum Command {
     /// Look at a dataset.
     #[command(subcommand)]
     Data(DataCommand),
+    /// The pretrained model files extractors read: fetch, add or list them.
+    #[command(subcommand)]
+    Models(models::ModelsCommand),
     /// Write the synthetic demo dataset (real WAV, MIDI and lyrics files in a real layout).
     #[command(after_help = "Examples:\n  mer demo --out data/demo\n  \
         mer demo --out /tmp/small --songs 40 --seconds 5 --layout table --quadrants\n  \
@@ -151,6 +165,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Validate(args) => validate::validate(&args),
         Command::Data(DataCommand::Inspect(args)) => inspect::inspect(&args),
         Command::Demo(args) => demo::demo(&args),
+        Command::Models(command) => models::models(&command, &cli.folders),
     }
 }
 
