@@ -8,6 +8,7 @@ mod util;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use mer::models::checkpoint::read_checkpoint;
 use mer::models::{INSTALLED, ModelError, ModelStore, Package, sha256_of};
 use util::{TestDir, output};
 
@@ -133,5 +134,78 @@ fn ls_says_what_is_missing_and_add_refuses_an_unknown_wheel() {
     assert!(
         stderr.contains("no model is called `cnn14`; mer knows: musicnn 0.1.0, minilm 0.1.0"),
         "{stderr}"
+    );
+}
+
+const CHECKPOINT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tf_checkpoint/");
+
+/// `expected.json` of the checkpoint fixture: name -> (shape, values).
+fn expected_tensors() -> std::collections::BTreeMap<String, (Vec<usize>, Vec<f32>)> {
+    let text = std::fs::read_to_string(format!("{CHECKPOINT}expected.json")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let object = json.as_object().unwrap();
+    object
+        .iter()
+        .map(|(name, tensor)| {
+            let list = |key: &str| tensor[key].as_array().unwrap().clone();
+            let shape = list("shape")
+                .iter()
+                .map(|d| d.as_u64().unwrap() as usize)
+                .collect();
+            let values = list("values")
+                .iter()
+                .map(|v| v.as_f64().unwrap() as f32)
+                .collect();
+            (name.clone(), (shape, values))
+        })
+        .collect()
+}
+
+#[test]
+fn a_tensorflow_checkpoint_reads_back_exactly() {
+    let tensors = read_checkpoint(Path::new(CHECKPOINT)).unwrap();
+    let expected = expected_tensors();
+    assert_eq!(tensors.len(), expected.len());
+    for (name, (shape, values)) in expected {
+        let tensor = &tensors[&name];
+        assert_eq!(tensor.shape, shape, "{name}");
+        assert_eq!(tensor.values, values, "{name}");
+    }
+}
+
+#[test]
+fn a_damaged_or_truncated_checkpoint_is_an_error_naming_the_file() {
+    let dir = TestDir::new();
+    let copy = |name: &str| {
+        let bytes = std::fs::read(format!("{CHECKPOINT}{name}")).unwrap();
+        dir.write(&format!("ckpt/{name}"), &bytes);
+        bytes
+    };
+    copy(".index");
+    let mut data = copy(".data-00000-of-00001");
+    let prefix = dir.path("ckpt/");
+    data[100] ^= 0x40;
+    dir.write("ckpt/.data-00000-of-00001", &data);
+    let err = read_checkpoint(&prefix).unwrap_err().to_string();
+    assert!(
+        err.contains(".data-00000-of-00001") && err.contains("fails its checksum"),
+        "{err}"
+    );
+    data[100] ^= 0x40;
+    dir.write("ckpt/.data-00000-of-00001", &data[..data.len() - 8]);
+    let err = read_checkpoint(&prefix).unwrap_err().to_string();
+    assert!(err.contains("run past the end"), "{err}");
+
+    let index = copy(".index");
+    dir.write("ckpt/.index", &index[..index.len() - 3]);
+    let err = read_checkpoint(&prefix).unwrap_err().to_string();
+    assert!(err.contains(".index") && err.contains("magic"), "{err}");
+    let mut index = index.clone();
+    index[20] ^= 0x01;
+    dir.write("ckpt/.index", &index);
+    let err = read_checkpoint(&prefix).unwrap_err().to_string();
+    assert!(
+        err.contains(".index: block at 0 fails its checksum"),
+        "{err}"
     );
 }

@@ -11,6 +11,7 @@
 //! naming the command that gets it.
 
 pub mod catalog;
+pub mod checkpoint;
 
 use std::fs;
 use std::io::{self, Read};
