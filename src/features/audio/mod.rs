@@ -20,6 +20,7 @@ pub const VERSION: u32 = 2;
 mod analysis;
 pub mod decode;
 pub mod descriptors;
+pub mod musicnn;
 pub mod pooling;
 mod settings;
 pub mod spectral;
