@@ -29,7 +29,7 @@ def signal():
     return (0.8 * np.sin(phase) + 0.2 * np.sin(2 * np.pi * 3000 * t)).astype(np.float32)
 
 
-def batch_data(_file_name, n_frames, overlap):
+def patches(n_frames, overlap):
     """musicnn's batch_data on the generated signal, scaled in float32."""
     y = signal()
     rep = librosa.feature.melspectrogram(
@@ -41,17 +41,24 @@ def batch_data(_file_name, n_frames, overlap):
 
 
 def main(out):
-    extractor.batch_data = batch_data
     result = {}
     for model in ("MSD_musicnn", "MTT_musicnn"):
-        taggram, tags, features = extractor.extractor("generated", model=model, extract_features=True)
-        result[model] = {
-            "tags": tags,
-            "taggram": np.asarray(taggram, dtype=np.float64).round(7).tolist(),
-            "penultimate": np.asarray(features["penultimate"], dtype=np.float64).round(7).tolist(),
-            "max_pool_sum": [float(x) for x in np.asarray(features["max_pool"]).sum(axis=1)],
-            "mean_pool_sum": [float(x) for x in np.asarray(features["mean_pool"]).sum(axis=1)],
-        }
+        rows = {"taggram": [], "penultimate": [], "max_pool_sum": [], "mean_pool_sum": []}
+        # One patch per call: musicnn 0.1.0's extractor() returns the first patch's penultimate
+        # (and cnn1-3) layer for every later patch (its loop unpacks `backend_` but appends
+        # the stale `penultimate_`), so only single-patch calls give every patch's features.
+        for p in range(2):
+            def one_patch(_file_name, n_frames, overlap, p=p):
+                batch, rep = patches(n_frames, overlap)
+                return batch[p : p + 1], rep
+
+            extractor.batch_data = one_patch
+            taggram, tags, features = extractor.extractor("generated", model=model, extract_features=True)
+            rows["taggram"].append(np.asarray(taggram, dtype=np.float64).reshape(-1).round(7).tolist())
+            rows["penultimate"].append(np.asarray(features["penultimate"], dtype=np.float64).reshape(-1).round(7).tolist())
+            rows["max_pool_sum"].append(float(np.asarray(features["max_pool"]).sum()))
+            rows["mean_pool_sum"].append(float(np.asarray(features["mean_pool"]).sum()))
+        result[model] = {"tags": tags, **rows}
     with open(out, "w") as f:
         json.dump(result, f)
         f.write("\n")

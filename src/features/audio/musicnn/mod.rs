@@ -7,9 +7,11 @@
 //! clip's output the same; here the scaling is done in float32, as the reference numbers of
 //! the parity test are (`scripts/parity/musicnn_input.py`).
 //!
-//! The network that reads these patches (from the checkpoint that
-//! [`crate::models::checkpoint`] reads) is the next step of issue 17; nothing selects this
-//! module from a spec yet.
+//! [`network`] runs the MSD or MTT network on these patches, with the weights that
+//! [`crate::models::checkpoint`] reads. No spec selects it yet: the extractor (settings,
+//! pooling over patches, feature names, weights in the key) is the next step of issue 17.
+
+pub mod network;
 
 use super::spectral::{MelFilterbank, Stft};
 

@@ -1,0 +1,397 @@
+//! The musicnn network (`build_musicnn` of `musicnn/models.py`, inference only) on one
+//! [`super::patch_frames`]-long patch of the log-mel input:
+//!
+//! - front end: batch norm of the input; two timbral convolutions (7 frames x 38 and 67 mel
+//!   bands, 204 filters) and three temporal ones (128, 64, 32 frames x 1 band, 51 filters),
+//!   each ReLU, batch norm and max over frequency, concatenated (561 per frame);
+//! - mid end: three 7-frame convolutions of 64 filters (ReLU, batch norm), the last two
+//!   residual, concatenated with the front end (753 per frame);
+//! - back end: max and mean over time (1506), batch norm, dense 200 (ReLU, batch norm: the
+//!   penultimate layer), dense 50 and a sigmoid (the tags).
+//!
+//! Convolutions are written as patch matrices times weight matrices. Batch norm uses the
+//! moving statistics with TensorFlow's default epsilon of 0.001.
+
+use std::collections::BTreeMap;
+
+use crate::models::checkpoint::Tensor;
+
+use super::N_MELS;
+
+/// `tf.layers.batch_normalization`'s default epsilon.
+const BN_EPSILON: f32 = 1e-3;
+
+/// What one patch gives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatchOutput {
+    /// Mean over time of every mid-end feature (753).
+    pub mean_pool: Vec<f32>,
+    /// Max over time of every mid-end feature (753).
+    pub max_pool: Vec<f32>,
+    /// The penultimate layer (200).
+    pub penultimate: Vec<f32>,
+    /// Tag probabilities (50).
+    pub tags: Vec<f32>,
+}
+
+/// A checkpoint variable the network needs is missing or of another shape.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("musicnn checkpoint: variable `{name}` {problem}")]
+pub struct WeightError {
+    /// The variable.
+    pub name: String,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+/// A time x channels feature map, row-major.
+struct Map {
+    rows: usize,
+    cols: usize,
+    data: Vec<f32>,
+}
+
+/// One batch norm as a per-channel scale and shift.
+struct Norm {
+    scale: Vec<f32>,
+    shift: Vec<f32>,
+}
+
+impl Norm {
+    fn apply(&self, data: &mut [f32]) {
+        let c = self.scale.len();
+        for (i, v) in data.iter_mut().enumerate() {
+            *v = *v * self.scale[i % c] + self.shift[i % c];
+        }
+    }
+}
+
+/// A convolution or dense layer as a `k x out` matrix and a bias.
+struct Linear {
+    k: usize,
+    out: usize,
+    weight: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+impl Linear {
+    /// `rows` input rows of `k` values, each mapped to `out` values (with ReLU when asked).
+    fn forward(&self, input: &[f32], relu: bool) -> Vec<f32> {
+        let rows = input.len() / self.k;
+        let mut out = vec![0.0f32; rows * self.out];
+        for (x, y) in input
+            .chunks_exact(self.k)
+            .zip(out.chunks_exact_mut(self.out))
+        {
+            y.copy_from_slice(&self.bias);
+            for (xi, w) in x.iter().zip(self.weight.chunks_exact(self.out)) {
+                if *xi != 0.0 {
+                    for (yj, wj) in y.iter_mut().zip(w) {
+                        *yj += xi * wj;
+                    }
+                }
+            }
+            if relu {
+                y.iter_mut().for_each(|v| *v = v.max(0.0));
+            }
+        }
+        debug_assert_eq!(out.len(), rows * self.out);
+        out
+    }
+}
+
+/// The MSD or MTT musicnn network with its weights.
+pub struct Musicnn {
+    input_norm: Norm,
+    timbral: [(Linear, usize, Norm); 2],
+    temporal: [(Linear, usize, Norm); 3],
+    midend: [(Linear, Norm); 3],
+    pool_norm: Norm,
+    dense: (Linear, Norm),
+    logits: Linear,
+}
+
+impl Musicnn {
+    /// The network from a checkpoint's variables (`models::checkpoint::read_checkpoint`).
+    pub fn new(weights: &BTreeMap<String, Tensor>) -> Result<Musicnn, WeightError> {
+        let w = Weights(weights);
+        let timbral = |i: usize, bands: usize| -> Result<(Linear, usize, Norm), WeightError> {
+            Ok((
+                w.conv(&conv_name(i), &[7, bands, 1, 204])?,
+                bands,
+                w.norm(i + 1)?,
+            ))
+        };
+        let temporal = |i: usize, frames: usize| -> Result<(Linear, usize, Norm), WeightError> {
+            Ok((
+                w.conv(&conv_name(i), &[frames, 1, 1, 51])?,
+                frames,
+                w.norm(i + 1)?,
+            ))
+        };
+        let midend = |i: usize, width: usize| -> Result<(Linear, Norm), WeightError> {
+            Ok((w.conv(&conv_name(i), &[7, width, 1, 64])?, w.norm(i + 1)?))
+        };
+        Ok(Musicnn {
+            input_norm: w.norm(0)?,
+            timbral: [timbral(0, 38)?, timbral(1, 67)?],
+            temporal: [temporal(2, 128)?, temporal(3, 64)?, temporal(4, 32)?],
+            midend: [midend(5, 561)?, midend(6, 64)?, midend(7, 64)?],
+            pool_norm: w.norm(9)?,
+            dense: (w.dense("dense", 1506, 200)?, w.norm(10)?),
+            logits: w.dense("dense_1", 200, 50)?,
+        })
+    }
+
+    /// The outputs of one patch (`frames` rows of [`N_MELS`] log-mel values).
+    pub fn forward(&self, patch: &[[f32; N_MELS]]) -> PatchOutput {
+        let frames = patch.len();
+        let mut x: Vec<f32> = patch.iter().flatten().copied().collect();
+        self.input_norm.apply(&mut x);
+        let mut front = Map {
+            rows: frames,
+            cols: 0,
+            data: Vec::new(),
+        };
+        let mut blocks = Vec::new();
+        for (conv, bands, norm) in &self.timbral {
+            blocks.push(freq_conv_max(&x, frames, (7, *bands), (3, 3), conv, norm));
+        }
+        for (conv, length, norm) in &self.temporal {
+            // TensorFlow's "same": the odd one of k - 1 padding frames goes after.
+            let before = (length - 1) / 2;
+            blocks.push(freq_conv_max(
+                &x,
+                frames,
+                (*length, 1),
+                (before, length - 1 - before),
+                conv,
+                norm,
+            ));
+        }
+        for block in &blocks {
+            front = concat(&front, block);
+        }
+        let mut features = Map {
+            rows: frames,
+            cols: 0,
+            data: Vec::new(),
+        };
+        features = concat(&features, &front);
+        let mut previous: Option<Map> = None;
+        let mut input = front;
+        for (i, (conv, norm)) in self.midend.iter().enumerate() {
+            let mut out = time_conv(&input, conv, norm);
+            if i > 0 {
+                let residual = previous.as_ref().expect("set after the first layer");
+                out.data
+                    .iter_mut()
+                    .zip(&residual.data)
+                    .for_each(|(o, r)| *o += r);
+            }
+            features = concat(&features, &out);
+            input = Map {
+                rows: out.rows,
+                cols: out.cols,
+                data: out.data.clone(),
+            };
+            previous = Some(out);
+        }
+        let (max_pool, mean_pool) = pool(&features);
+        // `concat([max, mean], 2)` of [753, 1] maps, flattened: max and mean per feature.
+        let mut pooled: Vec<f32> = (max_pool.iter().zip(&mean_pool))
+            .flat_map(|(max, mean)| [*max, *mean])
+            .collect();
+        self.pool_norm.apply(&mut pooled);
+        let mut penultimate = self.dense.0.forward(&pooled, true);
+        self.dense.1.apply(&mut penultimate);
+        let tags = self
+            .logits
+            .forward(&penultimate, false)
+            .into_iter()
+            .map(|z| 1.0 / (1.0 + (-z).exp()))
+            .collect();
+        PatchOutput {
+            mean_pool,
+            max_pool,
+            penultimate,
+            tags,
+        }
+    }
+}
+
+fn conv_name(i: usize) -> String {
+    if i == 0 {
+        "conv2d".into()
+    } else {
+        format!("conv2d_{i}")
+    }
+}
+
+/// The checkpoint's variables, looked up with their expected shapes.
+struct Weights<'a>(&'a BTreeMap<String, Tensor>);
+
+impl Weights<'_> {
+    fn get(&self, name: &str, shape: &[usize]) -> Result<&[f32], WeightError> {
+        let tensor = self.0.get(name).ok_or_else(|| WeightError {
+            name: name.into(),
+            problem: "is missing".into(),
+        })?;
+        if tensor.shape != shape {
+            return Err(WeightError {
+                name: name.into(),
+                problem: format!("has shape {:?}, expected {shape:?}", tensor.shape),
+            });
+        }
+        Ok(&tensor.values)
+    }
+
+    fn norm(&self, i: usize) -> Result<Norm, WeightError> {
+        let prefix = if i == 0 {
+            "batch_normalization".to_string()
+        } else {
+            format!("batch_normalization_{i}")
+        };
+        let get = |part: &str| -> Result<Vec<f32>, WeightError> {
+            let name = format!("{prefix}/{part}");
+            let tensor = self.0.get(&name).ok_or_else(|| WeightError {
+                name: name.clone(),
+                problem: "is missing".into(),
+            })?;
+            Ok(tensor.values.clone())
+        };
+        let (gamma, beta) = (get("gamma")?, get("beta")?);
+        let (mean, variance) = (get("moving_mean")?, get("moving_variance")?);
+        let scale: Vec<f32> = gamma
+            .iter()
+            .zip(&variance)
+            .map(|(g, v)| g / (v + BN_EPSILON).sqrt())
+            .collect();
+        let shift = beta
+            .iter()
+            .zip(&mean)
+            .zip(&scale)
+            .map(|((b, m), s)| b - m * s)
+            .collect();
+        Ok(Norm { scale, shift })
+    }
+
+    fn conv(&self, name: &str, shape: &[usize; 4]) -> Result<Linear, WeightError> {
+        let weight = self.get(&format!("{name}/kernel"), shape)?.to_vec();
+        let bias = self.get(&format!("{name}/bias"), &shape[3..])?.to_vec();
+        Ok(Linear {
+            k: shape[0] * shape[1] * shape[2],
+            out: shape[3],
+            weight,
+            bias,
+        })
+    }
+
+    fn dense(&self, name: &str, inputs: usize, outputs: usize) -> Result<Linear, WeightError> {
+        Ok(Linear {
+            k: inputs,
+            out: outputs,
+            weight: self
+                .get(&format!("{name}/kernel"), &[inputs, outputs])?
+                .to_vec(),
+            bias: self.get(&format!("{name}/bias"), &[outputs])?.to_vec(),
+        })
+    }
+}
+
+/// A valid convolution with a `(kt, kf)` kernel over the `frames x N_MELS` input padded by
+/// `pad` frames before and after, then ReLU, batch norm and the max over frequency.
+fn freq_conv_max(
+    x: &[f32],
+    frames: usize,
+    (kt, kf): (usize, usize),
+    (before, after): (usize, usize),
+    conv: &Linear,
+    norm: &Norm,
+) -> Map {
+    let padded = frames + before + after;
+    let out_t = padded + 1 - kt;
+    let out_f = N_MELS + 1 - kf;
+    let at = |t: usize, f: usize| -> f32 {
+        t.checked_sub(before)
+            .filter(|&t| t < frames)
+            .map_or(0.0, |t| x[t * N_MELS + f])
+    };
+    let mut columns = Vec::with_capacity(out_t * out_f * kt * kf);
+    for t in 0..out_t {
+        for f in 0..out_f {
+            for i in 0..kt {
+                for j in 0..kf {
+                    columns.push(at(t + i, f + j));
+                }
+            }
+        }
+    }
+    let mut y = conv.forward(&columns, true);
+    norm.apply(&mut y);
+    let c = conv.out;
+    let mut data = vec![f32::NEG_INFINITY; out_t * c];
+    for t in 0..out_t {
+        for f in 0..out_f {
+            let row = &y[(t * out_f + f) * c..(t * out_f + f + 1) * c];
+            for (m, v) in data[t * c..(t + 1) * c].iter_mut().zip(row) {
+                *m = m.max(*v);
+            }
+        }
+    }
+    Map {
+        rows: out_t,
+        cols: c,
+        data,
+    }
+}
+
+/// A 7-frame convolution over every feature of `input` (3 frames of zeros on each side),
+/// then ReLU and batch norm.
+fn time_conv(input: &Map, conv: &Linear, norm: &Norm) -> Map {
+    let width = input.cols;
+    let mut columns = Vec::with_capacity(input.rows * 7 * width);
+    for t in 0..input.rows {
+        for i in 0..7 {
+            match (t + i).checked_sub(3).filter(|&s| s < input.rows) {
+                Some(s) => columns.extend_from_slice(&input.data[s * width..(s + 1) * width]),
+                None => columns.extend(std::iter::repeat_n(0.0, width)),
+            }
+        }
+    }
+    let mut data = conv.forward(&columns, true);
+    norm.apply(&mut data);
+    Map {
+        rows: input.rows,
+        cols: conv.out,
+        data,
+    }
+}
+
+fn concat(a: &Map, b: &Map) -> Map {
+    let cols = a.cols + b.cols;
+    let mut data = Vec::with_capacity(b.rows * cols);
+    for t in 0..b.rows {
+        data.extend_from_slice(&a.data[t * a.cols..(t + 1) * a.cols]);
+        data.extend_from_slice(&b.data[t * b.cols..(t + 1) * b.cols]);
+    }
+    Map {
+        rows: b.rows,
+        cols,
+        data,
+    }
+}
+
+/// Max and mean over time of every column.
+fn pool(map: &Map) -> (Vec<f32>, Vec<f32>) {
+    let mut max = vec![f32::NEG_INFINITY; map.cols];
+    let mut sum = vec![0.0f64; map.cols];
+    for row in map.data.chunks_exact(map.cols) {
+        for ((m, s), v) in max.iter_mut().zip(&mut sum).zip(row) {
+            *m = m.max(*v);
+            *s += f64::from(*v);
+        }
+    }
+    let mean = sum.iter().map(|s| (s / map.rows as f64) as f32).collect();
+    (max, mean)
+}
