@@ -8,7 +8,7 @@ use super::read_error::ReadError;
 use super::runs::Run;
 use crate::results::{Metric, Model};
 
-/// What to compare, in the user's words (checked against the runs by [`compare`]).
+/// What to compare, in the user's words (checked against the runs by [`super::compare`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompareOptions {
     /// The metric (a `metrics.csv` column). Default `macro_f1`.

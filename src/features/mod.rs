@@ -10,7 +10,7 @@
 //! in its modality's list in `spec::modalities`, which maps the spec's extractor variant to it.
 //!
 //! A per-song error is the stage's business (`on_error = "skip" | "fail"`), never a panic.
-//! Each extractor bounds what one song may cost ([`read_at_most`] for lyrics and MIDI files,
+//! Each extractor bounds what one song may cost (`read_at_most` for lyrics and MIDI files,
 //! a decoding window for audio), so one hostile file cannot exhaust memory.
 //!
 //! `extractor = "precomputed"` is not per song: [`precomputed::FeatureTable`] reads a matrix

@@ -8,7 +8,7 @@ use std::str::FromStr;
 
 /// What a stage instance does: its stage's name (`extract.audio`, `split`, `train`, ...,
 /// the same for every fold and seed) and, for a per-fold stage, its fold. Each stage's file
-/// names its own kind ([`super::stages`]), so a new stage kind needs nothing here.
+/// names its own kind (`pipeline/stages/`), so a new stage kind needs nothing here.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StageKind {
     /// The stage's name.

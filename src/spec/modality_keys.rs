@@ -1,7 +1,7 @@
 //! A modality's flat TOML table (`[modalities.audio] n_mels = 64`) and its resolution into
 //! one variant of the modality's extractor enum.
 //!
-//! Every modality's enum is declared by [`extractors!`], one line per extractor, from which
+//! Every modality's enum is declared by `extractors!`, one line per extractor, from which
 //! the enum, the values its `extractor` key takes, its dispatch to the extractor's
 //! implementation ([`FeatureSource`]) and its flat-table reading and writing are generated.
 //! An extractor's settings struct and its `SongExtractor` implementation live in its own file
@@ -50,7 +50,7 @@ pub enum OnError {
     Fail,
 }
 
-/// The extractor enum of one modality, as [`extractors!`] generates it: one variant per
+/// The extractor enum of one modality, as `extractors!` generates it: one variant per
 /// extractor, each with its own settings, plus `precomputed`.
 pub trait ExtractorSettings: Sized + Default {
     /// The values of the modality's `extractor` key, typed so that a misspelt name is an error
