@@ -1,30 +1,10 @@
 //! The musicnn input against librosa (`scripts/parity/musicnn_input.py`): the log-mel
 //! spectrogram of a generated loud chirp, frame by frame, and the 3 s patch length.
 
-use mer::features::audio::musicnn::{N_MELS, SAMPLE_RATE, log_mel, patch_frames, patches};
+mod musicnn_support;
 
-/// The script's signal: 4 s of a 220 -> 1760 Hz exponential chirp plus a 3 kHz tone.
-fn signal() -> Vec<f32> {
-    let sr = f64::from(SAMPLE_RATE);
-    let (f0, f1, d) = (220.0f64, 1760.0f64, 4.0f64);
-    let k = (f1 / f0).ln();
-    (0..4 * SAMPLE_RATE as usize)
-        .map(|i| {
-            let t = i as f64 / sr;
-            let phase = 2.0 * std::f64::consts::PI * f0 * d / k * ((t / d * k).exp() - 1.0);
-            let tone = (2.0 * std::f64::consts::PI * 3000.0 * t).sin();
-            (0.8 * phase.sin() + 0.2 * tone) as f32
-        })
-        .collect()
-}
-
-fn reference() -> serde_json::Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/musicnn_input.json"
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
+use mer::features::audio::musicnn::{N_MELS, log_mel, patch_frames, patches};
+use musicnn_support::{chirp, reference};
 
 fn floats(value: &serde_json::Value) -> Vec<f32> {
     let list = value.as_array().unwrap();
@@ -33,8 +13,8 @@ fn floats(value: &serde_json::Value) -> Vec<f32> {
 
 #[test]
 fn log_mel_patches_match_librosa_with_float32_scaling() {
-    let expected = reference();
-    let rows = log_mel(&signal());
+    let expected = reference("musicnn_input.json");
+    let rows = log_mel(&chirp(4));
     assert_eq!(rows.len(), expected["frames"].as_u64().unwrap() as usize);
     let frames = patch_frames(3.0);
     assert_eq!(frames, expected["patch_frames"].as_u64().unwrap() as usize);

@@ -5,11 +5,14 @@
 //! `mer models fetch musicnn && cargo test --test musicnn_network -- --ignored` (the models
 //! folder is `MER_MODELS` or `models/`). CI does not fetch models yet (issue 17).
 
+mod musicnn_support;
+
 use std::path::PathBuf;
 
 use mer::features::audio::musicnn::network::Musicnn;
-use mer::features::audio::musicnn::{SAMPLE_RATE, log_mel, patch_frames, patches};
+use mer::features::audio::musicnn::{log_mel, patch_frames, patches};
 use mer::models::checkpoint::read_checkpoint;
+use musicnn_support::{chirp, reference};
 
 /// The models folder with musicnn installed (`MER_MODELS`, default `models/`).
 fn musicnn_folder() -> PathBuf {
@@ -26,30 +29,11 @@ fn musicnn_folder() -> PathBuf {
     folder
 }
 
-fn signal(seconds: usize) -> Vec<f32> {
-    let sr = f64::from(SAMPLE_RATE);
-    let (f0, f1, d) = (220.0f64, 1760.0f64, 4.0f64);
-    let k = (f1 / f0).ln();
-    (0..seconds * SAMPLE_RATE as usize)
-        .map(|i| {
-            let t = i as f64 / sr;
-            let phase = 2.0 * std::f64::consts::PI * f0 * d / k * ((t / d * k).exp() - 1.0);
-            let tone = (2.0 * std::f64::consts::PI * 3000.0 * t).sin();
-            (0.8 * phase.sin() + 0.2 * tone) as f32
-        })
-        .collect()
-}
-
 #[test]
 #[ignore = "needs `mer models fetch musicnn`"]
 fn penultimate_and_tags_match_tensorflow() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/musicnn_reference.json"
-    );
-    let reference: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let rows = log_mel(&signal(7));
+    let reference = reference("musicnn_reference.json");
+    let rows = log_mel(&chirp(7));
     let frames = patch_frames(3.0);
     let cut = patches(&rows, frames, frames);
     assert_eq!(cut.len(), 2);

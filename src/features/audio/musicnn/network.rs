@@ -148,11 +148,6 @@ impl Musicnn {
         let frames = patch.len();
         let mut x: Vec<f32> = patch.iter().flatten().copied().collect();
         self.input_norm.apply(&mut x);
-        let mut front = Map {
-            rows: frames,
-            cols: 0,
-            data: Vec::new(),
-        };
         let mut blocks = Vec::new();
         for (conv, bands, norm) in &self.timbral {
             blocks.push(freq_conv_max(&x, frames, (7, *bands), (3, 3), conv, norm));
@@ -169,34 +164,21 @@ impl Musicnn {
                 norm,
             ));
         }
-        for block in &blocks {
-            front = concat(&front, block);
-        }
-        let mut features = Map {
-            rows: frames,
-            cols: 0,
-            data: Vec::new(),
-        };
-        features = concat(&features, &front);
-        let mut previous: Option<Map> = None;
-        let mut input = front;
+        // The front end, then each mid-end layer's output, which is the next one's input.
+        let mut maps = vec![concat(&blocks)];
         for (i, (conv, norm)) in self.midend.iter().enumerate() {
-            let mut out = time_conv(&input, conv, norm);
+            let input = maps.last().expect("the front end comes first");
+            let mut out = time_conv(input, conv, norm);
+            // The second and third layers are residual: their input is added back.
             if i > 0 {
-                let residual = previous.as_ref().expect("set after the first layer");
                 out.data
                     .iter_mut()
-                    .zip(&residual.data)
+                    .zip(&input.data)
                     .for_each(|(o, r)| *o += r);
             }
-            features = concat(&features, &out);
-            input = Map {
-                rows: out.rows,
-                cols: out.cols,
-                data: out.data.clone(),
-            };
-            previous = Some(out);
+            maps.push(out);
         }
+        let features = concat(&maps);
         let (max_pool, mean_pool) = pool(&features);
         // `concat([max, mean], 2)` of [753, 1] maps, flattened: max and mean per feature.
         let mut pooled: Vec<f32> = (max_pool.iter().zip(&mean_pool))
@@ -232,11 +214,15 @@ fn conv_name(i: usize) -> String {
 struct Weights<'a>(&'a BTreeMap<String, Tensor>);
 
 impl Weights<'_> {
-    fn get(&self, name: &str, shape: &[usize]) -> Result<&[f32], WeightError> {
-        let tensor = self.0.get(name).ok_or_else(|| WeightError {
+    fn lookup(&self, name: &str) -> Result<&Tensor, WeightError> {
+        self.0.get(name).ok_or_else(|| WeightError {
             name: name.into(),
             problem: "is missing".into(),
-        })?;
+        })
+    }
+
+    fn get(&self, name: &str, shape: &[usize]) -> Result<&[f32], WeightError> {
+        let tensor = self.lookup(name)?;
         if tensor.shape != shape {
             return Err(WeightError {
                 name: name.into(),
@@ -252,24 +238,18 @@ impl Weights<'_> {
         } else {
             format!("batch_normalization_{i}")
         };
-        let get = |part: &str| -> Result<Vec<f32>, WeightError> {
-            let name = format!("{prefix}/{part}");
-            let tensor = self.0.get(&name).ok_or_else(|| WeightError {
-                name: name.clone(),
-                problem: "is missing".into(),
-            })?;
-            Ok(tensor.values.clone())
-        };
+        let get =
+            |part: &str| Ok::<_, WeightError>(&self.lookup(&format!("{prefix}/{part}"))?.values);
         let (gamma, beta) = (get("gamma")?, get("beta")?);
         let (mean, variance) = (get("moving_mean")?, get("moving_variance")?);
         let scale: Vec<f32> = gamma
             .iter()
-            .zip(&variance)
+            .zip(variance)
             .map(|(g, v)| g / (v + BN_EPSILON).sqrt())
             .collect();
         let shift = beta
             .iter()
-            .zip(&mean)
+            .zip(mean)
             .zip(&scale)
             .map(|((b, m), s)| b - m * s)
             .collect();
@@ -368,18 +348,17 @@ fn time_conv(input: &Map, conv: &Linear, norm: &Norm) -> Map {
     }
 }
 
-fn concat(a: &Map, b: &Map) -> Map {
-    let cols = a.cols + b.cols;
-    let mut data = Vec::with_capacity(b.rows * cols);
-    for t in 0..b.rows {
-        data.extend_from_slice(&a.data[t * a.cols..(t + 1) * a.cols]);
-        data.extend_from_slice(&b.data[t * b.cols..(t + 1) * b.cols]);
+/// The maps side by side, frame by frame.
+fn concat(maps: &[Map]) -> Map {
+    let rows = maps[0].rows;
+    let cols = maps.iter().map(|m| m.cols).sum();
+    let mut data = Vec::with_capacity(rows * cols);
+    for t in 0..rows {
+        for map in maps {
+            data.extend_from_slice(&map.data[t * map.cols..(t + 1) * map.cols]);
+        }
     }
-    Map {
-        rows: b.rows,
-        cols,
-        data,
-    }
+    Map { rows, cols, data }
 }
 
 /// Max and mean over time of every column.
