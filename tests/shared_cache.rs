@@ -71,7 +71,7 @@ fn two_runs_in_one_process_compute_each_stage_once() {
             assert!(
                 records
                     .iter()
-                    .all(|r| r.decision == mer::pipeline::Decision::Miss)
+                    .all(|r| r.decision == mer::results::Decision::Miss)
             );
             let pipeline = mer::pipeline::Pipeline::new(&experiment.spec, &experiment.data, &store);
             let (records, error) = pipeline.execute(&experiment.graph, &Default::default(), &Quiet);
@@ -87,7 +87,7 @@ fn two_runs_in_one_process_compute_each_stage_once() {
         assert_eq!(a.instance, b.instance);
         let computed = [a, b]
             .iter()
-            .filter(|r| r.decision == mer::pipeline::Decision::Miss)
+            .filter(|r| r.decision == mer::results::Decision::Miss)
             .count();
         assert_eq!(computed, 1, "{} computed once: {a:?} {b:?}", a.instance);
     }
@@ -146,6 +146,6 @@ fn a_run_computes_what_it_can_before_waiting_for_a_locked_stage() {
         .iter()
         .find(|r| r.instance == "extract.audio")
         .unwrap();
-    assert_eq!(audio_record.decision, mer::pipeline::Decision::Miss);
+    assert_eq!(audio_record.decision, mer::results::Decision::Miss);
     assert_eq!(records.len(), experiment.graph.nodes.len());
 }

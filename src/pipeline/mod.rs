@@ -27,8 +27,6 @@ pub use estimate::{DurationHistory, Estimate};
 pub use executor::{Pipeline, RunOptions};
 pub use graph::{StageGraph, StageNode};
 pub use observer::RunObserver;
-// The run record moved to `results`; the pipeline's own users keep finding it here.
-pub use crate::results::{Decision, DecisionTable, RunRecord, StageRecord};
 pub use results::{collect_results, run_results};
 pub use stage_id::{SeedTag, StageId, StageIdError, StageKind, StageSelector};
 pub use stages::Compute;
