@@ -9,9 +9,11 @@ setup:
 demo: setup
 	@scripts/demo.sh
 
-# The whole test suite (what CI runs).
+# The whole test suite (what CI runs): every test, then the ones that read pretrained weights,
+# after fetching them (scripts/model-tests.sh).
 test: setup
 	cargo test --locked
+	@scripts/model-tests.sh
 
 lint:
 	cargo fmt --check

@@ -7,80 +7,24 @@
 //! noisy); `MER_BENCH_LIBROSA=0` skips librosa (e.g. under a profiler); `MER_BENCH_DUMP=FILE`
 //! writes the vectors (one clip a line) to compare two builds' values.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::time::Instant;
+
+mod support;
+use support::{clips, env_usize, process_cpu_ms, python_reference, thread_cpu_ms};
 
 use mer::features::audio;
 use mer::spec::SpectralSettings;
 use rayon::prelude::*;
 
-fn clips() -> Vec<PathBuf> {
-    let dir = std::env::var_os("MER_MIREX_DEV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/mirex-dev")
-        });
-    let audio_dir = dir.join("Audio");
-    let Ok(entries) = std::fs::read_dir(&audio_dir) else {
-        panic!(
-            "no MIREX dev audio at {}: set MER_MIREX_DEV",
-            audio_dir.display()
-        );
-    };
-    let mut clips: Vec<PathBuf> = entries
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "mp3"))
-        .collect();
-    clips.sort();
-    clips
-}
-
 fn librosa_seconds(files: &[PathBuf], threads: usize) -> Result<f64, String> {
-    let script =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/parity/audio_librosa_bench.py");
-    let out = Command::new("python3")
-        .arg(script)
-        .args(files)
-        .env("MER_BENCH_THREADS", threads.to_string())
-        .output()
-        .map_err(|e| format!("python3 not runnable: {e}"))?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        return Err(format!(
-            "librosa benchmark failed: {}",
-            err.lines().last().unwrap_or("")
-        ));
-    }
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("librosa_seconds ")
-                .and_then(|s| s.trim().parse().ok())
-        })
-        .ok_or_else(|| "no librosa_seconds line".to_string())
-}
-
-/// CPU time of the calling thread in ms: unlike wall time it does not count the time other
-/// processes on this shared machine hold the core.
-fn thread_cpu_ms() -> f64 {
-    cpu_ms(libc::CLOCK_THREAD_CPUTIME_ID)
-}
-
-/// CPU time of the whole process (all threads) in ms.
-fn process_cpu_ms() -> f64 {
-    cpu_ms(libc::CLOCK_PROCESS_CPUTIME_ID)
-}
-
-fn cpu_ms(clock: libc::clockid_t) -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec and the clock id is a constant libc knows.
-    let rc = unsafe { libc::clock_gettime(clock, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime({clock})");
-    ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 / 1e6
+    python_reference(
+        "audio_librosa_bench.py",
+        files,
+        threads,
+        &["librosa_seconds"],
+    )
+    .map(|values| values[0])
 }
 
 /// Single-threaded mean CPU time of each stage over every 20th clip, to see where the time
@@ -144,13 +88,6 @@ fn timed_pass(files: &[PathBuf], section: &SpectralSettings) -> (f64, f64) {
         std::fs::write(path, lines.join("\n")).expect("MER_BENCH_DUMP is writable");
     }
     (secs, cpu)
-}
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 fn main() {

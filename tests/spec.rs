@@ -125,7 +125,10 @@ fn unknown_extractor_and_layout_names_are_rejected_with_suggestions() {
     let err = load(&dir, &text, &[]).unwrap_err();
     let problem = only_problem(&err);
     assert_eq!(problem.key, "modalities.audio.extractor");
-    assert_eq!(problem.expected, "one of `spectral`, `precomputed`");
+    assert_eq!(
+        problem.expected,
+        "one of `spectral`, `musicnn`, `precomputed`"
+    );
     assert_eq!(problem.hint.as_deref(), Some("did you mean `spectral`?"));
 
     let err = load(&dir, &MINIMAL.replace("\"table\"", "\"mirex\""), &[]).unwrap_err();

@@ -155,6 +155,7 @@ enum DataCommand {
 pub fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     init_logging(cli.verbose, cli.quiet);
+    crate::models::ModelStore::set_current(&cli.folders.models);
     match cli.command {
         Command::Run(args) => run::run(&args, &cli.folders),
         Command::Sweep(args) => sweep::sweep(&args, &cli.folders),

@@ -27,7 +27,7 @@ pub trait SongExtractor: Sync {
     /// Files besides each song's media file whose content enters the key (a lexicon), by the
     /// key path under the modality that names them. Each is read here once, so a bad one is
     /// one clear error rather than one per song.
-    fn key_files(&self) -> Result<Vec<KeyFile<'_>>, KeyFileError> {
+    fn key_files(&self) -> Result<Vec<KeyFile>, KeyFileError> {
         Ok(Vec::new())
     }
 
@@ -43,23 +43,25 @@ pub trait SongExtractor: Sync {
 }
 
 /// A file an extractor's settings name, which enters the stage key by its content.
-#[derive(Debug, Clone, Copy)]
-pub struct KeyFile<'a> {
+#[derive(Debug, Clone)]
+pub struct KeyFile {
     /// The key that names it, within the modality's table (`lexicon`).
     pub key: &'static str,
     /// The file.
-    pub path: &'a Path,
+    pub path: PathBuf,
 }
 
 /// A file an extractor's settings name is unusable.
 #[derive(Debug, thiserror::Error)]
-#[error("{key}: {source}")]
+#[error("{key}: {source}{}", hint.map_or(String::new(), |hint| format!("; {hint}")))]
 pub struct KeyFileError {
     /// The key that names it, within the modality's table.
     pub key: &'static str,
     /// What is wrong with it.
     #[source]
     pub source: Box<dyn std::error::Error + Send + Sync>,
+    /// What to do, when the error itself does not say.
+    pub hint: Option<&'static str>,
 }
 
 /// `settings` flattened into dotted key paths under `prefix`.

@@ -22,6 +22,7 @@ pub mod midi;
 pub mod precomputed;
 
 mod extractor;
+mod shared_load;
 
 use std::path::Path;
 

@@ -17,6 +17,7 @@ use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::RwLock;
 
 use sha2::{Digest, Sha256};
 
@@ -151,7 +152,26 @@ pub struct ModelStore {
     root: PathBuf,
 }
 
+/// The folder [`ModelStore::current`] names, once the command line has said it.
+static CURRENT: RwLock<Option<PathBuf>> = RwLock::new(None);
+
 impl ModelStore {
+    /// Makes `root` the folder extractors read their weights from (the command line's
+    /// `--models`, which also reads `MER_MODELS`).
+    pub fn set_current(root: impl Into<PathBuf>) {
+        *CURRENT.write().unwrap_or_else(|p| p.into_inner()) = Some(root.into());
+    }
+
+    /// The folder extractors read their weights from: the one [`ModelStore::set_current`]
+    /// set, else `MER_MODELS`, else `models` in the working directory.
+    pub fn current() -> ModelStore {
+        let set = CURRENT.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let root = set
+            .or_else(|| std::env::var_os("MER_MODELS").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("models"));
+        ModelStore::new(root)
+    }
+
     /// The models folder at `root` (created when something is installed).
     pub fn new(root: impl Into<PathBuf>) -> ModelStore {
         ModelStore { root: root.into() }

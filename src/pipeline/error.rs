@@ -56,7 +56,7 @@ pub enum PipelineError {
     },
     /// A file an extractor's settings name (`modalities.lyrics.lexicon`) is missing or
     /// malformed.
-    #[error("modalities.{modality}.{}: {}; fix the file or remove the key", source.key, source.source)]
+    #[error("modalities.{modality}.{source}")]
     KeyFile {
         /// The modality.
         modality: crate::modality::Modality,

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use crate::features::audio::AudioWindow;
 use crate::modality::{Modality, ModalityMask};
 
 use super::error::{ProblemKind, SpecError, SpecProblem};
@@ -12,7 +13,7 @@ use super::sources::{Sources, did_you_mean, spec_dir};
 use super::training::TrainSettings;
 use super::{
     AudioSettings, DEFAULT_SEED, ExperimentSpec, Layout, LyricsSettings, MidiSettings,
-    ModalitySection, ModalitySections, RawSpec, SpectralSettings, absolutize,
+    ModalitySection, ModalitySections, Pooling, RawSpec, absolutize,
 };
 
 /// Checks `raw` and resolves it into an [`ExperimentSpec`].
@@ -226,7 +227,6 @@ impl Rules<'_> {
                 );
             }
             n.non_negative("modalities.audio.fmin", audio.fmin);
-            n.non_negative("modalities.audio.offset", audio.offset);
             let nyquist = f64::from(audio.sample_rate) / 2.0;
             if let Some(fmax) = audio.fmax
                 && !(fmax > audio.fmin && fmax <= nyquist)
@@ -240,16 +240,25 @@ impl Rules<'_> {
                     fmax.to_string(),
                 );
             }
-            if let Some(duration) = audio.duration {
-                n.positive("modalities.audio.duration", duration);
-            }
-            n.audio_window(audio);
-            if audio.pooling.is_empty() {
+            n.audio_window(audio.window());
+            n.pooling(&audio.pooling);
+        }
+        if let Some(ModalitySection {
+            extractor: AudioSettings::Musicnn(musicnn),
+            ..
+        }) = &modalities.audio
+        {
+            n.audio_window(musicnn.window());
+            n.pooling(&musicnn.pooling);
+            if musicnn.layers.is_empty() {
                 n.out_of_range(
-                    "modalities.audio.pooling",
-                    "at least one statistic, e.g. [\"mean\", \"std\"]",
+                    "modalities.audio.layers",
+                    "at least one layer: penultimate, tags, max_pool or mean_pool",
                     "[]".to_string(),
                 );
+            }
+            if let Some(hop) = musicnn.patch_hop {
+                n.positive("modalities.audio.patch_hop", hop);
             }
         }
         if let Some(ModalitySection {
@@ -298,11 +307,15 @@ impl NumberRules<'_, '_> {
 
     /// `min_seconds <= duration <= max_seconds`: a shorter window would skip every song, and
     /// a longer one than the cap would never be read.
-    fn audio_window(&mut self, audio: &SpectralSettings) {
-        self.non_negative("modalities.audio.min_seconds", audio.min_seconds);
-        self.positive("modalities.audio.max_seconds", audio.max_seconds);
-        let (min, max) = (audio.min_seconds, audio.max_seconds);
-        match audio.duration {
+    fn audio_window(&mut self, window: AudioWindow) {
+        self.non_negative("modalities.audio.offset", window.offset);
+        if let Some(duration) = window.duration {
+            self.positive("modalities.audio.duration", duration);
+        }
+        self.non_negative("modalities.audio.min_seconds", window.min_seconds);
+        self.positive("modalities.audio.max_seconds", window.max_seconds);
+        let (min, max) = (window.min_seconds, window.max_seconds);
+        match window.duration {
             Some(duration) if duration > 0.0 && min > duration => self.out_of_range(
                 "modalities.audio.min_seconds",
                 &format!("at most modalities.audio.duration ({duration}), or every song is skipped"),
@@ -321,6 +334,16 @@ impl NumberRules<'_, '_> {
                 min.to_string(),
             ),
             _ => {}
+        }
+    }
+
+    fn pooling(&mut self, pooling: &[Pooling]) {
+        if pooling.is_empty() {
+            self.out_of_range(
+                "modalities.audio.pooling",
+                "at least one statistic, e.g. [\"mean\", \"std\"]",
+                "[]".to_string(),
+            );
         }
     }
 

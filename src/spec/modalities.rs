@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 pub use super::modality_keys::{ExtractorSettings, ModalitySection, OnError, PRECOMPUTED};
 use super::modality_keys::{FlatKeys, extractors};
 use crate::features::FeatureSource;
-pub use crate::features::audio::{Pooling, SpectralSettings};
+pub use crate::features::audio::{MusicnnSettings, Pooling, SpectralSettings};
 pub use crate::features::lyrics::HashedBowSettings;
 pub use crate::features::midi::SymbolicSettings;
 pub use crate::features::precomputed::PrecomputedSection;
@@ -25,6 +25,9 @@ extractors! {
         /// `extractor = "spectral"`: librosa-compatible spectral, timbral, harmonic and rhythm
         /// features, pooled per song.
         Spectral("spectral", SpectralSettings),
+        /// `extractor = "musicnn"`: the pretrained musicnn network's layers, pooled over
+        /// 3 s patches.
+        Musicnn("musicnn", MusicnnSettings),
     }
 }
 

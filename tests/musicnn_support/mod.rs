@@ -2,6 +2,8 @@
 //! the generated signal and the committed reference numbers.
 #![allow(dead_code)]
 
+use std::path::PathBuf;
+
 use mer::features::audio::musicnn::SAMPLE_RATE;
 
 /// `seconds` at 16 kHz of a 220 -> 1760 Hz exponential chirp (over 4 s) plus a 3 kHz tone,
@@ -24,4 +26,19 @@ pub fn chirp(seconds: usize) -> Vec<f32> {
 pub fn reference(name: &str) -> serde_json::Value {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The models folder with musicnn installed (`MER_MODELS`, default `models/` in the
+/// repository); panics with the command that installs it.
+pub fn models_root() -> PathBuf {
+    let root = std::env::var_os("MER_MODELS").map_or_else(
+        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/models")),
+        PathBuf::from,
+    );
+    assert!(
+        root.join("musicnn-0.1.0/installed.json").is_file(),
+        "musicnn is not installed in {}: run `mer models fetch musicnn` (or set MER_MODELS)",
+        root.display()
+    );
+    root
 }

@@ -30,6 +30,7 @@ use std::path::{Path, PathBuf};
 use crate::cache::ConfigSlice;
 use crate::features::extractor::settings_slice;
 use crate::features::{FeatureError, SongExtractor};
+pub use musicnn::MusicnnSettings;
 pub use settings::{Pooling, SpectralSettings};
 use spectral::{Frames, PITCH_CLASSES};
 
@@ -80,6 +81,27 @@ pub enum AudioError {
     Empty {
         /// The file.
         path: PathBuf,
+    },
+    /// A clip shorter than one musicnn patch, with `short_clips = "skip"`.
+    #[error(
+        "{}: {seconds:.2} s of audio, shorter than one {patch_seconds} s musicnn patch, and modalities.audio.short_clips = \"skip\"; set it to \"repeat\" or \"pad\" to keep such clips",
+        path.display()
+    )]
+    ShorterThanPatch {
+        /// The file.
+        path: PathBuf,
+        /// Seconds decoded.
+        seconds: f64,
+        /// Seconds one patch covers.
+        patch_seconds: f64,
+    },
+    /// The pretrained network could not be loaded.
+    #[error("{}: {source}", path.display())]
+    Network {
+        /// The file being described.
+        path: PathBuf,
+        /// Why the network is unavailable.
+        source: Box<musicnn::NetworkError>,
     },
     /// The resampler rejected the rates or buffers.
     #[error("{}: cannot resample audio: {message}", path.display())]
@@ -175,43 +197,64 @@ pub fn feature_names(section: &SpectralSettings) -> Vec<String> {
     names
 }
 
-/// One song's feature vector from a file (same length and order as [`feature_names`]).
-///
-/// The window is `duration` seconds from `offset`, or at most `max_seconds` when `duration` is
-/// unset (a longer file is cut there, with a warning); a window shorter than `min_seconds` is
-/// [`AudioError::TooShort`].
+/// One song's feature vector from a file (same length and order as [`feature_names`]), over
+/// the section's [`AudioWindow`].
 pub fn extract(path: &Path, section: &SpectralSettings) -> Result<Vec<f32>, AudioError> {
-    let window = section.duration.unwrap_or(section.max_seconds);
-    let decoded = decode::decode_window(path, section.offset, Some(window))?;
+    let samples = read_window(path, section.window(), section.sample_rate)?;
+    Ok(extract_samples(&samples, section))
+}
+
+/// The part of each file an audio extractor reads, and the bounds on it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AudioWindow {
+    /// Seconds skipped at the start.
+    pub offset: f64,
+    /// Seconds read after `offset`; `None` reads to the end, at most `max_seconds`.
+    pub duration: Option<f64>,
+    /// A shorter window is [`AudioError::TooShort`].
+    pub min_seconds: f64,
+    /// Most seconds read when `duration` is unset.
+    pub max_seconds: f64,
+}
+
+/// Mono samples of `path` at `sample_rate` over `window`: `duration` seconds from `offset`, or
+/// at most `max_seconds` when `duration` is unset (a longer file is cut there, with a
+/// warning); a window shorter than `min_seconds` is [`AudioError::TooShort`].
+pub fn read_window(
+    path: &Path,
+    window: AudioWindow,
+    sample_rate: u32,
+) -> Result<Vec<f32>, AudioError> {
+    let length = window.duration.unwrap_or(window.max_seconds);
+    let decoded = decode::decode_window(path, window.offset, Some(length))?;
     let seconds = decoded.seconds();
-    if seconds < section.min_seconds {
+    if seconds < window.min_seconds {
         return Err(AudioError::TooShort {
             path: path.to_path_buf(),
             seconds,
             declared_seconds: decoded
-                .looks_truncated(section.offset, Some(window))
-                .then(|| decoded.declared_seconds(section.offset, Some(window)))
+                .looks_truncated(window.offset, Some(length))
+                .then(|| decoded.declared_seconds(window.offset, Some(length)))
                 .flatten(),
-            min_seconds: section.min_seconds,
+            min_seconds: window.min_seconds,
         });
     }
-    if section.duration.is_none() && reaches_the_cap(&decoded, section) {
+    if window.duration.is_none() && reaches_the_cap(&decoded, window) {
         tracing::warn!(
             "{}: longer than modalities.audio.max_seconds = {} s; only its first {} s are used (set modalities.audio.duration, or raise max_seconds)",
             path.display(),
-            section.max_seconds,
-            section.max_seconds
+            window.max_seconds,
+            window.max_seconds
         );
     }
-    let audio = decode::resample(decoded.audio, section.sample_rate, path)?;
-    Ok(extract_samples(&audio.samples, section))
+    Ok(decode::resample(decoded.audio, sample_rate, path)?.samples)
 }
 
 /// Whether decoding stopped at `max_seconds` with more of the file left.
-fn reaches_the_cap(decoded: &decode::DecodedWindow, section: &SpectralSettings) -> bool {
-    let full_length = decoded.declared_seconds(section.offset, None);
-    decoded.seconds() + 0.5 / f64::from(decoded.audio.sample_rate) >= section.max_seconds
-        && full_length.is_none_or(|declared| declared > section.max_seconds)
+fn reaches_the_cap(decoded: &decode::DecodedWindow, window: AudioWindow) -> bool {
+    let full_length = decoded.declared_seconds(window.offset, None);
+    decoded.seconds() + 0.5 / f64::from(decoded.audio.sample_rate) >= window.max_seconds
+        && full_length.is_none_or(|declared| declared > window.max_seconds)
 }
 
 /// [`extract`] on mono samples already at `section.sample_rate`.

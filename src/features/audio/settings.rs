@@ -73,3 +73,15 @@ impl Default for SpectralSettings {
         }
     }
 }
+
+impl SpectralSettings {
+    /// The part of each file it reads.
+    pub fn window(&self) -> super::AudioWindow {
+        super::AudioWindow {
+            offset: self.offset,
+            duration: self.duration,
+            min_seconds: self.min_seconds,
+            max_seconds: self.max_seconds,
+        }
+    }
+}

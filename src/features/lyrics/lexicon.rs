@@ -1,10 +1,10 @@
 //! Affective lexicons: `word,valence,arousal,dominance` CSV files.
 
 use super::tokens::normalize_text;
+use crate::features::shared_load::load_shared;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::SystemTime;
+use std::sync::Arc;
 
 /// The dimensions a lexicon may rate, in feature order.
 pub const LEXICON_DIMENSIONS: [&str; 3] = ["valence", "arousal", "dominance"];
@@ -118,30 +118,12 @@ impl Lexicon {
     /// [`Lexicon::load`] once per file version per process: every song of a run shares the
     /// lexicon, and re-reading a large one for each song would dominate extraction.
     pub fn load_cached(path: &Path) -> Result<Arc<Lexicon>, LexiconError> {
-        type Cache = Mutex<HashMap<PathBuf, (Option<SystemTime>, u64, Arc<Lexicon>)>>;
-        static CACHE: OnceLock<Cache> = OnceLock::new();
-        let meta = std::fs::metadata(path).map_err(|source| LexiconError::Read {
+        let read_error = |source| LexiconError::Read {
             path: path.to_owned(),
             source,
-        })?;
-        let stamp = (meta.modified().ok(), meta.len());
-        let cache = CACHE.get_or_init(Default::default);
-        if let Some((modified, len, lexicon)) = lock(cache).get(path)
-            && (*modified, *len) == stamp
-        {
-            return Ok(Arc::clone(lexicon));
-        }
-        let lexicon = Arc::new(Lexicon::load(path)?);
-        lock(cache).insert(path.to_owned(), (stamp.0, stamp.1, Arc::clone(&lexicon)));
-        Ok(lexicon)
+        };
+        load_shared(path, read_error, Lexicon::load)
     }
-}
-
-/// A poisoned cache only means another thread panicked mid-insert; the map is still usable.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// For each column: `None` for `word`, else the dimension index.

@@ -230,17 +230,18 @@ impl SongExtractor for HashedBowSettings {
     }
 
     /// The lexicon, by content: editing it re-extracts, moving it does not.
-    fn key_files(&self) -> Result<Vec<KeyFile<'_>>, KeyFileError> {
+    fn key_files(&self) -> Result<Vec<KeyFile>, KeyFileError> {
         let Some(path) = &self.lexicon else {
             return Ok(Vec::new());
         };
         Lexicon::load_cached(path).map_err(|source| KeyFileError {
             key: "lexicon",
             source: Box::new(source),
+            hint: Some("fix the file or remove the key"),
         })?;
         Ok(vec![KeyFile {
             key: "lexicon",
-            path,
+            path: path.clone(),
         }])
     }
 

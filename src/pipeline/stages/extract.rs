@@ -316,7 +316,7 @@ fn per_song_inputs(
         .map_err(|source| PipelineError::KeyFile { modality, source })?;
     for file in key_files {
         // The file's content, not its path: editing it re-extracts, moving it does not.
-        let hash = hasher.hash_file(file.path)?;
+        let hash = hasher.hash_file(&file.path)?;
         config.insert(format!("{prefix}.{}", file.key), format!("blake3:{hash}"));
     }
     let mut inputs = StageInputs::new(stage_name(modality), VERSION).config(config);

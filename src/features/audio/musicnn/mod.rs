@@ -1,65 +1,238 @@
-//! The musicnn models' input (Pons and Serra 2019), exactly as `musicnn/extractor.py` makes it
-//! from a 16 kHz mono signal: librosa's mel power spectrogram (n_fft 512, hop 256, 96 Slaney
-//! mels), `log10(10000 * mel + 1)`, cut into patches of 3 s (187 frames).
+//! `extractor = "musicnn"`: the musicnn networks (Pons and Serra 2019) run natively on each
+//! song, their layers pooled over the song's 3 s patches.
 //!
-//! One deliberate difference: musicnn casts the mel spectrogram to float16 *before* the
-//! multiplication, which with current numpy overflows to inf on loud frames and makes every
-//! clip's output the same; here the scaling is done in float32, as the reference numbers of
-//! the parity test are (`scripts/parity/musicnn_input.py`).
+//! One song: [`super::read_window`] at 16 kHz -> [`log_mel`] -> [`patches`] (a clip shorter
+//! than one patch is repeated, padded with silence or skipped: `short_clips`) -> the
+//! [`network`] on each patch -> the chosen `layers` of every patch, each unit pooled over the
+//! patches (`pooling`). The weights are the checkpoints of the `musicnn` 0.1.0 package
+//! (`mer models fetch musicnn`), read by [`crate::models::checkpoint`]; their content enters
+//! the stage key, and a missing package is an error when the run is planned, naming the
+//! command that gets it. Each checkpoint is loaded once per process and shared by every song.
 //!
-//! [`network`] runs the MSD or MTT network on these patches, with the weights that
-//! [`crate::models::checkpoint`] reads. No spec selects it yet: the extractor (settings,
-//! pooling over patches, feature names, weights in the key) is the next step of issue 17.
+//! Parity with TensorFlow: `tests/musicnn_input.rs` and `tests/musicnn_network.rs`.
 
+mod input;
 pub mod network;
+mod settings;
+pub mod tags;
 
-use super::spectral::{MelFilterbank, Stft};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-/// musicnn's sample rate.
-pub const SAMPLE_RATE: u32 = 16_000;
-/// FFT size.
-pub const N_FFT: usize = 512;
-/// Hop between frames.
-pub const HOP: usize = 256;
-/// Mel bands.
-pub const N_MELS: usize = 96;
+pub use input::{HOP, N_FFT, N_MELS, SAMPLE_RATE, log_mel, patch_frames, patches, time_to_frames};
+use network::{Musicnn, PatchOutput, WeightError};
+pub use settings::{MusicnnLayer, MusicnnModel, MusicnnSettings, ShortClips};
 
-/// Frames of a patch of `seconds` (`librosa.time_to_frames(seconds) + 1`: 187 for 3 s).
-pub fn patch_frames(seconds: f64) -> usize {
-    let samples = (seconds * f64::from(SAMPLE_RATE)).round() as usize;
-    samples.saturating_sub(N_FFT / 2) / HOP + 1
+use super::{AudioError, pooling, read_window};
+use crate::cache::ConfigSlice;
+use crate::features::extractor::settings_slice;
+use crate::features::shared_load::load_shared;
+use crate::features::{FeatureError, KeyFile, KeyFileError, SongExtractor};
+use crate::models::checkpoint::{CheckpointError, read_checkpoint};
+use crate::models::{ModelError, ModelStore, catalog::MUSICNN};
+
+/// Version of the vectors [`extract`] returns; bump it whenever a value or name would change.
+pub const VERSION: u32 = 1;
+
+/// Seconds of audio one patch covers.
+pub const PATCH_SECONDS: f64 = 3.0;
+
+/// Why a musicnn network cannot be had.
+#[derive(Debug, thiserror::Error)]
+pub enum NetworkError {
+    /// The package is not installed.
+    #[error(transparent)]
+    Missing(#[from] ModelError),
+    /// The checkpoint cannot be read.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    /// The checkpoint is not a musicnn network's.
+    #[error(transparent)]
+    Weights(#[from] WeightError),
 }
 
-/// The log-compressed mel spectrogram of `y` (16 kHz mono), one row of [`N_MELS`] per frame.
-pub fn log_mel(y: &[f32]) -> Vec<[f32; N_MELS]> {
-    let mut stft = Stft::new(N_FFT, HOP);
-    let filters = MelFilterbank::new(f64::from(SAMPLE_RATE), N_FFT, N_MELS, 0.0, 8_000.0);
-    let mut power = vec![0.0f32; stft.n_bins()];
-    (0..stft.n_frames(y.len()))
-        .map(|t| {
-            stft.power_frame(y, t, &mut power);
-            let mut mel = [0.0f32; N_MELS];
-            filters.apply_frame(&power, &mut mel);
-            mel.iter_mut()
-                .for_each(|m| *m = (10_000.0 * *m + 1.0).log10());
-            mel
-        })
+impl MusicnnModel {
+    /// The checkpoint's folder in the package.
+    fn folder(self) -> &'static str {
+        match self {
+            MusicnnModel::Msd => "MSD_musicnn",
+            MusicnnModel::Mtt => "MTT_musicnn",
+        }
+    }
+
+    /// Its 50 tags, in output order.
+    pub fn tags(self) -> &'static [&'static str; 50] {
+        match self {
+            MusicnnModel::Msd => &tags::MSD_TAGS,
+            MusicnnModel::Mtt => &tags::MTT_TAGS,
+        }
+    }
+
+    /// The checkpoint's `.index` and `.data` files in the current models folder.
+    fn checkpoint_files(self) -> Result<[PathBuf; 2], ModelError> {
+        let store = ModelStore::current();
+        let file = |suffix: &str| store.file(&MUSICNN, &format!("{}/{suffix}", self.folder()));
+        Ok([file(".index")?, file(".data-00000-of-00001")?])
+    }
+
+    /// The network, loaded once per version of its checkpoint and shared.
+    pub fn network(self) -> Result<Arc<Musicnn>, NetworkError> {
+        let [index, data] = self.checkpoint_files()?;
+        let prefix = index.with_file_name("");
+        let io_error = |source| CheckpointError::Io {
+            path: data.clone(),
+            source,
+        };
+        load_shared(
+            &data,
+            |e| NetworkError::from(io_error(e)),
+            |_| {
+                let weights = read_checkpoint(&prefix)?;
+                Ok(Musicnn::new(&weights)?)
+            },
+        )
+    }
+}
+
+impl MusicnnLayer {
+    /// Names of its units (`penultimate.17`, `tag.female_vocalists`, `max_pool.3`).
+    fn unit_names(self, model: MusicnnModel) -> Vec<String> {
+        let numbered = |base: &str, n: usize| (0..n).map(|i| format!("{base}.{i}")).collect();
+        match self {
+            MusicnnLayer::Penultimate => numbered("penultimate", 200),
+            MusicnnLayer::Tags => (model.tags().iter())
+                .map(|t| format!("tag.{}", tags::tag_slug(t)))
+                .collect(),
+            MusicnnLayer::MaxPool => numbered("max_pool", 753),
+            MusicnnLayer::MeanPool => numbered("mean_pool", 753),
+        }
+    }
+
+    /// Its values in one patch's output.
+    fn values(self, out: &PatchOutput) -> &[f32] {
+        match self {
+            MusicnnLayer::Penultimate => &out.penultimate,
+            MusicnnLayer::Tags => &out.tags,
+            MusicnnLayer::MaxPool => &out.max_pool,
+            MusicnnLayer::MeanPool => &out.mean_pool,
+        }
+    }
+}
+
+/// The names of [`extract`]'s vector: each layer's units in order, each under each pooling
+/// (`penultimate.17.mean`, `tag.rock.std`).
+pub fn feature_names(settings: &MusicnnSettings) -> Vec<String> {
+    (settings.layers.iter())
+        .flat_map(|layer| layer.unit_names(settings.model))
+        .flat_map(|unit| pooling::pooled_names(&unit, &settings.pooling).collect::<Vec<_>>())
         .collect()
 }
 
-/// Patches of `frames` rows starting every `hop_frames` rows, as `batch_data` cuts them: the
-/// last patch ends at or before the last frame, so a spectrogram shorter than one patch has
-/// none (the extractor's short-clip policy decides what then).
-pub fn patches(
-    spectrogram: &[[f32; N_MELS]],
-    frames: usize,
-    hop_frames: usize,
-) -> Vec<&[[f32; N_MELS]]> {
-    let count = (spectrogram.len() + 1).saturating_sub(frames);
-    (0..count)
-        .step_by(hop_frames.max(1))
-        .map(|start| &spectrogram[start..start + frames])
-        .collect()
+/// One song's vector from a file (same length and order as [`feature_names`]).
+pub fn extract(
+    path: &Path,
+    settings: &MusicnnSettings,
+    network: &Musicnn,
+) -> Result<Vec<f32>, AudioError> {
+    let samples = read_window(path, settings.window(), SAMPLE_RATE)?;
+    let mut rows = log_mel(&samples);
+    let frames = patch_frames(PATCH_SECONDS);
+    if rows.len() < frames {
+        fill_short_clip(&mut rows, frames, settings.short_clips).ok_or_else(|| {
+            AudioError::ShorterThanPatch {
+                path: path.to_path_buf(),
+                seconds: samples.len() as f64 / f64::from(SAMPLE_RATE),
+                patch_seconds: PATCH_SECONDS,
+            }
+        })?;
+    }
+    let hop = settings
+        .patch_hop
+        .map_or(frames, |seconds| time_to_frames(seconds).max(1));
+    let outputs: Vec<PatchOutput> = patches(&rows, frames, hop)
+        .into_iter()
+        .map(|patch| network.forward(patch))
+        .collect();
+    Ok(pool_patches(&outputs, settings))
+}
+
+/// Makes a spectrogram shorter than `frames` one patch long, or `None` for `skip`.
+fn fill_short_clip(rows: &mut Vec<[f32; N_MELS]>, frames: usize, policy: ShortClips) -> Option<()> {
+    match policy {
+        ShortClips::Skip => return None,
+        // A log-mel row of zeros is silence: log10(10000 * 0 + 1).
+        ShortClips::Pad => rows.resize(frames, [0.0; N_MELS]),
+        ShortClips::Repeat if rows.is_empty() => rows.resize(frames, [0.0; N_MELS]),
+        ShortClips::Repeat => *rows = rows.iter().copied().cycle().take(frames).collect(),
+    }
+    Some(())
+}
+
+/// The chosen layers of every patch, each unit pooled over the patches.
+fn pool_patches(outputs: &[PatchOutput], settings: &MusicnnSettings) -> Vec<f32> {
+    let mut vector = Vec::new();
+    let mut series = Vec::with_capacity(outputs.len());
+    for layer in &settings.layers {
+        let width = outputs.first().map_or(0, |out| layer.values(out).len());
+        for unit in 0..width {
+            series.clear();
+            series.extend(outputs.iter().map(|out| layer.values(out)[unit]));
+            pooling::pool_into(&series, &settings.pooling, &mut vector);
+        }
+    }
+    for v in vector.iter_mut().filter(|v| !v.is_finite()) {
+        *v = 0.0;
+    }
+    vector
+}
+
+impl SongExtractor for MusicnnSettings {
+    fn name(&self) -> &'static str {
+        "musicnn"
+    }
+
+    fn version(&self) -> u32 {
+        VERSION
+    }
+
+    fn feature_names(&self) -> Vec<String> {
+        feature_names(self)
+    }
+
+    fn key_config(&self, prefix: &str) -> ConfigSlice {
+        settings_slice(prefix, self)
+    }
+
+    /// The checkpoint's two files, by content; loading the network here makes a missing or
+    /// damaged package one error when the run is planned.
+    fn key_files(&self) -> Result<Vec<KeyFile>, KeyFileError> {
+        let error = |source: NetworkError| KeyFileError {
+            key: "model",
+            source: Box::new(source),
+            hint: None,
+        };
+        self.model.network().map_err(error)?;
+        let [index, data] =
+            (self.model.checkpoint_files()).map_err(|e| error(NetworkError::from(e)))?;
+        Ok(vec![
+            KeyFile {
+                key: "model.index",
+                path: index,
+            },
+            KeyFile {
+                key: "model.data",
+                path: data,
+            },
+        ])
+    }
+
+    fn extract(&self, path: &Path) -> Result<Vec<f32>, FeatureError> {
+        let network = self.model.network().map_err(|source| AudioError::Network {
+            path: path.to_path_buf(),
+            source: Box::new(source),
+        })?;
+        Ok(extract(path, self, &network)?)
+    }
 }
 
 #[cfg(test)]
@@ -67,14 +240,61 @@ mod tests {
     use super::*;
 
     #[test]
-    fn three_seconds_are_187_frames_and_patches_never_run_past_the_end() {
-        assert_eq!(patch_frames(3.0), 187);
-        let rows = vec![[0.0; N_MELS]; 400];
-        let cut = patches(&rows, 187, 187);
-        assert_eq!(cut.len(), 2);
-        assert!(cut.iter().all(|p| p.len() == 187));
-        assert_eq!(patches(&rows, 187, 100).len(), 3);
-        assert!(patches(&rows[..186], 187, 187).is_empty());
-        assert_eq!(patches(&rows[..187], 187, 187).len(), 1);
+    fn a_short_clip_is_repeated_padded_or_skipped() {
+        let rows: Vec<[f32; N_MELS]> = (0..80).map(|t| [t as f32; N_MELS]).collect();
+        let mut repeated = rows.clone();
+        fill_short_clip(&mut repeated, 187, ShortClips::Repeat).unwrap();
+        assert_eq!(repeated.len(), 187);
+        assert_eq!(repeated[80][0], 0.0);
+        assert_eq!(repeated[186][0], 26.0);
+        let mut padded = rows.clone();
+        fill_short_clip(&mut padded, 187, ShortClips::Pad).unwrap();
+        assert_eq!(
+            (padded[79][0], padded[80][0], padded.len()),
+            (79.0, 0.0, 187)
+        );
+        assert!(fill_short_clip(&mut rows.clone(), 187, ShortClips::Skip).is_none());
+    }
+
+    #[test]
+    fn names_say_layer_unit_and_statistic() {
+        let settings = MusicnnSettings {
+            model: MusicnnModel::Msd,
+            layers: vec![MusicnnLayer::Tags, MusicnnLayer::Penultimate],
+            pooling: vec![
+                crate::features::audio::Pooling::Mean,
+                crate::features::audio::Pooling::Std,
+            ],
+            ..MusicnnSettings::default()
+        };
+        let names = feature_names(&settings);
+        assert_eq!(names.len(), (50 + 200) * 2);
+        assert_eq!(names[0], "tag.rock.mean");
+        assert_eq!(names[1], "tag.rock.std");
+        assert!(names.contains(&"tag.female_vocalists.mean".to_string()));
+        assert_eq!(names[100], "penultimate.0.mean");
+        let unique: std::collections::BTreeSet<_> = names.iter().collect();
+        assert_eq!(unique.len(), names.len());
+    }
+
+    #[test]
+    fn each_unit_is_pooled_over_the_patches() {
+        let patch = |v: f32| PatchOutput {
+            mean_pool: vec![v; 753],
+            max_pool: vec![v; 753],
+            penultimate: vec![v; 200],
+            tags: (0..50).map(|i| v + i as f32).collect(),
+        };
+        let settings = MusicnnSettings {
+            layers: vec![MusicnnLayer::Tags],
+            pooling: vec![
+                crate::features::audio::Pooling::Mean,
+                crate::features::audio::Pooling::Std,
+            ],
+            ..MusicnnSettings::default()
+        };
+        let vector = pool_patches(&[patch(1.0), patch(3.0)], &settings);
+        assert_eq!(vector.len(), 100);
+        assert_eq!(&vector[..4], &[2.0, 1.0, 3.0, 1.0]);
     }
 }

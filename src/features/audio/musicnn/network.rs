@@ -9,7 +9,8 @@
 //! - back end: max and mean over time (1506), batch norm, dense 200 (ReLU, batch norm: the
 //!   penultimate layer), dense 50 and a sigmoid (the tags).
 //!
-//! Convolutions are written as patch matrices times weight matrices. Batch norm uses the
+//! Convolutions are written as patch matrices times weight matrices, multiplied by `gemm`
+//! on the calling thread (the pipeline runs songs in parallel). Batch norm uses the
 //! moving statistics with TensorFlow's default epsilon of 0.001.
 
 use std::collections::BTreeMap;
@@ -75,27 +76,41 @@ struct Linear {
 }
 
 impl Linear {
-    /// `rows` input rows of `k` values, each mapped to `out` values (with ReLU when asked).
+    /// `rows` input rows of `k` values, each mapped to `out` values (with ReLU when asked),
+    /// as one matrix product.
     fn forward(&self, input: &[f32], relu: bool) -> Vec<f32> {
+        assert_eq!(input.len() % self.k, 0, "input rows of {} values", self.k);
         let rows = input.len() / self.k;
-        let mut out = vec![0.0f32; rows * self.out];
-        for (x, y) in input
-            .chunks_exact(self.k)
-            .zip(out.chunks_exact_mut(self.out))
-        {
-            y.copy_from_slice(&self.bias);
-            for (xi, w) in x.iter().zip(self.weight.chunks_exact(self.out)) {
-                if *xi != 0.0 {
-                    for (yj, wj) in y.iter_mut().zip(w) {
-                        *yj += xi * wj;
-                    }
-                }
-            }
-            if relu {
-                y.iter_mut().for_each(|v| *v = v.max(0.0));
-            }
+        let mut out: Vec<f32> = self.bias.repeat(rows);
+        assert_eq!(self.weight.len(), self.k * self.out);
+        // SAFETY: `out` is rows x out, `input` rows x k and `weight` k x out, all row-major
+        // (column stride 1, row stride their width), as the lengths asserted above ensure.
+        unsafe {
+            gemm::gemm(
+                rows,
+                self.out,
+                self.k,
+                out.as_mut_ptr(),
+                1,
+                self.out as isize,
+                true,
+                input.as_ptr(),
+                1,
+                self.k as isize,
+                self.weight.as_ptr(),
+                1,
+                self.out as isize,
+                1.0,
+                1.0,
+                false,
+                false,
+                false,
+                gemm::Parallelism::None,
+            );
         }
-        debug_assert_eq!(out.len(), rows * self.out);
+        if relu {
+            out.iter_mut().for_each(|v| *v = v.max(0.0));
+        }
         out
     }
 }
@@ -289,33 +304,46 @@ fn freq_conv_max(
     conv: &Linear,
     norm: &Norm,
 ) -> Map {
-    let padded = frames + before + after;
-    let out_t = padded + 1 - kt;
+    let padded_frames = frames + before + after;
+    let out_t = padded_frames + 1 - kt;
     let out_f = N_MELS + 1 - kf;
-    let at = |t: usize, f: usize| -> f32 {
-        t.checked_sub(before)
-            .filter(|&t| t < frames)
-            .map_or(0.0, |t| x[t * N_MELS + f])
-    };
     let mut columns = Vec::with_capacity(out_t * out_f * kt * kf);
-    for t in 0..out_t {
-        for f in 0..out_f {
-            for i in 0..kt {
-                for j in 0..kf {
-                    columns.push(at(t + i, f + j));
+    if kf == 1 {
+        // One band per kernel: each row is a run of frames of one band, contiguous once the
+        // input is stored band by band.
+        let mut bands = vec![0.0f32; N_MELS * padded_frames];
+        for (t, row) in x.chunks_exact(N_MELS).enumerate() {
+            for (f, v) in row.iter().enumerate() {
+                bands[f * padded_frames + before + t] = *v;
+            }
+        }
+        for t in 0..out_t {
+            for f in 0..out_f {
+                let start = f * padded_frames + t;
+                columns.extend_from_slice(&bands[start..start + kt]);
+            }
+        }
+    } else {
+        let mut padded = vec![0.0f32; padded_frames * N_MELS];
+        padded[before * N_MELS..(before + frames) * N_MELS].copy_from_slice(x);
+        for t in 0..out_t {
+            for f in 0..out_f {
+                for i in 0..kt {
+                    let start = (t + i) * N_MELS + f;
+                    columns.extend_from_slice(&padded[start..start + kf]);
                 }
             }
         }
     }
-    let mut y = conv.forward(&columns, true);
-    norm.apply(&mut y);
+    // ReLU, batch norm and the max over frequency in one pass over the product.
+    let y = conv.forward(&columns, false);
     let c = conv.out;
     let mut data = vec![f32::NEG_INFINITY; out_t * c];
-    for t in 0..out_t {
-        for f in 0..out_f {
-            let row = &y[(t * out_f + f) * c..(t * out_f + f + 1) * c];
-            for (m, v) in data[t * c..(t + 1) * c].iter_mut().zip(row) {
-                *m = m.max(*v);
+    for (maxima, rows) in data.chunks_exact_mut(c).zip(y.chunks_exact(out_f * c)) {
+        for row in rows.chunks_exact(c) {
+            let units = maxima.iter_mut().zip(row).zip(&norm.scale).zip(&norm.shift);
+            for (((m, v), scale), shift) in units {
+                *m = m.max(v.max(0.0) * scale + shift);
             }
         }
     }
