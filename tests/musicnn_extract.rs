@@ -11,8 +11,8 @@ use mer::features::SongExtractor;
 use mer::features::audio::Pooling;
 use mer::features::audio::musicnn::{MusicnnLayer, MusicnnModel, MusicnnSettings, SAMPLE_RATE};
 use mer::spec::{AudioSettings, load_spec};
-use musicnn_support::{chirp, models_root, reference};
-use util::{TestDir, output};
+use musicnn_support::chirp;
+use util::{TestDir, fixture_json, models_root, output, run_without_models};
 
 const DEMO_SPEC: &str = r#"
 [dataset]
@@ -81,31 +81,12 @@ fn the_section_reads_its_keys_and_names_bad_values() {
 
 #[test]
 fn a_run_without_the_model_fails_before_any_work_naming_the_fetch_command() {
-    let dir = TestDir::new();
-    dir.write_demo(20, 4, 7);
-    dir.write("exp.toml", DEMO_SPEC);
-    let (ok, _, stderr) = output(dir.mer().args(["run", "exp.toml", "--models", "no-models"]));
-    assert!(!ok, "a run without musicnn's weights must fail");
-    assert!(stderr.contains("mer models fetch musicnn"), "{stderr}");
+    let stderr = run_without_models(DEMO_SPEC);
     assert!(
-        stderr.contains("modalities.audio") || stderr.contains("audio"),
+        stderr.contains("modalities.audio.model: model `musicnn` is not installed")
+            && stderr.contains("mer models fetch musicnn"),
         "{stderr}"
     );
-    let cached = walk_files(&dir.path("cache"));
-    assert!(cached.iter().all(|f| !f.contains("extract")), "{cached:?}");
-    assert!(
-        !dir.path("reports").exists(),
-        "no report for a run that did not start"
-    );
-}
-
-fn walk_files(root: &Path) -> Vec<String> {
-    walkdir::WalkDir::new(root)
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter(|e| e.file_type().is_file())
-        .map(|e| e.path().display().to_string())
-        .collect()
 }
 
 /// Writes the generated chirp as a float WAV at 16 kHz, so no resampling or quantizing
@@ -127,11 +108,11 @@ fn write_chirp(path: &Path, seconds: usize) {
 #[test]
 #[ignore = "needs `mer models fetch musicnn`"]
 fn the_extractor_gives_tensorflows_layers_pooled_over_patches() {
-    mer::models::ModelStore::set_current(models_root());
+    mer::models::ModelStore::set_current(models_root("musicnn-0.1.0"));
     let dir = TestDir::new();
     let clip = dir.path("chirp.wav");
     write_chirp(&clip, 7);
-    let reference = reference("musicnn_reference.json");
+    let reference = fixture_json("musicnn_reference.json");
     for (model, folder) in [
         (MusicnnModel::Msd, "MSD_musicnn"),
         (MusicnnModel::Mtt, "MTT_musicnn"),
@@ -174,7 +155,7 @@ fn the_checkpoints_content_is_in_the_key_and_its_folder_is_not() {
     let dir = TestDir::new();
     dir.write_demo(20, 4, 7);
     dir.write("exp.toml", DEMO_SPEC);
-    let source = models_root().join("musicnn-0.1.0");
+    let source = models_root("musicnn-0.1.0").join("musicnn-0.1.0");
     let copy = |to: &str| copy_folder(&source, &dir.path(&format!("{to}/musicnn-0.1.0")));
     copy("first");
     copy("moved");
@@ -220,4 +201,30 @@ fn copy_folder(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), &target).unwrap();
         }
     }
+}
+
+#[test]
+#[ignore = "needs `mer models fetch musicnn`"]
+fn a_damaged_checkpoint_is_an_error_naming_the_file_and_the_fix() {
+    let dir = TestDir::new();
+    dir.write_demo(20, 4, 7);
+    dir.write("exp.toml", DEMO_SPEC);
+    let damaged = dir.path("damaged/musicnn-0.1.0");
+    copy_folder(
+        &models_root("musicnn-0.1.0").join("musicnn-0.1.0"),
+        &damaged,
+    );
+    let data = damaged.join("MSD_musicnn/.data-00000-of-00001");
+    let mut bytes = std::fs::read(&data).unwrap();
+    bytes[1000] ^= 0x10;
+    std::fs::write(&data, bytes).unwrap();
+    let (ok, _, stderr) = output(dir.mer().args(["run", "exp.toml", "--models", "damaged"]));
+    assert!(!ok);
+    assert!(
+        stderr.contains("MSD_musicnn/.data-00000-of-00001")
+            && stderr.contains("fails its checksum")
+            && stderr.contains("the package is damaged: remove")
+            && stderr.contains("damaged/musicnn-0.1.0 and run `mer models fetch musicnn`"),
+        "{stderr}"
+    );
 }

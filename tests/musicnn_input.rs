@@ -2,9 +2,11 @@
 //! spectrogram of a generated loud chirp, frame by frame, and the 3 s patch length.
 
 mod musicnn_support;
+mod util;
 
 use mer::features::audio::musicnn::{N_MELS, log_mel, patch_frames, patches};
-use musicnn_support::{chirp, reference};
+use musicnn_support::chirp;
+use util::fixture_json;
 
 fn floats(value: &serde_json::Value) -> Vec<f32> {
     let list = value.as_array().unwrap();
@@ -13,7 +15,7 @@ fn floats(value: &serde_json::Value) -> Vec<f32> {
 
 #[test]
 fn log_mel_patches_match_librosa_with_float32_scaling() {
-    let expected = reference("musicnn_input.json");
+    let expected = fixture_json("musicnn_input.json");
     let rows = log_mel(&chirp(4));
     assert_eq!(rows.len(), expected["frames"].as_u64().unwrap() as usize);
     let frames = patch_frames(3.0);

@@ -6,22 +6,24 @@
 //! folder is `MER_MODELS` or `models/`). CI does not fetch models yet (issue 17).
 
 mod musicnn_support;
+mod util;
 
 use std::path::PathBuf;
 
 use mer::features::audio::musicnn::network::Musicnn;
 use mer::features::audio::musicnn::{log_mel, patch_frames, patches};
 use mer::models::checkpoint::read_checkpoint;
-use musicnn_support::{chirp, models_root, reference};
+use musicnn_support::chirp;
+use util::{fixture_json, models_root};
 
 fn musicnn_folder() -> PathBuf {
-    models_root().join("musicnn-0.1.0")
+    models_root("musicnn-0.1.0").join("musicnn-0.1.0")
 }
 
 #[test]
 #[ignore = "needs `mer models fetch musicnn`"]
 fn penultimate_and_tags_match_tensorflow() {
-    let reference = reference("musicnn_reference.json");
+    let reference = fixture_json("musicnn_reference.json");
     let rows = log_mel(&chirp(7));
     let frames = patch_frames(3.0);
     let cut = patches(&rows, frames, frames);

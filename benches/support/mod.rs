@@ -7,24 +7,34 @@ use std::process::Command;
 
 /// The MIREX dev clips (`MER_MIREX_DEV`, default `../shared/datasets/mirex-dev`), sorted.
 pub fn clips() -> Vec<PathBuf> {
+    dev_files("Audio", "mp3")
+}
+
+/// The MIREX dev lyrics files, sorted.
+pub fn lyrics() -> Vec<PathBuf> {
+    dev_files("Lyrics", "txt")
+}
+
+/// The files with `extension` in the dev set's `folder`, sorted.
+fn dev_files(folder: &str, extension: &str) -> Vec<PathBuf> {
     let dir = std::env::var_os("MER_MIREX_DEV")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datasets/mirex-dev")
         });
-    let audio_dir = dir.join("Audio");
-    let Ok(entries) = std::fs::read_dir(&audio_dir) else {
+    let folder = dir.join(folder);
+    let Ok(entries) = std::fs::read_dir(&folder) else {
         panic!(
-            "no MIREX dev audio at {}: set MER_MIREX_DEV",
-            audio_dir.display()
+            "no MIREX dev files at {}: set MER_MIREX_DEV",
+            folder.display()
         );
     };
-    let mut clips: Vec<PathBuf> = entries
+    let mut files: Vec<PathBuf> = entries
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "mp3"))
+        .filter(|p| p.extension().is_some_and(|e| e == extension))
         .collect();
-    clips.sort();
-    clips
+    files.sort();
+    files
 }
 
 /// A number from the environment, or `default`.
@@ -57,11 +67,11 @@ fn cpu_ms(clock: libc::clockid_t) -> f64 {
     ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 / 1e6
 }
 
-/// Runs `scripts/parity/<script>` on `files` with `MER_BENCH_THREADS=threads` and returns the
+/// Runs `scripts/parity/<script>` with `args` (a model folder, files) and `MER_BENCH_THREADS=threads` and returns the
 /// number on its stdout line `<key> <number>` for each of `keys`.
 pub fn python_reference(
     script: &str,
-    files: &[PathBuf],
+    args: &[PathBuf],
     threads: usize,
     keys: &[&str],
 ) -> Result<Vec<f64>, String> {
@@ -70,7 +80,7 @@ pub fn python_reference(
         .join(script);
     let out = Command::new("python3")
         .arg(&script)
-        .args(files)
+        .args(args)
         .env("MER_BENCH_THREADS", threads.to_string())
         .output()
         .map_err(|e| format!("python3 not runnable: {e}"))?;

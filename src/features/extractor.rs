@@ -9,7 +9,7 @@ use super::FeatureError;
 
 /// An extractor that turns one song's media file into a fixed vector of `f32`. Implemented by
 /// each extractor's settings struct, in the extractor's module.
-pub trait SongExtractor: Sync {
+pub trait SongExtractor: Sync + SettingsSlice {
     /// Its name in specs, the value of `extractor`.
     fn name(&self) -> &'static str;
 
@@ -20,9 +20,12 @@ pub trait SongExtractor: Sync {
     /// Names of the vector's entries, in order; depends only on the settings.
     fn feature_names(&self) -> Vec<String>;
 
-    /// The settings it reads, as dotted key paths under `prefix` (`modalities.audio`). Files
-    /// it names enter the key by content through [`SongExtractor::key_files`] instead.
-    fn key_config(&self, prefix: &str) -> ConfigSlice;
+    /// The settings it reads, as dotted key paths under `prefix` (`modalities.audio`): by
+    /// default every field of the settings struct. Files it names enter the key by content
+    /// through [`SongExtractor::key_files`] instead.
+    fn key_config(&self, prefix: &str) -> ConfigSlice {
+        self.settings_slice(prefix)
+    }
 
     /// Files besides each song's media file whose content enters the key (a lexicon), by the
     /// key path under the modality that names them. Each is read here once, so a bad one is
@@ -64,8 +67,15 @@ pub struct KeyFileError {
     pub hint: Option<&'static str>,
 }
 
-/// `settings` flattened into dotted key paths under `prefix`.
-pub(crate) fn settings_slice(prefix: &str, settings: &impl serde::Serialize) -> ConfigSlice {
-    ConfigSlice::from_serialize(prefix, settings)
-        .expect("extractor settings are plain data and always flatten")
+/// Settings flattened into dotted key paths, for every serializable settings struct.
+pub trait SettingsSlice {
+    /// The settings as dotted key paths under `prefix`.
+    fn settings_slice(&self, prefix: &str) -> ConfigSlice;
+}
+
+impl<T: serde::Serialize> SettingsSlice for T {
+    fn settings_slice(&self, prefix: &str) -> ConfigSlice {
+        ConfigSlice::from_serialize(prefix, self)
+            .expect("extractor settings are plain data and always flatten")
+    }
 }

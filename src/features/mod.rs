@@ -26,7 +26,7 @@ mod shared_load;
 
 use std::path::Path;
 
-pub use extractor::{KeyFile, KeyFileError, SongExtractor};
+pub use extractor::{KeyFile, KeyFileError, SettingsSlice, SongExtractor};
 
 use precomputed::PrecomputedSection;
 

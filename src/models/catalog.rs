@@ -32,6 +32,16 @@ impl Package {
     pub fn fetch_command(&self) -> String {
         format!("mer models fetch {}", self.name)
     }
+
+    /// What to do when a file of its installed `folder` is damaged: `fetch` leaves an
+    /// installed package alone, so the folder goes first.
+    pub fn refetch_advice(&self, folder: &std::path::Path) -> String {
+        format!(
+            "the package is damaged: remove {} and run `{}`",
+            folder.display(),
+            self.fetch_command()
+        )
+    }
 }
 
 /// musicnn (Pons and Serra 2019): the MSD- and MTT-trained musicnn checkpoints.

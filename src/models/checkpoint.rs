@@ -38,13 +38,22 @@ pub enum CheckpointError {
         source: std::io::Error,
     },
     /// The file is not what a TensorFlow checkpoint holds there.
-    #[error("{}: {problem}; the file is damaged or not a TensorFlow 1 checkpoint: fetch it again", path.display())]
+    #[error("{}: {problem}; the file is damaged or not a TensorFlow 1 checkpoint", path.display())]
     Malformed {
         /// The file.
         path: PathBuf,
         /// What is wrong.
         problem: String,
     },
+}
+
+impl CheckpointError {
+    /// The file the error is about.
+    pub fn path(&self) -> &Path {
+        match self {
+            CheckpointError::Io { path, .. } | CheckpointError::Malformed { path, .. } => path,
+        }
+    }
 }
 
 /// Reads every tensor of the checkpoint whose files are `<prefix>.index` and

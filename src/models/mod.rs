@@ -12,6 +12,7 @@
 
 pub mod catalog;
 pub mod checkpoint;
+pub mod inference;
 
 use std::fs;
 use std::io::{self, Read};

@@ -271,6 +271,13 @@ impl Rules<'_> {
             n.at_least("modalities.lyrics.max_bytes", lyrics.max_bytes, 1);
         }
         if let Some(ModalitySection {
+            extractor: LyricsSettings::Minilm(lyrics),
+            ..
+        }) = &modalities.lyrics
+        {
+            n.at_least("modalities.lyrics.max_bytes", lyrics.max_bytes, 1);
+        }
+        if let Some(ModalitySection {
             extractor: MidiSettings::Symbolic(midi),
             ..
         }) = &modalities.midi

@@ -14,7 +14,7 @@ pub use super::modality_keys::{ExtractorSettings, ModalitySection, OnError, PREC
 use super::modality_keys::{FlatKeys, extractors};
 use crate::features::FeatureSource;
 pub use crate::features::audio::{MusicnnSettings, Pooling, SpectralSettings};
-pub use crate::features::lyrics::HashedBowSettings;
+pub use crate::features::lyrics::{HashedBowSettings, MinilmSettings};
 pub use crate::features::midi::SymbolicSettings;
 pub use crate::features::precomputed::PrecomputedSection;
 use crate::modality::Modality;
@@ -37,6 +37,8 @@ extractors! {
         /// `extractor = "hashed-bow"`: hashed bag of n-grams plus stylistic features (and a
         /// lexicon if given).
         HashedBow("hashed-bow", HashedBowSettings),
+        /// `extractor = "minilm"`: all-MiniLM-L6-v2 sentence embeddings of the lines.
+        Minilm("minilm", MinilmSettings),
     }
 }
 

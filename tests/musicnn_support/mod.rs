@@ -1,8 +1,6 @@
 //! What the musicnn tests share with their reference scripts (`scripts/parity/musicnn_*.py`):
-//! the generated signal and the committed reference numbers.
+//! the generated signal.
 #![allow(dead_code)]
-
-use std::path::PathBuf;
 
 use mer::features::audio::musicnn::SAMPLE_RATE;
 
@@ -20,25 +18,4 @@ pub fn chirp(seconds: usize) -> Vec<f32> {
             (0.8 * phase.sin() + 0.2 * tone) as f32
         })
         .collect()
-}
-
-/// `tests/fixtures/<name>`, parsed.
-pub fn reference(name: &str) -> serde_json::Value {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-/// The models folder with musicnn installed (`MER_MODELS`, default `models/` in the
-/// repository); panics with the command that installs it.
-pub fn models_root() -> PathBuf {
-    let root = std::env::var_os("MER_MODELS").map_or_else(
-        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/models")),
-        PathBuf::from,
-    );
-    assert!(
-        root.join("musicnn-0.1.0/installed.json").is_file(),
-        "musicnn is not installed in {}: run `mer models fetch musicnn` (or set MER_MODELS)",
-        root.display()
-    );
-    root
 }

@@ -189,3 +189,47 @@ pub fn number(row: &BTreeMap<String, String>, column: &str) -> f64 {
         .parse()
         .unwrap_or_else(|_| panic!("{column} = {:?} in {row:?}", row[column]))
 }
+
+/// The models folder holding the installed package folder `package` (`musicnn-0.1.0`):
+/// `MER_MODELS`, default `models/` in the repository. Panics with the command that installs
+/// it, so a test that needs weights never passes without them.
+pub fn models_root(package: &str) -> PathBuf {
+    let root = std::env::var_os("MER_MODELS").map_or_else(
+        || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/models")),
+        PathBuf::from,
+    );
+    let name = package.split('-').next().unwrap_or(package);
+    assert!(
+        root.join(package).join("installed.json").is_file(),
+        "{package} is not installed in {}: run `mer models fetch {name}` (or set MER_MODELS)",
+        root.display()
+    );
+    root
+}
+
+/// `tests/fixtures/<name>`, parsed as JSON.
+pub fn fixture_json(name: &str) -> serde_json::Value {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Runs `mer run SPEC` on a 20-song demo with an empty models folder and returns its stderr,
+/// after checking that it failed before any work: no extraction in the cache, no report.
+pub fn run_without_models(spec: &str) -> String {
+    let dir = TestDir::new();
+    dir.write_demo(20, 4, 7);
+    dir.write("exp.toml", spec);
+    let (ok, _, stderr) = output(dir.mer().args(["run", "exp.toml", "--models", "no-models"]));
+    assert!(!ok, "a run without the model's weights must fail");
+    let extracted = walkdir::WalkDir::new(dir.path("cache"))
+        .into_iter()
+        .filter_map(Result::ok)
+        .any(|e| e.path().to_string_lossy().contains("extract"));
+    assert!(!extracted, "nothing is extracted before the model is found");
+    assert!(
+        !dir.path("reports").exists(),
+        "no report for a run that did not start"
+    );
+    stderr
+}

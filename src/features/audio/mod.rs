@@ -27,8 +27,6 @@ pub mod spectral;
 
 use std::path::{Path, PathBuf};
 
-use crate::cache::ConfigSlice;
-use crate::features::extractor::settings_slice;
 use crate::features::{FeatureError, SongExtractor};
 pub use musicnn::MusicnnSettings;
 pub use settings::{Pooling, SpectralSettings};
@@ -325,10 +323,6 @@ impl SongExtractor for SpectralSettings {
 
     fn feature_names(&self) -> Vec<String> {
         feature_names(self)
-    }
-
-    fn key_config(&self, prefix: &str) -> ConfigSlice {
-        settings_slice(prefix, self)
     }
 
     /// `fmax` defaults to half the sample rate.

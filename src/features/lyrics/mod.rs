@@ -25,14 +25,14 @@
 
 pub mod hashing;
 pub mod lexicon;
+pub mod minilm;
 pub mod stylistic;
 mod tokens;
 
 pub use lexicon::{LEXICON_DIMENSIONS, Lexicon, LexiconError};
+pub use minilm::MinilmSettings;
 pub use tokens::{normalize_text, tokenize};
 
-use crate::cache::ConfigSlice;
-use crate::features::extractor::settings_slice;
 use crate::features::{
     CappedRead, FeatureError, KeyFile, KeyFileError, SongExtractor, read_at_most,
 };
@@ -113,6 +113,22 @@ pub enum LyricsError {
         /// Why decoding failed.
         source: TextError,
     },
+    /// The tokenizer failed on the text.
+    #[error("cannot tokenize lyrics file {path}: {message}")]
+    Tokenize {
+        /// The file.
+        path: PathBuf,
+        /// The tokenizer's message.
+        message: String,
+    },
+    /// The pretrained model could not be loaded.
+    #[error("lyrics file {path}: {source}")]
+    Model {
+        /// The lyrics file being described.
+        path: PathBuf,
+        /// Why the model is unavailable.
+        source: Box<minilm::MinilmError>,
+    },
     /// The spec's lexicon could not be used (every song reports it).
     #[error("lyrics file {path}: {source}")]
     Lexicon {
@@ -139,9 +155,10 @@ pub fn feature_names(section: &HashedBowSettings) -> Vec<String> {
     names
 }
 
-/// One file's feature vector, the length of [`feature_names`].
-pub fn extract(path: &Path, section: &HashedBowSettings) -> Result<Vec<f32>, LyricsError> {
-    let bytes = read_at_most(path, section.max_bytes).map_err(|err| match err {
+/// The text of a lyrics file of at most `max_bytes`, decoded ([`crate::text::decode_text`]),
+/// binary data refused: what every lyrics extractor reads.
+pub fn read_lyrics(path: &Path, max_bytes: usize) -> Result<String, LyricsError> {
+    let bytes = read_at_most(path, max_bytes).map_err(|err| match err {
         CappedRead::Io(source) => LyricsError::Read {
             path: path.to_owned(),
             source,
@@ -149,7 +166,7 @@ pub fn extract(path: &Path, section: &HashedBowSettings) -> Result<Vec<f32>, Lyr
         CappedRead::TooLarge { bytes } => LyricsError::TooLarge {
             path: path.to_owned(),
             bytes,
-            max_bytes: section.max_bytes,
+            max_bytes,
         },
     })?;
     let decode_err = |source| LyricsError::Decode {
@@ -158,6 +175,12 @@ pub fn extract(path: &Path, section: &HashedBowSettings) -> Result<Vec<f32>, Lyr
     };
     let text = text::decode_text(&bytes).map_err(decode_err)?;
     text::check_control_characters(&text).map_err(decode_err)?;
+    Ok(text)
+}
+
+/// One file's feature vector, the length of [`feature_names`].
+pub fn extract(path: &Path, section: &HashedBowSettings) -> Result<Vec<f32>, LyricsError> {
+    let text = read_lyrics(path, section.max_bytes)?;
     let lexicon = match &section.lexicon {
         Some(lexicon_path) => {
             Some(
@@ -223,10 +246,6 @@ impl SongExtractor for HashedBowSettings {
 
     fn feature_names(&self) -> Vec<String> {
         feature_names(self)
-    }
-
-    fn key_config(&self, prefix: &str) -> ConfigSlice {
-        settings_slice(prefix, self)
     }
 
     /// The lexicon, by content: editing it re-extracts, moving it does not.

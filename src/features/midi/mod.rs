@@ -58,8 +58,6 @@ pub use harmony::KeyEstimate;
 pub use pitch::PitchClassHistogram;
 pub use song::{MidiSong, NoteEvent, TempoChange, TempoMap};
 
-use crate::cache::ConfigSlice;
-use crate::features::extractor::settings_slice;
 use crate::features::{CappedRead, FeatureError, SongExtractor, read_at_most};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -242,10 +240,6 @@ impl SongExtractor for SymbolicSettings {
 
     fn feature_names(&self) -> Vec<String> {
         feature_names(self)
-    }
-
-    fn key_config(&self, prefix: &str) -> ConfigSlice {
-        settings_slice(prefix, self)
     }
 
     fn extract(&self, path: &Path) -> Result<Vec<f32>, FeatureError> {

@@ -24,8 +24,6 @@ use network::{Musicnn, PatchOutput, WeightError};
 pub use settings::{MusicnnLayer, MusicnnModel, MusicnnSettings, ShortClips};
 
 use super::{AudioError, pooling, read_window};
-use crate::cache::ConfigSlice;
-use crate::features::extractor::settings_slice;
 use crate::features::shared_load::load_shared;
 use crate::features::{FeatureError, KeyFile, KeyFileError, SongExtractor};
 use crate::models::checkpoint::{CheckpointError, read_checkpoint};
@@ -44,11 +42,18 @@ pub enum NetworkError {
     #[error(transparent)]
     Missing(#[from] ModelError),
     /// The checkpoint cannot be read.
-    #[error(transparent)]
+    #[error("{0}; {advice}", advice = package_advice(.0.path()))]
     Checkpoint(#[from] CheckpointError),
     /// The checkpoint is not a musicnn network's.
-    #[error(transparent)]
+    #[error("{0}; {advice}", advice = package_advice(&ModelStore::current().folder(&MUSICNN)))]
     Weights(#[from] WeightError),
+}
+
+/// What to do about a damaged file of the installed package (the checkpoint's folder is one
+/// level below the package's).
+fn package_advice(file: &Path) -> String {
+    let folder = file.ancestors().nth(2).unwrap_or(file);
+    MUSICNN.refetch_advice(folder)
 }
 
 impl MusicnnModel {
@@ -197,10 +202,6 @@ impl SongExtractor for MusicnnSettings {
 
     fn feature_names(&self) -> Vec<String> {
         feature_names(self)
-    }
-
-    fn key_config(&self, prefix: &str) -> ConfigSlice {
-        settings_slice(prefix, self)
     }
 
     /// The checkpoint's two files, by content; loading the network here makes a missing or

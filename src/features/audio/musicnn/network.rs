@@ -9,13 +9,14 @@
 //! - back end: max and mean over time (1506), batch norm, dense 200 (ReLU, batch norm: the
 //!   penultimate layer), dense 50 and a sigmoid (the tags).
 //!
-//! Convolutions are written as patch matrices times weight matrices, multiplied by `gemm`
-//! on the calling thread (the pipeline runs songs in parallel). Batch norm uses the
+//! Convolutions are written as patch matrices times weight matrices
+//! ([`crate::models::inference::Dense`]). Batch norm uses the
 //! moving statistics with TensorFlow's default epsilon of 0.001.
 
 use std::collections::BTreeMap;
 
 use crate::models::checkpoint::Tensor;
+use crate::models::inference::Dense;
 
 use super::N_MELS;
 
@@ -67,84 +68,36 @@ impl Norm {
     }
 }
 
-/// A convolution or dense layer as a `k x out` matrix and a bias.
-struct Linear {
-    k: usize,
-    out: usize,
-    weight: Vec<f32>,
-    bias: Vec<f32>,
-}
-
-impl Linear {
-    /// `rows` input rows of `k` values, each mapped to `out` values (with ReLU when asked),
-    /// as one matrix product.
-    fn forward(&self, input: &[f32], relu: bool) -> Vec<f32> {
-        assert_eq!(input.len() % self.k, 0, "input rows of {} values", self.k);
-        let rows = input.len() / self.k;
-        let mut out: Vec<f32> = self.bias.repeat(rows);
-        assert_eq!(self.weight.len(), self.k * self.out);
-        // SAFETY: `out` is rows x out, `input` rows x k and `weight` k x out, all row-major
-        // (column stride 1, row stride their width), as the lengths asserted above ensure.
-        unsafe {
-            gemm::gemm(
-                rows,
-                self.out,
-                self.k,
-                out.as_mut_ptr(),
-                1,
-                self.out as isize,
-                true,
-                input.as_ptr(),
-                1,
-                self.k as isize,
-                self.weight.as_ptr(),
-                1,
-                self.out as isize,
-                1.0,
-                1.0,
-                false,
-                false,
-                false,
-                gemm::Parallelism::None,
-            );
-        }
-        if relu {
-            out.iter_mut().for_each(|v| *v = v.max(0.0));
-        }
-        out
-    }
-}
-
 /// The MSD or MTT musicnn network with its weights.
 pub struct Musicnn {
     input_norm: Norm,
-    timbral: [(Linear, usize, Norm); 2],
-    temporal: [(Linear, usize, Norm); 3],
-    midend: [(Linear, Norm); 3],
+    timbral: [(Dense, usize, Norm); 2],
+    temporal: [(Dense, usize, Norm); 3],
+    midend: [(Dense, Norm); 3],
     pool_norm: Norm,
-    dense: (Linear, Norm),
-    logits: Linear,
+    dense: (Dense, Norm),
+    logits: Dense,
 }
 
 impl Musicnn {
     /// The network from a checkpoint's variables (`models::checkpoint::read_checkpoint`).
     pub fn new(weights: &BTreeMap<String, Tensor>) -> Result<Musicnn, WeightError> {
         let w = Weights(weights);
-        let timbral = |i: usize, bands: usize| -> Result<(Linear, usize, Norm), WeightError> {
+        let timbral = |i: usize, bands: usize| -> Result<(Dense, usize, Norm), WeightError> {
             Ok((
                 w.conv(&conv_name(i), &[7, bands, 1, 204])?,
                 bands,
                 w.norm(i + 1)?,
             ))
         };
-        let temporal = |i: usize, frames: usize| -> Result<(Linear, usize, Norm), WeightError> {
+        let temporal = |i: usize, frames: usize| -> Result<(Dense, usize, Norm), WeightError> {
             Ok((
                 w.conv(&conv_name(i), &[frames, 1, 1, 51])?,
                 frames,
                 w.norm(i + 1)?,
             ))
         };
-        let midend = |i: usize, width: usize| -> Result<(Linear, Norm), WeightError> {
+        let midend = |i: usize, width: usize| -> Result<(Dense, Norm), WeightError> {
             Ok((w.conv(&conv_name(i), &[7, width, 1, 64])?, w.norm(i + 1)?))
         };
         Ok(Musicnn {
@@ -200,11 +153,11 @@ impl Musicnn {
             .flat_map(|(max, mean)| [*max, *mean])
             .collect();
         self.pool_norm.apply(&mut pooled);
-        let mut penultimate = self.dense.0.forward(&pooled, true);
+        let mut penultimate = relu(self.dense.0.forward(&pooled));
         self.dense.1.apply(&mut penultimate);
         let tags = self
             .logits
-            .forward(&penultimate, false)
+            .forward(&penultimate)
             .into_iter()
             .map(|z| 1.0 / (1.0 + (-z).exp()))
             .collect();
@@ -271,26 +224,16 @@ impl Weights<'_> {
         Ok(Norm { scale, shift })
     }
 
-    fn conv(&self, name: &str, shape: &[usize; 4]) -> Result<Linear, WeightError> {
+    fn conv(&self, name: &str, shape: &[usize; 4]) -> Result<Dense, WeightError> {
         let weight = self.get(&format!("{name}/kernel"), shape)?.to_vec();
         let bias = self.get(&format!("{name}/bias"), &shape[3..])?.to_vec();
-        Ok(Linear {
-            k: shape[0] * shape[1] * shape[2],
-            out: shape[3],
-            weight,
-            bias,
-        })
+        Ok(Dense::new(weight, bias))
     }
 
-    fn dense(&self, name: &str, inputs: usize, outputs: usize) -> Result<Linear, WeightError> {
-        Ok(Linear {
-            k: inputs,
-            out: outputs,
-            weight: self
-                .get(&format!("{name}/kernel"), &[inputs, outputs])?
-                .to_vec(),
-            bias: self.get(&format!("{name}/bias"), &[outputs])?.to_vec(),
-        })
+    fn dense(&self, name: &str, inputs: usize, outputs: usize) -> Result<Dense, WeightError> {
+        let weight = self.get(&format!("{name}/kernel"), &[inputs, outputs])?;
+        let bias = self.get(&format!("{name}/bias"), &[outputs])?;
+        Ok(Dense::new(weight.to_vec(), bias.to_vec()))
     }
 }
 
@@ -301,7 +244,7 @@ fn freq_conv_max(
     frames: usize,
     (kt, kf): (usize, usize),
     (before, after): (usize, usize),
-    conv: &Linear,
+    conv: &Dense,
     norm: &Norm,
 ) -> Map {
     let padded_frames = frames + before + after;
@@ -336,8 +279,8 @@ fn freq_conv_max(
         }
     }
     // ReLU, batch norm and the max over frequency in one pass over the product.
-    let y = conv.forward(&columns, false);
-    let c = conv.out;
+    let y = conv.forward(&columns);
+    let c = conv.outputs();
     let mut data = vec![f32::NEG_INFINITY; out_t * c];
     for (maxima, rows) in data.chunks_exact_mut(c).zip(y.chunks_exact(out_f * c)) {
         for row in rows.chunks_exact(c) {
@@ -356,7 +299,7 @@ fn freq_conv_max(
 
 /// A 7-frame convolution over every feature of `input` (3 frames of zeros on each side),
 /// then ReLU and batch norm.
-fn time_conv(input: &Map, conv: &Linear, norm: &Norm) -> Map {
+fn time_conv(input: &Map, conv: &Dense, norm: &Norm) -> Map {
     let width = input.cols;
     let mut columns = Vec::with_capacity(input.rows * 7 * width);
     for t in 0..input.rows {
@@ -367,11 +310,11 @@ fn time_conv(input: &Map, conv: &Linear, norm: &Norm) -> Map {
             }
         }
     }
-    let mut data = conv.forward(&columns, true);
+    let mut data = relu(conv.forward(&columns));
     norm.apply(&mut data);
     Map {
         rows: input.rows,
-        cols: conv.out,
+        cols: conv.outputs(),
         data,
     }
 }
@@ -401,4 +344,9 @@ fn pool(map: &Map) -> (Vec<f32>, Vec<f32>) {
     }
     let mean = sum.iter().map(|s| (s / map.rows as f64) as f32).collect();
     (max, mean)
+}
+
+fn relu(mut values: Vec<f32>) -> Vec<f32> {
+    values.iter_mut().for_each(|v| *v = v.max(0.0));
+    values
 }
