@@ -45,8 +45,13 @@ pub enum NetworkError {
     #[error("{0}; {advice}", advice = package_advice(.0.path()))]
     Checkpoint(#[from] CheckpointError),
     /// The checkpoint is not a musicnn network's.
-    #[error("{0}; {advice}", advice = package_advice(&ModelStore::current().folder(&MUSICNN)))]
-    Weights(#[from] WeightError),
+    #[error("{}: {source}; {}", path.display(), package_advice(path))]
+    Weights {
+        /// The checkpoint's data file.
+        path: PathBuf,
+        /// Which variable does not fit.
+        source: WeightError,
+    },
 }
 
 /// What to do about a damaged file of the installed package (the checkpoint's folder is one
@@ -91,9 +96,12 @@ impl MusicnnModel {
         load_shared(
             &data,
             |e| NetworkError::from(io_error(e)),
-            |_| {
+            |path| {
                 let weights = read_checkpoint(&prefix)?;
-                Ok(Musicnn::new(&weights)?)
+                Musicnn::new(&weights).map_err(|source| NetworkError::Weights {
+                    path: path.to_path_buf(),
+                    source,
+                })
             },
         )
     }

@@ -141,12 +141,12 @@ impl MiniLm {
                 .ok_or_else(|| tokenizer_error(format!("no `{token}` token")))
         };
         let (cls, sep) = (special("[CLS]")?, special("[SEP]")?);
-        if let Some(id) = [cls, sep]
-            .into_iter()
-            .find(|&id| id as usize >= bert.vocabulary())
-        {
+        // Every id the tokenizer can give must name a row of the embeddings; checked once
+        // here, so no song's ids need checking.
+        let words = tokenizer.get_vocab_size(true);
+        if words > bert.vocabulary() {
             return Err(tokenizer_error(format!(
-                "token id {id} is outside the model's {} words",
+                "its {words} tokens outnumber the model's {} words",
                 bert.vocabulary()
             )));
         }
@@ -176,18 +176,12 @@ impl MiniLm {
         if !current.is_empty() {
             groups.push(current);
         }
-        let vocabulary = self.bert.vocabulary() as u32;
         Ok(groups
             .into_iter()
             .map(|pieces| {
                 let mut ids = Vec::with_capacity(MAX_PIECES + 2);
                 ids.push(self.cls);
-                ids.extend(
-                    pieces
-                        .into_iter()
-                        .take(MAX_PIECES)
-                        .filter(|&id| id < vocabulary),
-                );
+                ids.extend(pieces.into_iter().take(MAX_PIECES));
                 ids.push(self.sep);
                 ids
             })
