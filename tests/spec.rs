@@ -127,7 +127,7 @@ fn unknown_extractor_and_layout_names_are_rejected_with_suggestions() {
     assert_eq!(problem.key, "modalities.audio.extractor");
     assert_eq!(
         problem.expected,
-        "one of `spectral`, `musicnn`, `precomputed`"
+        "one of `spectral`, `musicnn`, `onnx`, `precomputed`"
     );
     assert_eq!(problem.hint.as_deref(), Some("did you mean `spectral`?"));
 

@@ -41,8 +41,77 @@ pub trait SongExtractor: Sync + SettingsSlice {
         let _ = absolute;
     }
 
+    /// Every setting out of its range, by key within the modality's table; empty by default.
+    /// The spec's check reports them with the file and line of each value.
+    fn violations(&self) -> Vec<Violation> {
+        Vec::new()
+    }
+
     /// One song's vector, `feature_names().len()` long.
     fn extract(&self, path: &Path) -> Result<Vec<f32>, FeatureError>;
+}
+
+/// One setting of an extractor out of its range.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    /// The key, within the modality's table (`n_mels`).
+    pub key: &'static str,
+    /// What the key accepts, in words.
+    pub expected: String,
+    /// The value found.
+    pub found: String,
+}
+
+/// Range rules on an extractor's settings, collecting what they find; NaN fails every one.
+#[derive(Debug, Default)]
+pub struct SettingRules(pub Vec<Violation>);
+
+impl SettingRules {
+    /// Records `key` as out of range.
+    pub fn out_of_range(
+        &mut self,
+        key: &'static str,
+        expected: impl Into<String>,
+        found: impl ToString,
+    ) {
+        self.0.push(Violation {
+            key,
+            expected: expected.into(),
+            found: found.to_string(),
+        });
+    }
+
+    /// An integer of at least `min`.
+    pub fn at_least(&mut self, key: &'static str, value: usize, min: usize) {
+        if value < min {
+            let expected = match min {
+                1 => "a positive integer".to_string(),
+                _ => format!("an integer >= {min}"),
+            };
+            self.out_of_range(key, expected, value);
+        }
+    }
+
+    /// A finite number above zero.
+    pub fn positive(&mut self, key: &'static str, value: f64) {
+        if !(value > 0.0 && value.is_finite()) {
+            self.out_of_range(key, "a positive number", value);
+        }
+    }
+
+    /// A finite number of at least zero.
+    pub fn non_negative(&mut self, key: &'static str, value: f64) {
+        if !(value >= 0.0 && value.is_finite()) {
+            self.out_of_range(key, "a number >= 0", value);
+        }
+    }
+
+    /// A list that may not be empty, `example` saying what it holds.
+    pub fn not_empty<T>(&mut self, key: &'static str, list: &[T], example: &str) {
+        if list.is_empty() {
+            self.out_of_range(key, example, "[]");
+        }
+    }
 }
 
 /// A file an extractor's settings name, which enters the stage key by its content.

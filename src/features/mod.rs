@@ -26,7 +26,7 @@ mod shared_load;
 
 use std::path::Path;
 
-pub use extractor::{KeyFile, KeyFileError, SettingsSlice, SongExtractor};
+pub use extractor::{KeyFile, KeyFileError, SettingRules, SettingsSlice, SongExtractor, Violation};
 
 use precomputed::PrecomputedSection;
 

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::features::audio::AudioWindow;
+use crate::features::FeatureSource;
 use crate::modality::{Modality, ModalityMask};
 
 use super::error::{ProblemKind, SpecError, SpecProblem};
@@ -12,8 +12,7 @@ use super::modality_keys::{ExtractorSettings, FlatKeys, KeyProblem, resolve as r
 use super::sources::{Sources, did_you_mean, spec_dir};
 use super::training::TrainSettings;
 use super::{
-    AudioSettings, DEFAULT_SEED, ExperimentSpec, Layout, LyricsSettings, MidiSettings,
-    ModalitySection, ModalitySections, Pooling, RawSpec, absolutize,
+    DEFAULT_SEED, ExperimentSpec, Layout, ModalitySection, ModalitySections, RawSpec, absolutize,
 };
 
 /// Checks `raw` and resolves it into an [`ExperimentSpec`].
@@ -205,85 +204,14 @@ impl Rules<'_> {
         let mut n = NumberRules { rules: self };
         n.open_fraction("split.test_fraction", raw.split.test_fraction);
         n.at_least("split.folds", raw.split.folds, 2);
-        if let Some(ModalitySection {
-            extractor: AudioSettings::Spectral(audio),
-            ..
-        }) = &modalities.audio
-        {
-            n.at_least(
-                "modalities.audio.sample_rate",
-                audio.sample_rate as usize,
-                1,
-            );
-            n.at_least("modalities.audio.n_fft", audio.n_fft, 1);
-            n.at_least("modalities.audio.hop_length", audio.hop_length, 1);
-            n.at_least("modalities.audio.n_mels", audio.n_mels, 1);
-            n.at_least("modalities.audio.n_mfcc", audio.n_mfcc, 1);
-            if audio.n_mfcc > audio.n_mels {
-                n.out_of_range(
-                    "modalities.audio.n_mfcc",
-                    &format!("at most n_mels ({})", audio.n_mels),
-                    audio.n_mfcc.to_string(),
-                );
+        // Each extractor owns its rules; here each violation gains its modality and origin.
+        for modality in Modality::ALL {
+            if let Some(FeatureSource::Extractor(extractor)) = modalities.source(modality) {
+                for v in extractor.violations() {
+                    let key = format!("modalities.{}.{}", modality.name(), v.key);
+                    n.out_of_range(&key, &v.expected, v.found);
+                }
             }
-            n.non_negative("modalities.audio.fmin", audio.fmin);
-            let nyquist = f64::from(audio.sample_rate) / 2.0;
-            if let Some(fmax) = audio.fmax
-                && !(fmax > audio.fmin && fmax <= nyquist)
-            {
-                n.out_of_range(
-                    "modalities.audio.fmax",
-                    &format!(
-                        "above fmin ({}) and at most half the sample rate ({nyquist})",
-                        audio.fmin
-                    ),
-                    fmax.to_string(),
-                );
-            }
-            n.audio_window(audio.window());
-            n.pooling(&audio.pooling);
-        }
-        if let Some(ModalitySection {
-            extractor: AudioSettings::Musicnn(musicnn),
-            ..
-        }) = &modalities.audio
-        {
-            n.audio_window(musicnn.window());
-            n.pooling(&musicnn.pooling);
-            if musicnn.layers.is_empty() {
-                n.out_of_range(
-                    "modalities.audio.layers",
-                    "at least one layer: penultimate, tags, max_pool or mean_pool",
-                    "[]".to_string(),
-                );
-            }
-            if let Some(hop) = musicnn.patch_hop {
-                n.positive("modalities.audio.patch_hop", hop);
-            }
-        }
-        if let Some(ModalitySection {
-            extractor: LyricsSettings::HashedBow(lyrics),
-            ..
-        }) = &modalities.lyrics
-        {
-            n.at_least("modalities.lyrics.hash_dims", lyrics.hash_dims, 1);
-            n.at_least("modalities.lyrics.max_ngram", lyrics.max_ngram, 1);
-            n.at_least("modalities.lyrics.max_bytes", lyrics.max_bytes, 1);
-        }
-        if let Some(ModalitySection {
-            extractor: LyricsSettings::Minilm(lyrics),
-            ..
-        }) = &modalities.lyrics
-        {
-            n.at_least("modalities.lyrics.max_bytes", lyrics.max_bytes, 1);
-        }
-        if let Some(ModalitySection {
-            extractor: MidiSettings::Symbolic(midi),
-            ..
-        }) = &modalities.midi
-        {
-            n.at_least("modalities.midi.max_bytes", midi.max_bytes, 1);
-            n.at_least("modalities.midi.max_events", midi.max_events, 1);
         }
         // `[model]`, `[augment]` and `[schedule]` rules are owned by the model's settings;
         // here each violation only gains the origin of its value.
@@ -312,48 +240,6 @@ impl NumberRules<'_, '_> {
             .report(ProblemKind::OutOfRange, key, expected, found);
     }
 
-    /// `min_seconds <= duration <= max_seconds`: a shorter window would skip every song, and
-    /// a longer one than the cap would never be read.
-    fn audio_window(&mut self, window: AudioWindow) {
-        self.non_negative("modalities.audio.offset", window.offset);
-        if let Some(duration) = window.duration {
-            self.positive("modalities.audio.duration", duration);
-        }
-        self.non_negative("modalities.audio.min_seconds", window.min_seconds);
-        self.positive("modalities.audio.max_seconds", window.max_seconds);
-        let (min, max) = (window.min_seconds, window.max_seconds);
-        match window.duration {
-            Some(duration) if duration > 0.0 && min > duration => self.out_of_range(
-                "modalities.audio.min_seconds",
-                &format!("at most modalities.audio.duration ({duration}), or every song is skipped"),
-                min.to_string(),
-            ),
-            Some(duration) if duration > max && max > 0.0 => self.out_of_range(
-                "modalities.audio.duration",
-                &format!(
-                    "at most modalities.audio.max_seconds ({max}); raise max_seconds to read longer windows"
-                ),
-                duration.to_string(),
-            ),
-            None if max > 0.0 && min > max => self.out_of_range(
-                "modalities.audio.min_seconds",
-                &format!("at most modalities.audio.max_seconds ({max})"),
-                min.to_string(),
-            ),
-            _ => {}
-        }
-    }
-
-    fn pooling(&mut self, pooling: &[Pooling]) {
-        if pooling.is_empty() {
-            self.out_of_range(
-                "modalities.audio.pooling",
-                "at least one statistic, e.g. [\"mean\", \"std\"]",
-                "[]".to_string(),
-            );
-        }
-    }
-
     fn at_least(&mut self, key: &str, value: usize, min: usize) {
         if value < min {
             let expected = match min {
@@ -361,12 +247,6 @@ impl NumberRules<'_, '_> {
                 _ => format!("an integer >= {min}"),
             };
             self.out_of_range(key, &expected, value.to_string());
-        }
-    }
-
-    fn positive(&mut self, key: &str, value: f64) {
-        if !(value > 0.0 && value.is_finite()) {
-            self.out_of_range(key, "a positive number", value.to_string());
         }
     }
 

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 pub use super::modality_keys::{ExtractorSettings, ModalitySection, OnError, PRECOMPUTED};
 use super::modality_keys::{FlatKeys, extractors};
 use crate::features::FeatureSource;
-pub use crate::features::audio::{MusicnnSettings, Pooling, SpectralSettings};
+pub use crate::features::audio::{MusicnnSettings, OnnxSettings, Pooling, SpectralSettings};
 pub use crate::features::lyrics::{HashedBowSettings, MinilmSettings};
 pub use crate::features::midi::SymbolicSettings;
 pub use crate::features::precomputed::PrecomputedSection;
@@ -28,6 +28,9 @@ extractors! {
         /// `extractor = "musicnn"`: the pretrained musicnn network's layers, pooled over
         /// 3 s patches.
         Musicnn("musicnn", MusicnnSettings),
+        /// `extractor = "onnx"`: a user's ONNX model on waveform or log-mel patches, one
+        /// output pooled over the patches.
+        Onnx("onnx", OnnxSettings),
     }
 }
 

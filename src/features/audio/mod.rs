@@ -20,15 +20,20 @@ pub const VERSION: u32 = 2;
 mod analysis;
 pub mod decode;
 pub mod descriptors;
+pub mod log_mel;
 pub mod musicnn;
+pub mod onnx;
+pub mod patching;
 pub mod pooling;
 mod settings;
 pub mod spectral;
 
 use std::path::{Path, PathBuf};
 
-use crate::features::{FeatureError, SongExtractor};
+use crate::features::{FeatureError, SettingRules, SongExtractor, Violation};
 pub use musicnn::MusicnnSettings;
+pub use onnx::OnnxSettings;
+pub use patching::ShortClips;
 pub use settings::{Pooling, SpectralSettings};
 use spectral::{Frames, PITCH_CLASSES};
 
@@ -80,9 +85,9 @@ pub enum AudioError {
         /// The file.
         path: PathBuf,
     },
-    /// A clip shorter than one musicnn patch, with `short_clips = "skip"`.
+    /// A clip shorter than one patch of a pretrained network, with `short_clips = "skip"`.
     #[error(
-        "{}: {seconds:.2} s of audio, shorter than one {patch_seconds} s musicnn patch, and modalities.audio.short_clips = \"skip\"; set it to \"repeat\" or \"pad\" to keep such clips",
+        "{}: {seconds:.2} s of audio, shorter than one {patch_seconds} s patch, and modalities.audio.short_clips = \"skip\"; set it to \"repeat\" or \"pad\" to keep such clips",
         path.display()
     )]
     ShorterThanPatch {
@@ -93,13 +98,13 @@ pub enum AudioError {
         /// Seconds one patch covers.
         patch_seconds: f64,
     },
-    /// The pretrained network could not be loaded.
+    /// The pretrained network could not be loaded or run.
     #[error("{}: {source}", path.display())]
     Network {
         /// The file being described.
         path: PathBuf,
         /// Why the network is unavailable.
-        source: Box<musicnn::NetworkError>,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The resampler rejected the rates or buffers.
     #[error("{}: cannot resample audio: {message}", path.display())]
@@ -215,6 +220,69 @@ pub struct AudioWindow {
     pub max_seconds: f64,
 }
 
+impl AudioWindow {
+    /// Its ranges: `min_seconds <= duration <= max_seconds`, as a shorter window would skip
+    /// every song and a longer one than the cap would never be read.
+    pub fn check(&self, rules: &mut SettingRules) {
+        rules.non_negative("offset", self.offset);
+        if let Some(duration) = self.duration {
+            rules.positive("duration", duration);
+        }
+        rules.non_negative("min_seconds", self.min_seconds);
+        rules.positive("max_seconds", self.max_seconds);
+        let (min, max) = (self.min_seconds, self.max_seconds);
+        match self.duration {
+            Some(duration) if duration > 0.0 && min > duration => rules.out_of_range(
+                "min_seconds",
+                format!("at most duration ({duration}), or every song is skipped"),
+                min,
+            ),
+            Some(duration) if duration > max && max > 0.0 => rules.out_of_range(
+                "duration",
+                format!("at most max_seconds ({max}); raise max_seconds to read longer windows"),
+                duration,
+            ),
+            None if max > 0.0 && min > max => {
+                rules.out_of_range("min_seconds", format!("at most max_seconds ({max})"), min)
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The ranges of a mel spectrogram's settings, shared by the extractors that compute one.
+pub fn check_mel(
+    rules: &mut SettingRules,
+    sample_rate: u32,
+    (n_fft, hop_length, n_mels): (usize, usize, usize),
+    (fmin, fmax): (f64, Option<f64>),
+) {
+    rules.at_least("sample_rate", sample_rate as usize, 1);
+    rules.at_least("n_fft", n_fft, 1);
+    rules.at_least("hop_length", hop_length, 1);
+    rules.at_least("n_mels", n_mels, 1);
+    rules.non_negative("fmin", fmin);
+    let nyquist = f64::from(sample_rate) / 2.0;
+    if let Some(fmax) = fmax
+        && !(fmax > fmin && fmax <= nyquist)
+    {
+        rules.out_of_range(
+            "fmax",
+            format!("above fmin ({fmin}) and at most half the sample rate ({nyquist})"),
+            fmax,
+        );
+    }
+}
+
+/// Pooling over frames or patches needs at least one statistic.
+pub fn check_pooling(rules: &mut SettingRules, pooling: &[Pooling]) {
+    rules.not_empty(
+        "pooling",
+        pooling,
+        "at least one statistic, e.g. [\"mean\", \"std\"]",
+    );
+}
+
 /// Mono samples of `path` at `sample_rate` over `window`: `duration` seconds from `offset`, or
 /// at most `max_seconds` when `duration` is unset (a longer file is cut there, with a
 /// warning); a window shorter than `min_seconds` is [`AudioError::TooShort`].
@@ -328,6 +396,27 @@ impl SongExtractor for SpectralSettings {
     /// `fmax` defaults to half the sample rate.
     fn resolve(&mut self, _: &dyn Fn(&Path) -> PathBuf) {
         self.fmax.get_or_insert(f64::from(self.sample_rate) / 2.0);
+    }
+
+    fn violations(&self) -> Vec<Violation> {
+        let mut rules = SettingRules::default();
+        check_mel(
+            &mut rules,
+            self.sample_rate,
+            (self.n_fft, self.hop_length, self.n_mels),
+            (self.fmin, self.fmax),
+        );
+        rules.at_least("n_mfcc", self.n_mfcc, 1);
+        if self.n_mfcc > self.n_mels {
+            rules.out_of_range(
+                "n_mfcc",
+                format!("at most n_mels ({})", self.n_mels),
+                self.n_mfcc,
+            );
+        }
+        self.window().check(&mut rules);
+        check_pooling(&mut rules, &self.pooling);
+        rules.0
     }
 
     fn extract(&self, path: &Path) -> Result<Vec<f32>, FeatureError> {

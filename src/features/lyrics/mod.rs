@@ -34,7 +34,8 @@ pub use minilm::MinilmSettings;
 pub use tokens::{normalize_text, tokenize};
 
 use crate::features::{
-    CappedRead, FeatureError, KeyFile, KeyFileError, SongExtractor, read_at_most,
+    CappedRead, FeatureError, KeyFile, KeyFileError, SettingRules, SongExtractor, Violation,
+    read_at_most,
 };
 use crate::text::{self, TextError};
 use serde::{Deserialize, Serialize};
@@ -266,6 +267,14 @@ impl SongExtractor for HashedBowSettings {
 
     fn resolve(&mut self, absolute: &dyn Fn(&Path) -> PathBuf) {
         self.lexicon = self.lexicon.as_deref().map(absolute);
+    }
+
+    fn violations(&self) -> Vec<Violation> {
+        let mut rules = SettingRules::default();
+        rules.at_least("hash_dims", self.hash_dims, 1);
+        rules.at_least("max_ngram", self.max_ngram, 1);
+        rules.at_least("max_bytes", self.max_bytes, 1);
+        rules.0
     }
 
     fn extract(&self, path: &Path) -> Result<Vec<f32>, FeatureError> {

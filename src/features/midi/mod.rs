@@ -58,7 +58,9 @@ pub use harmony::KeyEstimate;
 pub use pitch::PitchClassHistogram;
 pub use song::{MidiSong, NoteEvent, TempoChange, TempoMap};
 
-use crate::features::{CappedRead, FeatureError, SongExtractor, read_at_most};
+use crate::features::{
+    CappedRead, FeatureError, SettingRules, SongExtractor, Violation, read_at_most,
+};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
@@ -240,6 +242,13 @@ impl SongExtractor for SymbolicSettings {
 
     fn feature_names(&self) -> Vec<String> {
         feature_names(self)
+    }
+
+    fn violations(&self) -> Vec<Violation> {
+        let mut rules = SettingRules::default();
+        rules.at_least("max_bytes", self.max_bytes, 1);
+        rules.at_least("max_events", self.max_events, 1);
+        rules.0
     }
 
     fn extract(&self, path: &Path) -> Result<Vec<f32>, FeatureError> {

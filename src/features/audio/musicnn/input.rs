@@ -7,7 +7,8 @@
 //! clip's output the same; here the scaling is done in float32, as the reference numbers of
 //! the parity test are (`scripts/parity/musicnn_input.py`).
 
-use crate::features::audio::spectral::{MelFilterbank, Stft};
+use crate::features::audio::log_mel::{LogMel, MelCompression};
+use crate::features::audio::patching::patch_starts;
 
 /// musicnn's sample rate.
 pub const SAMPLE_RATE: u32 = 16_000;
@@ -18,33 +19,34 @@ pub const HOP: usize = 256;
 /// Mel bands.
 pub const N_MELS: usize = 96;
 
+/// musicnn's front end.
+pub const FRONT_END: LogMel = LogMel {
+    sample_rate: SAMPLE_RATE,
+    n_fft: N_FFT,
+    hop_length: HOP,
+    n_mels: N_MELS,
+    fmin: 0.0,
+    fmax: SAMPLE_RATE as f64 / 2.0,
+    compression: MelCompression::Log10OnePlus,
+    gain: 10_000.0,
+    offset: 0.0,
+};
+
 /// The frame at `seconds` (`librosa.time_to_frames`, with musicnn's n_fft and hop), which is
 /// how musicnn turns a patch hop in seconds into frames.
 pub fn time_to_frames(seconds: f64) -> usize {
-    let samples = (seconds * f64::from(SAMPLE_RATE)).round() as usize;
-    samples.saturating_sub(N_FFT / 2) / HOP
+    FRONT_END.time_to_frames(seconds)
 }
 
 /// Frames of a patch of `seconds` (`librosa.time_to_frames(seconds) + 1`: 187 for 3 s).
 pub fn patch_frames(seconds: f64) -> usize {
-    time_to_frames(seconds) + 1
+    FRONT_END.patch_frames(seconds)
 }
 
 /// The log-compressed mel spectrogram of `y` (16 kHz mono), one row of [`N_MELS`] per frame.
 pub fn log_mel(y: &[f32]) -> Vec<[f32; N_MELS]> {
-    let mut stft = Stft::new(N_FFT, HOP);
-    let filters = MelFilterbank::new(f64::from(SAMPLE_RATE), N_FFT, N_MELS, 0.0, 8_000.0);
-    let mut power = vec![0.0f32; stft.n_bins()];
-    (0..stft.n_frames(y.len()))
-        .map(|t| {
-            stft.power_frame(y, t, &mut power);
-            let mut mel = [0.0f32; N_MELS];
-            filters.apply_frame(&power, &mut mel);
-            mel.iter_mut()
-                .for_each(|m| *m = (10_000.0 * *m + 1.0).log10());
-            mel
-        })
-        .collect()
+    let frames = FRONT_END.frames(y);
+    frames.data.as_chunks::<N_MELS>().0.to_vec()
 }
 
 /// Patches of `frames` rows starting every `hop_frames` rows, as `batch_data` cuts them: the
@@ -55,9 +57,7 @@ pub fn patches(
     frames: usize,
     hop_frames: usize,
 ) -> Vec<&[[f32; N_MELS]]> {
-    let count = (spectrogram.len() + 1).saturating_sub(frames);
-    (0..count)
-        .step_by(hop_frames.max(1))
+    patch_starts(spectrogram.len(), frames, hop_frames)
         .map(|start| &spectrogram[start..start + frames])
         .collect()
 }

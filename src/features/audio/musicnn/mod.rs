@@ -19,13 +19,17 @@ pub mod tags;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use super::patching::ShortClips;
 pub use input::{HOP, N_FFT, N_MELS, SAMPLE_RATE, log_mel, patch_frames, patches, time_to_frames};
 use network::{Musicnn, PatchOutput, WeightError};
-pub use settings::{MusicnnLayer, MusicnnModel, MusicnnSettings, ShortClips};
+pub use settings::{MusicnnLayer, MusicnnModel, MusicnnSettings};
 
-use super::{AudioError, pooling, read_window};
+use super::patching::{fill_short_clip, pool_over_patches};
+use super::{AudioError, check_pooling, pooling, read_window};
 use crate::features::shared_load::load_shared;
-use crate::features::{FeatureError, KeyFile, KeyFileError, SongExtractor};
+use crate::features::{
+    FeatureError, KeyFile, KeyFileError, SettingRules, SongExtractor, Violation,
+};
 use crate::models::checkpoint::{CheckpointError, read_checkpoint};
 use crate::models::{ModelError, ModelStore, catalog::MUSICNN};
 
@@ -150,15 +154,14 @@ pub fn extract(
     let samples = read_window(path, settings.window(), SAMPLE_RATE)?;
     let mut rows = log_mel(&samples);
     let frames = patch_frames(PATCH_SECONDS);
-    if rows.len() < frames {
-        fill_short_clip(&mut rows, frames, settings.short_clips).ok_or_else(|| {
-            AudioError::ShorterThanPatch {
-                path: path.to_path_buf(),
-                seconds: samples.len() as f64 / f64::from(SAMPLE_RATE),
-                patch_seconds: PATCH_SECONDS,
-            }
-        })?;
-    }
+    // A row of zeros is silence: log10(10000 * 0 + 1).
+    fill_short_clip(&mut rows, frames, [0.0; N_MELS], settings.short_clips).ok_or_else(|| {
+        AudioError::ShorterThanPatch {
+            path: path.to_path_buf(),
+            seconds: samples.len() as f64 / f64::from(SAMPLE_RATE),
+            patch_seconds: PATCH_SECONDS,
+        }
+    })?;
     let hop = settings
         .patch_hop
         .map_or(frames, |seconds| time_to_frames(seconds).max(1));
@@ -169,34 +172,16 @@ pub fn extract(
     Ok(pool_patches(&outputs, settings))
 }
 
-/// Makes a spectrogram shorter than `frames` one patch long, or `None` for `skip`.
-fn fill_short_clip(rows: &mut Vec<[f32; N_MELS]>, frames: usize, policy: ShortClips) -> Option<()> {
-    match policy {
-        ShortClips::Skip => return None,
-        // A log-mel row of zeros is silence: log10(10000 * 0 + 1).
-        ShortClips::Pad => rows.resize(frames, [0.0; N_MELS]),
-        ShortClips::Repeat if rows.is_empty() => rows.resize(frames, [0.0; N_MELS]),
-        ShortClips::Repeat => *rows = rows.iter().copied().cycle().take(frames).collect(),
-    }
-    Some(())
-}
-
 /// The chosen layers of every patch, each unit pooled over the patches.
 fn pool_patches(outputs: &[PatchOutput], settings: &MusicnnSettings) -> Vec<f32> {
-    let mut vector = Vec::new();
-    let mut series = Vec::with_capacity(outputs.len());
-    for layer in &settings.layers {
-        let width = outputs.first().map_or(0, |out| layer.values(out).len());
-        for unit in 0..width {
-            series.clear();
-            series.extend(outputs.iter().map(|out| layer.values(out)[unit]));
-            pooling::pool_into(&series, &settings.pooling, &mut vector);
-        }
-    }
-    for v in vector.iter_mut().filter(|v| !v.is_finite()) {
-        *v = 0.0;
-    }
-    vector
+    let chosen: Vec<Vec<f32>> = (outputs.iter())
+        .map(|out| {
+            (settings.layers.iter())
+                .flat_map(|layer| layer.values(out).iter().copied())
+                .collect()
+        })
+        .collect();
+    pool_over_patches(&chosen, &settings.pooling)
 }
 
 impl SongExtractor for MusicnnSettings {
@@ -235,6 +220,21 @@ impl SongExtractor for MusicnnSettings {
         ])
     }
 
+    fn violations(&self) -> Vec<Violation> {
+        let mut rules = SettingRules::default();
+        self.window().check(&mut rules);
+        check_pooling(&mut rules, &self.pooling);
+        rules.not_empty(
+            "layers",
+            &self.layers,
+            "at least one layer: penultimate, tags, max_pool or mean_pool",
+        );
+        if let Some(hop) = self.patch_hop {
+            rules.positive("patch_hop", hop);
+        }
+        rules.0
+    }
+
     fn extract(&self, path: &Path) -> Result<Vec<f32>, FeatureError> {
         let network = self.model.network().map_err(|source| AudioError::Network {
             path: path.to_path_buf(),
@@ -247,23 +247,6 @@ impl SongExtractor for MusicnnSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_short_clip_is_repeated_padded_or_skipped() {
-        let rows: Vec<[f32; N_MELS]> = (0..80).map(|t| [t as f32; N_MELS]).collect();
-        let mut repeated = rows.clone();
-        fill_short_clip(&mut repeated, 187, ShortClips::Repeat).unwrap();
-        assert_eq!(repeated.len(), 187);
-        assert_eq!(repeated[80][0], 0.0);
-        assert_eq!(repeated[186][0], 26.0);
-        let mut padded = rows.clone();
-        fill_short_clip(&mut padded, 187, ShortClips::Pad).unwrap();
-        assert_eq!(
-            (padded[79][0], padded[80][0], padded.len()),
-            (79.0, 0.0, 187)
-        );
-        assert!(fill_short_clip(&mut rows.clone(), 187, ShortClips::Skip).is_none());
-    }
 
     #[test]
     fn names_say_layer_unit_and_statistic() {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::features::audio::{AudioWindow, Pooling};
+use crate::features::audio::{AudioWindow, Pooling, ShortClips};
 
 /// Which of musicnn's two trained networks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,19 +26,6 @@ pub enum MusicnnLayer {
     MaxPool,
     /// Mean over time of the 753 mid-end features.
     MeanPool,
-}
-
-/// What to do with a clip shorter than one 3 s patch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ShortClips {
-    /// Repeat the spectrogram until it fills a patch, as musicnn's training did
-    /// (`pad_short = "repeat-pad"` in its config).
-    Repeat,
-    /// Fill the patch with silence.
-    Pad,
-    /// Skip the song (reported like any unreadable file, under `on_error`).
-    Skip,
 }
 
 /// `extractor = "musicnn"` (`[modalities.audio]`).

@@ -25,7 +25,9 @@ use tokenizers::Tokenizer;
 
 use super::{LyricsError, read_lyrics};
 use crate::features::shared_load::load_shared;
-use crate::features::{FeatureError, KeyFile, KeyFileError, SongExtractor};
+use crate::features::{
+    FeatureError, KeyFile, KeyFileError, SettingRules, SongExtractor, Violation,
+};
 use crate::models::{ModelError, ModelStore, catalog::MINILM};
 use bert::{Bert, BertWeightError, HIDDEN};
 
@@ -267,6 +269,12 @@ impl SongExtractor for MinilmSettings {
                 path: tokenizer,
             },
         ])
+    }
+
+    fn violations(&self) -> Vec<Violation> {
+        let mut rules = SettingRules::default();
+        rules.at_least("max_bytes", self.max_bytes, 1);
+        rules.0
     }
 
     fn extract(&self, path: &Path) -> Result<Vec<f32>, FeatureError> {
