@@ -83,7 +83,7 @@ fn extract(manifest: &Manifest) -> Vec<RawFeatures> {
     Modality::ALL
         .into_iter()
         .map(|modality| {
-            let Some(FeatureSource::Extractor(extractor)) = sections.source(modality) else {
+            let [FeatureSource::Extractor(extractor)] = sections.sources(modality)[..] else {
                 panic!("the demo spec uses built-in extractors");
             };
             let rows = (manifest.songs.par_iter())

@@ -81,7 +81,12 @@ pub fn load_data(spec: &ExperimentSpec) -> Result<DatasetLoad, ExperimentError> 
                 source: Box::new(source),
             }
         })?;
-    Ok(crate::split::leave_out_rare_classes(data, &spec.split)?)
+    let data = crate::split::leave_out_rare_classes(data, &spec.split)?;
+    if let Some(column) = &spec.split.group_by {
+        // A column no song has is a mistake to report before any stage runs.
+        crate::split::song_groups(&data.manifest, column)?;
+    }
+    Ok(data)
 }
 
 /// An experiment ready to plan or run: its spec, its dataset and its stage graph.

@@ -88,6 +88,37 @@ pub enum SplitError {
         /// The most folds every one of these classes can fill, when at least 2.
         folds_that_fit: Option<usize>,
     },
+    /// `split.group_by` names a column no song has.
+    #[error(
+        "split.group_by = \"{column}\", but no song has that metadata column; {}",
+        column_advice(known)
+    )]
+    NoGroupColumn {
+        /// The column asked for.
+        column: String,
+        /// The columns the songs have.
+        known: Vec<String>,
+    },
+    /// Too few groups, or groups too large, to fill the hold-out and every fold.
+    #[error(
+        "split.group_by = \"{column}\" gives {groups} group(s), too few to hold out a test set and fill split.folds = {folds} folds with whole groups; lower split.folds, change split.test_fraction, or group by another column"
+    )]
+    TooFewGroups {
+        /// The column.
+        column: String,
+        /// Groups among the experiment's songs.
+        groups: usize,
+        /// `split.folds`.
+        folds: usize,
+    },
+}
+
+fn column_advice(known: &[String]) -> String {
+    if known.is_empty() {
+        "this dataset's songs have no metadata columns; remove split.group_by".to_string()
+    } else {
+        format!("its columns are {}", known.join(", "))
+    }
 }
 
 /// The smallest valid fold count is 2 (`split.folds` validation).
@@ -271,20 +302,176 @@ pub fn stratified_split(
     Ok(SplitPlan { seed, test, folds })
 }
 
-/// The split of `manifest`'s songs that `section` asks for under `seed`.
+/// The split of `manifest`'s songs that `section` asks for under `seed`: grouped by a
+/// metadata column when `split.group_by` names one.
 pub fn split_manifest(
     manifest: &Manifest,
     section: &SplitSection,
     seed: u64,
 ) -> Result<SplitPlan, SplitError> {
     let labels: Vec<usize> = manifest.songs.iter().map(|song| song.label).collect();
-    stratified_split(
-        &labels,
-        &manifest.classes,
-        section.test_fraction,
-        section.folds,
-        seed,
-    )
+    match &section.group_by {
+        None => stratified_split(
+            &labels,
+            &manifest.classes,
+            section.test_fraction,
+            section.folds,
+            seed,
+        ),
+        Some(column) => {
+            let groups = song_groups(manifest, column)?;
+            grouped_split(&labels, &groups, section, seed)
+        }
+    }
+}
+
+/// Each song's group under `split.group_by = column`: songs with the same value of the
+/// metadata column (matched without regard to case, values trimmed) share a group; a song
+/// without a value is a group of its own. Groups are numbered by first appearance.
+pub fn song_groups(manifest: &Manifest, column: &str) -> Result<Vec<usize>, SplitError> {
+    let value = |song: &crate::dataset::Song| {
+        (song.metadata.iter())
+            .find(|(name, _)| name.trim().eq_ignore_ascii_case(column.trim()))
+            .map(|(_, value)| value.trim().to_string())
+            .filter(|value| !value.is_empty())
+    };
+    if !manifest.songs.iter().any(|song| value(song).is_some()) {
+        let mut known: Vec<String> = (manifest.songs.iter())
+            .flat_map(|song| song.metadata.keys().map(|k| k.trim().to_string()))
+            .collect();
+        known.sort();
+        known.dedup();
+        return Err(SplitError::NoGroupColumn {
+            column: column.to_string(),
+            known,
+        });
+    }
+    let mut numbers = std::collections::HashMap::new();
+    let mut next = 0;
+    Ok((manifest.songs.iter())
+        .map(|song| {
+            let key = value(song).unwrap_or_else(|| format!("\0{}", song.id));
+            *numbers.entry(key).or_insert_with(|| {
+                next += 1;
+                next - 1
+            })
+        })
+        .collect())
+}
+
+/// A hold-out test set and folds in which no group straddles two parts, each part's class
+/// counts as near their proportional share as whole groups allow: groups are dealt largest
+/// first (ties in seeded random order) to the part whose class counts they bring closest to
+/// its targets. The groups must fill the test set and every fold.
+pub fn grouped_split(
+    labels: &[usize],
+    groups: &[usize],
+    section: &SplitSection,
+    seed: u64,
+) -> Result<SplitPlan, SplitError> {
+    let classes = labels.iter().max().map_or(0, |&c| c + 1);
+    let count = groups.iter().max().map_or(0, |&g| g + 1);
+    let mut class_counts = vec![vec![0.0; classes]; count];
+    for (&group, &label) in groups.iter().zip(labels) {
+        class_counts[group][label] += 1.0;
+    }
+    let totals = |members: &[usize]| {
+        let mut total = vec![0.0; classes];
+        for &g in members {
+            total
+                .iter_mut()
+                .zip(&class_counts[g])
+                .for_each(|(t, c)| *t += c);
+        }
+        total
+    };
+    let all: Vec<usize> = (0..count).collect();
+    let fraction = section.test_fraction;
+    let whole = totals(&all);
+    let targets = [
+        whole.iter().map(|n| n * fraction).collect(),
+        whole.iter().map(|n| n * (1.0 - fraction)).collect(),
+    ];
+    let holdout = deal(
+        all,
+        &class_counts,
+        &targets,
+        &mut RandomStream::new(seed, "split/holdout-groups"),
+    );
+    let cv: Vec<usize> = (0..count).filter(|&g| holdout[g] == 1).collect();
+    let too_few = || SplitError::TooFewGroups {
+        column: section.group_by.clone().unwrap_or_default(),
+        groups: count,
+        folds: section.folds,
+    };
+    if cv.len() < section.folds || cv.len() == count {
+        return Err(too_few());
+    }
+    let cv_totals = totals(&cv);
+    let share: Vec<f64> = cv_totals.iter().map(|n| n / section.folds as f64).collect();
+    let fold_targets = vec![share; section.folds];
+    let fold_of_group = deal(
+        cv,
+        &class_counts,
+        &fold_targets,
+        &mut RandomStream::new(seed, "split/fold-groups"),
+    );
+    let fold_of: Vec<usize> = (groups.iter())
+        .map(|&g| {
+            if holdout[g] == 0 {
+                usize::MAX
+            } else {
+                fold_of_group[g]
+            }
+        })
+        .collect();
+    let test = members(&fold_of, |f| f == usize::MAX);
+    if (0..section.folds).any(|fold| !fold_of.contains(&fold)) {
+        return Err(too_few());
+    }
+    let folds = (0..section.folds)
+        .map(|index| FoldSplit {
+            index,
+            train: members(&fold_of, |f| f != usize::MAX && f != index),
+            valid: members(&fold_of, |f| f == index),
+        })
+        .collect();
+    Ok(SplitPlan { seed, test, folds })
+}
+
+/// Assigns each of `groups` to one of the parts `targets` describes (per-class song counts),
+/// largest group first, each to the part whose squared distance to its targets it raises
+/// least (ties to the lower part). Returns each group's part, `usize::MAX` for groups not dealt.
+fn deal(
+    mut groups: Vec<usize>,
+    class_counts: &[Vec<f64>],
+    targets: &[Vec<f64>],
+    stream: &mut RandomStream,
+) -> Vec<usize> {
+    stream.shuffle(&mut groups);
+    let size = |g: usize| class_counts[g].iter().sum::<f64>();
+    groups.sort_by(|&a, &b| size(b).total_cmp(&size(a)));
+    let mut filled = vec![vec![0.0; targets[0].len()]; targets.len()];
+    let mut part_of = vec![usize::MAX; class_counts.len()];
+    for g in groups {
+        let raise = |part: usize| -> f64 {
+            (filled[part]
+                .iter()
+                .zip(&targets[part])
+                .zip(&class_counts[g]))
+            .map(|((f, t), c)| (f + c - t).powi(2) - (f - t).powi(2))
+            .sum()
+        };
+        let part = (0..targets.len())
+            .min_by(|&a, &b| raise(a).total_cmp(&raise(b)))
+            .expect("at least one part");
+        filled[part]
+            .iter_mut()
+            .zip(&class_counts[g])
+            .for_each(|(f, c)| *f += c);
+        part_of[g] = part;
+    }
+    part_of
 }
 
 fn songs_by_class(labels: &[usize], classes: usize) -> Vec<Vec<usize>> {

@@ -37,7 +37,7 @@ fn musicnn_section(dir: &TestDir, keys: &str) -> Result<MusicnnSettings, String>
     );
     let path = dir.write("exp.toml", text);
     let spec = load_spec(&path, &[]).map_err(|e| e.to_string())?;
-    match spec.modalities.audio.map(|a| a.extractor) {
+    match spec.modalities.audio.map(|a| a.extractors[0].clone()) {
         Some(AudioSettings::Musicnn(settings)) => Ok(settings),
         other => panic!("not musicnn: {other:?}"),
     }

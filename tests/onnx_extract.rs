@@ -150,7 +150,9 @@ fn planned(dir: &TestDir, keys: &str) -> Result<OnnxSettings, String> {
     let text = SPEC.replace("model = \"mel.onnx\"", keys);
     let path = dir.write("exp.toml", text);
     let spec = load_spec(&path, &[]).map_err(|e| e.to_string())?;
-    let Some(AudioSettings::Onnx(settings)) = spec.modalities.audio.map(|a| a.extractor) else {
+    let Some(AudioSettings::Onnx(settings)) =
+        spec.modalities.audio.map(|a| a.extractors[0].clone())
+    else {
         panic!("not onnx");
     };
     settings.key_files().map_err(|e| e.to_string())?;

@@ -40,7 +40,8 @@ fn minimal_spec_gets_the_documented_defaults() {
     assert_eq!(spec.split.test_fraction, 0.2);
     assert_eq!(spec.schedule.epochs, 60);
     assert_eq!(spec.augment.mixup_alpha, 0.4);
-    let Some(AudioSettings::Spectral(audio)) = spec.modalities.audio.as_ref().map(|a| &a.extractor)
+    let Some(AudioSettings::Spectral(audio)) =
+        spec.modalities.audio.as_ref().map(|a| &a.extractors[0])
     else {
         panic!("the default audio extractor is spectral");
     };
@@ -367,7 +368,7 @@ fn every_modality_rejects_keys_of_its_other_extractor_and_keeps_shared_ones() {
 
     let spec = load(&dir, &text.replace("hash_dims = 8\n", ""), &[]).unwrap();
     let midi = spec.modalities.midi.as_ref().unwrap();
-    assert_eq!(midi.extractor.name(), "symbolic");
+    assert_eq!(midi.extractors[0].name(), "symbolic");
     assert_eq!(
         spec.modalities.on_error(mer::modality::Modality::Lyrics),
         mer::spec::OnError::Fail

@@ -1,9 +1,11 @@
 //! Properties of the stratified hold-out + k-fold split that experiments rely on.
 
+mod util;
+
 use std::collections::BTreeSet;
 
 use mer::spec::SplitSection;
-use mer::split::{SplitError, SplitPlan, min_class_songs, stratified_split};
+use mer::split::{SplitError, SplitPlan, grouped_split, min_class_songs, stratified_split};
 
 /// Labels sorted by class, as MIREX-like ids are: 170/164/215/191/163 songs.
 fn mirex_like_labels() -> Vec<usize> {
@@ -213,4 +215,146 @@ fn a_class_of_min_class_songs_always_splits_and_one_fewer_is_rare() {
         }
     }
     assert_eq!(min_class_songs(&SplitSection::default()), 7);
+}
+
+/// The MIREX-like labels with artists: groups of 1 to 6 songs of mostly one class, in a
+/// fixed pseudo-random pattern (songs of an artist are spread over the id range).
+fn artists(labels: &[usize]) -> Vec<usize> {
+    let mut groups = Vec::with_capacity(labels.len());
+    let (mut artist, mut left) = (0, 0);
+    for _ in labels {
+        if left == 0 {
+            artist += 1;
+            left = 1 + (artist * 5) % 6;
+        }
+        left -= 1;
+        groups.push(artist);
+    }
+    groups
+}
+
+fn grouped(labels: &[usize], groups: &[usize], seed: u64) -> SplitPlan {
+    let section = SplitSection {
+        group_by: Some("artist".into()),
+        ..SplitSection::default()
+    };
+    grouped_split(labels, groups, &section, seed).expect("enough groups")
+}
+
+#[test]
+fn no_group_is_on_both_sides_of_the_hold_out_or_of_a_fold() {
+    let labels = mirex_like_labels();
+    let groups = artists(&labels);
+    let plan = grouped(&labels, &groups, 42);
+    let group_set = |songs: &[usize]| songs.iter().map(|&s| groups[s]).collect::<BTreeSet<_>>();
+    let test = group_set(&plan.test);
+    for fold in &plan.folds {
+        let (train, valid) = (group_set(&fold.train), group_set(&fold.valid));
+        assert!(train.is_disjoint(&valid), "fold {}", fold.index);
+        assert!(test.is_disjoint(&train) && test.is_disjoint(&valid));
+        let mut all: Vec<usize> = fold
+            .train
+            .iter()
+            .chain(&fold.valid)
+            .chain(&plan.test)
+            .copied()
+            .collect();
+        all.sort_unstable();
+        assert_eq!(
+            all,
+            (0..labels.len()).collect::<Vec<_>>(),
+            "every song once"
+        );
+    }
+    // Whole groups cost a little balance, not much: within 3 songs of the share per class.
+    for (class, n) in [170, 164, 215, 191, 163].into_iter().enumerate() {
+        let got = count_class(&plan.test, &labels, class) as f64;
+        assert!((got - n as f64 * 0.2).abs() <= 3.0, "class {class}: {got}");
+        for fold in &plan.folds {
+            let got = count_class(&fold.valid, &labels, class) as f64;
+            let share = (n as f64 - count_class(&plan.test, &labels, class) as f64) / 5.0;
+            assert!(
+                (got - share).abs() <= 3.0,
+                "class {class} fold {}: {got} vs {share}",
+                fold.index
+            );
+        }
+    }
+}
+
+#[test]
+fn a_grouped_split_depends_on_the_seed_and_only_on_it() {
+    let labels = mirex_like_labels();
+    let groups = artists(&labels);
+    assert_eq!(grouped(&labels, &groups, 7), grouped(&labels, &groups, 7));
+    assert_ne!(
+        grouped(&labels, &groups, 7).test,
+        grouped(&labels, &groups, 8).test
+    );
+}
+
+#[test]
+fn too_few_groups_for_the_folds_is_refused_with_their_count() {
+    let labels = mirex_like_labels();
+    let section = SplitSection {
+        group_by: Some("artist".into()),
+        ..SplitSection::default()
+    };
+    for groups in [
+        labels.clone(),
+        labels.iter().map(|&c| c % 4).collect::<Vec<_>>(),
+    ] {
+        let err = grouped_split(&labels, &groups, &section, 1).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                SplitError::TooFewGroups {
+                    groups: 4 | 5,
+                    folds: 5,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .contains("split.group_by = \"artist\" gives"),
+            "{err}"
+        );
+    }
+}
+
+const GROUPED_SPEC: &str = r#"
+[dataset]
+layout = "mirex-like"
+root = "data"
+
+[modalities.lyrics]
+
+[split]
+test_fraction = 0.25
+folds = 2
+group_by = "artist"
+
+[schedule]
+epochs = 2
+"#;
+
+#[test]
+fn a_run_splits_by_the_metadata_column_and_a_missing_column_is_named_before_any_stage() {
+    let dir = util::TestDir::new();
+    dir.write_demo(40, 2, 7);
+    dir.write("exp.toml", GROUPED_SPEC);
+    let (ok, _, stderr) = util::output(dir.mer().args(["run", "exp.toml"]));
+    assert!(ok, "{stderr}");
+    dir.write(
+        "exp.toml",
+        GROUPED_SPEC.replace("\"artist\"", "\"producer\""),
+    );
+    let (ok, _, stderr) = util::output(dir.mer().args(["plan", "exp.toml"]));
+    assert!(!ok);
+    assert!(
+        stderr.contains("split.group_by = \"producer\", but no song has that metadata column; its columns are Album, Artist,"),
+        "{stderr}"
+    );
 }

@@ -120,7 +120,7 @@ fn all_subsets_drops_modality_tables_but_keeps_the_same_songs() {
             member.name
         );
         if let Some(audio) = &spec.modalities.audio {
-            let AudioSettings::Spectral(audio) = &audio.extractor else {
+            let AudioSettings::Spectral(audio) = &audio.extractors[0] else {
                 panic!("the sweep's audio extractor is spectral");
             };
             assert_eq!(audio.n_mels, 64, "a kept table keeps its settings");

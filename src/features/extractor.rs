@@ -41,9 +41,11 @@ pub trait SongExtractor: Sync + SettingsSlice {
         let _ = absolute;
     }
 
-    /// Every setting out of its range, by key within the modality's table; empty by default.
-    /// The spec's check reports them with the file and line of each value.
-    fn violations(&self) -> Vec<Violation> {
+    /// Every setting out of its range, by key path under `table` (the extractor's table in
+    /// the spec, `modalities.audio`); empty by default. The spec's check reports them with the
+    /// file and line of each value.
+    fn violations(&self, table: &str) -> Vec<Violation> {
+        let _ = table;
         Vec::new()
     }
 
@@ -54,35 +56,48 @@ pub trait SongExtractor: Sync + SettingsSlice {
 /// One setting of an extractor out of its range.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Violation {
-    /// The key, within the modality's table (`n_mels`).
-    pub key: &'static str,
+    /// The key path (`modalities.audio.n_mels`).
+    pub key: String,
     /// What the key accepts, in words.
     pub expected: String,
     /// The value found.
     pub found: String,
 }
 
-/// Range rules on an extractor's settings, collecting what they find; NaN fails every one.
-#[derive(Debug, Default)]
-pub struct SettingRules(pub Vec<Violation>);
+/// Range rules on the settings of an extractor's table, collecting what they find; NaN fails
+/// every one.
+#[derive(Debug)]
+pub struct SettingRules<'t> {
+    table: &'t str,
+    /// What the rules found.
+    pub found: Vec<Violation>,
+}
 
-impl SettingRules {
+impl<'t> SettingRules<'t> {
+    /// Rules on the keys of `table` (`modalities.audio`).
+    pub fn new(table: &'t str) -> Self {
+        SettingRules {
+            table,
+            found: Vec::new(),
+        }
+    }
+
+    /// The path of `key` in the table, for messages that name another key.
+    pub fn path(&self, key: &str) -> String {
+        format!("{}.{key}", self.table)
+    }
+
     /// Records `key` as out of range.
-    pub fn out_of_range(
-        &mut self,
-        key: &'static str,
-        expected: impl Into<String>,
-        found: impl ToString,
-    ) {
-        self.0.push(Violation {
-            key,
+    pub fn out_of_range(&mut self, key: &str, expected: impl Into<String>, found: impl ToString) {
+        self.found.push(Violation {
+            key: self.path(key),
             expected: expected.into(),
             found: found.to_string(),
         });
     }
 
     /// An integer of at least `min`.
-    pub fn at_least(&mut self, key: &'static str, value: usize, min: usize) {
+    pub fn at_least(&mut self, key: &str, value: usize, min: usize) {
         if value < min {
             let expected = match min {
                 1 => "a positive integer".to_string(),
@@ -93,21 +108,21 @@ impl SettingRules {
     }
 
     /// A finite number above zero.
-    pub fn positive(&mut self, key: &'static str, value: f64) {
+    pub fn positive(&mut self, key: &str, value: f64) {
         if !(value > 0.0 && value.is_finite()) {
             self.out_of_range(key, "a positive number", value);
         }
     }
 
     /// A finite number of at least zero.
-    pub fn non_negative(&mut self, key: &'static str, value: f64) {
+    pub fn non_negative(&mut self, key: &str, value: f64) {
         if !(value >= 0.0 && value.is_finite()) {
             self.out_of_range(key, "a number >= 0", value);
         }
     }
 
     /// A list that may not be empty, `example` saying what it holds.
-    pub fn not_empty<T>(&mut self, key: &'static str, list: &[T], example: &str) {
+    pub fn not_empty<T>(&mut self, key: &str, list: &[T], example: &str) {
         if list.is_empty() {
             self.out_of_range(key, example, "[]");
         }

@@ -56,10 +56,10 @@ pub enum PipelineError {
     },
     /// A file an extractor's settings name (`modalities.lyrics.lexicon`) is missing or
     /// malformed.
-    #[error("modalities.{modality}.{source}")]
+    #[error("{table}.{source}")]
     KeyFile {
-        /// The modality.
-        modality: crate::modality::Modality,
+        /// The extractor's table in the spec (`modalities.lyrics`).
+        table: String,
         /// The key, and what is wrong with its file.
         source: crate::features::KeyFileError,
     },

@@ -11,7 +11,8 @@ use crate::spec::ExperimentSpec;
 use super::error::PipelineError;
 use super::stage_id::{SeedTag, StageId};
 use super::stages::evaluate::{Evaluate, EvaluateParams, FoldUpstream};
-use super::stages::extract::Extract;
+use super::stages::extract::{Extract, Part};
+use super::stages::join::JoinExtracts;
 use super::stages::normalize::{Normalize, NormalizeParams};
 use super::stages::split::{Split, SplitParams};
 use super::stages::train::{Train, TrainParams};
@@ -64,8 +65,23 @@ impl StageGraph {
         let mut graph = StageGraph { nodes: Vec::new() };
         let mut extracts = Vec::new();
         for modality in spec.selected().iter() {
-            let stage = Extract::new(spec, &data.listed, modality, hasher)?;
-            extracts.push((modality, graph.push(None, Arc::new(stage))));
+            let sources = spec.modalities.sources(modality);
+            let extract = if let [_] = sources[..] {
+                let stage = Extract::new(spec, &data.listed, modality, None, hasher)?;
+                graph.push(None, Arc::new(stage))
+            } else {
+                let mut parts = Vec::new();
+                for (position, source) in sources.iter().enumerate() {
+                    let part = Part {
+                        position,
+                        name: source.name(),
+                    };
+                    let stage = Extract::new(spec, &data.listed, modality, Some(part), hasher)?;
+                    parts.push((part.name, graph.push(None, Arc::new(stage))));
+                }
+                graph.push(None, Arc::new(JoinExtracts { modality, parts }))
+            };
+            extracts.push((modality, extract));
         }
         for (position, &seed) in spec.seeds.iter().enumerate() {
             let at = Some((seed, position));

@@ -119,6 +119,8 @@ impl Rules<'_> {
             KeyProblem::Foreign { .. } | KeyProblem::Unknown { .. } => ProblemKind::UnknownKey,
             KeyProblem::WrongType { .. } => ProblemKind::WrongType,
             KeyProblem::MissingTable => ProblemKind::MissingKey,
+            KeyProblem::Misplaced { .. } => ProblemKind::UnknownKey,
+            KeyProblem::BadList { .. } => ProblemKind::Conflict,
         };
         let hint = problem.hint();
         self.problems.push(SpecProblem {
@@ -204,12 +206,32 @@ impl Rules<'_> {
         let mut n = NumberRules { rules: self };
         n.open_fraction("split.test_fraction", raw.split.test_fraction);
         n.at_least("split.folds", raw.split.folds, 2);
+        if let Some(column) = raw
+            .split
+            .group_by
+            .as_deref()
+            .filter(|c| c.trim().is_empty())
+        {
+            n.out_of_range(
+                "split.group_by",
+                "a metadata column's name, e.g. \"artist\"",
+                format!("\"{column}\""),
+            );
+        }
         // Each extractor owns its rules; here each violation gains its modality and origin.
         for modality in Modality::ALL {
-            if let Some(FeatureSource::Extractor(extractor)) = modalities.source(modality) {
-                for v in extractor.violations() {
-                    let key = format!("modalities.{}.{}", modality.name(), v.key);
-                    n.out_of_range(&key, &v.expected, v.found);
+            let sources = modalities.sources(modality);
+            for source in &sources {
+                let FeatureSource::Extractor(extractor) = source else {
+                    continue;
+                };
+                // Several extractors' keys sit in their own tables.
+                let table = match sources.len() {
+                    1 => format!("modalities.{modality}"),
+                    _ => format!("modalities.{modality}.{}", extractor.name()),
+                };
+                for v in extractor.violations(&table) {
+                    n.out_of_range(&v.key, &v.expected, v.found);
                 }
             }
         }
@@ -298,13 +320,13 @@ fn resolve(
     dataset.songs_with = Some(songs_with.iter().collect());
     let absolute = |path: &Path| absolutize(&base, path);
     if let Some(audio) = &mut modalities.audio {
-        audio.extractor.resolve(&absolute);
+        audio.resolve(&absolute);
     }
     if let Some(lyrics) = &mut modalities.lyrics {
-        lyrics.extractor.resolve(&absolute);
+        lyrics.resolve(&absolute);
     }
     if let Some(midi) = &mut modalities.midi {
-        midi.extractor.resolve(&absolute);
+        midi.resolve(&absolute);
     }
     ExperimentSpec {
         name,

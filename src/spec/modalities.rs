@@ -115,23 +115,21 @@ impl ModalityTables {
     }
 }
 
-/// What every modality's section says, whatever its extractor.
-#[derive(Clone, Copy)]
+/// What every modality's section says, whatever its extractors.
+#[derive(Clone)]
 pub struct SectionSummary<'a> {
-    /// The extractor's name in specs (`spectral`, `precomputed`, ...).
-    pub extractor: &'static str,
     /// The modality's `on_error`.
     pub on_error: OnError,
-    /// Where its features come from: the extractor, or the matrix table.
-    pub source: FeatureSource<'a>,
+    /// Where its features come from: each extractor, or the matrix table, in the spec's order.
+    pub sources: Vec<FeatureSource<'a>>,
 }
 
 impl<'a> SectionSummary<'a> {
-    /// The matrix table, when `extractor = "precomputed"`.
-    pub fn precomputed(self) -> Option<&'a PrecomputedSection> {
-        match self.source {
-            FeatureSource::Precomputed(table) => Some(table),
-            FeatureSource::Extractor(_) => None,
+    /// The matrix table, when `extractor = "precomputed"` (which is never joined with others).
+    pub fn precomputed(&self) -> Option<&'a PrecomputedSection> {
+        match self.sources[..] {
+            [FeatureSource::Precomputed(table)] => Some(table),
+            _ => None,
         }
     }
 }
@@ -152,9 +150,12 @@ impl ModalitySections {
         self.summary(modality).is_some()
     }
 
-    /// Where the features of `modality` come from; `None` when it is not selected.
-    pub fn source(&self, modality: Modality) -> Option<FeatureSource<'_>> {
-        Some(self.summary(modality)?.source)
+    /// Where the features of `modality` come from, one source per extractor; empty when it
+    /// is not selected.
+    pub fn sources(&self, modality: Modality) -> Vec<FeatureSource<'_>> {
+        self.summary(modality)
+            .map(|s| s.sources)
+            .unwrap_or_default()
     }
 
     /// The precomputed feature file of `modality`, when it is selected with
@@ -174,9 +175,15 @@ impl ModalitySections {
 impl<E: ExtractorSettings> ModalitySection<E> {
     fn summary(&self) -> SectionSummary<'_> {
         SectionSummary {
-            extractor: self.extractor.name(),
             on_error: self.on_error,
-            source: self.extractor.source(),
+            sources: self.extractors.iter().map(E::source).collect(),
+        }
+    }
+
+    /// Fills in each extractor's derived defaults and makes the paths it names absolute.
+    pub fn resolve(&mut self, absolute: &dyn Fn(&std::path::Path) -> std::path::PathBuf) {
+        for extractor in &mut self.extractors {
+            extractor.resolve(absolute);
         }
     }
 }

@@ -30,13 +30,69 @@ pub const PRECOMPUTED: &str = crate::features::precomputed::EXTRACTOR;
 /// Keys every extractor of a modality reads, besides `extractor` itself.
 const SHARED_KEYS: [&str; 1] = ["on_error"];
 
-/// One modality's section: the keys every extractor shares, and the chosen extractor.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// One modality's section: the keys every extractor shares, and the chosen extractors.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ModalitySection<E> {
-    /// `extractor = "..."` with that extractor's own keys.
-    pub extractor: E,
+    /// `extractor = "..."` with that extractor's own keys, or, for `extractor = [...]`, each
+    /// listed extractor with the keys of its own table; never empty, names never repeated.
+    pub extractors: Vec<E>,
     /// What to do when one song's features cannot be had. Default `skip`.
     pub on_error: OnError,
+}
+
+impl<E: Default> Default for ModalitySection<E> {
+    fn default() -> Self {
+        ModalitySection {
+            extractors: vec![E::default()],
+            on_error: OnError::default(),
+        }
+    }
+}
+
+/// The value of `extractor`: one name, or a list whose extractors' features are joined.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExtractorChoice<N> {
+    /// `extractor = "spectral"`: its keys sit in the modality's table.
+    One(N),
+    /// `extractor = ["spectral", "musicnn"]`: each one's keys sit in its own table,
+    /// `[modalities.audio.spectral]`.
+    Several(Vec<N>),
+}
+
+impl<N: Serialize> Serialize for ExtractorChoice<N> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ExtractorChoice::One(name) => name.serialize(serializer),
+            ExtractorChoice::Several(names) => names.serialize(serializer),
+        }
+    }
+}
+
+impl<'de, N: DeserializeOwned> Deserialize<'de> for ExtractorChoice<N> {
+    /// A string is read as one name, a list as several; a misspelt name keeps the enum's own
+    /// error (the names it accepts), which the spec's check turns into a suggestion.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Choice<N>(std::marker::PhantomData<N>);
+        impl<'de, N: DeserializeOwned> serde::de::Visitor<'de> for Choice<N> {
+            type Value = ExtractorChoice<N>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an extractor name or a list of extractor names")
+            }
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Self::Value, E> {
+                use serde::de::IntoDeserializer;
+                N::deserialize(name.into_deserializer()).map(ExtractorChoice::One)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                let names =
+                    Vec::<N>::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))?;
+                Ok(ExtractorChoice::Several(names))
+            }
+        }
+        deserializer.deserialize_any(Choice(std::marker::PhantomData))
+    }
 }
 
 /// What to do when one song's file of a modality cannot be read.
@@ -204,7 +260,7 @@ pub(crate) use extractors;
 #[serde(bound = "N: Serialize + DeserializeOwned")]
 pub struct FlatKeys<N> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    extractor: Option<N>,
+    extractor: Option<ExtractorChoice<N>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     on_error: Option<OnError>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -274,6 +330,20 @@ pub enum KeyProblem {
     },
     /// `extractor = "precomputed"` without its `precomputed` table.
     MissingTable,
+    /// With several extractors, a key outside their tables.
+    Misplaced {
+        /// The key, within the modality's table.
+        key: String,
+        /// The listed extractors.
+        listed: Vec<&'static str>,
+        /// The listed extractor that reads the key, if one does.
+        owner: Option<&'static str>,
+    },
+    /// A list of extractors that cannot be joined (empty, a name twice, `precomputed`).
+    BadList {
+        /// What is wrong, in words.
+        found: String,
+    },
 }
 
 impl KeyProblem {
@@ -282,8 +352,42 @@ impl KeyProblem {
         match self {
             KeyProblem::Foreign { key, .. }
             | KeyProblem::Unknown { key, .. }
-            | KeyProblem::WrongType { key, .. } => key,
+            | KeyProblem::WrongType { key, .. }
+            | KeyProblem::Misplaced { key, .. } => key,
             KeyProblem::MissingTable => PRECOMPUTED,
+            KeyProblem::BadList { .. } => "extractor",
+        }
+    }
+
+    /// The same problem with its key inside the extractor's own table (`musicnn.layers`).
+    fn within(self, extractor: &str) -> KeyProblem {
+        let nest = |key: String| format!("{extractor}.{key}");
+        match self {
+            KeyProblem::Foreign {
+                key,
+                extractor: chosen,
+                expected,
+                owner,
+            } => KeyProblem::Foreign {
+                key: nest(key),
+                extractor: chosen,
+                expected,
+                owner,
+            },
+            KeyProblem::Unknown { key, expected } => KeyProblem::Unknown {
+                key: nest(key),
+                expected,
+            },
+            KeyProblem::WrongType {
+                key,
+                expected,
+                found,
+            } => KeyProblem::WrongType {
+                key: nest(key),
+                expected,
+                found,
+            },
+            other => other,
         }
     }
 
@@ -304,6 +408,13 @@ impl KeyProblem {
                 "a table with `path` to the feature matrix (extractor is \"precomputed\")"
                     .to_string()
             }
+            KeyProblem::Misplaced { listed, .. } => format!(
+                "with several extractors, only `extractor`, `on_error` and one table per extractor ({})",
+                quoted(listed)
+            ),
+            KeyProblem::BadList { .. } => {
+                "one or more distinct extractor names, without \"precomputed\"".to_string()
+            }
         }
     }
 
@@ -314,8 +425,9 @@ impl KeyProblem {
                 format!("`{key}`, a key of extractor = \"{owner}\"")
             }
             KeyProblem::Unknown { key, .. } => format!("`{key}`"),
-            KeyProblem::WrongType { found, .. } => found.clone(),
+            KeyProblem::WrongType { found, .. } | KeyProblem::BadList { found } => found.clone(),
             KeyProblem::MissingTable => "nothing".to_string(),
+            KeyProblem::Misplaced { key, .. } => format!("`{key}`"),
         }
     }
 
@@ -326,7 +438,19 @@ impl KeyProblem {
                 Some(format!("remove it, or set extractor = \"{owner}\""))
             }
             KeyProblem::Unknown { key, expected } => did_you_mean(key, expected),
-            KeyProblem::WrongType { .. } | KeyProblem::MissingTable => None,
+            KeyProblem::Misplaced {
+                key,
+                owner: Some(owner),
+                ..
+            } => Some(format!("move it into the extractor's table: {owner}.{key}")),
+            KeyProblem::BadList { found } if found.contains(PRECOMPUTED) => Some(
+                "a precomputed matrix cannot be joined with extracted features; use one extractor"
+                    .to_string(),
+            ),
+            KeyProblem::WrongType { .. }
+            | KeyProblem::MissingTable
+            | KeyProblem::Misplaced { .. }
+            | KeyProblem::BadList { .. } => None,
         }
     }
 }
@@ -337,22 +461,99 @@ fn quoted(keys: &[&str]) -> String {
 }
 
 /// Resolves a modality's flat table into its section: the chosen extractor (the modality's
-/// default when `extractor` is absent) with the keys it reads, defaults for the rest. Every
-/// key of another extractor, unknown key and mistyped value is a problem.
+/// default when `extractor` is absent) with the keys it reads, defaults for the rest; or, for
+/// a list, each extractor from its own table. Every key of another extractor, unknown key,
+/// misplaced key and mistyped value is a problem.
 pub fn resolve<E: ExtractorSettings>(
     keys: &FlatKeys<E::Name>,
 ) -> Result<ModalitySection<E>, Vec<KeyProblem>> {
-    let name = match &keys.extractor {
-        Some(name) => match to_value(name) {
-            toml::Value::String(name) => name,
-            _ => unreachable!("extractor names serialize to strings"),
-        },
-        None => E::default().name().to_string(),
+    let on_error = keys.on_error.unwrap_or_default();
+    let names = match &keys.extractor {
+        Some(ExtractorChoice::Several(names)) => names,
+        Some(ExtractorChoice::One(name)) => {
+            let extractor = resolve_one(&name_of(name), table_with_precomputed(keys))?;
+            return Ok(ModalitySection {
+                extractors: vec![extractor],
+                on_error,
+            });
+        }
+        None => {
+            let extractor = resolve_one(E::default().name(), table_with_precomputed(keys))?;
+            return Ok(ModalitySection {
+                extractors: vec![extractor],
+                on_error,
+            });
+        }
     };
+    let names: Vec<String> = names.iter().map(name_of).collect();
+    let extractors = E::extractors();
+    let listed: Vec<&'static str> = (names.iter())
+        .filter_map(|n| extractors.iter().find(|(e, _)| e == n).map(|(e, _)| *e))
+        .collect();
+    let repeated = (1..names.len()).find(|&i| names[..i].contains(&names[i]));
+    if names.is_empty() || repeated.is_some() || names.iter().any(|n| n == PRECOMPUTED) {
+        return Err(vec![KeyProblem::BadList {
+            found: format!(
+                "[{}]",
+                names
+                    .iter()
+                    .map(|n| format!("\"{n}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }]);
+    }
+    let mut problems: Vec<KeyProblem> = table_with_precomputed(keys)
+        .iter()
+        .filter(|(key, value)| !(names.contains(key) && value.is_table()))
+        .map(|(key, _)| KeyProblem::Misplaced {
+            key: key.clone(),
+            listed: listed.clone(),
+            owner: (extractors.iter())
+                .find(|(e, own)| names.iter().any(|n| n == e) && own.contains(&key.as_str()))
+                .map(|(e, _)| *e),
+        })
+        .collect();
+    let mut resolved = Vec::new();
+    for name in &names {
+        let table = match keys.keys.get(name) {
+            Some(toml::Value::Table(table)) => table.clone(),
+            _ => toml::Table::new(),
+        };
+        match resolve_one::<E>(name, table) {
+            Ok(extractor) => resolved.push(extractor),
+            Err(found) => problems.extend(found.into_iter().map(|p| p.within(name))),
+        }
+    }
+    if problems.is_empty() {
+        Ok(ModalitySection {
+            extractors: resolved,
+            on_error,
+        })
+    } else {
+        Err(problems)
+    }
+}
+
+/// An extractor's name as written in specs.
+fn name_of(name: &impl Serialize) -> String {
+    match to_value(name) {
+        toml::Value::String(name) => name,
+        _ => unreachable!("extractor names serialize to strings"),
+    }
+}
+
+/// The table's extractor keys, with the typed `precomputed` table back among them.
+fn table_with_precomputed<N>(keys: &FlatKeys<N>) -> toml::Table {
     let mut table = keys.keys.clone();
     if let Some(precomputed) = &keys.precomputed {
         table.insert(PRECOMPUTED.to_string(), to_value(precomputed));
     }
+    table
+}
+
+/// Extractor `name`'s settings from `table`, which must hold only keys it reads.
+fn resolve_one<E: ExtractorSettings>(name: &str, table: toml::Table) -> Result<E, Vec<KeyProblem>> {
     let extractors = E::extractors();
     let (chosen, own) = extractors
         .iter()
@@ -385,16 +586,41 @@ pub fn resolve<E: ExtractorSettings>(
     if !problems.is_empty() {
         return Err(problems);
     }
-    let extractor = E::from_keys(chosen, table).map_err(|problem| vec![problem])?;
-    Ok(ModalitySection {
-        extractor,
-        on_error: keys.on_error.unwrap_or_default(),
-    })
+    E::from_keys(chosen, table).map_err(|problem| vec![problem])
 }
 
 impl<E: ExtractorSettings> Serialize for ModalitySection<E> {
+    /// One extractor: the flat table as it was always written. Several: `extractor = [...]`,
+    /// `on_error`, and each extractor's keys in its own table.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.extractor.serialize_flat(self.on_error, serializer)
+        use serde::ser::{Error as _, SerializeMap};
+        if let [extractor] = &self.extractors[..] {
+            return extractor.serialize_flat(self.on_error, serializer);
+        }
+        let names: Vec<&str> = self.extractors.iter().map(E::name).collect();
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("extractor", &names)?;
+        map.serialize_entry("on_error", &self.on_error)?;
+        for extractor in &self.extractors {
+            let mut table = match toml::Value::try_from(FlatSection(extractor, self.on_error)) {
+                Ok(toml::Value::Table(table)) => table,
+                Ok(_) => unreachable!("a section serializes to a table"),
+                Err(e) => return Err(S::Error::custom(e)),
+            };
+            table.remove("extractor");
+            table.remove("on_error");
+            map.serialize_entry(extractor.name(), &table)?;
+        }
+        map.end()
+    }
+}
+
+/// One extractor's flat table, for writing it into its own table.
+struct FlatSection<'a, E>(&'a E, OnError);
+
+impl<E: ExtractorSettings> Serialize for FlatSection<'_, E> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize_flat(self.1, serializer)
     }
 }
 

@@ -305,6 +305,12 @@ pub struct SplitSection {
     /// leave it out keep their hash and their cached stages.
     #[serde(skip_serializing_if = "RareClassPolicy::is_default")]
     pub rare_classes: RareClassPolicy,
+    /// A metadata column (`"artist"`) whose songs must stay together: no value is on both
+    /// sides of the hold-out or of a fold, so a model is never tested on an artist it trained
+    /// on (the artist effect inflates MER results). Matched without regard to case; a song
+    /// without a value is a group of its own. Default: unset, songs split one by one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_by: Option<String>,
 }
 
 impl Default for SplitSection {
@@ -313,6 +319,7 @@ impl Default for SplitSection {
             test_fraction: 0.2,
             folds: 5,
             rare_classes: RareClassPolicy::Drop,
+            group_by: None,
         }
     }
 }

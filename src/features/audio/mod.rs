@@ -232,18 +232,23 @@ impl AudioWindow {
         rules.positive("max_seconds", self.max_seconds);
         let (min, max) = (self.min_seconds, self.max_seconds);
         match self.duration {
-            Some(duration) if duration > 0.0 && min > duration => rules.out_of_range(
-                "min_seconds",
-                format!("at most duration ({duration}), or every song is skipped"),
-                min,
-            ),
-            Some(duration) if duration > max && max > 0.0 => rules.out_of_range(
-                "duration",
-                format!("at most max_seconds ({max}); raise max_seconds to read longer windows"),
-                duration,
-            ),
+            Some(duration) if duration > 0.0 && min > duration => {
+                let expected = format!(
+                    "at most {} ({duration}), or every song is skipped",
+                    rules.path("duration")
+                );
+                rules.out_of_range("min_seconds", expected, min);
+            }
+            Some(duration) if duration > max && max > 0.0 => {
+                let expected = format!(
+                    "at most {} ({max}); raise max_seconds to read longer windows",
+                    rules.path("max_seconds")
+                );
+                rules.out_of_range("duration", expected, duration);
+            }
             None if max > 0.0 && min > max => {
-                rules.out_of_range("min_seconds", format!("at most max_seconds ({max})"), min)
+                let expected = format!("at most {} ({max})", rules.path("max_seconds"));
+                rules.out_of_range("min_seconds", expected, min);
             }
             _ => {}
         }
@@ -398,8 +403,8 @@ impl SongExtractor for SpectralSettings {
         self.fmax.get_or_insert(f64::from(self.sample_rate) / 2.0);
     }
 
-    fn violations(&self) -> Vec<Violation> {
-        let mut rules = SettingRules::default();
+    fn violations(&self, table: &str) -> Vec<Violation> {
+        let mut rules = SettingRules::new(table);
         check_mel(
             &mut rules,
             self.sample_rate,
@@ -416,7 +421,7 @@ impl SongExtractor for SpectralSettings {
         }
         self.window().check(&mut rules);
         check_pooling(&mut rules, &self.pooling);
-        rules.0
+        rules.found
     }
 
     fn extract(&self, path: &Path) -> Result<Vec<f32>, FeatureError> {

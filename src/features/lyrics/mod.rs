@@ -269,12 +269,12 @@ impl SongExtractor for HashedBowSettings {
         self.lexicon = self.lexicon.as_deref().map(absolute);
     }
 
-    fn violations(&self) -> Vec<Violation> {
-        let mut rules = SettingRules::default();
+    fn violations(&self, table: &str) -> Vec<Violation> {
+        let mut rules = SettingRules::new(table);
         rules.at_least("hash_dims", self.hash_dims, 1);
         rules.at_least("max_ngram", self.max_ngram, 1);
         rules.at_least("max_bytes", self.max_bytes, 1);
-        rules.0
+        rules.found
     }
 
     fn extract(&self, path: &Path) -> Result<Vec<f32>, FeatureError> {

@@ -244,11 +244,11 @@ impl SongExtractor for SymbolicSettings {
         feature_names(self)
     }
 
-    fn violations(&self) -> Vec<Violation> {
-        let mut rules = SettingRules::default();
+    fn violations(&self, table: &str) -> Vec<Violation> {
+        let mut rules = SettingRules::new(table);
         rules.at_least("max_bytes", self.max_bytes, 1);
         rules.at_least("max_events", self.max_events, 1);
-        rules.0
+        rules.found
     }
 
     fn extract(&self, path: &Path) -> Result<Vec<f32>, FeatureError> {

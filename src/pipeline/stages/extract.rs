@@ -35,41 +35,58 @@ pub(crate) const NAME: &str = "extract";
 /// for every modality); the extractor's own version enters the key separately.
 pub(crate) const VERSION: u32 = 2;
 
-/// The name of `modality`'s extraction stage, e.g. `extract.audio`.
+/// The name of `modality`'s extraction stage, e.g. `extract.audio`: the stage whose artifact
+/// the rest of the run reads.
 pub(crate) fn stage_name(modality: Modality) -> String {
     format!("{NAME}.{}", modality.name())
 }
 
-/// The extraction of one modality. Its key is built with it, from the same spec sections its
-/// compute reads, because it hashes the input files.
+/// One extractor of a modality that has several (`extractor = ["spectral", "musicnn"]`): its
+/// position in the list and its name, which names its stage (`extract.audio.musicnn`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Part {
+    pub(crate) position: usize,
+    pub(crate) name: &'static str,
+}
+
+/// The extraction of one modality, or of one of its extractors. Its key is built with it,
+/// from the same spec sections its compute reads, because it hashes the input files.
 #[derive(Debug, Clone)]
 pub(crate) struct Extract {
     pub(crate) modality: Modality,
+    /// Which extractor, when the modality has several; its features are joined afterwards.
+    part: Option<Part>,
     /// What it reads of the spec: its modality's section (through [`FeatureSource`]).
     modalities: ModalitySections,
     inputs: StageInputs,
 }
 
 impl Extract {
-    /// The extraction of `modality` over the `listed` songs, hashing input files through
-    /// `hasher`.
+    /// The extraction of `modality` (or of its extractor `part`) over the `listed` songs,
+    /// hashing input files through `hasher`.
     pub(crate) fn new(
         spec: &ExperimentSpec,
         listed: &Manifest,
         modality: Modality,
+        part: Option<Part>,
         hasher: &mut FileHasher,
     ) -> Result<Self, PipelineError> {
         Ok(Extract {
             modality,
+            part,
             modalities: spec.modalities.clone(),
-            inputs: extract_inputs(spec, listed, modality, hasher)?,
+            inputs: extract_inputs(spec, listed, modality, part, hasher)?,
         })
     }
 }
 
 impl Stage for Extract {
+    /// `extract.audio`, or `extract.audio.musicnn` for one of several extractors.
     fn kind(&self) -> StageKind {
-        StageKind::new(stage_name(self.modality))
+        match self.part {
+            None => StageKind::new(stage_name(self.modality)),
+            Some(part) => StageKind::new(format!("{}.{}", stage_name(self.modality), part.name)),
+        }
     }
 
     fn inputs(&self) -> StageInputs {
@@ -82,31 +99,21 @@ impl Stage for Extract {
         _: Artifacts<'_>,
         cx: &StageContext<'_>,
     ) -> Result<(), PipelineError> {
-        extract(artifact, cx, &self.modalities, self.modality)
+        let stage = self.kind().to_string();
+        let source = self.modalities.sources(self.modality)[self.part.map_or(0, |p| p.position)];
+        let extracted = match source {
+            FeatureSource::Extractor(extractor) => {
+                extract_per_song(extractor, cx, self.modality, &stage)
+            }
+            FeatureSource::Precomputed(table) => {
+                let extracted = extract_precomputed(table, cx, self.modality)?;
+                artifact.put_strings(UNKNOWN_IDS, extracted.unknown_ids.clone());
+                extracted
+            }
+        };
+        let on_error = self.modalities.on_error(self.modality);
+        store_features(artifact, on_error, (self.modality, &stage), extracted)
     }
-}
-
-/// Features of every listed song that has `modality`, from the spec's extractor (per song, in
-/// parallel) or precomputed matrix (read once). A song whose features cannot be had is recorded
-/// in `skipped_ids`/`skipped_reasons` (`on_error = "skip"`) or fails the stage (`"fail"`).
-fn extract(
-    artifact: &mut Artifact,
-    cx: &StageContext<'_>,
-    modalities: &ModalitySections,
-    modality: Modality,
-) -> Result<(), PipelineError> {
-    let source = modalities
-        .source(modality)
-        .expect("extraction stages exist only for selected modalities");
-    let extracted = match source {
-        FeatureSource::Extractor(extractor) => extract_per_song(extractor, cx, modality),
-        FeatureSource::Precomputed(table) => {
-            let extracted = extract_precomputed(table, cx, modality)?;
-            artifact.put_strings(UNKNOWN_IDS, extracted.unknown_ids.clone());
-            extracted
-        }
-    };
-    store_features(artifact, modalities.on_error(modality), modality, extracted)
 }
 
 /// One song's id, the file its features come from, and the features or why there are none.
@@ -124,6 +131,7 @@ fn extract_per_song<'a>(
     extractor: Extractor<'_>,
     cx: &StageContext<'a>,
     modality: Modality,
+    stage: &str,
 ) -> Extracted<'a> {
     let songs: Vec<(&str, &Path)> = cx
         .data
@@ -132,15 +140,14 @@ fn extract_per_song<'a>(
         .iter()
         .filter_map(|song| Some((song.id.as_str(), song.file(modality)?)))
         .collect();
-    let stage = stage_name(modality);
-    cx.observer.songs_started(&stage, songs.len());
+    cx.observer.songs_started(stage, songs.len());
     Extracted {
         names: extractor.feature_names(),
         songs: songs
             .par_iter()
             .map(|(id, path)| {
                 let features = extractor.extract(path);
-                cx.observer.song_done(&stage);
+                cx.observer.song_done(stage);
                 (*id, path.to_path_buf(), features)
             })
             .collect(),
@@ -193,18 +200,20 @@ fn extract_precomputed<'a>(
 fn store_features(
     artifact: &mut Artifact,
     on_error: OnError,
-    modality: Modality,
+    (modality, stage): (Modality, &str),
     extracted: Extracted<'_>,
 ) -> Result<(), PipelineError> {
     let Extracted { names, songs, .. } = extracted;
-    let (mut ids, mut values, mut skipped_ids, mut skipped_reasons) =
-        (vec![], vec![], vec![], vec![]);
+    let mut rows = ExtractedRows {
+        names,
+        ..ExtractedRows::default()
+    };
     for (id, path, result) in songs {
         match result {
             Ok(vector) => {
-                debug_assert_eq!(vector.len(), names.len());
-                ids.push(id.to_string());
-                values.extend(vector);
+                debug_assert_eq!(vector.len(), rows.names.len());
+                rows.ids.push(id.to_string());
+                rows.features.extend(vector);
             }
             Err(err) if on_error == OnError::Fail => {
                 return Err(PipelineError::Extraction {
@@ -216,24 +225,42 @@ fn store_features(
             }
             Err(err) => {
                 tracing::warn!("{modality} of song {id} skipped: {err}");
-                skipped_ids.push(id.to_string());
-                skipped_reasons.push(err.to_string());
+                rows.skipped_ids.push(id.to_string());
+                rows.skipped_reasons.push(err.to_string());
             }
         }
     }
-    let rows = ids.len();
-    tracing::info!(
-        "extract.{modality}: {rows} songs x {} features, {} skipped",
-        names.len(),
-        skipped_ids.len()
-    );
-    artifact
-        .put_strings(IDS, ids)
-        .put_f32(FEATURES, &[rows, names.len()], values)
-        .put_strings(FEATURE_NAMES, names)
-        .put_strings(SKIPPED_IDS, skipped_ids)
-        .put_strings(SKIPPED_REASONS, skipped_reasons);
+    rows.store(artifact, stage);
     Ok(())
+}
+
+/// What an extraction artifact holds, as written.
+#[derive(Debug, Default)]
+pub(crate) struct ExtractedRows {
+    pub(crate) ids: Vec<String>,
+    pub(crate) names: Vec<String>,
+    /// `ids.len() x names.len()`, row-major.
+    pub(crate) features: Vec<f32>,
+    pub(crate) skipped_ids: Vec<String>,
+    pub(crate) skipped_reasons: Vec<String>,
+}
+
+impl ExtractedRows {
+    /// Writes the rows into `artifact`, the artifact of `stage`.
+    pub(crate) fn store(self, artifact: &mut Artifact, stage: &str) {
+        let rows = self.ids.len();
+        tracing::info!(
+            "{stage}: {rows} songs x {} features, {} skipped",
+            self.names.len(),
+            self.skipped_ids.len()
+        );
+        artifact
+            .put_strings(IDS, self.ids)
+            .put_f32(FEATURES, &[rows, self.names.len()], self.features)
+            .put_strings(FEATURE_NAMES, self.names)
+            .put_strings(SKIPPED_IDS, self.skipped_ids)
+            .put_strings(SKIPPED_REASONS, self.skipped_reasons);
+    }
 }
 
 const IDS: &str = "ids";
@@ -243,12 +270,20 @@ const SKIPPED_IDS: &str = "skipped_ids";
 const SKIPPED_REASONS: &str = "skipped_reasons";
 const UNKNOWN_IDS: &str = "unknown_ids";
 
-/// The features of an extract artifact, as normalization reads them.
+/// The features of an extract artifact, as normalization and the join read them.
 pub(crate) struct ExtractView<'a> {
     pub(crate) ids: &'a [String],
     pub(crate) names: &'a [String],
     /// `ids.len() x names.len()`, row-major.
     pub(crate) features: &'a [f32],
+}
+
+/// The songs an extract artifact skipped, and why.
+pub(crate) fn skipped(extract: &Artifact) -> Result<(&[String], &[String]), PipelineError> {
+    Ok((
+        strings(extract, SKIPPED_IDS)?,
+        strings(extract, SKIPPED_REASONS)?,
+    ))
 }
 
 impl<'a> ExtractView<'a> {
@@ -269,19 +304,22 @@ impl<'a> ExtractView<'a> {
     }
 }
 
+/// The key of one extractor's features: the same whether it is the modality's only
+/// extractor or one of several, so a run that joins it with another shares its artifact.
 fn extract_inputs(
     spec: &ExperimentSpec,
     listed: &Manifest,
     modality: Modality,
+    part: Option<Part>,
     hasher: &mut FileHasher,
 ) -> Result<StageInputs, PipelineError> {
-    match spec
-        .modalities
-        .source(modality)
-        .expect("extraction stages exist only for selected modalities")
-    {
+    match spec.modalities.sources(modality)[part.map_or(0, |p| p.position)] {
         FeatureSource::Extractor(extractor) => {
-            per_song_inputs(spec, listed, modality, extractor, hasher)
+            let table = match part {
+                None => format!("modalities.{modality}"),
+                Some(part) => format!("modalities.{modality}.{}", part.name),
+            };
+            per_song_inputs(spec, listed, (modality, &table), extractor, hasher)
         }
         FeatureSource::Precomputed(table) => {
             precomputed_inputs(spec, listed, modality, table, hasher)
@@ -293,7 +331,7 @@ fn extract_inputs(
 fn per_song_inputs(
     spec: &ExperimentSpec,
     listed: &Manifest,
-    modality: Modality,
+    (modality, table): (Modality, &str),
     extractor: Extractor<'_>,
     hasher: &mut FileHasher,
 ) -> Result<StageInputs, PipelineError> {
@@ -313,7 +351,10 @@ fn per_song_inputs(
     ));
     let key_files = extractor
         .key_files()
-        .map_err(|source| PipelineError::KeyFile { modality, source })?;
+        .map_err(|source| PipelineError::KeyFile {
+            table: table.to_string(),
+            source,
+        })?;
     for file in key_files {
         // The file's content, not its path: editing it re-extracts, moving it does not.
         let hash = hasher.hash_file(&file.path)?;

@@ -10,6 +10,7 @@
 
 pub(crate) mod evaluate;
 pub(crate) mod extract;
+pub(crate) mod join;
 mod mock;
 pub(crate) mod normalize;
 mod protocol;

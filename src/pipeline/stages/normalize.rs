@@ -198,7 +198,7 @@ fn normalize_modality(
         .collect();
     let stage = &extract.meta.stage;
     let bow: Vec<usize> = (0..width)
-        .filter(|&j| names[j].starts_with("bow_"))
+        .filter(|&j| is_term_frequency(&names[j]))
         .collect();
     let bow = (tfidf && !bow.is_empty()).then_some(bow);
     let normalizer = Normalizer::fit(method, bow, &training, width);
@@ -281,4 +281,12 @@ impl<'a> NormalizedView<'a> {
         }
         Ok(views)
     }
+}
+
+/// Whether a feature is a hashed bag-of-words term frequency (`bow_17`, or
+/// `hashed-bow.bow_17` when joined with another lyrics extractor's features), which
+/// `tfidf` reweights.
+fn is_term_frequency(name: &str) -> bool {
+    let own = name.strip_prefix("hashed-bow.").unwrap_or(name);
+    own.starts_with("bow_")
 }

@@ -14,7 +14,7 @@ use crate::dataset::Manifest;
 use crate::pipeline::error::PipelineError;
 use crate::pipeline::stage_id::StageKind;
 use crate::spec::{ExperimentSpec, SplitSection};
-use crate::split::split_manifest;
+use crate::split::{song_groups, split_manifest};
 
 use super::protocol::{Artifacts, Stage, StageContext, key_config};
 use super::view::{i64_array, indices_below, sized, strings};
@@ -34,16 +34,34 @@ pub(crate) struct SplitParams {
     seed: u64,
     /// [`manifest_digest`] of the songs it splits, which it reads from the dataset.
     manifest: String,
+    /// With `split.group_by`: a digest of each song's group, which the dataset's metadata
+    /// decides (editing an artist re-splits). Absent otherwise, so keys stay as they were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    groups: Option<String>,
 }
 
 impl SplitParams {
     pub(crate) fn new(spec: &ExperimentSpec, seed: u64, manifest: &Manifest) -> Self {
+        let column = spec.split.group_by.as_deref();
         SplitParams {
             split: spec.split.clone(),
             seed,
             manifest: manifest_digest(manifest),
+            groups: column.map(|column| groups_digest(manifest, column)),
         }
     }
+}
+
+/// A digest of each song's group under `split.group_by = column` (a column no song has
+/// digests as no groups; the split then fails naming it).
+fn groups_digest(manifest: &Manifest, column: &str) -> String {
+    let groups = song_groups(manifest, column).unwrap_or_default();
+    let mut encoder = KeyEncoder::with_context("mer split groups digest v1");
+    encoder.list_len(groups.len());
+    for group in groups {
+        encoder.u32(group as u32);
+    }
+    StageKey(encoder.finish()).short()
 }
 
 /// The split of one seed.

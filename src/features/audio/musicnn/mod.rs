@@ -220,8 +220,8 @@ impl SongExtractor for MusicnnSettings {
         ])
     }
 
-    fn violations(&self) -> Vec<Violation> {
-        let mut rules = SettingRules::default();
+    fn violations(&self, table: &str) -> Vec<Violation> {
+        let mut rules = SettingRules::new(table);
         self.window().check(&mut rules);
         check_pooling(&mut rules, &self.pooling);
         rules.not_empty(
@@ -232,7 +232,7 @@ impl SongExtractor for MusicnnSettings {
         if let Some(hop) = self.patch_hop {
             rules.positive("patch_hop", hop);
         }
-        rules.0
+        rules.found
     }
 
     fn extract(&self, path: &Path) -> Result<Vec<f32>, FeatureError> {

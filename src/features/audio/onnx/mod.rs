@@ -177,8 +177,8 @@ impl SongExtractor for OnnxSettings {
         }
     }
 
-    fn violations(&self) -> Vec<Violation> {
-        let mut rules = SettingRules::default();
+    fn violations(&self, table: &str) -> Vec<Violation> {
+        let mut rules = SettingRules::new(table);
         check_mel(
             &mut rules,
             self.sample_rate,
@@ -197,7 +197,7 @@ impl SongExtractor for OnnxSettings {
         }
         rules.positive("log_gain", f64::from(self.log_gain));
         rules.positive("log_offset", f64::from(self.log_offset));
-        rules.0
+        rules.found
     }
 
     fn extract(&self, path: &Path) -> Result<Vec<f32>, FeatureError> {

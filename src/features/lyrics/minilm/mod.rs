@@ -271,10 +271,10 @@ impl SongExtractor for MinilmSettings {
         ])
     }
 
-    fn violations(&self) -> Vec<Violation> {
-        let mut rules = SettingRules::default();
+    fn violations(&self, table: &str) -> Vec<Violation> {
+        let mut rules = SettingRules::new(table);
         rules.at_least("max_bytes", self.max_bytes, 1);
-        rules.0
+        rules.found
     }
 
     fn extract(&self, path: &Path) -> Result<Vec<f32>, FeatureError> {
