@@ -292,14 +292,11 @@ pub fn stratified_split(
     }
 
     test.sort_unstable();
-    let folds = (0..folds)
-        .map(|index| FoldSplit {
-            index,
-            train: members(&fold_of, |f| f != usize::MAX && f != index),
-            valid: members(&fold_of, |f| f == index),
-        })
-        .collect();
-    Ok(SplitPlan { seed, test, folds })
+    Ok(SplitPlan {
+        seed,
+        test,
+        folds: fold_splits(&fold_of, folds),
+    })
 }
 
 /// The split of `manifest`'s songs that `section` asks for under `seed`: grouped by a
@@ -429,14 +426,11 @@ pub fn grouped_split(
     if (0..section.folds).any(|fold| !fold_of.contains(&fold)) {
         return Err(too_few());
     }
-    let folds = (0..section.folds)
-        .map(|index| FoldSplit {
-            index,
-            train: members(&fold_of, |f| f != usize::MAX && f != index),
-            valid: members(&fold_of, |f| f == index),
-        })
-        .collect();
-    Ok(SplitPlan { seed, test, folds })
+    Ok(SplitPlan {
+        seed,
+        test,
+        folds: fold_splits(&fold_of, section.folds),
+    })
 }
 
 /// Assigns each of `groups` to one of the parts `targets` describes (per-class song counts),
@@ -521,6 +515,17 @@ fn check_fold_count(
         }),
         _ => Ok(()),
     }
+}
+
+/// The folds of songs whose fold is `fold_of[song]` (`usize::MAX` for the hold-out).
+fn fold_splits(fold_of: &[usize], folds: usize) -> Vec<FoldSplit> {
+    (0..folds)
+        .map(|index| FoldSplit {
+            index,
+            train: members(fold_of, |f| f != usize::MAX && f != index),
+            valid: members(fold_of, |f| f == index),
+        })
+        .collect()
 }
 
 fn members(fold_of: &[usize], keep: impl Fn(usize) -> bool) -> Vec<usize> {

@@ -15,6 +15,7 @@ mod input;
 pub mod network;
 mod settings;
 pub mod tags;
+mod winograd;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
