@@ -34,8 +34,9 @@ use crate::features::{
 use crate::models::checkpoint::{CheckpointError, read_checkpoint};
 use crate::models::{ModelError, ModelStore, catalog::MUSICNN};
 
-/// Version of the vectors [`extract`] returns; bump it whenever a value or name would change.
-pub const VERSION: u32 = 1;
+/// Version of the vectors [`extract`] returns; bump it whenever a value or name would change
+/// (2: the timbral convolutions as Winograd tiles, values within float rounding of 1's).
+pub const VERSION: u32 = 2;
 
 /// Seconds of audio one patch covers.
 pub const PATCH_SECONDS: f64 = 3.0;
