@@ -41,6 +41,15 @@ pub(crate) fn stage_name(modality: Modality) -> String {
     format!("{NAME}.{}", modality.name())
 }
 
+/// The source a stage extracts: the modality's only one, or its extractor `part`.
+fn source_of(
+    modalities: &ModalitySections,
+    modality: Modality,
+    part: Option<Part>,
+) -> FeatureSource<'_> {
+    modalities.sources(modality)[part.map_or(0, |p| p.position)]
+}
+
 /// One extractor of a modality that has several (`extractor = ["spectral", "musicnn"]`): its
 /// position in the list and its name, which names its stage (`extract.audio.musicnn`).
 #[derive(Debug, Clone, Copy)]
@@ -100,7 +109,7 @@ impl Stage for Extract {
         cx: &StageContext<'_>,
     ) -> Result<(), PipelineError> {
         let stage = self.kind().to_string();
-        let source = self.modalities.sources(self.modality)[self.part.map_or(0, |p| p.position)];
+        let source = source_of(&self.modalities, self.modality, self.part);
         let extracted = match source {
             FeatureSource::Extractor(extractor) => {
                 extract_per_song(extractor, cx, self.modality, &stage)
@@ -313,7 +322,7 @@ fn extract_inputs(
     part: Option<Part>,
     hasher: &mut FileHasher,
 ) -> Result<StageInputs, PipelineError> {
-    match spec.modalities.sources(modality)[part.map_or(0, |p| p.position)] {
+    match source_of(&spec.modalities, modality, part) {
         FeatureSource::Extractor(extractor) => {
             let table = match part {
                 None => format!("modalities.{modality}"),

@@ -8,7 +8,7 @@
 //! The join is cheap and keyed by its parts' keys: changing one extractor's settings reruns
 //! that extractor and the join, not the others.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::cache::{Artifact, StageInputs};
 use crate::modality::Modality;
@@ -99,6 +99,7 @@ fn join(parts: &[Part<'_>]) -> ExtractedRows {
                 .extend_from_slice(&view.features[row * width..(row + 1) * width]);
         }
     }
+    let kept: HashSet<&str> = joined.ids.iter().map(String::as_str).collect();
     let mut reasons: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for (name, view, (ids, why)) in parts {
         for (id, reason) in ids.iter().zip(*why) {
@@ -109,7 +110,7 @@ fn join(parts: &[Part<'_>]) -> ExtractedRows {
         }
         // A song another part skipped is listed here too, with no reason of this part's.
         for id in view.ids {
-            if !joined.ids.contains(id) {
+            if !kept.contains(id.as_str()) {
                 reasons.entry(id).or_default();
             }
         }
