@@ -26,6 +26,22 @@ impl<'a> MatRef<'a> {
         }
     }
 
+    /// Row `i` is `data[offset + i * step..][..cols]`: a sliding window when `step` is less
+    /// than `cols` (a convolution's patch matrix without copying the patches).
+    pub fn windows(
+        data: &'a [f32],
+        offset: usize,
+        (rows, cols): (usize, usize),
+        step: usize,
+    ) -> MatRef<'a> {
+        MatRef {
+            data,
+            offset,
+            shape: (rows, cols),
+            strides: (step, 1),
+        }
+    }
+
     /// The transposed view.
     pub fn t(self) -> MatRef<'a> {
         MatRef {
@@ -124,10 +140,14 @@ impl Dense {
     pub fn forward(&self, input: &[f32]) -> Vec<f32> {
         let k = self.inputs();
         assert_eq!(input.len() % k, 0, "input rows of {k} values");
-        let rows = input.len() / k;
-        let mut out = self.bias.repeat(rows);
-        let weight = MatRef::rows(&self.weight, k, self.outputs());
-        matmul_into(&mut out, MatRef::rows(input, rows, k), weight, true);
+        self.forward_view(MatRef::rows(input, input.len() / k, k))
+    }
+
+    /// Each row of the view (of [`Dense::inputs`] columns) mapped to a row of outputs.
+    pub fn forward_view(&self, input: MatRef<'_>) -> Vec<f32> {
+        let mut out = self.bias.repeat(input.shape.0);
+        let weight = MatRef::rows(&self.weight, self.inputs(), self.outputs());
+        matmul_into(&mut out, input, weight, true);
         out
     }
 }
@@ -166,6 +186,12 @@ mod tests {
             false,
         );
         assert_eq!(out, [14.0, 32.0, 32.0, 77.0]);
+        // Overlapping rows [1, 2], [2, 3], [3, 4] times [1, 10]^T.
+        let mut out = vec![0.0; 3];
+        let ones = [1.0, 10.0];
+        let b = MatRef::rows(&ones, 2, 1);
+        matmul_into(&mut out, MatRef::windows(&a, 0, (3, 2), 1), b, false);
+        assert_eq!(out, [21.0, 32.0, 43.0]);
         let dense = Dense::from_out_by_in(&[1.0, 0.0, 0.0, 0.0, 1.0, 1.0], vec![0.5, -0.5]);
         assert_eq!(dense.forward(&a), [1.5, 4.5, 4.5, 10.5]);
     }

@@ -11,6 +11,7 @@
 //!
 //! Parity with TensorFlow: `tests/musicnn_input.rs` and `tests/musicnn_network.rs`.
 
+mod fast_fir;
 mod input;
 pub mod network;
 mod settings;
@@ -35,8 +36,9 @@ use crate::models::checkpoint::{CheckpointError, read_checkpoint};
 use crate::models::{ModelError, ModelStore, catalog::MUSICNN};
 
 /// Version of the vectors [`extract`] returns; bump it whenever a value or name would change
-/// (2: the timbral convolutions as Winograd tiles, values within float rounding of 1's).
-pub const VERSION: u32 = 2;
+/// (2: the timbral convolutions as Winograd tiles; 3: F(6, 7) tiles and the fast FIR
+/// algorithm; each within float rounding of the one before).
+pub const VERSION: u32 = 3;
 
 /// Seconds of audio one patch covers.
 pub const PATCH_SECONDS: f64 = 3.0;
