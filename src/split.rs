@@ -13,9 +13,10 @@
 
 use std::fmt::Write as _;
 
+use crate::dataset::Song;
 use crate::dataset::{DatasetLoad, DatasetProblem, Manifest, RareClass};
 use crate::rng::RandomStream;
-use crate::spec::{RareClassPolicy, SplitSection};
+use crate::spec::{RareClassPolicy, SplitMethod, SplitSection};
 
 /// One cross-validation fold: the songs it trains on and the songs it validates on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,16 +89,40 @@ pub enum SplitError {
         /// The most folds every one of these classes can fill, when at least 2.
         folds_that_fit: Option<usize>,
     },
-    /// `split.group_by` names a column no song has.
+    /// `split.group_by` or `split.column` names a column no song has.
     #[error(
-        "split.group_by = \"{column}\", but no song has that metadata column; {}",
-        column_advice(known)
+        "{key} = \"{column}\", but no song has that metadata column; {}",
+        column_advice(key, known)
     )]
-    NoGroupColumn {
+    NoColumn {
+        /// The spec key that names the column.
+        key: &'static str,
         /// The column asked for.
         column: String,
         /// The columns the songs have.
         known: Vec<String>,
+    },
+    /// A fixed split's column holds a value that names no part.
+    #[error(
+        "split.column = \"{column}\": song `{song}` has the value \"{value}\"; expected train, validation (or valid, val, dev) or test, or no value to leave the song out"
+    )]
+    UnknownPart {
+        /// The column.
+        column: String,
+        /// The song.
+        song: String,
+        /// Its value.
+        value: String,
+    },
+    /// A fixed split leaves a part without songs.
+    #[error(
+        "split.column = \"{column}\" names no {part} song among the experiment's songs; every part needs songs (check the column's values, or use split.method = \"stratified\")"
+    )]
+    EmptyPart {
+        /// The column.
+        column: String,
+        /// `train`, `validation` or `test`.
+        part: &'static str,
     },
     /// Too few groups, or groups too large, to fill the hold-out and every fold.
     #[error(
@@ -113,9 +138,9 @@ pub enum SplitError {
     },
 }
 
-fn column_advice(known: &[String]) -> String {
+fn column_advice(key: &str, known: &[String]) -> String {
     if known.is_empty() {
-        "this dataset's songs have no metadata columns; remove split.group_by".to_string()
+        format!("this dataset's songs have no metadata columns; remove {key}")
     } else {
         format!("its columns are {}", known.join(", "))
     }
@@ -180,6 +205,10 @@ fn rare_classes_advice(
 /// Songs a class needs for `section`'s split: one per fold after the most the hold-out can
 /// take from it (its share of the test set, rounded up).
 pub fn min_class_songs(section: &SplitSection) -> usize {
+    if section.method == SplitMethod::Fixed {
+        // The dataset's split decides; any class with a song can stay.
+        return 1;
+    }
     let (folds, fraction) = (section.folds, section.test_fraction);
     // n - ceil(n f) >= n (1 - f) - 1 reaches `folds` by n = (folds + 1) / (1 - f); the bound
     // also ends the search for a fraction that validation would refuse.
@@ -299,61 +328,134 @@ pub fn stratified_split(
     })
 }
 
-/// The split of `manifest`'s songs that `section` asks for under `seed`: grouped by a
-/// metadata column when `split.group_by` names one.
+/// The split of `manifest`'s songs that `section` asks for under `seed`: the dataset's own
+/// with `split.method = "fixed"`, else drawn, grouped by a metadata column when
+/// `split.group_by` names one.
 pub fn split_manifest(
     manifest: &Manifest,
     section: &SplitSection,
     seed: u64,
 ) -> Result<SplitPlan, SplitError> {
     let labels: Vec<usize> = manifest.songs.iter().map(|song| song.label).collect();
-    match &section.group_by {
-        None => stratified_split(
+    match (section.method, &section.group_by) {
+        (SplitMethod::Fixed, _) => fixed_split(manifest, section.fixed_column(), seed),
+        (SplitMethod::Stratified, None) => stratified_split(
             &labels,
             &manifest.classes,
             section.test_fraction,
             section.folds,
             seed,
         ),
-        Some(column) => {
+        (SplitMethod::Stratified, Some(column)) => {
             let groups = song_groups(manifest, column)?;
             grouped_split(&labels, &groups, section, seed)
         }
     }
 }
 
-/// Each song's group under `split.group_by = column`: songs with the same value of the
-/// metadata column (matched without regard to case, values trimmed) share a group; a song
-/// without a value is a group of its own. Groups are numbered by first appearance.
-pub fn song_groups(manifest: &Manifest, column: &str) -> Result<Vec<usize>, SplitError> {
-    let value = |song: &crate::dataset::Song| {
-        (song.metadata.iter())
-            .find(|(name, _)| name.trim().eq_ignore_ascii_case(column.trim()))
-            .map(|(_, value)| value.trim().to_string())
-            .filter(|value| !value.is_empty())
-    };
-    if !manifest.songs.iter().any(|song| value(song).is_some()) {
+/// A song's value in a metadata column (name matched without regard to case, value trimmed),
+/// if it has a non-empty one.
+fn metadata_value(song: &Song, column: &str) -> Option<String> {
+    (song.metadata.iter())
+        .find(|(name, _)| name.trim().eq_ignore_ascii_case(column.trim()))
+        .map(|(_, value)| value.trim().to_string())
+        .filter(|value| !value.is_empty())
+}
+
+/// Every song's value in `column`; an error naming `key` when no song has one.
+fn column_values(
+    manifest: &Manifest,
+    key: &'static str,
+    column: &str,
+) -> Result<Vec<Option<String>>, SplitError> {
+    let values: Vec<Option<String>> = (manifest.songs.iter())
+        .map(|song| metadata_value(song, column))
+        .collect();
+    if values.iter().all(Option::is_none) {
         let mut known: Vec<String> = (manifest.songs.iter())
             .flat_map(|song| song.metadata.keys().map(|k| k.trim().to_string()))
             .collect();
         known.sort();
         known.dedup();
-        return Err(SplitError::NoGroupColumn {
+        return Err(SplitError::NoColumn {
+            key,
             column: column.to_string(),
             known,
         });
     }
+    Ok(values)
+}
+
+/// Each song's group under `split.group_by = column`: songs with the same value of the
+/// metadata column (matched without regard to case, values trimmed) share a group; a song
+/// without a value is a group of its own. Groups are numbered by first appearance.
+pub fn song_groups(manifest: &Manifest, column: &str) -> Result<Vec<usize>, SplitError> {
+    let values = column_values(manifest, "split.group_by", column)?;
     let mut numbers = std::collections::HashMap::new();
     let mut next = 0;
-    Ok((manifest.songs.iter())
-        .map(|song| {
-            let key = value(song).unwrap_or_else(|| format!("\0{}", song.id));
+    Ok((manifest.songs.iter().zip(values))
+        .map(|(song, value)| {
+            let key = value.unwrap_or_else(|| format!("\0{}", song.id));
             *numbers.entry(key).or_insert_with(|| {
                 next += 1;
                 next - 1
             })
         })
         .collect())
+}
+
+/// The part of a fixed split a value names, without regard to case.
+fn part_named(value: &str) -> Option<FixedPart> {
+    match value.to_ascii_lowercase().as_str() {
+        "train" | "training" => Some(FixedPart::Train),
+        "validation" | "valid" | "val" | "dev" => Some(FixedPart::Validation),
+        "test" => Some(FixedPart::Test),
+        _ => None,
+    }
+}
+
+/// A part of a fixed split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FixedPart {
+    Train,
+    Validation,
+    Test,
+}
+
+/// The dataset's own split (`split.method = "fixed"`): the test songs, and one fold that
+/// trains on the train songs and validates on the validation songs, as `column` names them.
+/// Songs without a value are in no part. The same for every seed (which still seeds
+/// training).
+pub fn fixed_split(manifest: &Manifest, column: &str, seed: u64) -> Result<SplitPlan, SplitError> {
+    let values = column_values(manifest, "split.column", column)?;
+    let mut parts = [Vec::new(), Vec::new(), Vec::new()];
+    for (index, (song, value)) in manifest.songs.iter().zip(values).enumerate() {
+        let Some(value) = value else { continue };
+        let part = part_named(&value).ok_or_else(|| SplitError::UnknownPart {
+            column: column.to_string(),
+            song: song.id.clone(),
+            value: value.clone(),
+        })?;
+        parts[part as usize].push(index);
+    }
+    let [train, valid, test] = parts;
+    for (songs, part) in [(&train, "train"), (&valid, "validation"), (&test, "test")] {
+        if songs.is_empty() {
+            return Err(SplitError::EmptyPart {
+                column: column.to_string(),
+                part,
+            });
+        }
+    }
+    Ok(SplitPlan {
+        seed,
+        test,
+        folds: vec![FoldSplit {
+            index: 0,
+            train,
+            valid,
+        }],
+    })
 }
 
 /// A hold-out test set and folds in which no group straddles two parts, each part's class

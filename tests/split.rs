@@ -358,3 +358,104 @@ fn a_run_splits_by_the_metadata_column_and_a_missing_column_is_named_before_any_
         "{stderr}"
     );
 }
+
+const FIXED_SPEC: &str = r#"
+[dataset]
+layout = "table"
+root = "data"
+paths = { lyrics = "lyrics/{id}.txt" }
+
+[modalities.lyrics]
+
+[split]
+method = "fixed"
+
+[schedule]
+epochs = 2
+"#;
+
+/// `mer demo --layout table`, with a `Split` column: of every ten songs six train, two
+/// validate and two test; the last song has no value.
+fn table_demo_with_split_column(dir: &util::TestDir) -> (BTreeSet<String>, usize) {
+    let (ok, _, stderr) = util::output(dir.mer().args([
+        "demo",
+        "--out",
+        "data",
+        "--layout",
+        "table",
+        "--songs",
+        "40",
+        "--seconds",
+        "2",
+    ]));
+    assert!(ok, "{stderr}");
+    let labels = std::fs::read_to_string(dir.path("data/labels.csv")).unwrap();
+    let mut lines: Vec<String> = labels.lines().map(String::from).collect();
+    lines[0].push_str(",Split");
+    let mut test = BTreeSet::new();
+    let rows = lines.len() - 1;
+    for (i, line) in lines.iter_mut().skip(1).enumerate() {
+        let part = match i % 10 {
+            _ if i == rows - 1 => "",
+            0..6 => "train",
+            6..8 => "Validation",
+            _ => "test",
+        };
+        if part == "test" {
+            test.insert(line.split(',').next().unwrap().to_string());
+        }
+        line.push(',');
+        line.push_str(part);
+    }
+    dir.write("data/labels.csv", lines.join("\n") + "\n");
+    (test, rows)
+}
+
+#[test]
+fn a_fixed_split_tests_exactly_the_songs_the_dataset_names() {
+    let dir = util::TestDir::new();
+    let (test, _) = table_demo_with_split_column(&dir);
+    dir.write("exp.toml", FIXED_SPEC);
+    let (ok, _, stderr) = util::output(dir.mer().args(["run", "exp.toml"]));
+    assert!(ok, "{stderr}");
+    let folder = dir.report_folder(&stderr);
+    let predicted: BTreeSet<String> = util::read_csv(&folder.join("predictions.csv"))
+        .iter()
+        .map(|row| row["id"].clone())
+        .collect();
+    // The demo leaves some songs without lyrics; those are in no experiment.
+    let with_lyrics: BTreeSet<String> = (test.iter())
+        .filter(|id| dir.path(&format!("data/lyrics/{id}.txt")).is_file())
+        .cloned()
+        .collect();
+    assert!(with_lyrics.len() >= 4, "{with_lyrics:?}");
+    assert_eq!(predicted, with_lyrics, "the test songs that have lyrics");
+    let history = util::read_csv(&folder.join("history.csv"));
+    assert!(
+        !history.is_empty() && history.iter().all(|row| row["fold"] == "0"),
+        "one fold"
+    );
+}
+
+#[test]
+fn a_fixed_split_refuses_unknown_parts_and_the_keys_of_a_drawn_split() {
+    let dir = util::TestDir::new();
+    table_demo_with_split_column(&dir);
+    let labels = std::fs::read_to_string(dir.path("data/labels.csv")).unwrap();
+    dir.write(
+        "data/labels.csv",
+        labels.replacen(",test\n", ",holdout\n", 1),
+    );
+    dir.write("exp.toml", FIXED_SPEC);
+    let (ok, _, stderr) = util::output(dir.mer().args(["plan", "exp.toml"]));
+    assert!(!ok);
+    assert!(
+        stderr.contains("has the value \"holdout\"; expected train, validation"),
+        "{stderr}"
+    );
+    let with_folds = FIXED_SPEC.replace("method = \"fixed\"", "method = \"fixed\"\nfolds = 3");
+    dir.write("exp.toml", with_folds);
+    let (ok, _, stderr) = util::output(dir.mer().args(["plan", "exp.toml"]));
+    assert!(!ok);
+    assert!(stderr.contains("split.folds"), "{stderr}");
+}

@@ -1,5 +1,6 @@
 //! Scoring predictions: classification metrics, calibration, bootstrap confidence intervals
-//! and the ways fold models are combined into one ensemble prediction.
+//! and the ways fold models are combined into one ensemble prediction; regression metrics per
+//! target ([`regression`]) and multi-label metrics per tag ([`multilabel`]).
 //!
 //! Everything here is a pure function of labels and class probabilities (rows x classes,
 //! row-major), so the `evaluate` stage, the report writer and `mer compare` all compute a
@@ -8,6 +9,8 @@
 
 pub mod ensemble;
 pub mod metrics;
+pub mod multilabel;
+pub mod regression;
 
 pub use ensemble::{Ensemble, combine};
 pub use metrics::{

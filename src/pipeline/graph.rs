@@ -88,7 +88,7 @@ impl StageGraph {
             let params = SplitParams::new(spec, seed, &data.manifest);
             let split = graph.push(at, Arc::new(Split { params }));
             let mut folds = Vec::new();
-            for fold in 0..spec.split.folds {
+            for fold in 0..spec.split.fold_count() {
                 let normalize = graph.push(
                     at,
                     Arc::new(Normalize {

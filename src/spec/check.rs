@@ -7,12 +7,13 @@ use std::path::Path;
 use crate::features::FeatureSource;
 use crate::modality::{Modality, ModalityMask};
 
-use super::error::{ProblemKind, SpecError, SpecProblem};
+use super::error::{Origin, ProblemKind, SpecError, SpecProblem};
 use super::modality_keys::{ExtractorSettings, FlatKeys, KeyProblem, resolve as resolve_table};
 use super::sources::{Sources, did_you_mean, spec_dir};
 use super::training::TrainSettings;
 use super::{
-    DEFAULT_SEED, ExperimentSpec, Layout, ModalitySection, ModalitySections, RawSpec, absolutize,
+    DEFAULT_SEED, ExperimentSpec, Layout, ModalitySection, ModalitySections, RawSpec, SplitMethod,
+    absolutize,
 };
 
 /// Checks `raw` and resolves it into an [`ExperimentSpec`].
@@ -25,6 +26,7 @@ pub(crate) fn check(raw: RawSpec, sources: &Sources<'_>) -> Result<ExperimentSpe
     let modalities = rules.modalities(&raw);
     rules.dataset(&raw, &modalities);
     rules.numbers(&raw, &modalities);
+    rules.fixed_split(&raw);
     if !rules.problems.is_empty() {
         return Err(SpecError::Invalid(rules.problems));
     }
@@ -202,21 +204,58 @@ impl Rules<'_> {
         }
     }
 
+    /// A fixed split takes every part from the dataset: the keys that shape a drawn split
+    /// would be silently ignored, so setting one is an error.
+    fn fixed_split(&mut self, raw: &RawSpec) {
+        let split = &raw.split;
+        if split.method != SplitMethod::Fixed {
+            if let Some(column) = &split.column {
+                self.report(
+                    ProblemKind::OutOfRange,
+                    "split.column",
+                    "no value unless split.method = \"fixed\", whose parts it names",
+                    format!("{column:?}"),
+                );
+            }
+            return;
+        }
+        let drawn = [
+            ("split.folds", split.folds.to_string()),
+            ("split.test_fraction", split.test_fraction.to_string()),
+            (
+                "split.group_by",
+                format!("{:?}", split.group_by.as_deref().unwrap_or("")),
+            ),
+            ("split.rare_classes", format!("{:?}", split.rare_classes)),
+        ];
+        for (key, found) in drawn {
+            if self.sources.origin_of(key) != Origin::Default {
+                self.report(
+                    ProblemKind::OutOfRange,
+                    key,
+                    "no value with split.method = \"fixed\" (the dataset's split column names the train, validation and test songs); remove it, or set split.method = \"stratified\"",
+                    found,
+                );
+            }
+        }
+    }
+
     fn numbers(&mut self, raw: &RawSpec, modalities: &ModalitySections) {
         let mut n = NumberRules { rules: self };
         n.open_fraction("split.test_fraction", raw.split.test_fraction);
         n.at_least("split.folds", raw.split.folds, 2);
-        if let Some(column) = raw
-            .split
-            .group_by
-            .as_deref()
-            .filter(|c| c.trim().is_empty())
-        {
-            n.out_of_range(
-                "split.group_by",
-                "a metadata column's name, e.g. \"artist\"",
-                format!("\"{column}\""),
-            );
+        let columns = [
+            ("split.group_by", &raw.split.group_by, "\"artist\""),
+            ("split.column", &raw.split.column, "\"split\""),
+        ];
+        for (key, column, example) in columns {
+            if let Some(column) = column.as_deref().filter(|c| c.trim().is_empty()) {
+                n.out_of_range(
+                    key,
+                    &format!("a metadata column's name, e.g. {example}"),
+                    format!("\"{column}\""),
+                );
+            }
         }
         // Each extractor owns its rules; here each violation gains its modality and origin.
         for modality in Modality::ALL {

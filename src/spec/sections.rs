@@ -311,6 +311,17 @@ pub struct SplitSection {
     /// without a value is a group of its own. Default: unset, songs split one by one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group_by: Option<String>,
+    /// `stratified` (default): the hold-out and folds above, drawn from the seed. `fixed`: the
+    /// split the dataset gives, read from a metadata column (`split.column`) whose values are
+    /// `train`, `validation` and `test`; one fold trains on the train songs and stops early on
+    /// the validation songs, as papers on MTG-Jamendo and MERGE do. Songs without a value are
+    /// left out. `test_fraction`, `folds`, `group_by` and `rare_classes` do not apply.
+    #[serde(skip_serializing_if = "SplitMethod::is_default")]
+    pub method: SplitMethod,
+    /// With `method = "fixed"`: the metadata column naming each song's part, matched
+    /// without regard to case. Default `split`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
 }
 
 impl Default for SplitSection {
@@ -320,7 +331,44 @@ impl Default for SplitSection {
             folds: 5,
             rare_classes: RareClassPolicy::Drop,
             group_by: None,
+            method: SplitMethod::Stratified,
+            column: None,
         }
+    }
+}
+
+impl SplitSection {
+    /// The column a fixed split reads (`split.column`, default `split`).
+    pub fn fixed_column(&self) -> &str {
+        self.column.as_deref().unwrap_or(DEFAULT_SPLIT_COLUMN)
+    }
+
+    /// Cross-validation folds the split has: one for a fixed split.
+    pub fn fold_count(&self) -> usize {
+        match self.method {
+            SplitMethod::Stratified => self.folds,
+            SplitMethod::Fixed => 1,
+        }
+    }
+}
+
+/// The metadata column a fixed split reads by default.
+pub const DEFAULT_SPLIT_COLUMN: &str = "split";
+
+/// How songs are split (`split.method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SplitMethod {
+    /// Seeded, stratified hold-out and folds.
+    #[default]
+    Stratified,
+    /// The dataset's own train, validation and test songs.
+    Fixed,
+}
+
+impl SplitMethod {
+    fn is_default(&self) -> bool {
+        *self == SplitMethod::default()
     }
 }
 

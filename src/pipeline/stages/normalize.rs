@@ -193,7 +193,7 @@ fn normalize_modality(
         .collect();
     let training: Vec<&[f32]> = rows
         .iter()
-        .filter(|(id, _)| matches!(fold_of.get(id), Some(&f) if f >= 0 && f != fold as i64))
+        .filter(|(id, _)| fold_of.get(id).is_some_and(|&f| split::trains_in(f, fold)))
         .map(|(_, row)| *row)
         .collect();
     let stage = &extract.meta.stage;

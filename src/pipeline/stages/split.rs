@@ -5,7 +5,7 @@
 //! |----------|-----------------|-------------------------------------------|
 //! | `ids`    | `strings [songs]` | the experiment's songs, in dataset order  |
 //! | `labels` | `i64 [songs]`   | each song's class index                   |
-//! | `fold`   | `i64 [songs]`   | each song's fold, -1 for the hold-out set |
+//! | `fold`   | `i64 [songs]`   | each song's fold; -1 hold-out, -2 in no part, -3 trains in every fold (a fixed split's train songs) |
 
 use serde::Serialize;
 
@@ -13,8 +13,8 @@ use crate::cache::{Artifact, KeyEncoder, StageInputs, StageKey};
 use crate::dataset::Manifest;
 use crate::pipeline::error::PipelineError;
 use crate::pipeline::stage_id::StageKind;
-use crate::spec::{ExperimentSpec, SplitSection};
-use crate::split::{song_groups, split_manifest};
+use crate::spec::{ExperimentSpec, SplitMethod, SplitSection};
+use crate::split::{SplitPlan, fixed_split, song_groups, split_manifest};
 
 use super::protocol::{Artifacts, Stage, StageContext, key_config};
 use super::view::{i64_array, indices_below, sized, strings};
@@ -38,6 +38,10 @@ pub(crate) struct SplitParams {
     /// decides (editing an artist re-splits). Absent otherwise, so keys stay as they were.
     #[serde(skip_serializing_if = "Option::is_none")]
     groups: Option<String>,
+    /// With `split.method = "fixed"`: a digest of each song's part, which the dataset's
+    /// metadata decides. Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parts: Option<String>,
 }
 
 impl SplitParams {
@@ -48,6 +52,8 @@ impl SplitParams {
             seed,
             manifest: manifest_digest(manifest),
             groups: column.map(|column| groups_digest(manifest, column)),
+            parts: (spec.split.method == SplitMethod::Fixed)
+                .then(|| parts_digest(manifest, spec.split.fixed_column())),
         }
     }
 }
@@ -63,6 +69,54 @@ fn groups_digest(manifest: &Manifest, column: &str) -> String {
     }
     StageKey(encoder.finish()).short()
 }
+
+/// A digest of each song's part under a fixed split on `column` (a column that does not
+/// split digests as no parts; the split then fails saying why).
+fn parts_digest(manifest: &Manifest, column: &str) -> String {
+    let mut encoder = KeyEncoder::with_context("mer split parts digest v1");
+    let fold = fixed_split(manifest, column, 0)
+        .map(|plan| song_folds(&plan, manifest.songs.len()))
+        .unwrap_or_default();
+    encoder.list_len(fold.len());
+    for f in fold {
+        encoder.int(i128::from(f));
+    }
+    StageKey(encoder.finish()).short()
+}
+
+/// Each song's entry in the `fold` array (see the module doc).
+fn song_folds(plan: &SplitPlan, songs: usize) -> Vec<i64> {
+    let mut fold = vec![NO_PART; songs];
+    for &song in &plan.test {
+        fold[song] = TEST;
+    }
+    for assigned in &plan.folds {
+        for &song in &assigned.train {
+            if fold[song] == NO_PART {
+                fold[song] = ALWAYS_TRAIN;
+            }
+        }
+    }
+    for assigned in &plan.folds {
+        for &song in &assigned.valid {
+            fold[song] = assigned.index as i64;
+        }
+    }
+    fold
+}
+
+/// Whether a song whose `fold` entry is `entry` trains fold `fold`: it validates another
+/// fold, or trains in every fold.
+pub(crate) fn trains_in(entry: i64, fold: usize) -> bool {
+    entry == ALWAYS_TRAIN || (entry >= 0 && entry != fold as i64)
+}
+
+/// `fold` of a hold-out test song.
+const TEST: i64 = -1;
+/// `fold` of a song in no part (a fixed split without a value for it).
+const NO_PART: i64 = -2;
+/// `fold` of a song that trains in every fold and validates in none.
+const ALWAYS_TRAIN: i64 = -3;
 
 /// The split of one seed.
 #[derive(Debug, Clone)]
@@ -87,16 +141,10 @@ impl Stage for Split {
     ) -> Result<(), PipelineError> {
         let manifest = &cx.data.manifest;
         let plan = split_manifest(manifest, &self.params.split, self.params.seed)?;
-        let mut fold = vec![-1i64; manifest.songs.len()];
-        for assigned in &plan.folds {
-            for &song in &assigned.valid {
-                fold[song] = assigned.index as i64;
-            }
-        }
         SplitArtifact {
             ids: manifest.songs.iter().map(|s| s.id.clone()).collect(),
             labels: manifest.songs.iter().map(|s| s.label).collect(),
-            fold,
+            fold: song_folds(&plan, manifest.songs.len()),
         }
         .write(artifact);
         Ok(())
@@ -123,7 +171,7 @@ const FOLD: &str = "fold";
 pub(crate) struct SplitArtifact {
     pub(crate) ids: Vec<String>,
     pub(crate) labels: Vec<usize>,
-    /// Fold of each song, -1 for the hold-out test set.
+    /// Fold of each song, or [`TEST`], [`NO_PART`], [`ALWAYS_TRAIN`].
     pub(crate) fold: Vec<i64>,
 }
 
@@ -157,12 +205,12 @@ impl SplitArtifact {
 
     /// The hold-out test set's rows.
     pub(crate) fn test_rows(&self) -> Vec<usize> {
-        self.rows(|f| f < 0)
+        self.rows(|f| f == TEST)
     }
 
     /// The training rows of fold `fold`: every fold but it, never the test set.
     pub(crate) fn training_rows(&self, fold: usize) -> Vec<usize> {
-        self.rows(|f| f >= 0 && f != fold as i64)
+        self.rows(|f| trains_in(f, fold))
     }
 
     /// The validation rows of fold `fold`.
