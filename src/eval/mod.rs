@@ -17,3 +17,8 @@ pub use metrics::{
     ClassScores, Confusion, Interval, Metrics, ReliabilityBin, argmax_rows, bootstrap_intervals,
     quantile, reliability, score,
 };
+
+/// Column `k` of a row-major matrix of rows of `width` values.
+fn column<T: Copy>(values: &[T], width: usize, k: usize) -> Vec<T> {
+    values.iter().skip(k).step_by(width).copied().collect()
+}

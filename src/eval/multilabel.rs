@@ -14,6 +14,8 @@
 //!   songs by [`choose_threshold`]; per tag as `f1_score(zero_division=0)`, macro over all tags,
 //!   micro from pooled counts.
 
+use super::column;
+
 /// Every metric of one tag.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TagScores {
@@ -105,12 +107,12 @@ pub fn score_multilabel(
 /// The threshold of [`threshold_grid`] with the best macro F1 on validation songs (the
 /// lowest on ties), so that no test song decides it.
 pub fn choose_threshold(truth: &[bool], scores: &[f32], tags: usize) -> f64 {
+    let columns: Vec<(Vec<bool>, Vec<f32>)> = (0..tags)
+        .map(|k| tag_column(truth, scores, tags, k))
+        .collect();
     let macro_f1 = |threshold: f64| -> f64 {
-        (0..tags)
-            .map(|k| {
-                let (t, s) = tag_column(truth, scores, tags, k);
-                F1Counts::at(&t, &s, threshold).f1()
-            })
+        (columns.iter())
+            .map(|(t, s)| F1Counts::at(t, s, threshold).f1())
             .sum::<f64>()
     };
     let mut best = (f64::NEG_INFINITY, 0.5);
@@ -125,9 +127,7 @@ pub fn choose_threshold(truth: &[bool], scores: &[f32], tags: usize) -> f64 {
 
 /// Tag `k`'s truth and scores over the songs of row-major songs x `tags` matrices.
 fn tag_column(truth: &[bool], scores: &[f32], tags: usize, k: usize) -> (Vec<bool>, Vec<f32>) {
-    let t = truth.iter().skip(k).step_by(tags).copied().collect();
-    let s = scores.iter().skip(k).step_by(tags).copied().collect();
-    (t, s)
+    (column(truth, tags, k), column(scores, tags, k))
 }
 
 /// Area under the ROC curve of `scores` against binary `truth` (both classes present), by the

@@ -11,6 +11,8 @@
 //!   headline) is 2 cov / (var_t + var_p + (mean_t - mean_p)^2) with population (1/n)
 //!   moments, NaN when both sides are constant and equal.
 
+use super::column;
+
 /// Every metric of one target's predictions.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TargetScores {
@@ -25,15 +27,6 @@ pub struct TargetScores {
     /// Concordance correlation coefficient: correlation penalised for bias and scale.
     pub ccc: f64,
 }
-
-/// Which way a regression metric improves, for comparisons and model selection.
-pub const HIGHER_IS_BETTER: [(&str, bool); 5] = [
-    ("r2", true),
-    ("rmse", false),
-    ("mae", false),
-    ("pearson", true),
-    ("ccc", true),
-];
 
 /// Scores one target's `predicted` values against `truth`.
 ///
@@ -82,11 +75,8 @@ pub fn score_targets(truth: &[f64], predicted: &[f64], targets: usize) -> Vec<Ta
         predicted.len(),
         "songs x targets on both sides"
     );
-    let column = |values: &[f64], k: usize| -> Vec<f64> {
-        values.iter().skip(k).step_by(targets).copied().collect()
-    };
     (0..targets)
-        .map(|k| score_target(&column(truth, k), &column(predicted, k)))
+        .map(|k| score_target(&column(truth, targets, k), &column(predicted, targets, k)))
         .collect()
 }
 

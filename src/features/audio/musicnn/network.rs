@@ -11,8 +11,8 @@
 //!
 //! The timbral convolutions run as Winograd F(6, 7) tiles along time ([`super::winograd`]),
 //! the temporal ones by the fast FIR algorithm ([`super::fast_fir`]), the mid end as
-//! sliding-window views of its input times weight matrices, with no patch matrix copied out. Batch norm uses the moving statistics with TensorFlow's default epsilon
-//! of 0.001.
+//! sliding-window views of its input times weight matrices, with no patch matrix copied out.
+//! Batch norm uses the moving statistics with TensorFlow's default epsilon of 0.001.
 
 use std::collections::BTreeMap;
 

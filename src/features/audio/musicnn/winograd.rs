@@ -152,6 +152,7 @@ impl TimeWinograd {
         let mut products = vec![0.0f32; alpha * run_bands * self.outputs];
         let mut frames_out = vec![0.0f32; run_bands * self.outputs * m];
         let mut values = vec![0.0f32; self.outputs];
+        let kernel_size = self.bands * self.outputs;
         for tile in 0..frames.div_ceil(m) {
             self.transform_input(input, frames, width, tile, &mut transformed);
             for first in (0..out_bands).step_by(run_bands) {
@@ -159,7 +160,6 @@ impl TimeWinograd {
                 let size = bands * self.outputs;
                 // Per point: row f is the `self.bands` transformed values from band f on, a
                 // sliding window over the point's row, times the point's kernel.
-                let kernel_size = self.bands * self.outputs;
                 for (k, kernel) in self.kernel.chunks_exact(kernel_size).enumerate() {
                     matmul_into(
                         &mut products[k * size..(k + 1) * size],
