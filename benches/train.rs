@@ -33,10 +33,10 @@ use mer::dataset::{self, Manifest};
 use mer::demo::{DemoOptions, generate};
 use mer::features::FeatureSource;
 use mer::modality::{Modality, ModalityMask};
-use mer::model::{FoldData, ModalityInput, TrainSettings, TrainedFold, train_folds};
+use mer::model::{FoldData, ModalityInput, Targets, TrainSettings, TrainedFold, train_folds};
 use mer::spec::{
     AudioSection, AugmentSection, DatasetSection, LabelConflictPolicy, Layout, LyricsSection,
-    MidiSection, ModalitySections, ModelSection, ScheduleSection, SplitSection,
+    MidiSection, ModalitySections, ModelSection, ScheduleSection, SplitSection, TaskSection,
 };
 use mer::split::split_manifest;
 use rayon::prelude::*;
@@ -142,9 +142,11 @@ fn fold_data(manifest: &Manifest, raw: &[RawFeatures], seed: u64) -> Vec<FoldDat
     plan.folds
         .iter()
         .map(|fold| FoldData {
-            classes: manifest.classes.len(),
             modalities: raw.iter().map(|r| standardize(r, &fold.train)).collect(),
-            labels: labels.clone(),
+            targets: Targets::Classes {
+                count: manifest.classes.len(),
+                labels: labels.clone(),
+            },
             train_rows: fold.train.clone(),
             valid_rows: fold.valid.clone(),
         })
@@ -186,7 +188,7 @@ fn write_reference_input(
         .map(|t| json!({"name": t.name, "shape": t.shape, "values": t.values}))
         .collect();
     let meta = json!({
-        "seed": seed, "classes": folds[0].classes, "labels": folds[0].labels,
+        "seed": seed, "classes": folds[0].targets.width(), "labels": class_labels(&folds[0]),
         "folds": fold_meta, "settings": settings,
         "parity": {"weights": weights, "valid_probabilities": fold0.valid_probabilities},
     });
@@ -299,20 +301,28 @@ fn fingerprint(trained: &[TrainedFold]) -> String {
         }
         for record in &fold.history {
             hasher.update(&record.train_loss.to_le_bytes());
-            hasher.update(&record.valid_macro_f1.to_le_bytes());
+            hasher.update(&record.valid_score.to_le_bytes());
         }
     }
     hasher.finalize().to_hex()[..12].to_string()
+}
+
+/// The labels of classification fold data.
+fn class_labels(fold: &FoldData) -> &[usize] {
+    match &fold.targets {
+        Targets::Classes { labels, .. } => labels,
+        other => panic!("the bench trains classifiers, found {:?}", other.kind()),
+    }
 }
 
 /// Our scores, computed as the script computes its own.
 fn rust_scores(folds: &[FoldData], trained: &[TrainedFold]) -> Scores {
     let mean = trained
         .iter()
-        .map(|t| t.history[t.best_epoch].valid_macro_f1)
+        .map(|t| t.history[t.best_epoch].valid_score)
         .sum::<f64>()
         / trained.len() as f64;
-    let classes = folds[0].classes;
+    let classes = folds[0].targets.width();
     let (mut truth, mut predicted) = (Vec::new(), Vec::new());
     for (fold, t) in folds.iter().zip(trained) {
         for (row, p) in fold
@@ -320,7 +330,7 @@ fn rust_scores(folds: &[FoldData], trained: &[TrainedFold]) -> Scores {
             .iter()
             .zip(t.valid_probabilities.chunks(classes))
         {
-            truth.push(fold.labels[*row]);
+            truth.push(class_labels(fold)[*row]);
             let best = (0..classes).fold(0, |b, c| if p[c] > p[b] { c } else { b });
             predicted.push(best);
         }
@@ -328,7 +338,7 @@ fn rust_scores(folds: &[FoldData], trained: &[TrainedFold]) -> Scores {
     let history: Vec<Vec<[f64; 3]>> = (trained.iter())
         .map(|t| {
             (t.history.iter())
-                .map(|e| [e.train_loss, e.valid_loss, e.valid_macro_f1])
+                .map(|e| [e.train_loss, e.valid_loss, e.valid_score])
                 .collect()
         })
         .collect();
@@ -460,6 +470,7 @@ fn main() {
         model: &model,
         augment: &augment,
         schedule: &schedule,
+        task: &TaskSection::default(),
     };
     if !overrides.is_empty() {
         println!("settings changed from the defaults: {overrides}");

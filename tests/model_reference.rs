@@ -10,8 +10,8 @@
 //! and epochs, to look for drift over hundreds of steps).
 
 use mer::modality::Modality;
-use mer::model::{FoldData, ModalityInput, NamedTensor, NamedTensors, TrainSettings};
-use mer::spec::{AugmentSection, ModelSection, ScheduleSection};
+use mer::model::{FoldData, ModalityInput, NamedTensor, NamedTensors, Targets, TrainSettings};
+use mer::spec::{AugmentSection, ModelSection, ScheduleSection, TaskSection};
 use serde::Deserialize;
 
 /// Float32 training reproduces PyTorch's to rounding, which grows slowly over the steps (the
@@ -96,8 +96,10 @@ fn named(tensors: Vec<Tensor>) -> NamedTensors {
 
 fn fold_data(data: &Data) -> FoldData {
     FoldData {
-        classes: data.classes,
-        labels: data.labels.clone(),
+        targets: Targets::Classes {
+            count: data.classes,
+            labels: data.labels.clone(),
+        },
         train_rows: data.train_rows.clone(),
         valid_rows: data.valid_rows.clone(),
         modalities: (data.modalities.iter())
@@ -129,6 +131,7 @@ fn training_steps_match_pytorch() {
             model: &case.settings.model,
             augment: &case.settings.augment,
             schedule: &case.settings.schedule,
+            task: &TaskSection::default(),
         };
         let initial = named(case.initial_weights);
         let (losses, weights) =

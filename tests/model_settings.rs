@@ -8,7 +8,7 @@ mod util;
 use mer::model::{CheckedSettings, ModelError, SettingError, TrainSettings, train_fold};
 use mer::spec::{
     AugmentSection, ModelSection, Origin, ProblemKind, ScheduleSection, SpecError, SpecProblem,
-    load_spec,
+    TaskKind, TaskSection, load_spec,
 };
 
 use model_support::clusters;
@@ -139,6 +139,7 @@ struct Sections {
     model: ModelSection,
     augment: AugmentSection,
     schedule: ScheduleSection,
+    task: TaskSection,
 }
 
 impl Sections {
@@ -161,6 +162,7 @@ impl Sections {
             model: &self.model,
             augment: &self.augment,
             schedule: &self.schedule,
+            task: &self.task,
         }
     }
 }
@@ -260,6 +262,30 @@ fn all_violations_are_reported_by_both_paths_in_the_same_order() {
 }
 
 /// Trains fold `fold` of `data` for one epoch with the default model.
+/// Label smoothing and class weights mean nothing for numbers; each is refused by name, and
+/// the regression defaults (no smoothing, no weights) pass, as do both for tags.
+#[test]
+fn settings_without_meaning_for_regression_are_refused_by_key() {
+    let regression = "task.kind=\"regression\"";
+    let errors = settings_verdict(&[regression, "schedule.class_weights=true"]).unwrap_err();
+    let keys: Vec<&str> = errors.iter().map(SettingError::key).collect();
+    assert_eq!(keys, ["augment.label_smoothing", "schedule.class_weights"]);
+    assert_eq!(
+        errors[0].to_string(),
+        "key `augment.label_smoothing`: has no meaning for task.kind = \"regression\" \
+         (expected 0, found 0.1)"
+    );
+    assert_eq!(
+        settings_verdict(&[regression, "augment.label_smoothing=0.0"]),
+        Ok(())
+    );
+    let tags = "task.kind=\"multilabel\"";
+    assert_eq!(
+        settings_verdict(&[tags, "schedule.class_weights=true"]),
+        Ok(())
+    );
+}
+
 fn train_one_epoch(
     data: &mer::model::FoldData,
     fold: usize,
@@ -276,6 +302,7 @@ fn train_one_epoch(
         model: &model,
         augment: &augment,
         schedule: &schedule,
+        task: &TaskSection::default(),
     };
     train_fold(data, &settings, 1, fold)
 }
@@ -300,7 +327,7 @@ fn a_fold_without_validation_songs_is_refused_with_its_number() {
 #[test]
 fn inconsistent_fold_data_is_refused_before_training() {
     let mut data = clusters(20, 2, 1.0, 1);
-    data.labels[4] = 2;
+    model_support::labels_mut(&mut data)[4] = 2;
     assert!(matches!(train_error(&data), ModelError::InconsistentData(m) if m.contains("label 2")));
 
     let mut data = clusters(20, 2, 1.0, 1);
@@ -324,8 +351,14 @@ fn weights_from_another_model_are_refused_by_predict() {
         encoder_width: 64,
         ..ModelSection::default()
     };
-    let error =
-        mer::model::predict(&fold.weights, &wider, &data.modalities, &[0], None).unwrap_err();
+    let error = mer::model::predict(
+        &fold.weights,
+        (&wider, TaskKind::Classification),
+        &data.modalities,
+        &[0],
+        None,
+    )
+    .unwrap_err();
     assert!(matches!(error, ModelError::WeightsMismatch(_)), "{error}");
     assert!(error.to_string().contains("retrain"));
 }

@@ -1,13 +1,19 @@
-//! Training a fold end to end on tiny synthetic data: it learns, it is reproducible whatever
-//! the thread count, it keeps the best epoch's weights, and masks carry missing modalities.
+//! Training a fold end to end on tiny synthetic data: it learns (classes, regression targets
+//! and tags), it is reproducible whatever the thread count, it keeps the best epoch's weights,
+//! and masks carry missing modalities.
 
 mod model_support;
 
+use mer::eval::multilabel::roc_auc;
+use mer::eval::regression::score_targets;
 use mer::model::schedule::LearningRate;
 use mer::model::{FoldData, TrainSettings, TrainedFold, predict, train_fold, train_folds};
-use mer::spec::{AugmentSection, ModelSection, NormLayer, ScheduleSection};
+use mer::model::{ModelError, Targets};
+use mer::spec::{
+    AugmentSection, ModelSection, NormLayer, RegressionLoss, ScheduleSection, TaskKind, TaskSection,
+};
 
-use model_support::clusters;
+use model_support::{clusters, labels, labels_mut, tagged, valence_arousal};
 
 fn small_model() -> ModelSection {
     ModelSection {
@@ -37,17 +43,18 @@ fn train(
         model,
         augment: &augment,
         schedule,
+        task: &TaskSection::default(),
     };
     train_fold(data, &settings, seed, 0).unwrap()
 }
 
 /// Macro-F1 of the validation songs from class probabilities (argmax), as scikit-learn.
 fn macro_f1_of(data: &FoldData, probabilities: &[f32]) -> f64 {
-    let k = data.classes;
+    let k = data.targets.width();
     let predicted: Vec<usize> = (probabilities.chunks(k))
         .map(|p| (0..k).fold(0, |b, c| if p[c] > p[b] { c } else { b }))
         .collect();
-    let truth: Vec<usize> = data.valid_rows.iter().map(|&r| data.labels[r]).collect();
+    let truth: Vec<usize> = data.valid_rows.iter().map(|&r| labels(data)[r]).collect();
     let scores: Vec<f64> = (0..k)
         .filter_map(|c| {
             let tp = (truth.iter().zip(&predicted))
@@ -68,10 +75,10 @@ fn a_tiny_separable_problem_is_learned_perfectly() {
     let fold = train(&data, &model, &schedule(30), 7);
     let best = &fold.history[fold.best_epoch];
     assert_eq!(best.valid_accuracy, 1.0, "{:#?}", fold.history);
-    assert_eq!(best.valid_macro_f1, 1.0);
+    assert_eq!(best.valid_score, 1.0);
     let probabilities = predict(
         &fold.weights,
-        &model,
+        (&model, TaskKind::Classification),
         &data.modalities,
         &data.valid_rows,
         None,
@@ -110,6 +117,7 @@ fn parallel_folds_do_not_depend_on_the_thread_count() {
         model: &model,
         augment: &augment,
         schedule: &schedule,
+        task: &TaskSection::default(),
     };
     let with_threads = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new()
@@ -139,8 +147,8 @@ fn slow_schedule(epochs: usize) -> ScheduleSection {
 /// has learned much and gets worse after.
 fn validation_peaks_early() -> FoldData {
     let mut data = clusters(100, 4, 0.3, 4);
-    for &row in &data.valid_rows {
-        data.labels[row] = (data.labels[row] + 1) % 4;
+    for row in data.valid_rows.clone() {
+        labels_mut(&mut data)[row] = (labels(&data)[row] + 1) % 4;
     }
     data
 }
@@ -152,23 +160,19 @@ fn the_best_epochs_weights_are_kept_not_the_last_ones() {
     let fold = train(&data, &model, &slow_schedule(20), 8);
     let last = fold.history.last().unwrap();
     let best = &fold.history[fold.best_epoch];
-    assert!(
-        best.valid_macro_f1 > last.valid_macro_f1,
-        "{:#?}",
-        fold.history
-    );
+    assert!(best.valid_score > last.valid_score, "{:#?}", fold.history);
 
     // The stored weights reproduce the best epoch's validation predictions, not the last's.
     let probabilities = predict(
         &fold.weights,
-        &model,
+        (&model, TaskKind::Classification),
         &data.modalities,
         &data.valid_rows,
         None,
     )
     .unwrap();
     assert_eq!(probabilities, fold.valid_probabilities);
-    assert_eq!(macro_f1_of(&data, &probabilities), best.valid_macro_f1);
+    assert_eq!(macro_f1_of(&data, &probabilities), best.valid_score);
     // And they are exactly the weights of a run that stops at the best epoch.
     let stopped = train(&data, &model, &slow_schedule(fold.best_epoch + 1), 8);
     assert_eq!(stopped.weights, fold.weights);
@@ -200,18 +204,39 @@ fn a_missing_modality_is_read_from_its_mask_never_from_stored_values() {
         .find(|&r| data.modalities[lyrics].present[r])
         .unwrap();
     let rows = [song];
-    let base = predict(&fold.weights, &model, &data.modalities, &rows, None).unwrap();
+    let base = predict(
+        &fold.weights,
+        (&model, TaskKind::Classification),
+        &data.modalities,
+        &rows,
+        None,
+    )
+    .unwrap();
 
     // Marked missing: the prediction changes (the mask reaches the net) ...
     let mut missing = data.modalities.clone();
     missing[lyrics].present[song] = false;
-    let without = predict(&fold.weights, &model, &missing, &rows, None).unwrap();
+    let without = predict(
+        &fold.weights,
+        (&model, TaskKind::Classification),
+        &missing,
+        &rows,
+        None,
+    )
+    .unwrap();
     assert_ne!(base, without);
     // ... and whatever is stored in the missing row is ignored.
     let width = missing[lyrics].width;
     missing[lyrics].features[song * width..][..width].fill(1e6);
     assert_eq!(
-        predict(&fold.weights, &model, &missing, &rows, None).unwrap(),
+        predict(
+            &fold.weights,
+            (&model, TaskKind::Classification),
+            &missing,
+            &rows,
+            None
+        )
+        .unwrap(),
         without
     );
 }
@@ -239,6 +264,7 @@ fn songs_without_any_modality_train_and_all_get_the_same_prediction() {
         model: &model,
         augment: &augment,
         schedule: &schedule(8),
+        task: &TaskSection::default(),
     };
     let fold = train_fold(&data, &settings, 3, 0).unwrap();
     assert!(fold.history.iter().all(|e| e.train_loss.is_finite()));
@@ -250,7 +276,7 @@ fn songs_without_any_modality_train_and_all_get_the_same_prediction() {
     };
     let p = predict(
         &fold.weights,
-        &model,
+        (&model, TaskKind::Classification),
         &data.modalities,
         &nothing,
         Some(perturbation),
@@ -264,7 +290,14 @@ fn songs_without_any_modality_train_and_all_get_the_same_prediction() {
             "nothing differs between songs without modalities"
         );
     }
-    let with = predict(&fold.weights, &model, &data.modalities, &[0, 1], None).unwrap();
+    let with = predict(
+        &fold.weights,
+        (&model, TaskKind::Classification),
+        &data.modalities,
+        &[0, 1],
+        None,
+    )
+    .unwrap();
     assert_ne!(&with[..3], first, "songs with modalities are told apart");
 }
 
@@ -318,4 +351,131 @@ fn the_recorded_learning_rate_follows_warm_restarts() {
     assert_eq!(fold.history[2].learning_rate, 1e-2);
     assert_eq!(fold.history[6].learning_rate, 1e-2);
     assert!(fold.history[5].learning_rate < fold.history[4].learning_rate);
+}
+
+/// Trains `data` for `task` with no label smoothing (regression refuses it) and a mixup that
+/// blends targets of every kind.
+fn train_task(data: &FoldData, task: &TaskSection, seed: u64) -> TrainedFold {
+    let model = small_model();
+    let augment = AugmentSection {
+        label_smoothing: 0.0,
+        ..AugmentSection::default()
+    };
+    let settings = TrainSettings {
+        model: &model,
+        augment: &augment,
+        schedule: &schedule(40),
+        task,
+    };
+    train_fold(data, &settings, seed, 0).unwrap()
+}
+
+fn regression(loss: RegressionLoss) -> TaskSection {
+    TaskSection {
+        kind: TaskKind::Regression,
+        loss,
+    }
+}
+
+#[test]
+fn regression_learns_continuous_targets_with_either_loss() {
+    let data = valence_arousal(200, 2);
+    let Targets::Values { values, .. } = &data.targets else {
+        unreachable!()
+    };
+    let truth: Vec<f64> = (data.valid_rows.iter())
+        .flat_map(|&r| [values[2 * r], values[2 * r + 1]])
+        .map(f64::from)
+        .collect();
+    for loss in [RegressionLoss::Mse, RegressionLoss::Ccc] {
+        let fold = train_task(&data, &regression(loss), 3);
+        let predicted: Vec<f64> = fold
+            .valid_probabilities
+            .iter()
+            .map(|&v| f64::from(v))
+            .collect();
+        let scores = score_targets(&truth, &predicted, 2);
+        for (target, s) in scores.iter().enumerate() {
+            assert!(s.ccc > 0.8, "{loss:?}, target {target}: {s:?}");
+        }
+        // The kept epoch's score is the mean CCC of what predict gives for the same songs.
+        let best = &fold.history[fold.best_epoch];
+        let mean = (scores[0].ccc + scores[1].ccc) / 2.0;
+        assert!(
+            (best.valid_score - mean).abs() < 1e-9,
+            "{} vs {mean}",
+            best.valid_score
+        );
+        assert!(best.valid_accuracy.is_nan());
+        let again = predict(
+            &fold.weights,
+            (&small_model(), TaskKind::Regression),
+            &data.modalities,
+            &data.valid_rows,
+            None,
+        )
+        .unwrap();
+        assert_eq!(again, fold.valid_probabilities);
+    }
+}
+
+#[test]
+fn multilabel_learns_several_tags_per_song() {
+    let data = tagged(200, 4);
+    let task = TaskSection {
+        kind: TaskKind::Multilabel,
+        ..TaskSection::default()
+    };
+    let fold = train_task(&data, &task, 5);
+    let Targets::Tags { carried, .. } = &data.targets else {
+        unreachable!()
+    };
+    for tag in 0..3 {
+        let truth: Vec<bool> = data
+            .valid_rows
+            .iter()
+            .map(|&r| carried[3 * r + tag])
+            .collect();
+        let scores: Vec<f32> = fold
+            .valid_probabilities
+            .iter()
+            .skip(tag)
+            .step_by(3)
+            .copied()
+            .collect();
+        assert!(scores.iter().all(|p| (0.0..=1.0).contains(p)));
+        let auc = roc_auc(&truth, &scores);
+        assert!(auc > 0.95, "tag {tag}: ROC-AUC {auc}");
+    }
+    // Tags are independent sigmoids, not a distribution: a song of class 1 carries two.
+    let class_one = data
+        .valid_rows
+        .iter()
+        .position(|&r| labels_of_tagged(r) == 1)
+        .unwrap();
+    let row = &fold.valid_probabilities[3 * class_one..][..3];
+    assert!(row[0] > 0.5 && row[1] > 0.5 && row[2] < 0.5, "{row:?}");
+}
+
+/// The class `tagged` built song `row`'s tags from (its rows cycle through the 4 classes).
+fn labels_of_tagged(row: usize) -> usize {
+    row % 4
+}
+
+#[test]
+fn targets_of_another_kind_than_the_task_are_refused() {
+    let data = valence_arousal(40, 1);
+    let model = small_model();
+    let augment = AugmentSection::default();
+    let settings = TrainSettings {
+        model: &model,
+        augment: &augment,
+        schedule: &schedule(2),
+        task: &TaskSection::default(),
+    };
+    let error = train_fold(&data, &settings, 1, 0).unwrap_err();
+    assert!(
+        matches!(&error, ModelError::InconsistentData(m) if m.contains("Regression targets")),
+        "{error}"
+    );
 }

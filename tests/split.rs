@@ -459,3 +459,74 @@ fn a_fixed_split_refuses_unknown_parts_and_the_keys_of_a_drawn_split() {
     assert!(!ok);
     assert!(stderr.contains("split.folds"), "{stderr}");
 }
+
+/// 150 songs with 4 tags, tag k on about one song in 2^(k+1), some songs with none.
+fn tag_sets() -> Vec<bool> {
+    let mut draw = mer::rng::RandomStream::new(9, "test/tag-sets");
+    (0..150 * 4)
+        .map(|i| draw.chance(0.5_f64.powi((i % 4) + 1)))
+        .collect()
+}
+
+#[test]
+fn a_multilabel_split_covers_every_song_once_and_keeps_tags_in_every_fold() {
+    let carried = tag_sets();
+    let plan = mer::split::multilabel_split(&carried, 4, 0.2, 4, 7).unwrap();
+    assert_eq!(plan.test.len(), 30);
+    let mut seen: Vec<usize> = plan.test.clone();
+    for fold in &plan.folds {
+        seen.extend(&fold.valid);
+        assert!(fold.valid.iter().all(|s| !fold.train.contains(s)));
+        assert_eq!(fold.train.len() + fold.valid.len(), 120);
+    }
+    seen.sort_unstable();
+    assert_eq!(seen, (0..150).collect::<Vec<_>>());
+    // The rarest tag (about 9 songs) has a song in the test set and in every fold.
+    let rare = |songs: &[usize]| songs.iter().filter(|&&s| carried[s * 4 + 3]).count();
+    let total = rare(&(0..150).collect::<Vec<_>>());
+    assert!((5..=14).contains(&total), "{total}");
+    assert!(rare(&plan.test) >= 1);
+    assert!(plan.folds.iter().all(|f| rare(&f.valid) >= 1), "{plan:?}");
+    assert_eq!(
+        plan,
+        mer::split::multilabel_split(&carried, 4, 0.2, 4, 7).unwrap()
+    );
+}
+
+#[test]
+fn a_multilabel_split_with_more_folds_than_songs_says_so() {
+    let carried = vec![true, false, false, true, true, true];
+    let error = mer::split::multilabel_split(&carried, 2, 0.34, 4, 1).unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.starts_with("split.folds = 4, but only "),
+        "{message}"
+    );
+    assert!(message.ends_with("left for cross-validation after the hold-out; lower split.folds"));
+}
+
+#[test]
+fn regression_strata_stratify_a_split_by_target_quantiles() {
+    // Valence rises with the song index (ids sorted by it, as a dataset may be); arousal
+    // cycles independently of it.
+    let values: Vec<f32> = (0..80)
+        .flat_map(|i| [i as f32 / 80.0, ((i * 7) % 10) as f32 / 10.0])
+        .collect();
+    let strata = mer::split::quantile_strata(&values, 2, 2);
+    let names: Vec<String> = (0..4).map(|s| format!("stratum-{s}")).collect();
+    let plan = stratified_split(&strata, &names, 0.25, 4, 3).unwrap();
+    // Each side of each target's median holds half the test set, within one song per stratum.
+    assert_eq!(plan.test.len(), 20);
+    for target in 0..2 {
+        let mut sorted: Vec<f32> = values.iter().skip(target).step_by(2).copied().collect();
+        sorted.sort_by(f32::total_cmp);
+        let median = sorted[40];
+        let below = (plan.test.iter())
+            .filter(|&&s| values[2 * s + target] < median)
+            .count();
+        assert!(
+            below.abs_diff(10) <= 2,
+            "target {target}: {below} of 20 below"
+        );
+    }
+}

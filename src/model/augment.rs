@@ -7,8 +7,8 @@
 //! 3. mixup (Zhang et al. 2018): one `lambda ~ Beta(alpha, alpha)` per batch and a random
 //!    partner per song; inputs, presence masks and soft targets are mixed alike.
 //!
-//! Targets are label-smoothed before mixing (`(1 - eps) onehot + eps / K`), so every target row
-//! stays a probability distribution.
+//! Targets are label-smoothed before mixing (`(1 - eps) onehot + eps / K`), so every class
+//! target row stays a probability distribution; regression targets mix as the numbers they are.
 
 use crate::rng::RandomStream;
 
@@ -23,19 +23,19 @@ pub(crate) struct Batch {
     pub(crate) widths: Vec<usize>,
     /// Per modality, per row: presence weight (0 or 1; fractional after mixup).
     pub(crate) masks: Vec<Vec<f32>>,
-    /// rows x classes target distributions.
+    /// rows x target_width: class distributions, target values or tag probabilities.
     pub(crate) targets: Vec<f32>,
-    pub(crate) classes: usize,
+    pub(crate) target_width: usize,
 }
 
 impl Batch {
-    /// The songs `rows` of `inputs`, with label-smoothed one-hot targets.
+    /// The songs `rows` of `inputs` with their `targets` rows (`rows.len() x target_width`,
+    /// see `Targets::rows_of`).
     pub(crate) fn gather(
         inputs: &[ModalityInput],
         rows: &[usize],
-        labels: &[usize],
-        classes: usize,
-        smoothing: f64,
+        targets: Vec<f32>,
+        target_width: usize,
     ) -> Self {
         let features = (inputs.iter())
             .map(|input| {
@@ -58,27 +58,15 @@ impl Batch {
                     .collect()
             })
             .collect();
-        let batch_labels: Vec<usize> = rows.iter().map(|&r| labels[r]).collect();
         Batch {
             rows: rows.len(),
             features,
             widths: inputs.iter().map(|i| i.width).collect(),
             masks,
-            targets: smoothed_targets(&batch_labels, classes, smoothing),
-            classes,
+            targets,
+            target_width,
         }
     }
-}
-
-/// One-hot targets with `smoothing` mass spread evenly over all classes.
-pub(crate) fn smoothed_targets(labels: &[usize], classes: usize, smoothing: f64) -> Vec<f32> {
-    let off = (smoothing / classes as f64) as f32;
-    let on = (1.0 - smoothing + smoothing / classes as f64) as f32;
-    let mut targets = vec![off; labels.len() * classes];
-    for (i, &label) in labels.iter().enumerate() {
-        targets[i * classes + label] = on;
-    }
-    targets
 }
 
 /// Adds `N(0, std^2)` noise to every feature of every present modality.
@@ -238,7 +226,7 @@ fn mix_with(batch: &mut Batch, lambda: f32, partner: &[usize]) {
     for mask in &mut batch.masks {
         mix_rows(mask, 1, partner, lambda);
     }
-    mix_rows(&mut batch.targets, batch.classes, partner, lambda);
+    mix_rows(&mut batch.targets, batch.target_width, partner, lambda);
 }
 
 fn mix_rows(values: &mut [f32], width: usize, partner: &[usize], lambda: f32) {
@@ -254,7 +242,7 @@ fn mix_rows(values: &mut [f32], width: usize, partner: &[usize], lambda: f32) {
 
 /// Multiplies each target column by its class weight.
 pub(crate) fn weight_targets(batch: &mut Batch, class_weights: &[f32]) {
-    for row in batch.targets.chunks_exact_mut(batch.classes) {
+    for row in batch.targets.chunks_exact_mut(batch.target_width) {
         for (t, w) in row.iter_mut().zip(class_weights) {
             *t *= w;
         }
@@ -293,6 +281,7 @@ fn sample_gamma(shape: f64, rng: &mut RandomStream) -> f64 {
 mod tests {
     use super::*;
     use crate::modality::Modality;
+    use crate::model::targets::smoothed_one_hot;
 
     /// `rows` songs with three modalities of widths 3, 2, 4; presence varies by row so every
     /// combination occurs, and at least one modality is always present.
@@ -318,13 +307,14 @@ mod tests {
     fn batch(rows: usize, smoothing: f64, rng: &mut RandomStream) -> Batch {
         let inputs = inputs(rows, rng);
         let labels: Vec<usize> = (0..rows).map(|r| r % 5).collect();
+        let targets = smoothed_one_hot(&labels, 5, smoothing);
         let all: Vec<usize> = (0..rows).collect();
-        Batch::gather(&inputs, &all, &labels, 5, smoothing)
+        Batch::gather(&inputs, &all, targets, 5)
     }
 
     #[test]
     fn label_smoothing_spreads_the_given_mass() {
-        let targets = smoothed_targets(&[2, 0], 5, 0.1);
+        let targets = smoothed_one_hot(&[2, 0], 5, 0.1);
         let expected = [0.02, 0.02, 0.92, 0.02, 0.02, 0.92, 0.02, 0.02, 0.02, 0.02];
         for (t, e) in targets.iter().zip(expected) {
             assert!((t - e).abs() < 1e-7, "{targets:?}");

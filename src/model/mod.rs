@@ -5,7 +5,8 @@
 //! with presence masks behind the `Fusion` trait in `fusion.rs`, an MLP head), its layers on
 //! runtime-shaped dfdx 0.13 tensors (`layers.rs`), the optimizer ([`adamw`]), the
 //! learning-rate schedule ([`schedule`]), the training-time augmentations (`augment.rs`), the
-//! checked settings (`settings.rs`) and the training loop (`train.rs`). It reads already
+//! targets per task kind (`targets.rs`) with each kind's output, loss and selection metric
+//! (`objective.rs`), the checked settings (`settings.rs`) and the training loop (`train.rs`). It reads already
 //! normalized features; splitting and normalization are upstream stages, full metrics and
 //! reports downstream.
 //!
@@ -14,13 +15,13 @@
 //! ```text
 //! train_fold(&FoldData, &TrainSettings, seed, fold) -> Result<TrainedFold, ModelError>
 //! train_folds(&[FoldData], &TrainSettings, seed)    -> Result<Vec<TrainedFold>, ModelError>
-//! predict(&NamedTensors, &ModelSection, &[ModalityInput], rows, Option<Perturbation>)
+//! predict(&NamedTensors, (&ModelSection, TaskKind), &[ModalityInput], rows, Option<Perturbation>)
 //!                                                   -> Result<Vec<f32>, ModelError>
 //! ```
 //!
 //! A [`TrainedFold`] holds everything evaluation and reports need without retraining: the best
 //! epoch's weights (a copy, not a view of the live ones), the per-epoch history, the best epoch
-//! and the out-of-fold probabilities of the validation songs under those weights.
+//! and the out-of-fold outputs of the validation songs under those weights.
 //!
 //! # The recipe (every knob is a spec key; defaults are the student pipeline's)
 //!
@@ -28,12 +29,14 @@
 //! last batch may be smaller and no batch is ever empty. Per batch: feature noise
 //! (`augment.feature_noise`), modality dropout (`augment.modality_dropout`, never every present
 //! modality of a song), mixup (`augment.mixup_alpha`) of inputs, masks and label-smoothed
-//! (`augment.label_smoothing`) targets, optional inverse-frequency class weights
-//! (`schedule.class_weights`), soft-target cross-entropy, AdamW (`schedule.lr`,
-//! `weight_decay`, `beta1`, `beta2`, `eps`) at the rate of the cosine-with-warm-restarts
-//! schedule (`t0`, `t_mult`, `eta_min`, advanced per `step` or per epoch). After each epoch the
-//! validation songs are evaluated; the epoch with the best validation macro-F1 is kept and
-//! training stops after `schedule.patience` epochs without improvement.
+//! (`augment.label_smoothing`) targets, optional class weights (`schedule.class_weights`:
+//! inverse class frequency, or each tag's negatives over positives), the task's loss
+//! (`task.kind`: soft-target cross-entropy, MSE or CCC, binary cross-entropy), AdamW
+//! (`schedule.lr`, `weight_decay`, `beta1`, `beta2`, `eps`) at the rate of the
+//! cosine-with-warm-restarts schedule (`t0`, `t_mult`, `eta_min`, advanced per `step` or per
+//! epoch). After each epoch the validation songs are evaluated; the epoch with the best
+//! validation score (macro-F1, mean CCC, macro ROC-AUC) is kept and training stops after
+//! `schedule.patience` epochs without improvement.
 //!
 //! # Determinism
 //!
@@ -52,13 +55,16 @@ mod fusion;
 mod layers;
 mod metrics;
 mod network;
+mod objective;
 pub mod schedule;
 mod settings;
+mod targets;
 mod train;
 
 pub use crate::spec::{SettingError, TrainSettings};
 pub use error::ModelError;
 pub use settings::CheckedSettings;
+pub use targets::Targets;
 pub use train::{train_fold, train_folds};
 
 /// Training from given initial weights over given batch orders, returning every batch's loss
@@ -69,19 +75,18 @@ pub use train::train_in_order;
 
 use crate::modality::Modality;
 use crate::rng::RandomStream;
-use crate::spec::ModelSection;
+use crate::spec::{ModelSection, TaskKind};
 
 use network::{Architecture, FusionNet};
+use objective::Objective;
 
 /// One fold's inputs: rows are songs, features already normalized for this fold.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FoldData {
-    /// Number of classes; labels lie in `0..classes`.
-    pub classes: usize,
     /// The selected modalities, in [`Modality::ALL`] order.
     pub modalities: Vec<ModalityInput>,
-    /// One label per row.
-    pub labels: Vec<usize>,
+    /// Each row's class, target values or tags; their kind must be the settings' `task.kind`.
+    pub targets: Targets,
     /// Rows to train on.
     pub train_rows: Vec<usize>,
     /// Rows to validate on (early stopping and out-of-fold predictions).
@@ -133,12 +138,15 @@ pub struct EpochRecord {
     pub epoch: usize,
     /// Mean training objective over the epoch's batches (augmented, smoothed targets).
     pub train_loss: f64,
-    /// Mean cross-entropy of the validation songs' true labels (no smoothing, no weights).
+    /// The task's loss on the validation songs (no augmentation, smoothing or weights):
+    /// cross-entropy, MSE or 1 - CCC, binary cross-entropy.
     pub valid_loss: f64,
-    /// Validation accuracy.
+    /// Validation accuracy (classification; NaN for the other kinds).
     pub valid_accuracy: f64,
-    /// Validation macro-F1 (classes occurring in truth or prediction).
-    pub valid_macro_f1: f64,
+    /// The number the best epoch is chosen by: macro-F1 over the classes occurring in truth
+    /// or prediction (classification), mean CCC over targets (regression), macro ROC-AUC over
+    /// the tags with both classes among the validation songs (multi-label).
+    pub valid_score: f64,
     /// Learning rate at the epoch's first step.
     pub learning_rate: f64,
 }
@@ -150,10 +158,10 @@ pub struct TrainedFold {
     pub weights: NamedTensors,
     /// One record per epoch that ran (fewer than `schedule.epochs` after early stopping).
     pub history: Vec<EpochRecord>,
-    /// The epoch whose weights were kept (best validation macro-F1, earliest on ties).
+    /// The epoch whose weights were kept (best validation score, earliest on ties).
     pub best_epoch: usize,
-    /// Validation songs' class probabilities under the kept weights, `valid_rows x classes`
-    /// in the order of [`FoldData::valid_rows`].
+    /// Validation songs' outputs under the kept weights (class probabilities, values or tag
+    /// probabilities), `valid_rows x outputs` in the order of [`FoldData::valid_rows`].
     pub valid_probabilities: Vec<f32>,
 }
 
@@ -170,16 +178,17 @@ pub struct Perturbation<'a> {
 }
 
 /// Rebuilds a trained network from `weights` and the `[model]` section it was trained with,
-/// and returns class probabilities (`rows.len() x classes`) for `rows` of `inputs`, optionally
-/// perturbed for test-time augmentation.
+/// and returns its outputs for `rows` of `inputs` (`rows.len() x outputs`: class
+/// probabilities, target values or tag probabilities, as `task` says), optionally perturbed
+/// for test-time augmentation.
 pub fn predict(
     weights: &NamedTensors,
-    model: &ModelSection,
+    (model, task): (&ModelSection, TaskKind),
     inputs: &[ModalityInput],
     rows: &[usize],
     mut perturbation: Option<Perturbation<'_>>,
 ) -> Result<Vec<f32>, ModelError> {
-    let classes = weights
+    let outputs = weights
         .get("classifier.bias")
         .map(|t| t.values.len())
         .ok_or_else(|| ModelError::WeightsMismatch("no tensor named classifier.bias".into()))?;
@@ -192,7 +201,7 @@ pub fn predict(
     }
     let architecture = Architecture {
         inputs: inputs.iter().map(|m| (m.modality, m.width)).collect(),
-        classes,
+        outputs,
     };
     // Every initial value is overwritten by `load`; the stream only fills the shapes.
     let mut unused = RandomStream::new(0, "predict/placeholder-init");
@@ -200,9 +209,8 @@ pub fn predict(
     net.load(weights)?;
     Ok(train::evaluate_inputs(
         &mut net,
-        inputs,
-        rows,
-        classes,
+        (inputs, rows),
+        (Objective::of_kind(task), outputs),
         perturbation.as_mut(),
     ))
 }
@@ -247,15 +255,18 @@ fn check_inputs(inputs: &[ModalityInput], rows: Option<usize>) -> Result<(), Mod
 
 impl FoldData {
     /// Checks that the parts fit together before any training starts.
-    pub(crate) fn check(&self, fold: usize) -> Result<(), ModelError> {
-        let rows = self.labels.len();
+    pub(crate) fn check(&self, fold: usize, kind: TaskKind) -> Result<(), ModelError> {
+        let rows = self.targets.rows();
         check_inputs(&self.modalities, Some(rows))?;
         let bad = |msg: String| Err(ModelError::InconsistentData(msg));
-        if self.classes == 0 {
-            return bad("zero classes".into());
+        if let Some(problem) = self.targets.problem() {
+            return bad(problem);
         }
-        if let Some(label) = self.labels.iter().find(|&&l| l >= self.classes) {
-            return bad(format!("label {label} with {} classes", self.classes));
+        if self.targets.kind() != kind {
+            return bad(format!(
+                "{:?} targets, but the settings' task.kind is {kind:?}",
+                self.targets.kind()
+            ));
         }
         for (which, list) in [
             ("training", &self.train_rows),

@@ -16,12 +16,13 @@ use super::fusion::{ConcatFusion, Fusion};
 use super::layers::{Block, Buffer, Linear, Matrix, Mode, Parameter, Traced};
 use super::{ModelError, NamedTensor, NamedTensors};
 
-/// What the data fixes about a network: input widths per modality and the class count.
+/// What the data fixes about a network: input widths per modality and the output count.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Architecture {
     /// Selected modalities with their feature widths, in [`Modality::ALL`] order.
     pub(crate) inputs: Vec<(Modality, usize)>,
-    pub(crate) classes: usize,
+    /// Classes, regression targets or tags.
+    pub(crate) outputs: usize,
 }
 
 /// One modality's encoder: its hidden blocks.
@@ -75,7 +76,7 @@ impl FusionNet {
             rng,
         );
         let head_out = head.last().map_or(fusion.output_width(), Block::outputs);
-        let classifier = Linear::new(&dev, "classifier", head_out, architecture.classes, rng);
+        let classifier = Linear::new(&dev, "classifier", head_out, architecture.outputs, rng);
         FusionNet {
             dev,
             encoders,

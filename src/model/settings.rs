@@ -1,10 +1,11 @@
-//! Checked training settings: the spec's `[model]`, `[augment]` and `[schedule]` sections after
-//! every rule of [`TrainSettings::violations`] holds (the linfa pattern: the unchecked
-//! [`TrainSettings`] wrap into [`CheckedSettings`] through one [`CheckedSettings::new`]).
+//! Checked training settings: the spec's `[model]`, `[augment]`, `[schedule]` and `[task]`
+//! sections after every rule of [`TrainSettings::violations`] holds (the linfa pattern: the
+//! unchecked [`TrainSettings`] wrap into [`CheckedSettings`] through one
+//! [`CheckedSettings::new`]).
 //! Training code receives only [`CheckedSettings`]; the rules themselves live with the spec
 //! (`spec::training`), which reports the same violations with their origins.
 
-use crate::spec::{AugmentSection, ModelSection, ScheduleSection, TrainSettings};
+use crate::spec::{AugmentSection, ModelSection, ScheduleSection, TaskSection, TrainSettings};
 
 use super::ModelError;
 
@@ -14,6 +15,7 @@ pub struct CheckedSettings {
     pub(crate) model: ModelSection,
     pub(crate) augment: AugmentSection,
     pub(crate) schedule: ScheduleSection,
+    pub(crate) task: TaskSection,
 }
 
 impl CheckedSettings {
@@ -28,6 +30,7 @@ impl CheckedSettings {
             model: settings.model.clone(),
             augment: settings.augment.clone(),
             schedule: settings.schedule.clone(),
+            task: settings.task.clone(),
         })
     }
 

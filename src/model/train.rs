@@ -13,8 +13,8 @@ use crate::rng::RandomStream;
 use super::adamw::AdamW;
 use super::augment::{self, Batch};
 use super::layers::{self, Matrix, Mode};
-use super::metrics;
 use super::network::{Architecture, FusionNet};
+use super::objective::{Objective, Validation};
 use super::schedule::LearningRate;
 use super::settings::CheckedSettings;
 use super::{EpochRecord, FoldData, ModelError, NamedTensors, TrainSettings, TrainedFold};
@@ -32,7 +32,7 @@ pub fn train_fold(
     fold: usize,
 ) -> Result<TrainedFold, ModelError> {
     let checked = CheckedSettings::new(settings)?;
-    data.check(fold)?;
+    data.check(fold, checked.task.kind)?;
     FoldTrainer::new(data, &checked, seed, fold).run()
 }
 
@@ -45,7 +45,7 @@ pub fn train_folds(
 ) -> Result<Vec<TrainedFold>, ModelError> {
     let checked = CheckedSettings::new(settings)?;
     for (fold, data) in folds.iter().enumerate() {
-        data.check(fold)?;
+        data.check(fold, checked.task.kind)?;
     }
     (folds.par_iter().enumerate())
         .map(|(fold, data)| FoldTrainer::new(data, &checked, seed, fold).run())
@@ -65,15 +65,15 @@ pub fn train_in_order(
     orders: &[Vec<usize>],
 ) -> Result<(Vec<f32>, NamedTensors), ModelError> {
     let checked = CheckedSettings::new(settings)?;
-    data.check(fold)?;
+    data.check(fold, checked.task.kind)?;
     let mut trainer = FoldTrainer::new(data, &checked, seed, fold);
     trainer.net.load(initial)?;
     let mut losses = Vec::new();
     for (epoch, order) in orders.iter().enumerate() {
-        if let Some(&row) = order.iter().find(|&&r| r >= data.labels.len()) {
+        if let Some(&row) = order.iter().find(|&&r| r >= data.targets.rows()) {
             return Err(ModelError::InconsistentData(format!(
                 "epoch {epoch} orders row {row}, but the data has {} rows",
-                data.labels.len()
+                data.targets.rows()
             )));
         }
         losses.extend(trainer.train_in_order(epoch, order)?);
@@ -86,41 +86,15 @@ fn fold_stream(seed: u64, fold: usize, purpose: &str) -> RandomStream {
     RandomStream::new(seed, &format!("train/fold-{fold}/{purpose}"))
 }
 
-/// Inverse class frequency over the training rows (`n / (K * n_c)`, scikit-learn's
-/// "balanced"); a class without training songs gets weight 1 (it only appears through label
-/// smoothing and mixing).
-fn class_weights(data: &FoldData) -> Vec<f32> {
-    let mut counts = vec![0usize; data.classes];
-    for &row in &data.train_rows {
-        counts[data.labels[row]] += 1;
-    }
-    let n = data.train_rows.len() as f64;
-    (counts.iter())
-        .map(|&c| {
-            if c == 0 {
-                1.0
-            } else {
-                (n / (data.classes as f64 * c as f64)) as f32
-            }
-        })
-        .collect()
-}
-
-/// What one evaluation pass over the validation songs gives.
-struct Validation {
-    probabilities: Vec<f32>,
-    loss: f64,
-    accuracy: f64,
-    macro_f1: f64,
-}
-
 struct FoldTrainer<'a> {
     data: &'a FoldData,
     settings: &'a CheckedSettings,
     fold: usize,
     net: FusionNet,
+    objective: Objective,
     optimizer: AdamW,
     schedule: LearningRate,
+    /// `schedule.class_weights`: per class or per tag (see `Targets::weights`).
     class_weights: Option<Vec<f32>>,
     shuffle: RandomStream,
     augment: RandomStream,
@@ -135,7 +109,7 @@ impl<'a> FoldTrainer<'a> {
                 .iter()
                 .map(|m| (m.modality, m.width))
                 .collect(),
-            classes: data.classes,
+            outputs: data.targets.width(),
         };
         let mut init = fold_stream(seed, fold, "init");
         let mut net = FusionNet::new(&settings.model, &architecture, &mut init);
@@ -145,9 +119,12 @@ impl<'a> FoldTrainer<'a> {
             settings,
             fold,
             net,
+            objective: Objective::new(&settings.task),
             optimizer: AdamW::new(&settings.schedule, &lengths),
             schedule: LearningRate::new(&settings.schedule),
-            class_weights: settings.schedule.class_weights.then(|| class_weights(data)),
+            class_weights: (settings.schedule.class_weights)
+                .then(|| data.targets.weights(&data.train_rows))
+                .flatten(),
             shuffle: fold_stream(seed, fold, "shuffle"),
             augment: fold_stream(seed, fold, "augment"),
             dropout: fold_stream(seed, fold, "dropout"),
@@ -167,17 +144,18 @@ impl<'a> FoldTrainer<'a> {
                 train_loss,
                 valid_loss: validation.loss,
                 valid_accuracy: validation.accuracy,
-                valid_macro_f1: validation.macro_f1,
+                valid_score: validation.score,
                 learning_rate,
             });
-            // Strictly better only: on ties the earlier (less trained) epoch stays.
-            if best.as_ref().is_none_or(|b| validation.macro_f1 > b.1) {
+            // Strictly better only: on ties the earlier (less trained) epoch stays, and a NaN
+            // score (no tag with both classes to rank) never replaces a kept epoch.
+            if best.as_ref().is_none_or(|b| validation.score > b.1) {
                 // `export` copies every value: later updates cannot reach the checkpoint.
                 best = Some((
                     epoch,
-                    validation.macro_f1,
+                    validation.score,
                     self.net.export(),
-                    validation.probabilities,
+                    validation.outputs,
                 ));
             }
             let best_epoch = best.as_ref().map_or(0, |b| b.0);
@@ -236,25 +214,28 @@ impl<'a> FoldTrainer<'a> {
     /// Forward, backward and one AdamW update on `rows`; returns the batch loss.
     fn train_step(&mut self, rows: &[usize], lr: f64) -> Result<f32, ModelError> {
         let augmentation = &self.settings.augment;
-        let mut batch = Batch::gather(
-            &self.data.modalities,
-            rows,
-            &self.data.labels,
-            self.data.classes,
-            augmentation.label_smoothing,
-        );
+        let targets = self
+            .data
+            .targets
+            .rows_of(rows, augmentation.label_smoothing);
+        let width = self.data.targets.width();
+        let mut batch = Batch::gather(&self.data.modalities, rows, targets, width);
         augment::add_feature_noise(&mut batch, augmentation.feature_noise, &mut self.augment);
         augment::drop_modalities(&mut batch, augmentation.modality_dropout, &mut self.augment);
         augment::mixup(&mut batch, augmentation.mixup_alpha, &mut self.augment);
-        if let Some(weights) = &self.class_weights {
-            augment::weight_targets(&mut batch, weights);
+        let mut tag_weights = None;
+        match (&self.class_weights, self.objective) {
+            (Some(weights), Objective::Classes) => augment::weight_targets(&mut batch, weights),
+            (Some(weights), _) => tag_weights = Some(weights.as_slice()),
+            (None, _) => {}
         }
         let dev = self.net.device().clone();
         let (inputs, masks, targets) = tensors(&dev, batch);
         let logits = self
             .net
             .forward(&inputs, &masks, &mut Mode::Train(&mut self.dropout));
-        let (loss, mut grads) = layers::backward(layers::soft_cross_entropy(logits, targets));
+        let loss = self.objective.loss(logits, targets, tag_weights);
+        let (loss, mut grads) = layers::backward(loss);
         let step = self.optimizer.begin_step(lr);
         for (index, parameter) in self.net.parameters().into_iter().enumerate() {
             let grad = parameter.gradient(&mut grads)?;
@@ -268,52 +249,39 @@ impl<'a> FoldTrainer<'a> {
     /// Evaluates the current weights on the validation songs.
     fn validate(&mut self) -> Validation {
         let data = self.data;
-        let probabilities = evaluate(&mut self.net, data, &data.valid_rows);
-        let truth: Vec<usize> = data.valid_rows.iter().map(|&r| data.labels[r]).collect();
-        let predicted: Vec<usize> = (probabilities.chunks_exact(data.classes))
-            .map(metrics::argmax)
-            .collect();
-        let loss = (probabilities.chunks_exact(data.classes).zip(&truth))
-            .map(|(p, &t)| -f64::from(p[t].max(f32::MIN_POSITIVE)).ln())
-            .sum::<f64>()
-            / truth.len() as f64;
-        Validation {
-            loss,
-            accuracy: metrics::accuracy(&truth, &predicted),
-            macro_f1: metrics::macro_f1(&truth, &predicted, data.classes),
-            probabilities,
-        }
+        let outputs = evaluate_inputs(
+            &mut self.net,
+            (&data.modalities, &data.valid_rows),
+            (self.objective, data.targets.width()),
+            None,
+        );
+        self.objective
+            .validate(outputs, &data.targets, &data.valid_rows)
     }
 }
 
-/// Class probabilities (rows x classes) of `rows` under the net in evaluation mode.
-pub(crate) fn evaluate(net: &mut FusionNet, data: &FoldData, rows: &[usize]) -> Vec<f32> {
-    evaluate_inputs(net, &data.modalities, rows, data.classes, None)
-}
-
-/// Like [`evaluate`] on raw inputs, optionally perturbing each batch first (test-time
-/// augmentation: feature noise and modality dropout).
+/// The outputs (`rows x width`, see [`Objective::outputs`]) of `rows` of `inputs` under the
+/// net in evaluation mode, optionally perturbing each batch first (test-time augmentation:
+/// feature noise and modality dropout).
 pub(crate) fn evaluate_inputs(
     net: &mut FusionNet,
-    inputs: &[super::ModalityInput],
-    rows: &[usize],
-    classes: usize,
+    (inputs, rows): (&[super::ModalityInput], &[usize]),
+    (objective, width): (Objective, usize),
     mut perturbation: Option<&mut super::Perturbation<'_>>,
 ) -> Vec<f32> {
     let dev = net.device().clone();
-    let labels = vec![0; inputs.first().map_or(0, |m| m.present.len())];
-    let mut probabilities = Vec::with_capacity(rows.len() * classes);
+    let mut outputs = Vec::with_capacity(rows.len() * width);
     for chunk in rows.chunks(EVAL_CHUNK) {
-        let mut batch = Batch::gather(inputs, chunk, &labels, classes, 0.0);
+        let mut batch = Batch::gather(inputs, chunk, vec![0.0; chunk.len() * width], width);
         if let Some(p) = perturbation.as_deref_mut() {
             augment::add_feature_noise(&mut batch, p.feature_noise, p.rng);
             augment::drop_modalities(&mut batch, p.modality_dropout, p.rng);
         }
         let (inputs, masks, _) = tensors(&dev, batch);
         let logits = layers::values(&net.forward(&inputs, &masks, &mut Mode::Eval));
-        probabilities.extend(metrics::softmax_rows(&logits, classes));
+        outputs.extend(objective.outputs(&logits, width));
     }
-    probabilities
+    outputs
 }
 
 /// The batch as dfdx tensors: one input matrix per modality, the masks, the targets.
@@ -322,6 +290,6 @@ fn tensors(dev: &dfdx::tensor::Cpu, batch: Batch) -> (Vec<Matrix>, Vec<Vec<f32>>
     let inputs = (batch.features.into_iter().zip(&batch.widths))
         .map(|(features, &width)| dev.tensor_from_vec(features, (rows, width)))
         .collect();
-    let targets = dev.tensor_from_vec(batch.targets, (rows, batch.classes));
+    let targets = dev.tensor_from_vec(batch.targets, (rows, batch.target_width));
     (inputs, batch.masks, targets)
 }

@@ -223,12 +223,8 @@ impl FromStr for Model {
 
 serde_by_name!(Model);
 
-/// What a metric is computed for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TaskKind {
-    /// One class per song out of several.
-    Classification,
-}
+/// What a metric is computed for: the spec's `task.kind`.
+pub use crate::spec::TaskKind;
 
 /// Which way a metric improves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

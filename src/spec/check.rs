@@ -280,6 +280,8 @@ impl Rules<'_> {
             model: &raw.model,
             augment: &raw.augment,
             schedule: &raw.schedule,
+            // No `[task]` key yet: every spec is a classification.
+            task: &super::TaskSection::default(),
         };
         for error in training.violations() {
             n.out_of_range(error.key(), &error.expected(), error.found());

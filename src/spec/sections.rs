@@ -233,6 +233,41 @@ pub enum ScheduleStep {
     Step,
 }
 
+/// What a song is labelled with, and so what a model predicts for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TaskKind {
+    /// One class per song out of several (softmax, cross-entropy).
+    #[default]
+    Classification,
+    /// Continuous targets per song (valence, arousal), mapped to [-1, 1].
+    Regression,
+    /// Several tags per song at once (one sigmoid per tag, binary cross-entropy).
+    Multilabel,
+}
+
+/// The loss a regression model is trained on (`task.loss`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RegressionLoss {
+    /// Mean squared error over songs and targets.
+    #[default]
+    Mse,
+    /// One minus the concordance correlation coefficient of each target over the batch,
+    /// averaged over targets: it rewards tracking the targets' spread as well as their mean.
+    Ccc,
+}
+
+/// `[task]`: the kind of target and the loss a model of it is trained on.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TaskSection {
+    /// Default `classification`.
+    pub kind: TaskKind,
+    /// Regression only; default `mse`.
+    pub loss: RegressionLoss,
+}
+
 /// `[schedule]`: optimizer and training length.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -1,5 +1,5 @@
-//! The rules of the training settings: the spec's `[model]`, `[augment]` and `[schedule]`
-//! sections are valid when [`TrainSettings::violations`] is empty.
+//! The rules of the training settings: the spec's `[model]`, `[augment]`, `[schedule]` and
+//! `[task]` sections are valid when [`TrainSettings::violations`] is empty.
 //!
 //! This module is the one owner of these rules. The spec's check maps each [`SettingError`] to
 //! the file, environment variable or `--set` argument the value came from; training wraps the
@@ -7,9 +7,11 @@
 //! training can never disagree. One rule per check, one error variant per kind of rule, every
 //! violation reported (tested rule by rule, through both paths, in `tests/model_settings.rs`):
 //! sizes are at least 1, probabilities lie in `[0, 1)`, rates are finite and positive where
-//! zero would mean "never learns", and the cosine floor `eta_min` is at most `lr`.
+//! zero would mean "never learns", the cosine floor `eta_min` is at most `lr`, and settings
+//! that only mean something for classes (label smoothing, class weights) are off for
+//! regression.
 
-use super::sections::{AugmentSection, ModelSection, ScheduleSection};
+use super::sections::{AugmentSection, ModelSection, ScheduleSection, TaskKind, TaskSection};
 
 /// The spec sections training reads, as the researcher wrote them (defaults applied).
 #[derive(Debug, Clone, Copy)]
@@ -20,6 +22,8 @@ pub struct TrainSettings<'a> {
     pub augment: &'a AugmentSection,
     /// `[schedule]`: AdamW, batch size, epochs, learning-rate schedule, early stopping.
     pub schedule: &'a ScheduleSection,
+    /// `[task]`: the kind of target (which head and loss) and the regression loss.
+    pub task: &'a TaskSection,
 }
 
 /// One broken rule of the training settings: the key path, the range it accepts (the
@@ -59,6 +63,19 @@ pub enum SettingError {
         /// The value found.
         found: f64,
     },
+    /// A setting that has no meaning for the task kind: label smoothing or class weights for
+    /// regression, whose targets are numbers, not classes.
+    #[error("key `{key}`: has no meaning for {kind} (expected {expected}, found {found})")]
+    NotForTask {
+        /// Spec key path, e.g. `augment.label_smoothing`.
+        key: &'static str,
+        /// The task kind, as the spec writes it.
+        kind: &'static str,
+        /// What the key must be for this kind, e.g. `0`.
+        expected: &'static str,
+        /// The value found.
+        found: String,
+    },
     /// `schedule.eta_min` above `schedule.lr`: the floor of the cosine schedule would be above
     /// its top, so the rate would anneal upwards.
     #[error("key `schedule.eta_min`: expected {}, found {found}", eta_min_expected(*lr))]
@@ -86,7 +103,8 @@ impl SettingError {
             SettingError::NotPositiveCount { key, .. }
             | SettingError::NotPositive { key, .. }
             | SettingError::Negative { key, .. }
-            | SettingError::NotProbability { key, .. } => key,
+            | SettingError::NotProbability { key, .. }
+            | SettingError::NotForTask { key, .. } => key,
             SettingError::EtaMinAboveLr { .. } => "schedule.eta_min",
         }
     }
@@ -99,6 +117,7 @@ impl SettingError {
             SettingError::Negative { .. } => EXPECTED_NON_NEGATIVE.to_string(),
             SettingError::NotProbability { .. } => EXPECTED_PROBABILITY.to_string(),
             SettingError::EtaMinAboveLr { lr, .. } => eta_min_expected(*lr),
+            SettingError::NotForTask { expected, .. } => expected.to_string(),
         }
     }
 
@@ -110,6 +129,7 @@ impl SettingError {
             | SettingError::Negative { found, .. }
             | SettingError::NotProbability { found, .. }
             | SettingError::EtaMinAboveLr { found, .. } => found.to_string(),
+            SettingError::NotForTask { found, .. } => found.clone(),
         }
     }
 }
@@ -122,6 +142,7 @@ impl TrainSettings<'_> {
         rules.model(self.model);
         rules.augment(self.augment);
         rules.schedule(self.schedule);
+        rules.task(self.task, self.augment, self.schedule);
         rules.0
     }
 }
@@ -167,6 +188,30 @@ impl Rules {
         self.probability("augment.label_smoothing", augment.label_smoothing);
         self.probability("augment.modality_dropout", augment.modality_dropout);
         self.non_negative("augment.feature_noise", augment.feature_noise);
+    }
+
+    /// Settings that only mean something for some task kinds.
+    fn task(&mut self, task: &TaskSection, augment: &AugmentSection, s: &ScheduleSection) {
+        if task.kind != TaskKind::Regression {
+            return;
+        }
+        let kind = "task.kind = \"regression\"";
+        if augment.label_smoothing != 0.0 {
+            self.0.push(SettingError::NotForTask {
+                key: "augment.label_smoothing",
+                kind,
+                expected: "0",
+                found: augment.label_smoothing.to_string(),
+            });
+        }
+        if s.class_weights {
+            self.0.push(SettingError::NotForTask {
+                key: "schedule.class_weights",
+                kind,
+                expected: "false",
+                found: "true".into(),
+            });
+        }
     }
 
     fn schedule(&mut self, s: &ScheduleSection) {

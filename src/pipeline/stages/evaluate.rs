@@ -29,7 +29,7 @@ use crate::pipeline::error::PipelineError;
 use crate::pipeline::stage_id::StageKind;
 use crate::results::{Combination, Model, UnknownName};
 use crate::rng::RandomStream;
-use crate::spec::{EvalSection, ExperimentSpec, ModelSection};
+use crate::spec::{EvalSection, ExperimentSpec, ModelSection, TaskKind};
 
 use super::mock;
 use super::protocol::{Artifacts, Compute, Stage, StageContext, Upstream, is_real, key_config};
@@ -40,6 +40,9 @@ use super::train::{
 use super::view::{
     f32_array, f64_array, i64_array, indices_below, malformed, missing, sized, strings,
 };
+
+/// The models this stage scores are classifiers until the spec's `[task]` reaches the pipeline.
+const CLASSIFIER: TaskKind = TaskKind::Classification;
 
 /// The stage's name.
 pub(crate) const NAME: &str = "evaluate";
@@ -200,7 +203,7 @@ impl Evaluate {
         }
         let model = &self.params.model;
         Ok((
-            predict(weights, model, inputs, rows, None)?,
+            predict(weights, (model, CLASSIFIER), inputs, rows, None)?,
             tta(&self.params, fold, weights, inputs, rows)?,
         ))
     }
@@ -256,7 +259,7 @@ fn tta(
     let (eval, model) = (&params.eval, &params.model);
     let passes = eval.tta_passes.max(1);
     if passes == 1 || (eval.tta_noise == 0.0 && eval.tta_modality_dropout == 0.0) {
-        return Ok(predict(weights, model, inputs, rows, None)?);
+        return Ok(predict(weights, (model, CLASSIFIER), inputs, rows, None)?);
     }
     let mut sum: Vec<f32> = Vec::new();
     for pass in 0..passes {
@@ -267,7 +270,13 @@ fn tta(
             modality_dropout: eval.tta_modality_dropout,
             rng: &mut rng,
         };
-        let p = predict(weights, model, inputs, rows, Some(perturbation))?;
+        let p = predict(
+            weights,
+            (model, CLASSIFIER),
+            inputs,
+            rows,
+            Some(perturbation),
+        )?;
         if sum.is_empty() {
             sum = p;
         } else {

@@ -28,7 +28,7 @@ pub(crate) fn train(seed: u64, fold: usize, valid_rows: usize, classes: usize) -
             train_loss: stream.uniform(),
             valid_loss: stream.uniform(),
             valid_accuracy: stream.uniform(),
-            valid_macro_f1: stream.uniform(),
+            valid_score: stream.uniform(),
             learning_rate: 0.001,
         }],
         best_epoch: 0,

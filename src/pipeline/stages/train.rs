@@ -18,11 +18,12 @@ use serde::Serialize;
 
 use crate::cache::{Artifact, StageInputs};
 use crate::model::{
-    EpochRecord, FoldData, ModalityInput, NamedTensor, NamedTensors, TrainSettings, train_fold,
+    EpochRecord, FoldData, ModalityInput, NamedTensor, NamedTensors, Targets, TrainSettings,
+    train_fold,
 };
 use crate::pipeline::error::PipelineError;
 use crate::pipeline::stage_id::StageKind;
-use crate::spec::{AugmentSection, ExperimentSpec, ModelSection, ScheduleSection};
+use crate::spec::{AugmentSection, ExperimentSpec, ModelSection, ScheduleSection, TaskSection};
 
 use super::mock;
 use super::normalize::{self, NormalizedView};
@@ -98,9 +99,11 @@ impl Stage for Train {
         let TrainParams { fold, seed, .. } = self.params;
         let split = SplitArtifact::read(upstream.of(&self.split), classes)?;
         let data = FoldData {
-            classes,
             modalities: model_inputs(&split, upstream.of(&self.normalize))?,
-            labels: split.labels.clone(),
+            targets: Targets::Classes {
+                count: classes,
+                labels: split.labels.clone(),
+            },
             train_rows: split.training_rows(fold),
             valid_rows: split.validation_rows(fold),
         };
@@ -113,6 +116,8 @@ impl Stage for Train {
                 model: &self.params.model,
                 augment: &self.params.augment,
                 schedule: &self.params.schedule,
+                // The pipeline trains classifiers until the spec's `[task]` reaches it.
+                task: &TaskSection::default(),
             };
             train_fold(&data, &settings, seed, fold)?
         };
@@ -201,7 +206,8 @@ impl FoldHistory {
                 column(|e| e.train_loss),
                 column(|e| e.valid_loss),
                 column(|e| e.valid_accuracy),
-                column(|e| e.valid_macro_f1),
+                // The selection score, which for a classifier is the macro-F1.
+                column(|e| e.valid_score),
                 column(|e| e.learning_rate),
             ],
         }

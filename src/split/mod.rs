@@ -11,12 +11,16 @@
 //! the dataset is loaded, before any stage runs ([`leave_out_rare_classes`],
 //! `split.rare_classes`), so every command sees the same songs.
 
+mod stratify;
+
 use std::fmt::Write as _;
 
 use crate::dataset::Song;
 use crate::dataset::{DatasetLoad, DatasetProblem, Manifest, RareClass};
 use crate::rng::RandomStream;
 use crate::spec::{RareClassPolicy, SplitMethod, SplitSection};
+
+pub use stratify::{iterative_stratification, quantile_strata};
 
 /// One cross-validation fold: the songs it trains on and the songs it validates on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,6 +137,17 @@ pub enum SplitError {
         column: String,
         /// Groups among the experiment's songs.
         groups: usize,
+        /// `split.folds`.
+        folds: usize,
+    },
+    /// Fewer cross-validation songs than folds (a multi-label split, which has no class to
+    /// name).
+    #[error(
+        "split.folds = {folds}, but only {songs} song(s) are left for cross-validation after the hold-out; lower split.folds"
+    )]
+    TooFewSongs {
+        /// Songs left after the hold-out.
+        songs: usize,
         /// `split.folds`.
         folds: usize,
     },
@@ -321,6 +336,53 @@ pub fn stratified_split(
     }
 
     test.sort_unstable();
+    Ok(SplitPlan {
+        seed,
+        test,
+        folds: fold_splits(&fold_of, folds),
+    })
+}
+
+/// A hold-out test set of about `test_fraction` and `folds` folds over the rest for songs with
+/// several tags each (`carried`, songs x `width`), each part by iterative stratification
+/// ([`iterative_stratification`]), drawing from the streams `split/holdout-tags` and
+/// `split/fold-tags`.
+pub fn multilabel_split(
+    carried: &[bool],
+    width: usize,
+    test_fraction: f64,
+    folds: usize,
+    seed: u64,
+) -> Result<SplitPlan, SplitError> {
+    let songs = carried.len() / width;
+    let mut holdout_stream = RandomStream::new(seed, "split/holdout-tags");
+    let parts = [test_fraction, 1.0 - test_fraction];
+    let holdout = iterative_stratification(carried, width, &parts, &mut holdout_stream);
+    let test = members(&holdout, |p| p == 0);
+    if test.is_empty() {
+        return Err(SplitError::EmptyTestSet {
+            songs,
+            fraction: test_fraction,
+        });
+    }
+    let cv = members(&holdout, |p| p == 1);
+    if cv.len() < folds {
+        return Err(SplitError::TooFewSongs {
+            songs: cv.len(),
+            folds,
+        });
+    }
+    let cv_carried: Vec<bool> = (cv.iter())
+        .flat_map(|&s| &carried[s * width..][..width])
+        .copied()
+        .collect();
+    let mut fold_stream = RandomStream::new(seed, "split/fold-tags");
+    let shares = vec![1.0 / folds as f64; folds];
+    let cv_fold = iterative_stratification(&cv_carried, width, &shares, &mut fold_stream);
+    let mut fold_of = vec![usize::MAX; songs];
+    for (&song, &fold) in cv.iter().zip(&cv_fold) {
+        fold_of[song] = fold;
+    }
     Ok(SplitPlan {
         seed,
         test,
