@@ -560,7 +560,10 @@ fn table_layout_writes_labels_csv_and_lowercase_folders() {
     });
     let root = set.root();
     let labels = lines(&root.join("labels.csv"));
-    assert_eq!(labels[0], "id,label,subcategory,title,artist");
+    assert_eq!(
+        labels[0],
+        "id,label,subcategory,title,artist,valence,arousal,tags"
+    );
     assert_eq!(labels.len(), 9);
     assert!(labels[1].starts_with("001,Q1,"));
     assert_eq!(files_in(&root.join("audio")).len(), 8);
@@ -569,6 +572,67 @@ fn table_layout_writes_labels_csv_and_lowercase_folders() {
     assert_eq!(set.summary.per_class.len(), 4);
     let readme = fs::read_to_string(root.join("README.txt")).unwrap();
     assert!(readme.contains("SYNTHETIC") && readme.contains("seed = 7"));
+}
+
+/// The table layout's ratings and tags follow the classes' places on the valence-arousal
+/// plane, and drawing them moves nothing else: the audio is byte for byte the MIREX-like
+/// layout's of the same seed.
+#[test]
+fn table_layout_rates_valence_and_arousal_and_tags_moods() {
+    let options = DemoOptions {
+        songs: 80,
+        seconds: 2.0,
+        quadrants: true,
+        ..DemoOptions::default()
+    };
+    let set = Generated::new(DemoOptions {
+        layout: DemoLayout::Table,
+        ..options.clone()
+    });
+    let mut reader = csv::Reader::from_path(set.root().join("labels.csv")).unwrap();
+    let mut by_quadrant: BTreeMap<String, Vec<(f64, f64, String)>> = BTreeMap::new();
+    for row in reader.records() {
+        let row = row.unwrap();
+        let rating = |i: usize| row[i].parse::<f64>().unwrap();
+        let (valence, arousal) = (rating(5), rating(6));
+        assert!((1.0..=9.0).contains(&valence) && (1.0..=9.0).contains(&arousal));
+        (by_quadrant.entry(row[1].to_string()).or_default()).push((
+            valence,
+            arousal,
+            row[7].to_string(),
+        ));
+    }
+    let mean = |q: &str, pick: fn(&(f64, f64, String)) -> f64| {
+        let songs = &by_quadrant[q];
+        songs.iter().map(pick).sum::<f64>() / songs.len() as f64
+    };
+    // Q1 pleasant and excited, Q2 unpleasant and excited, Q3 unpleasant and calm, Q4 pleasant
+    // and calm; 5 is the middle of the scale.
+    for (q, pleasant, excited) in [
+        ("Q1", true, true),
+        ("Q2", false, true),
+        ("Q3", false, false),
+        ("Q4", true, false),
+    ] {
+        assert_eq!(mean(q, |s| s.0) > 5.0, pleasant, "{q} valence");
+        assert_eq!(mean(q, |s| s.1) > 5.0, excited, "{q} arousal");
+    }
+    let share_tagged = |q: &str, tag: &str| {
+        let songs = &by_quadrant[q];
+        let tagged = songs.iter().filter(|s| s.2.split(';').any(|t| t == tag));
+        tagged.count() as f64 / songs.len() as f64
+    };
+    assert!(share_tagged("Q2", "energetic") > share_tagged("Q3", "energetic"));
+    assert!(share_tagged("Q3", "calm") > share_tagged("Q1", "calm"));
+    let several = by_quadrant.values().flatten().filter(|s| s.2.contains(';'));
+    assert!(several.count() > 10, "several tags per song are common");
+
+    let archive = Generated::new(options);
+    for id in ["001", "040", "080"] {
+        let table = fs::read(set.root().join(format!("audio/{id}.wav"))).unwrap();
+        let mirex = fs::read(archive.root().join(format!("Audio/{id}.wav"))).unwrap();
+        assert!(table == mirex, "audio of song {id} differs between layouts");
+    }
 }
 
 #[test]

@@ -73,6 +73,18 @@ impl Mood {
         Mood::Aggressive,
         Mood::Serene,
     ];
+
+    /// The mood as a tag in the table layout's `tags` column.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Mood::Passionate => "passionate",
+            Mood::Cheerful => "cheerful",
+            Mood::Wistful => "wistful",
+            Mood::Silly => "silly",
+            Mood::Aggressive => "aggressive",
+            Mood::Serene => "serene",
+        }
+    }
 }
 
 /// Share of songs whose lyrics speak another class's moods: a sad text on a bright tune, or

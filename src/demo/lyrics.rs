@@ -312,7 +312,7 @@ fn capitalize(line: &str) -> String {
 /// as psycholinguistics finds in unhappy text: more negated lines and more "I" as valence
 /// falls. Each song reweights the moods (every weight times a factor in 0.4..1.6) and draws
 /// how explicit it is, so two songs of one class do not read alike.
-pub fn write_lyrics(class: &ClassProfile, rng: &mut RandomStream) -> Vec<String> {
+pub fn write_lyrics(class: &ClassProfile, rng: &mut RandomStream) -> WrittenLyrics {
     let emotion_rate = rng.uniform_in(0.25, 0.5);
     let moods = class
         .moods
@@ -347,7 +347,31 @@ pub fn write_lyrics(class: &ClassProfile, rng: &mut RandomStream) -> Vec<String>
     }
     // The song ends on the chorus, often repeated.
     lines.extend(chorus.iter().cloned());
-    lines
+    WrittenLyrics {
+        lines,
+        moods: writer.moods,
+    }
+}
+
+/// A song's lyrics and the mood weights their emotion words were drawn with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WrittenLyrics {
+    /// The lines, stanzas separated by empty lines.
+    pub lines: Vec<String>,
+    /// The class's mood weights, jittered for this song (not normalized).
+    pub moods: Vec<(Mood, f64)>,
+}
+
+impl WrittenLyrics {
+    /// The moods that make up at least `share` of the song's emotion words, in weight order.
+    pub fn main_moods(&self, share: f64) -> Vec<Mood> {
+        let total: f64 = self.moods.iter().map(|(_, w)| w).sum();
+        let mut main: Vec<(Mood, f64)> = (self.moods.iter().copied())
+            .filter(|(_, w)| *w >= share * total)
+            .collect();
+        main.sort_by(|a, b| b.1.total_cmp(&a.1));
+        main.into_iter().map(|(m, _)| m).collect()
+    }
 }
 
 /// How a lyrics file is stored on disk.
@@ -395,7 +419,7 @@ mod tests {
             .iter()
             .find(|c| c.moods[0].0 == Mood::Aggressive)
             .unwrap();
-        let lines = write_lyrics(class, &mut rng);
+        let lines = write_lyrics(class, &mut rng).lines;
         assert!(lines.len() >= 12);
         let text = lines.join(" ").to_lowercase();
         let mood_words = words(Mood::Aggressive);

@@ -184,19 +184,53 @@ pub fn split_bat(classes: &[ClassProfile], songs: &[SongRecord], ext: &str) -> S
     text
 }
 
-/// `labels.csv` of the table layout: `id,label,subcategory,title,artist`, RFC 4180 quoting.
-pub fn labels_csv(songs: &[SongRecord]) -> Vec<u8> {
+/// The scale of [`Annotation`]'s ratings: 1 to 9, as DEAM's static annotations.
+pub const RATING_SCALE: (f64, f64) = (1.0, 9.0);
+
+/// Separates the tags in the `tags` column.
+pub const TAG_SEPARATOR: &str = ";";
+
+/// What annotators said of a song besides its class (table layout only; the MIREX-like
+/// archive has no such file): valence and arousal ratings on [`RATING_SCALE`], and mood tags.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Annotation {
+    /// Valence rating, 1 (unpleasant) to 9 (pleasant).
+    pub valence: f64,
+    /// Arousal rating, 1 (calm) to 9 (excited).
+    pub arousal: f64,
+    /// Mood tags, e.g. `cheerful`, `energetic`.
+    pub tags: Vec<&'static str>,
+}
+
+/// `labels.csv` of the table layout:
+/// `id,label,subcategory,title,artist,valence,arousal,tags`, RFC 4180 quoting, tags joined by
+/// [`TAG_SEPARATOR`]; `annotations[i]` belongs to `songs[i]`.
+pub fn labels_csv(songs: &[SongRecord], annotations: &[Annotation]) -> Vec<u8> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let rows = std::iter::once(["id", "label", "subcategory", "title", "artist"].map(String::from))
-        .chain(songs.iter().map(|s| {
+    let header = [
+        "id",
+        "label",
+        "subcategory",
+        "title",
+        "artist",
+        "valence",
+        "arousal",
+        "tags",
+    ];
+    let rows = std::iter::once(header.map(String::from)).chain(songs.iter().zip(annotations).map(
+        |(s, a)| {
             [
                 s.id.clone(),
                 s.label.to_string(),
                 s.subcategory.to_string(),
                 s.title.clone(),
                 s.artist.clone(),
+                format!("{:.2}", a.valence),
+                format!("{:.2}", a.arousal),
+                a.tags.join(TAG_SEPARATOR),
             ]
-        }));
+        },
+    ));
     for row in rows {
         writer
             .write_record(&row)
@@ -259,10 +293,16 @@ mod tests {
     fn labels_csv_quotes_fields_with_commas() {
         let mut song = record("002", "Q1", "Happy");
         song.title = "Oh, Tide".into();
-        let text = String::from_utf8(labels_csv(&[song])).unwrap();
+        let annotation = Annotation {
+            valence: 7.125,
+            arousal: 3.0,
+            tags: vec!["cheerful", "calm"],
+        };
+        let text = String::from_utf8(labels_csv(&[song], &[annotation])).unwrap();
         assert_eq!(
             text,
-            "id,label,subcategory,title,artist\n002,Q1,Happy,\"Oh, Tide\",Mira Vale\n"
+            "id,label,subcategory,title,artist,valence,arousal,tags\n\
+             002,Q1,Happy,\"Oh, Tide\",Mira Vale,7.12,3.00,cheerful;calm\n"
         );
     }
 }

@@ -8,6 +8,11 @@
 //! in [`classes`] says which modality carries which cue. So each modality alone is clearly
 //! informative but confuses some pairs of classes, and fusing them tells those pairs apart.
 //!
+//! The table layout's `labels.csv` also rates each song's valence and arousal (1 to 9, as
+//! DEAM) and tags its moods (several per song), for regression and multi-label experiments;
+//! the ratings and tags draw from a stream of their own (`demo/song/<index>/annotation`), so
+//! every other file is as it would be without them.
+//!
 //! Like the real MIREX-like archive, some modalities are missing, some labels are wrong
 //! (`label_noise`; the content follows the true class) and ids are sorted by label, which
 //! leaks the label to any unshuffled split.
@@ -39,14 +44,14 @@ use crate::rng::RandomStream;
 
 use classes::{ClassProfile, Taxonomy};
 use lyrics::TextEncoding;
-use metadata::SongRecord;
+use metadata::{Annotation, RATING_SCALE, SongRecord};
 
 /// The stream that plans the dataset as a whole (classes, missing modalities, label noise).
 const DATASET_PURPOSE: &str = "demo/dataset";
 
 /// Version of what the generator writes: bump it whenever the same options would give
 /// different files, so that `mer demo --refresh` replaces datasets written before.
-pub const GENERATOR_VERSION: u32 = 2;
+pub const GENERATOR_VERSION: u32 = 3;
 
 /// The stamp file in the output folder: [`DemoOptions::stamp`], written last, so a folder
 /// with a stamp is a complete dataset of the options it names.
@@ -68,7 +73,9 @@ pub enum DemoLayout {
     /// `categories.txt`, `dataset info.csv` and the `split-by-categories-*.bat` files.
     #[default]
     MirexLike,
-    /// `labels.csv` (`id,label,subcategory,title,artist`) with `audio/`, `lyrics/`, `midi/`.
+    /// `labels.csv` (`id,label,subcategory,title,artist,valence,arousal,tags`: valence and
+    /// arousal ratings on 1-9 and `;`-separated mood tags, see [`metadata::Annotation`]) with
+    /// `audio/`, `lyrics/`, `midi/`.
     Table,
 }
 
@@ -286,17 +293,18 @@ pub fn generate(opts: &DemoOptions) -> Result<DemoSummary, DemoError> {
     let plan = plan_dataset(opts, classes);
     let seconds = f64::from(opts.seconds);
 
-    let written: Vec<(usize, u64)> = plan
+    let written: Vec<WrittenSong> = plan
         .par_iter()
         .enumerate()
         .map(|(index, song)| write_song(opts.seed, index, song, classes, seconds, &paths))
         .collect::<Result<_, _>>()?;
     let (song_files, song_bytes) = written
         .iter()
-        .fold((0, 0), |(f, b), (files, bytes)| (f + files, b + bytes));
+        .fold((0, 0), |(f, b), song| (f + song.files, b + song.bytes));
 
     let records: Vec<SongRecord> = plan.iter().map(|s| s.record.clone()).collect();
-    let mut meta_files = metadata_files(opts.layout, classes, &records, seconds);
+    let annotations: Vec<Annotation> = written.into_iter().map(|s| s.annotation).collect();
+    let mut meta_files = metadata_files(opts.layout, classes, (&records, &annotations), seconds);
     let meta_bytes: u64 = meta_files.iter().map(|(_, c)| c.len() as u64).sum();
     let mut summary = summarize(
         &plan,
@@ -383,7 +391,7 @@ fn read_optional(path: &Path) -> Result<Option<String>, DemoError> {
 fn metadata_files(
     layout: DemoLayout,
     classes: &[ClassProfile],
-    records: &[SongRecord],
+    (records, annotations): (&[SongRecord], &[Annotation]),
     seconds: f64,
 ) -> Vec<(String, Vec<u8>)> {
     match layout {
@@ -410,7 +418,10 @@ fn metadata_files(
             }
             files
         }
-        DemoLayout::Table => vec![("labels.csv".into(), metadata::labels_csv(records))],
+        DemoLayout::Table => vec![(
+            "labels.csv".into(),
+            metadata::labels_csv(records, annotations),
+        )],
     }
 }
 
@@ -566,7 +577,14 @@ fn wav_size(seconds: f64) -> u64 {
     44 + 2 * (seconds * f64::from(synth::SAMPLE_RATE)).round() as u64
 }
 
-/// Generates and writes one song's files; returns (files, bytes) written.
+/// What writing one song gave.
+struct WrittenSong {
+    files: usize,
+    bytes: u64,
+    annotation: Annotation,
+}
+
+/// Generates and writes one song's files.
 fn write_song(
     seed: u64,
     index: usize,
@@ -574,7 +592,7 @@ fn write_song(
     classes: &[ClassProfile],
     seconds: f64,
     paths: &LayoutPaths,
-) -> Result<(usize, u64), DemoError> {
+) -> Result<WrittenSong, DemoError> {
     let mut rng = RandomStream::new(seed, &song_purpose(index));
     let class = &classes[song.class];
     let id = &song.record.id;
@@ -598,9 +616,15 @@ fn write_song(
     } else {
         song.class
     };
-    let lines = lyrics::write_lyrics(&classes[lyric_class], &mut rng);
+    let written = lyrics::write_lyrics(&classes[lyric_class], &mut rng);
+    let annotation = annotate(
+        RandomStream::new(seed, &format!("{}/annotation", song_purpose(index))),
+        (class, &classes[lyric_class]),
+        arousal,
+        &written,
+    );
     if let Some(encoding) = song.lyrics {
-        let text = lyrics::encode(&lines, encoding);
+        let text = lyrics::encode(&written.lines, encoding);
         write_file(&paths.lyrics_dir.join(format!("{id}.txt")), &text)?;
         files += 1;
         bytes += text.len() as u64;
@@ -611,7 +635,55 @@ fn write_song(
         files += 1;
         bytes += smf.len() as u64;
     }
-    Ok((files, bytes))
+    Ok(WrittenSong {
+        files,
+        bytes,
+        annotation,
+    })
+}
+
+/// Standard deviation of a song's valence around the one its class and lyrics give.
+const SONG_VALENCE_SPREAD: f64 = 0.15;
+/// Standard deviation of an annotator's rating around the song's value (on -1..1).
+const RATER_SPREAD: f64 = 0.1;
+/// Arousal above which a song is tagged `energetic`, and below which `calm`.
+const ENERGETIC_AROUSAL: f64 = 0.4;
+const CALM_AROUSAL: f64 = -0.3;
+/// Share of a song's emotion words that makes their mood one of its tags.
+const MOOD_TAG_SHARE: f64 = 0.3;
+
+/// A song's ratings and tags, from a stream of its own (so no other draw moves). Valence
+/// follows the music's class and, less, the lyrics' (the words speak to it too); arousal is
+/// the one audio and MIDI render. Tags: the lyrics' main moods, and `energetic` or `calm`
+/// from the arousal, so tags need both the words and the sound.
+fn annotate(
+    mut rng: RandomStream,
+    (music, lyrics_class): (&ClassProfile, &ClassProfile),
+    arousal: f64,
+    lyrics: &lyrics::WrittenLyrics,
+) -> Annotation {
+    let valence =
+        0.7 * music.valence + 0.3 * lyrics_class.valence + rng.normal(0.0, SONG_VALENCE_SPREAD);
+    let (low, high) = RATING_SCALE;
+    let mut rate = |value: f64| {
+        let rated = (value + rng.normal(0.0, RATER_SPREAD)).clamp(-1.0, 1.0);
+        let on_scale = low + (rated + 1.0) / 2.0 * (high - low);
+        (on_scale * 100.0).round() / 100.0
+    };
+    let (valence, arousal_rating) = (rate(valence), rate(arousal));
+    let mut tags: Vec<&'static str> = (lyrics.main_moods(MOOD_TAG_SHARE).into_iter())
+        .map(classes::Mood::tag)
+        .collect();
+    if arousal > ENERGETIC_AROUSAL {
+        tags.push("energetic");
+    } else if arousal < CALM_AROUSAL {
+        tags.push("calm");
+    }
+    Annotation {
+        valence,
+        arousal: arousal_rating,
+        tags,
+    }
 }
 
 fn wav_bytes(samples: &[i16]) -> Result<Vec<u8>, hound::Error> {
