@@ -251,3 +251,55 @@ fn an_absent_template_folder_is_one_problem() {
             .all(|s| s.file(Modality::Midi).is_none())
     );
 }
+
+/// The demo's table layout, loaded like any table: its ratings read as regression targets on
+/// [-1, 1] and its tags as tag sets, with the labels file's line in every song's source.
+#[test]
+fn the_demo_table_gives_valence_arousal_targets_and_mood_tags() {
+    use mer::dataset::targets::{TargetColumn, tag_sets, target_values};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("demo");
+    mer::demo::generate(&mer::demo::DemoOptions {
+        out: root.clone(),
+        songs: 24,
+        seconds: 2.0,
+        layout: mer::demo::DemoLayout::Table,
+        ..mer::demo::DemoOptions::default()
+    })
+    .unwrap();
+    let loaded = dataset::load(&section(&root), mask(&[Modality::Audio])).unwrap();
+    let manifest = &loaded.manifest;
+    assert_eq!(manifest.songs.len(), 24);
+    let ratings = ["valence", "arousal"].map(|column| TargetColumn {
+        column: column.into(),
+        scale: (1.0, 9.0),
+    });
+    let values = target_values(manifest, &ratings).unwrap();
+    assert_eq!(values.len(), 48);
+    assert!(values.iter().all(|v| (-1.0..=1.0).contains(v)));
+    // Not a constant: the ratings spread over the scale.
+    let spread = values.iter().fold(0.0_f32, |m, v| m.max(v.abs()));
+    assert!(spread > 0.5, "{values:?}");
+    let tags = tag_sets(manifest, "tags", ";", None).unwrap();
+    assert!(
+        tags.vocabulary.contains(&"energetic".to_string()),
+        "{tags:?}"
+    );
+    let per_song = |row: usize| {
+        tags.carried[row * tags.vocabulary.len()..][..tags.vocabulary.len()]
+            .iter()
+            .filter(|&&c| c)
+            .count()
+    };
+    assert!((0..24).all(|row| (1..=3).contains(&per_song(row))));
+    // Read on the unit scale, a rating outside 1-9 would be named with its line.
+    let unit = ratings.map(|r| TargetColumn {
+        scale: (-1.0, 1.0),
+        ..r
+    });
+    let error = target_values(manifest, &unit).unwrap_err().to_string();
+    assert!(
+        error.starts_with("labels.csv line 2: column `valence` holds "),
+        "{error}"
+    );
+}

@@ -2,7 +2,8 @@
 //! and reporting every problem found on the way.
 //!
 //! Layouts: `mirex-like` (the MIREX-like mood archive as distributed) and `table` (a labels CSV
-//! plus path templates). [`load`] is the entry point; fatal conditions are [`DatasetError`]s,
+//! plus path templates). [`targets`] reads regression targets and tag sets from the songs'
+//! metadata columns. [`load`] is the entry point; fatal conditions are [`DatasetError`]s,
 //! everything else a [`DatasetProblem`] the caller shows to the user.
 
 mod error;
@@ -11,6 +12,7 @@ mod media;
 mod mirex;
 mod problem;
 mod table;
+pub mod targets;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Path, PathBuf};

@@ -123,12 +123,6 @@ pub fn quadrant(valence: f64, arousal: f64) -> usize {
     }
 }
 
-/// A value on a native rating scale `[low, high]` (DEAM's 1-9, PMEmo's 0-1) mapped linearly
-/// onto [-1, 1], the scale mer trains and scores on.
-pub fn to_unit_scale(value: f64, (low, high): (f64, f64)) -> f64 {
-    2.0 * (value - low) / (high - low) - 1.0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,7 +152,7 @@ mod tests {
     }
 
     #[test]
-    fn quadrants_and_scales() {
+    fn quadrants_split_at_the_midpoint() {
         assert_eq!(
             [
                 (0.5, 0.5),
@@ -170,8 +164,5 @@ mod tests {
             .map(|(v, a)| quadrant(v, a)),
             [0, 1, 2, 3, 0]
         );
-        assert_eq!(to_unit_scale(1.0, (1.0, 9.0)), -1.0);
-        assert_eq!(to_unit_scale(5.0, (1.0, 9.0)), 0.0);
-        assert_eq!(to_unit_scale(1.0, (0.0, 1.0)), 1.0);
     }
 }

@@ -15,7 +15,6 @@ mod stratify;
 
 use std::fmt::Write as _;
 
-use crate::dataset::Song;
 use crate::dataset::{DatasetLoad, DatasetProblem, Manifest, RareClass};
 use crate::rng::RandomStream;
 use crate::spec::{RareClassPolicy, SplitMethod, SplitSection};
@@ -415,37 +414,19 @@ pub fn split_manifest(
     }
 }
 
-/// A song's value in a metadata column (name matched without regard to case, value trimmed),
-/// if it has a non-empty one.
-fn metadata_value(song: &Song, column: &str) -> Option<String> {
-    (song.metadata.iter())
-        .find(|(name, _)| name.trim().eq_ignore_ascii_case(column.trim()))
-        .map(|(_, value)| value.trim().to_string())
-        .filter(|value| !value.is_empty())
-}
-
 /// Every song's value in `column`; an error naming `key` when no song has one.
 fn column_values(
     manifest: &Manifest,
     key: &'static str,
     column: &str,
 ) -> Result<Vec<Option<String>>, SplitError> {
-    let values: Vec<Option<String>> = (manifest.songs.iter())
-        .map(|song| metadata_value(song, column))
-        .collect();
-    if values.iter().all(Option::is_none) {
-        let mut known: Vec<String> = (manifest.songs.iter())
-            .flat_map(|song| song.metadata.keys().map(|k| k.trim().to_string()))
-            .collect();
-        known.sort();
-        known.dedup();
-        return Err(SplitError::NoColumn {
+    manifest
+        .column_values(column)
+        .map_err(|missing| SplitError::NoColumn {
             key,
-            column: column.to_string(),
-            known,
-        });
-    }
-    Ok(values)
+            column: missing.column,
+            known: missing.known,
+        })
 }
 
 /// Each song's group under `split.group_by = column`: songs with the same value of the
