@@ -1,9 +1,11 @@
 //! Regression and multi-label metrics against scikit-learn's and scipy's numbers
-//! (`scripts/parity/task_metrics.py` -> `tests/fixtures/metrics/task_reference.json`), and the
-//! validation-chosen F1 threshold.
+//! (`scripts/parity/task_metrics.py` -> `tests/fixtures/metrics/task_reference.json`), the
+//! validation-chosen F1 threshold, and the bootstrap intervals of both kinds.
 
-use mer::eval::multilabel::{choose_threshold, score_multilabel};
-use mer::eval::regression::score_targets;
+use mer::eval::Interval;
+use mer::eval::multilabel::{self, choose_threshold, score_multilabel};
+use mer::eval::regression::{self, score_targets};
+use mer::rng::RandomStream;
 use serde_json::Value;
 
 fn reference() -> Value {
@@ -123,4 +125,66 @@ fn the_threshold_is_chosen_on_the_songs_given() {
     );
     // At the default 0.5 nothing is predicted.
     assert_eq!(score_multilabel(&truth, &scores, 1, 0.5).f1_macro, 0.0);
+}
+
+/// Two targets, `songs` songs: truth spread over [-1, 1], predictions with noise of `noise`.
+fn noisy_regression(songs: usize, noise: f64, seed: u64) -> (Vec<f64>, Vec<f64>) {
+    let mut draw = RandomStream::new(seed, "test/noisy-regression");
+    let truth: Vec<f64> = (0..songs * 2).map(|_| draw.uniform_in(-1.0, 1.0)).collect();
+    let predicted = truth.iter().map(|t| t + draw.normal(0.0, noise)).collect();
+    (truth, predicted)
+}
+
+fn width(interval: &Interval) -> f64 {
+    interval.high - interval.low
+}
+
+#[test]
+fn regression_intervals_hold_the_estimate_and_narrow_with_more_songs() {
+    let interval = |songs: usize| {
+        let (truth, predicted) = noisy_regression(songs, 0.4, 1);
+        let mut stream = RandomStream::new(2, "test/bootstrap");
+        regression::bootstrap_intervals(&truth, &predicted, 2, 400, &mut stream)
+    };
+    let [ccc, r2] = interval(100);
+    for i in [ccc, r2] {
+        assert!(i.low < i.estimate && i.estimate < i.high, "{i:?}");
+    }
+    let (truth, predicted) = noisy_regression(100, 0.4, 1);
+    let scores = score_targets(&truth, &predicted, 2);
+    assert_eq!(ccc.estimate, (scores[0].ccc + scores[1].ccc) / 2.0);
+    let [wide_ccc, _] = interval(100);
+    let [narrow_ccc, _] = interval(1600);
+    assert_eq!(wide_ccc, ccc, "the same stream gives the same interval");
+    // Sixteen times the songs: about a quarter of the width.
+    let ratio = width(&narrow_ccc) / width(&wide_ccc);
+    assert!((0.15..0.4).contains(&ratio), "{ratio}");
+    // Perfect predictions leave nothing to doubt.
+    let mut stream = RandomStream::new(3, "test/bootstrap");
+    let exact = regression::bootstrap_intervals(&truth, &truth, 2, 100, &mut stream);
+    assert!(
+        exact.iter().all(|i| (i.low, i.high) == (1.0, 1.0)),
+        "{exact:?}"
+    );
+}
+
+#[test]
+fn multilabel_intervals_skip_resamples_without_both_classes_and_hold_the_estimate() {
+    let mut draw = RandomStream::new(4, "test/tags");
+    let songs = 120;
+    // Tag 0 common, tag 1 on 3 songs only: many resamples miss it, and still count tag 0.
+    let truth: Vec<bool> = (0..songs).flat_map(|s| [s % 2 == 0, s % 40 == 0]).collect();
+    let scores: Vec<f32> = (truth.iter())
+        .map(|&t| (if t { 0.65 } else { 0.35 } + draw.normal(0.0, 0.2)) as f32)
+        .collect();
+    let mut stream = RandomStream::new(5, "test/bootstrap");
+    let [roc, pr] = multilabel::bootstrap_intervals(&truth, &scores, 2, 300, &mut stream);
+    let full = score_multilabel(&truth, &scores, 2, 0.5);
+    assert_eq!(roc.estimate, full.roc_auc_macro);
+    assert_eq!(pr.estimate, full.pr_auc_macro);
+    for i in [roc, pr] {
+        assert!(i.low.is_finite() && i.high.is_finite(), "{i:?}");
+        assert!(i.low <= i.estimate && i.estimate <= i.high, "{i:?}");
+        assert!(i.low < i.high);
+    }
 }

@@ -79,6 +79,10 @@ enum Range {
     NonNegative,
     /// A count: a whole number >= 0.
     Count,
+    /// A correlation, in [-1, 1].
+    Correlation,
+    /// R^2: at most 1, unbounded below.
+    AtMostOne,
 }
 
 impl Range {
@@ -91,8 +95,15 @@ impl Range {
             | Metric::WeightedF1
             | Metric::Ece => Range::Unit,
             Metric::Brier => Range::Brier,
-            Metric::LogLoss => Range::NonNegative,
+            Metric::LogLoss | Metric::Rmse | Metric::Mae => Range::NonNegative,
             Metric::Songs => Range::Count,
+            Metric::RocAucMacro
+            | Metric::RocAucMicro
+            | Metric::PrAucMacro
+            | Metric::PrAucMicro
+            | Metric::MicroF1 => Range::Unit,
+            Metric::Pearson | Metric::Ccc => Range::Correlation,
+            Metric::R2 => Range::AtMostOne,
         }
     }
 
@@ -103,6 +114,8 @@ impl Range {
                 Range::Brier => (-SLACK..=2.0 + SLACK).contains(&value),
                 Range::NonNegative => value >= 0.0,
                 Range::Count => value >= 0.0 && value.fract() == 0.0,
+                Range::Correlation => (-1.0 - SLACK..=1.0 + SLACK).contains(&value),
+                Range::AtMostOne => value <= 1.0 + SLACK,
             }
     }
 
@@ -111,6 +124,8 @@ impl Range {
             Range::Unit => "a number in [0, 1]",
             Range::Brier => "a number in [0, 2]",
             Range::NonNegative => "a finite number >= 0",
+            Range::Correlation => "a number in [-1, 1]",
+            Range::AtMostOne => "a finite number <= 1",
             Range::Count => "a whole number >= 0",
         }
     }

@@ -15,6 +15,8 @@
 
 use crate::rng::RandomStream;
 
+use super::bootstrap::{Interval, percentile_bootstrap};
+
 /// Bins of the expected calibration error.
 pub const ECE_BINS: usize = 15;
 const LOG_LOSS_FLOOR: f64 = 1e-15;
@@ -267,17 +269,6 @@ fn expected_calibration_error(truth: &[usize], probabilities: &[f32], classes: u
         .sum()
 }
 
-/// A two-sided confidence interval around a point estimate.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Interval {
-    /// The metric on the songs as they are.
-    pub estimate: f64,
-    /// Lower bound.
-    pub low: f64,
-    /// Upper bound.
-    pub high: f64,
-}
-
 /// Percentile bootstrap 95 % intervals of accuracy and macro-F1: `resamples` draws of as many
 /// songs as there are, with replacement, from `stream`. Returns (accuracy, macro-F1); with
 /// `resamples == 0` both bounds equal the estimate.
@@ -291,43 +282,28 @@ pub fn bootstrap_intervals(
     let full = score(truth, probabilities, classes);
     let predicted = argmax_rows(probabilities, classes);
     let n = truth.len();
-    let (mut accuracies, mut f1s) = (Vec::with_capacity(resamples), Vec::with_capacity(resamples));
     let (mut t, mut p) = (vec![0; n], vec![0; n]);
-    for _ in 0..resamples {
-        for i in 0..n {
-            let j = stream.below(n);
-            t[i] = truth[j];
-            p[i] = predicted[j];
-        }
-        let confusion = Confusion::new(&t, &p, classes);
-        let correct: u64 = (0..classes).map(|k| confusion.count(k, k)).sum();
-        accuracies.push(ratio(correct, n as u64));
-        f1s.push(mean(
-            (0..classes)
-                .filter(|&k| confusion.support(k) > 0 || confusion.predicted(k) > 0)
-                .map(|k| class_scores(&confusion, k).f1),
-        ));
-    }
-    (
-        percentile_interval(full.accuracy, accuracies),
-        percentile_interval(full.macro_f1, f1s),
-    )
-}
-
-fn percentile_interval(estimate: f64, mut draws: Vec<f64>) -> Interval {
-    if draws.is_empty() {
-        return Interval {
-            estimate,
-            low: estimate,
-            high: estimate,
-        };
-    }
-    draws.sort_by(f64::total_cmp);
-    Interval {
-        estimate,
-        low: quantile(&draws, 0.025),
-        high: quantile(&draws, 0.975),
-    }
+    let [accuracy, macro_f1] = percentile_bootstrap(
+        n,
+        resamples,
+        stream,
+        [full.accuracy, full.macro_f1],
+        |songs| {
+            for (i, &j) in songs.iter().enumerate() {
+                t[i] = truth[j];
+                p[i] = predicted[j];
+            }
+            let confusion = Confusion::new(&t, &p, classes);
+            let correct: u64 = (0..classes).map(|k| confusion.count(k, k)).sum();
+            let f1 = mean(
+                (0..classes)
+                    .filter(|&k| confusion.support(k) > 0 || confusion.predicted(k) > 0)
+                    .map(|k| class_scores(&confusion, k).f1),
+            );
+            [ratio(correct, n as u64), f1]
+        },
+    );
+    (accuracy, macro_f1)
 }
 
 /// The `q` quantile of ascending `sorted` (non-empty) by linear interpolation between order

@@ -7,15 +7,17 @@
 //! number the same way. Conventions follow scikit-learn where it has one (stated per function),
 //! so numbers can be checked against a Python session.
 
+pub mod bootstrap;
 pub mod ensemble;
 pub mod metrics;
 pub mod multilabel;
 pub mod regression;
 
+pub use bootstrap::{Interval, percentile_bootstrap};
 pub use ensemble::{Ensemble, combine};
 pub use metrics::{
-    ClassScores, Confusion, Interval, Metrics, ReliabilityBin, argmax_rows, bootstrap_intervals,
-    quantile, reliability, score,
+    ClassScores, Confusion, Metrics, ReliabilityBin, argmax_rows, bootstrap_intervals, quantile,
+    reliability, score,
 };
 
 /// Column `k` of a row-major matrix of rows of `width` values.

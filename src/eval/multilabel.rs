@@ -14,6 +14,9 @@
 //!   songs by [`choose_threshold`]; per tag as `f1_score(zero_division=0)`, macro over all tags,
 //!   micro from pooled counts.
 
+use crate::rng::RandomStream;
+
+use super::bootstrap::{Interval, percentile_bootstrap};
 use super::column;
 
 /// Every metric of one tag.
@@ -102,6 +105,51 @@ pub fn score_multilabel(
         threshold,
         per_tag,
     }
+}
+
+/// Mean ROC-AUC and mean average precision over the tags with both classes among the songs
+/// (NaN when none has), as [`score_multilabel`]'s macro averages.
+fn macro_ranking_scores(truth: &[bool], scores: &[f32], tags: usize) -> [f64; 2] {
+    let columns: Vec<(Vec<bool>, Vec<f32>)> = (0..tags)
+        .map(|k| tag_column(truth, scores, tags, k))
+        .filter(|(t, _)| t.iter().any(|&x| x) && t.iter().any(|&x| !x))
+        .collect();
+    [
+        mean_of_numbers(columns.iter().map(|(t, s)| roc_auc(t, s))),
+        mean_of_numbers(columns.iter().map(|(t, s)| average_precision(t, s))),
+    ]
+}
+
+/// Bootstrap 95 % intervals of macro ROC-AUC and macro PR-AUC of `scores` against `truth`
+/// (songs x `tags`), over `resamples` resamples of the songs from `stream`
+/// ([`percentile_bootstrap`]; a resample in which no tag has both classes is skipped).
+pub fn bootstrap_intervals(
+    truth: &[bool],
+    scores: &[f32],
+    tags: usize,
+    resamples: usize,
+    stream: &mut RandomStream,
+) -> [Interval; 2] {
+    let songs = truth.len() / tags;
+    let (mut t, mut s) = (
+        Vec::with_capacity(truth.len()),
+        Vec::with_capacity(scores.len()),
+    );
+    percentile_bootstrap(
+        songs,
+        resamples,
+        stream,
+        macro_ranking_scores(truth, scores, tags),
+        |resample| {
+            t.clear();
+            s.clear();
+            for &song in resample {
+                t.extend_from_slice(&truth[song * tags..][..tags]);
+                s.extend_from_slice(&scores[song * tags..][..tags]);
+            }
+            macro_ranking_scores(&t, &s, tags)
+        },
+    )
 }
 
 /// The threshold of [`threshold_grid`] with the best macro F1 on validation songs (the

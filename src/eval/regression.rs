@@ -11,6 +11,9 @@
 //!   headline) is 2 cov / (var_t + var_p + (mean_t - mean_p)^2) with population (1/n)
 //!   moments, NaN when both sides are constant and equal.
 
+use crate::rng::RandomStream;
+
+use super::bootstrap::{Interval, percentile_bootstrap};
 use super::column;
 
 /// Every metric of one target's predictions.
@@ -80,17 +83,54 @@ pub fn score_targets(truth: &[f64], predicted: &[f64], targets: usize) -> Vec<Ta
         .collect()
 }
 
-/// Means, population variances and covariance of a pair of series, centred in two passes.
-struct Moments {
-    mean_t: f64,
-    mean_p: f64,
-    var_t: f64,
-    var_p: f64,
-    cov: f64,
+/// Bootstrap 95 % intervals of the target-mean CCC and R^2 of row-major `truth` and
+/// `predicted` (songs x `targets`), over `resamples` resamples of the songs from `stream`
+/// ([`percentile_bootstrap`]).
+pub fn bootstrap_intervals(
+    truth: &[f64],
+    predicted: &[f64],
+    targets: usize,
+    resamples: usize,
+    stream: &mut RandomStream,
+) -> [Interval; 2] {
+    let means = |scores: &[TargetScores]| {
+        let n = scores.len() as f64;
+        [
+            scores.iter().map(|s| s.ccc).sum::<f64>() / n,
+            scores.iter().map(|s| s.r2).sum::<f64>() / n,
+        ]
+    };
+    let songs = truth.len() / targets;
+    let rows = |values: &[f64], resample: &[usize]| -> Vec<f64> {
+        (resample.iter())
+            .flat_map(|&s| &values[s * targets..][..targets])
+            .copied()
+            .collect()
+    };
+    percentile_bootstrap(
+        songs,
+        resamples,
+        stream,
+        means(&score_targets(truth, predicted, targets)),
+        |resample| {
+            let scores = score_targets(&rows(truth, resample), &rows(predicted, resample), targets);
+            means(&scores)
+        },
+    )
+}
+
+/// Means, population variances and covariance of a pair of series, centred in two passes
+/// (CCC's ingredients, shared with the CCC loss of `model`).
+pub(crate) struct Moments {
+    pub(crate) mean_t: f64,
+    pub(crate) mean_p: f64,
+    pub(crate) var_t: f64,
+    pub(crate) var_p: f64,
+    pub(crate) cov: f64,
 }
 
 impl Moments {
-    fn of(truth: &[f64], predicted: &[f64]) -> Moments {
+    pub(crate) fn of(truth: &[f64], predicted: &[f64]) -> Moments {
         let n = truth.len() as f64;
         let mean_t = truth.iter().sum::<f64>() / n;
         let mean_p = predicted.iter().sum::<f64>() / n;

@@ -16,7 +16,7 @@ use dfdx::shapes::{HasShape, Rank0};
 use dfdx::tensor::{Cpu, PutTape, SplitTape, Tape as _, Tensor, TensorFrom};
 
 use crate::eval::multilabel::roc_auc;
-use crate::eval::regression::score_targets;
+use crate::eval::regression::{Moments, score_targets};
 use crate::spec::{RegressionLoss, TaskKind, TaskSection};
 
 use super::layers::{self, Matrix, Tape, Traced};
@@ -204,41 +204,6 @@ pub(crate) fn mse(predicted: &[f32], targets: &[f32], width: usize) -> (f64, Vec
     (loss, errors.iter().map(|e| 2.0 * e / n).collect())
 }
 
-/// The moments of one target's column that CCC needs (population, i.e. divided by n).
-struct Moments {
-    mean_p: f64,
-    mean_t: f64,
-    var_p: f64,
-    var_t: f64,
-    covariance: f64,
-}
-
-impl Moments {
-    fn of(p: &[f64], t: &[f64]) -> Moments {
-        let n = p.len() as f64;
-        let mean_p = p.iter().sum::<f64>() / n;
-        let mean_t = t.iter().sum::<f64>() / n;
-        let var_p = p.iter().map(|x| (x - mean_p).powi(2)).sum::<f64>() / n;
-        let var_t = t.iter().map(|x| (x - mean_t).powi(2)).sum::<f64>() / n;
-        let covariance = (p.iter().zip(t))
-            .map(|(a, b)| (a - mean_p) * (b - mean_t))
-            .sum::<f64>()
-            / n;
-        Moments {
-            mean_p,
-            mean_t,
-            var_p,
-            var_t,
-            covariance,
-        }
-    }
-
-    /// `var_p + var_t + (mean_p - mean_t)^2`, CCC's denominator.
-    fn spread(&self) -> f64 {
-        self.var_p + self.var_t + (self.mean_p - self.mean_t).powi(2)
-    }
-}
-
 /// `1 - mean over targets of CCC`, each target's CCC over the rows of the batch, and its
 /// gradient. A target whose predictions and truth are one and the same constant has no spread
 /// to score: it counts as CCC 0 with no gradient (a one-song batch, say).
@@ -254,17 +219,17 @@ pub(crate) fn ccc_loss(predicted: &[f32], targets: &[f32], width: usize) -> (f64
         let t: Vec<f64> = (0..rows)
             .map(|i| f64::from(targets[i * width + k]))
             .collect();
-        let m = Moments::of(&p, &t);
-        let spread = m.spread();
+        let m = Moments::of(&t, &p);
+        let bias = m.mean_p - m.mean_t;
+        let spread = m.var_p + m.var_t + bias * bias;
         if spread <= 0.0 {
             continue;
         }
-        total += 2.0 * m.covariance / spread;
-        let bias = m.mean_p - m.mean_t;
+        total += 2.0 * m.cov / spread;
         for i in 0..rows {
             // d CCC / d p_i = (2/n) [(t_i - mean_t) spread - 2 cov ((p_i - mean_p) + bias)] / spread^2
             let d = (2.0 / n)
-                * ((t[i] - m.mean_t) * spread - 2.0 * m.covariance * ((p[i] - m.mean_p) + bias))
+                * ((t[i] - m.mean_t) * spread - 2.0 * m.cov * ((p[i] - m.mean_p) + bias))
                 / (spread * spread);
             gradient[i * width + k] = -d / width as f64;
         }

@@ -182,6 +182,8 @@ impl MetricsRow {
             Metric::Brier => self.brier,
             Metric::Ece => self.ece,
             Metric::Songs => self.songs,
+            // A classifier's row has no other kind's metric.
+            _ => f64::NAN,
         }
     }
 

@@ -8,6 +8,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::eval::Metrics;
+use crate::eval::multilabel::MultilabelMetrics;
+use crate::eval::regression::TargetScores;
 
 /// A name that is not one of a vocabulary's words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -235,7 +237,9 @@ pub enum Direction {
     LowerIsBetter,
 }
 
-/// A number `metrics.csv` and `summary.csv` report for every scored model.
+/// A number `metrics.csv` and `summary.csv` report for every scored model; which ones depends
+/// on the task kind ([`Metric::columns`]). Regression metrics are means over the targets,
+/// multi-label macro averages run over the tags (see `eval::multilabel`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Metric {
     /// Share of songs whose top class is the true one.
@@ -254,6 +258,26 @@ pub enum Metric {
     Ece,
     /// Songs scored: a count, not a score.
     Songs,
+    /// Coefficient of determination, mean over targets.
+    R2,
+    /// Root mean squared error, mean over targets.
+    Rmse,
+    /// Mean absolute error, mean over targets.
+    Mae,
+    /// Pearson correlation, mean over targets.
+    Pearson,
+    /// Concordance correlation coefficient, mean over targets: the regression headline.
+    Ccc,
+    /// ROC-AUC averaged over the tags: the multi-label headline.
+    RocAucMacro,
+    /// ROC-AUC of every (song, tag) pair pooled.
+    RocAucMicro,
+    /// Average precision averaged over the tags.
+    PrAucMacro,
+    /// Average precision of every pair pooled.
+    PrAucMicro,
+    /// F1 of the pooled (song, tag) counts at the chosen threshold.
+    MicroF1,
 }
 
 fixed_words!(Metric, "metric", [
@@ -265,10 +289,20 @@ fixed_words!(Metric, "metric", [
     Metric::Brier => "brier",
     Metric::Ece => "ece",
     Metric::Songs => "songs",
+    Metric::R2 => "r2",
+    Metric::Rmse => "rmse",
+    Metric::Mae => "mae",
+    Metric::Pearson => "pearson",
+    Metric::Ccc => "ccc",
+    Metric::RocAucMacro => "roc_auc_macro",
+    Metric::RocAucMicro => "roc_auc_micro",
+    Metric::PrAucMacro => "pr_auc_macro",
+    Metric::PrAucMicro => "pr_auc_micro",
+    Metric::MicroF1 => "micro_f1",
 ]);
 
 impl Metric {
-    /// Every metric, in the column order of `metrics.csv` and `summary.csv`.
+    /// A classifier's metrics, in the column order of `metrics.csv` and `summary.csv`.
     pub const ALL: [Metric; 8] = [
         Metric::Accuracy,
         Metric::BalancedAccuracy,
@@ -280,7 +314,46 @@ impl Metric {
         Metric::Songs,
     ];
 
-    /// The metrics that score predictions (every one but the song count), in column order.
+    /// A regression model's metrics, in column order.
+    pub const REGRESSION: [Metric; 6] = [
+        Metric::Ccc,
+        Metric::R2,
+        Metric::Pearson,
+        Metric::Rmse,
+        Metric::Mae,
+        Metric::Songs,
+    ];
+
+    /// A multi-label model's metrics, in column order.
+    pub const MULTILABEL: [Metric; 7] = [
+        Metric::RocAucMacro,
+        Metric::RocAucMicro,
+        Metric::PrAucMacro,
+        Metric::PrAucMicro,
+        Metric::MacroF1,
+        Metric::MicroF1,
+        Metric::Songs,
+    ];
+
+    /// The metrics of `task`'s models, in column order.
+    pub fn columns(task: TaskKind) -> &'static [Metric] {
+        match task {
+            TaskKind::Classification => &Metric::ALL,
+            TaskKind::Regression => &Metric::REGRESSION,
+            TaskKind::Multilabel => &Metric::MULTILABEL,
+        }
+    }
+
+    /// The metric a model of `task` is judged by first: macro-F1, CCC, macro ROC-AUC.
+    pub fn headline(task: TaskKind) -> Metric {
+        Metric::columns(task)[match task {
+            TaskKind::Classification => 2,
+            TaskKind::Regression | TaskKind::Multilabel => 0,
+        }]
+    }
+
+    /// A classifier's metrics that score predictions (every one but the song count), in
+    /// column order.
     pub fn scores() -> impl Iterator<Item = Metric> {
         Metric::ALL.into_iter().filter(|m| m.direction().is_some())
     }
@@ -291,7 +364,17 @@ impl Metric {
             Metric::Accuracy | Metric::BalancedAccuracy | Metric::MacroF1 | Metric::WeightedF1 => {
                 Some(Direction::HigherIsBetter)
             }
-            Metric::LogLoss | Metric::Brier | Metric::Ece => Some(Direction::LowerIsBetter),
+            Metric::R2
+            | Metric::Pearson
+            | Metric::Ccc
+            | Metric::RocAucMacro
+            | Metric::RocAucMicro
+            | Metric::PrAucMacro
+            | Metric::PrAucMicro
+            | Metric::MicroF1 => Some(Direction::HigherIsBetter),
+            Metric::LogLoss | Metric::Brier | Metric::Ece | Metric::Rmse | Metric::Mae => {
+                Some(Direction::LowerIsBetter)
+            }
             Metric::Songs => None,
         }
     }
@@ -301,12 +384,12 @@ impl Metric {
         self.direction() == Some(Direction::LowerIsBetter)
     }
 
-    /// The task the metric scores.
-    pub fn task(self) -> TaskKind {
-        TaskKind::Classification
+    /// Whether models of `task` report the metric.
+    pub fn scores_task(self, task: TaskKind) -> bool {
+        Metric::columns(task).contains(&self)
     }
 
-    /// The metric's value in `metrics`.
+    /// The metric's value in a classifier's `metrics` (NaN for another kind's metric).
     pub fn value(self, metrics: &Metrics) -> f64 {
         match self {
             Metric::Accuracy => metrics.accuracy,
@@ -317,6 +400,38 @@ impl Metric {
             Metric::Brier => metrics.brier,
             Metric::Ece => metrics.ece,
             Metric::Songs => metrics.songs as f64,
+            _ => f64::NAN,
+        }
+    }
+
+    /// The metric's value for a regression model's per-target `scores` of `songs` songs: the
+    /// mean over targets (NaN for another kind's metric).
+    pub fn regression_value(self, scores: &[TargetScores], songs: usize) -> f64 {
+        let mean = |pick: fn(&TargetScores) -> f64| {
+            scores.iter().map(pick).sum::<f64>() / scores.len() as f64
+        };
+        match self {
+            Metric::R2 => mean(|s| s.r2),
+            Metric::Rmse => mean(|s| s.rmse),
+            Metric::Mae => mean(|s| s.mae),
+            Metric::Pearson => mean(|s| s.pearson),
+            Metric::Ccc => mean(|s| s.ccc),
+            Metric::Songs => songs as f64,
+            _ => f64::NAN,
+        }
+    }
+
+    /// The metric's value in a multi-label model's `metrics` (NaN for another kind's metric).
+    pub fn multilabel_value(self, metrics: &MultilabelMetrics) -> f64 {
+        match self {
+            Metric::RocAucMacro => metrics.roc_auc_macro,
+            Metric::RocAucMicro => metrics.roc_auc_micro,
+            Metric::PrAucMacro => metrics.pr_auc_macro,
+            Metric::PrAucMicro => metrics.pr_auc_micro,
+            Metric::MacroF1 => metrics.f1_macro,
+            Metric::MicroF1 => metrics.f1_micro,
+            Metric::Songs => metrics.songs as f64,
+            _ => f64::NAN,
         }
     }
 }
@@ -345,6 +460,8 @@ mod tests {
             SongGroup::NoModality,
         ]);
         round_trips(Metric::ALL);
+        round_trips(Metric::REGRESSION);
+        round_trips(Metric::MULTILABEL);
         round_trips([
             Model::Fold(0),
             Model::Fold(12),
@@ -388,7 +505,8 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "unknown metric `f2`; expected one of accuracy, balanced_accuracy, macro_f1, \
-             weighted_f1, log_loss, brier, ece, songs"
+             weighted_f1, log_loss, brier, ece, songs, r2, rmse, mae, pearson, ccc, \
+             roc_auc_macro, roc_auc_micro, pr_auc_macro, pr_auc_micro, micro_f1"
         );
         for bad in [
             "fold-",
@@ -429,7 +547,28 @@ mod tests {
         assert!(
             Metric::ALL
                 .iter()
-                .all(|m| m.task() == TaskKind::Classification)
+                .all(|m| m.scores_task(TaskKind::Classification))
+        );
+        let regression_lower: Vec<Metric> = (Metric::REGRESSION.into_iter())
+            .filter(|m| m.lower_is_better())
+            .collect();
+        assert_eq!(regression_lower, [Metric::Rmse, Metric::Mae]);
+        assert!(
+            (Metric::MULTILABEL.iter())
+                .all(|m| !m.lower_is_better() && m.scores_task(TaskKind::Multilabel))
+        );
+        // Macro-F1 and the song count are shared; nothing else is.
+        assert!(Metric::MacroF1.scores_task(TaskKind::Multilabel));
+        assert!(!Metric::Accuracy.scores_task(TaskKind::Regression));
+        let headlines = [
+            TaskKind::Classification,
+            TaskKind::Regression,
+            TaskKind::Multilabel,
+        ]
+        .map(Metric::headline);
+        assert_eq!(
+            headlines,
+            [Metric::MacroF1, Metric::Ccc, Metric::RocAucMacro]
         );
     }
 
