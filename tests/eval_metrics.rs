@@ -2,8 +2,10 @@
 //! (`scripts/parity/metrics_reference.py` -> `tests/fixtures/metrics/reference.json`),
 //! bootstrap intervals, and the ensemble combinations.
 
+use mer::eval::ensemble::combine_outputs;
 use mer::eval::{Ensemble, argmax_rows, bootstrap_intervals, combine, score};
 use mer::rng::RandomStream;
+use mer::spec::TaskKind;
 
 fn one_hot(classes: &[usize], width: usize) -> Vec<f32> {
     let mut out = vec![0.0; classes.len() * width];
@@ -234,4 +236,45 @@ fn ensembles_mean_vote_and_best_fold() {
     assert_eq!(argmax_rows(&mean, 2), [0, 0]);
     let best = combine(Ensemble::BestFold, &folds, 2, &[0.5, 0.7, 0.7]);
     assert_eq!(best, folds[1], "the best validation F1, first on ties");
+}
+
+#[test]
+fn ensembles_of_values_and_tags() {
+    // Two songs, two targets (or tags), three fold models; fold 2 is far off on song 0.
+    let folds = vec![
+        vec![0.2, -0.4, 0.6, 0.7],
+        vec![0.3, -0.2, 0.4, 0.9],
+        vec![-0.9, 0.9, 0.5, 0.1],
+    ];
+    let values = (TaskKind::Regression, 2);
+    let scores = [0.1, 0.2, 0.3];
+    let median = combine_outputs(Ensemble::Vote, &folds, values, &scores);
+    assert_eq!(
+        median,
+        [0.2, -0.2, 0.5, 0.7],
+        "the median ignores the wild fold"
+    );
+    let mean = combine_outputs(Ensemble::Mean, &folds, values, &scores);
+    close(f64::from(mean[0]), -0.4 / 3.0, 1e-6, "mean");
+    let best = combine_outputs(Ensemble::BestFold, &folds, values, &scores);
+    assert_eq!(best, folds[2], "the best validation score");
+    let even = combine_outputs(Ensemble::Vote, &folds[..2], values, &scores);
+    close(
+        f64::from(even[0]),
+        0.25,
+        1e-6,
+        "even count: the middle two's mean",
+    );
+
+    let tags = (TaskKind::Multilabel, 2);
+    let probabilities = vec![
+        vec![0.2, 0.4, 0.6, 0.7],
+        vec![0.3, 0.2, 0.4, 0.9],
+        vec![0.1, 0.9, 0.5, 0.1],
+    ];
+    let vote = combine_outputs(Ensemble::Vote, &probabilities, tags, &scores);
+    // Song 1, tag 1: two of three folds at or above 1/2; song 0, tag 0: none.
+    assert!(vote[3] > 0.5 && vote[3] < 0.7, "{vote:?}");
+    assert!(vote[0] < 0.01, "{vote:?}");
+    assert!(vote.iter().all(|p| (0.0..=1.0).contains(p)));
 }

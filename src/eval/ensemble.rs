@@ -1,6 +1,8 @@
-//! Combining the fold models' test-set probabilities into one prediction.
+//! Combining the fold models' test-set outputs into one prediction, for every task kind.
 
 pub use crate::spec::Ensemble;
+
+use crate::spec::TaskKind;
 
 use super::metrics::argmax_rows;
 
@@ -40,6 +42,56 @@ pub fn combine(
             folds[best].clone()
         }
     }
+}
+
+/// [`combine`] for the outputs of any task kind (rows x `width`: class probabilities, target
+/// values or tag probabilities); `valid_scores[k]` is fold k's validation score (macro-F1,
+/// mean CCC, macro ROC-AUC). `mean` and `best-fold` are as for classes; `vote` is, per kind:
+/// - classification: [`combine`]'s vote;
+/// - regression: the median of the fold models' values (a vote that one wild fold model
+///   cannot drag), the mean of the middle two for an even count;
+/// - multi-label: per tag, the share of fold models whose probability is at least 1/2, with
+///   ties broken by the mean probability as for classes.
+pub fn combine_outputs(
+    how: Ensemble,
+    folds: &[Vec<f32>],
+    (kind, width): (TaskKind, usize),
+    valid_scores: &[f64],
+) -> Vec<f32> {
+    match (how, kind) {
+        (Ensemble::Vote, TaskKind::Regression) => median(folds),
+        (Ensemble::Vote, TaskKind::Multilabel) => tag_vote(folds),
+        _ => combine(how, folds, width, valid_scores),
+    }
+}
+
+fn median(folds: &[Vec<f32>]) -> Vec<f32> {
+    let mut column = vec![0.0f32; folds.len()];
+    (0..folds[0].len())
+        .map(|i| {
+            for (slot, fold) in column.iter_mut().zip(folds) {
+                *slot = fold[i];
+            }
+            column.sort_by(f32::total_cmp);
+            let n = column.len();
+            if n % 2 == 1 {
+                column[n / 2]
+            } else {
+                (column[n / 2 - 1] + column[n / 2]) / 2.0
+            }
+        })
+        .collect()
+}
+
+fn tag_vote(folds: &[Vec<f32>]) -> Vec<f32> {
+    let averaged = mean(folds);
+    let n = folds.len() as f32;
+    (averaged.iter().enumerate())
+        .map(|(i, &mean)| {
+            let votes = folds.iter().filter(|f| f[i] >= 0.5).count() as f32;
+            (votes + 1e-3 * mean) / (n + 1e-3)
+        })
+        .collect()
 }
 
 fn score_of(scores: &[f64], fold: usize) -> f64 {
