@@ -133,3 +133,38 @@ fn per_class_f1_and_calibration_render() {
     let paths = calibration_curve(&dir.path("calibration"), &bins, metrics.ece).unwrap();
     assert_figure(&paths, "Calibration");
 }
+
+#[test]
+fn regression_and_multilabel_figures_render() {
+    let dir = TestDir::new();
+    let truth: Vec<f64> = (0..40).map(|i| f64::from(i) / 20.0 - 1.0).collect();
+    let predicted: Vec<f64> = truth.iter().map(|t| 0.7 * t + 0.05).collect();
+    let paths = mer::report::target_plots::predicted_vs_true(
+        &dir.path("valence_scatter"),
+        "valence",
+        (&truth, &predicted),
+        0.91,
+    )
+    .unwrap();
+    assert_figure(&paths, "valence: predicted against true (CCC 0.910)");
+
+    let places: Vec<(f64, f64)> = truth.iter().map(|&t| (t, -0.8 * t)).collect();
+    let guesses: Vec<(f64, f64)> = places.iter().map(|&(v, a)| (0.6 * v, 0.6 * a)).collect();
+    let paths =
+        mer::report::target_plots::valence_arousal_plane(&dir.path("plane"), &places, &guesses)
+            .unwrap();
+    assert_figure(&paths, "valence-arousal plane");
+    let svg = std::fs::read_to_string(&paths[1]).unwrap();
+    assert!(svg.contains("Q3") && svg.contains("predicted"));
+
+    let tags: Vec<String> = ["calm", "energetic", "sad"].map(String::from).to_vec();
+    let models = vec![("ensemble+tta".to_string(), vec![0.9, f64::NAN, 0.7])];
+    let paths =
+        mer::report::target_plots::per_tag_auc(&dir.path("tag_auc"), &tags, &models).unwrap();
+    assert_figure(&paths, "ROC-AUC per tag");
+    assert!(
+        std::fs::read_to_string(&paths[1])
+            .unwrap()
+            .contains("energetic")
+    );
+}

@@ -39,7 +39,7 @@ pub use stats::{CompareError, PairedComparison, holm, paired};
 pub use units::Unit;
 
 use crate::report::ReportError;
-use crate::report::plots::{PerClassF1, PlotError, render};
+use crate::report::plots::{PlotError, ScoreBars, render};
 
 /// Why the comparison's files could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -141,7 +141,7 @@ fn write_figures(c: &Comparison, folder: &Path) -> Result<Vec<String>, PlotError
         let caption = format!("F1 per class of {} (test, mean over seeds)", c.model);
         keep(render(
             &folder.join("per_class_f1_by_run"),
-            &PerClassF1 {
+            &ScoreBars {
                 caption: &caption,
                 class_names: classes,
                 series: &series,

@@ -1,5 +1,6 @@
 //! The per-run report folder: `reports/<experiment>/<UTC time>-<spec hash>/` with the resolved
-//! spec (`spec.toml`), the CSV tables, the figures ([`plots`]), `index.html` and, written
+//! spec (`spec.toml`), the CSV tables, the figures ([`plots`]; [`target_plots`] for
+//! regression and multi-label runs), `index.html` and, written
 //! last, the run record (`run.json`), from a run's [`crate::results`], one [`export`]er per
 //! format. A folder is built under a hidden temporary name and renamed into place when whole
 //! ([`ReportFolder`]), so readers ([`finished_reports`], `mer compare`) never take a report
@@ -9,6 +10,7 @@ pub mod export;
 mod glyphs;
 pub mod html;
 pub mod plots;
+pub mod target_plots;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};

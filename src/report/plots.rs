@@ -1,6 +1,6 @@
 //! The report's figures, each written as PNG and SVG from one drawing function: learning
 //! curves, confusion matrix heatmap, per-class F1 bars and the calibration (reliability)
-//! curve. The machinery is shared with `mer compare`'s figures: a [`Figure`] draws on any
+//! curve; the regression and multi-label figures are in `target_plots.rs`. The machinery is shared with `mer compare`'s figures: a [`Figure`] draws on any
 //! backend and [`render`] writes both files; [`FONT`], [`series_color`], [`epoch_axes`] and
 //! [`draw_legend`] give every figure the same text, colours, axes and legend.
 //!
@@ -369,7 +369,7 @@ pub fn per_class_f1(
 ) -> Result<[PathBuf; 2], PlotError> {
     render(
         stem,
-        &PerClassF1 {
+        &ScoreBars {
             caption: "F1 per class",
             class_names,
             series: models,
@@ -377,34 +377,32 @@ pub fn per_class_f1(
     )
 }
 
-/// Grouped bars of F1 per class: one group per class, one bar per series (a model, a run).
+/// Grouped bars of a score in [0, 1] per category (F1 per class, ROC-AUC per tag): one group
+/// per category, one bar per series (a model, a run).
 #[derive(Debug, Clone, Copy)]
-pub struct PerClassF1<'a> {
+pub struct ScoreBars<'a> {
     /// The title.
     pub caption: &'a str,
-    /// Class names, in class order.
+    /// Category names (classes, tags), in order.
     pub class_names: &'a [String],
-    /// (legend name, F1 per class in class order) per series.
+    /// (legend name, score per category in order) per series.
     pub series: &'a [(String, Vec<f64>)],
 }
 
-impl Figure for PerClassF1<'_> {
+impl Figure for ScoreBars<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Drawn
     where
         DB::ErrorType: 'static,
     {
-        draw_per_class_f1(root, self)
+        draw_score_bars(root, self)
     }
 }
 
-fn draw_per_class_f1<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    figure: &PerClassF1,
-) -> Drawn
+fn draw_score_bars<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, figure: &ScoreBars) -> Drawn
 where
     DB::ErrorType: 'static,
 {
-    let PerClassF1 {
+    let ScoreBars {
         caption,
         class_names,
         series: models,
