@@ -2,20 +2,50 @@
 //! the test songs on the valence-arousal plane, and ROC-AUC per tag. Drawn with the machinery
 //! of [`super::plots`] (PNG and SVG, the same font, colours and legend).
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::plots::{FONT, Figure, PlotError, ScoreBars, draw_legend, msg, render, series_color};
 
 /// The axis range for `values`: the scale targets are trained and scored on, [-1, 1],
 /// widened to show a prediction beyond it.
-fn axis(values: impl Iterator<Item = f64>) -> std::ops::Range<f64> {
+fn axis(values: impl Iterator<Item = f64>) -> Range<f64> {
     let (low, high) = values
         .filter(|v| v.is_finite())
         .fold((-1.0_f64, 1.0_f64), |(l, h), v| (l.min(v), h.max(v)));
     low..high
+}
+
+/// A white figure with value axes (`desc`, range) on x and y, mesh drawn.
+fn value_axes<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    caption: &str,
+    (x_desc, x_range): (&str, Range<f64>),
+    (y_desc, y_range): (&str, Range<f64>),
+) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>, String>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(msg)?;
+    let mut chart = ChartBuilder::on(root)
+        .caption(caption, (FONT, 20))
+        .margin(15)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
+        .build_cartesian_2d(x_range, y_range)
+        .map_err(msg)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .label_style((FONT, 12))
+        .draw()
+        .map_err(msg)?;
+    Ok(chart)
 }
 
 /// One target's predictions against the truth, with the diagonal of a perfect prediction;
@@ -51,24 +81,12 @@ impl Figure for Scatter<'_> {
     where
         DB::ErrorType: 'static,
     {
-        root.fill(&WHITE).map_err(msg)?;
-        let mut chart = ChartBuilder::on(root)
-            .caption(&self.caption, (FONT, 20))
-            .margin(15)
-            .x_label_area_size(40)
-            .y_label_area_size(50)
-            .build_cartesian_2d(
-                axis(self.x.1.iter().copied()),
-                axis(self.y.1.iter().copied()),
-            )
-            .map_err(msg)?;
-        chart
-            .configure_mesh()
-            .x_desc(self.x.0)
-            .y_desc(self.y.0)
-            .label_style((FONT, 12))
-            .draw()
-            .map_err(msg)?;
+        let mut chart = value_axes(
+            root,
+            &self.caption,
+            (self.x.0, axis(self.x.1.iter().copied())),
+            (self.y.0, axis(self.y.1.iter().copied())),
+        )?;
         chart
             .draw_series(DashedLineSeries::new(
                 [(-1.0, -1.0), (1.0, 1.0)],
@@ -112,28 +130,17 @@ impl Figure for Plane<'_> {
     where
         DB::ErrorType: 'static,
     {
-        root.fill(&WHITE).map_err(msg)?;
-        let mut chart = ChartBuilder::on(root)
-            .caption("Test songs on the valence-arousal plane", (FONT, 20))
-            .margin(15)
-            .x_label_area_size(40)
-            .y_label_area_size(50)
-            .build_cartesian_2d(
-                axis(self.truth.iter().chain(self.predicted).map(|p| p.0)),
-                axis(self.truth.iter().chain(self.predicted).map(|p| p.1)),
-            )
-            .map_err(msg)?;
-        chart
-            .configure_mesh()
-            .x_desc("valence")
-            .y_desc("arousal")
-            .label_style((FONT, 12))
-            .draw()
-            .map_err(msg)?;
-        let axis = BLACK.mix(0.4).stroke_width(1);
+        let places = || self.truth.iter().chain(self.predicted);
+        let mut chart = value_axes(
+            root,
+            "Test songs on the valence-arousal plane",
+            ("valence", axis(places().map(|p| p.0))),
+            ("arousal", axis(places().map(|p| p.1))),
+        )?;
+        let midline = BLACK.mix(0.4).stroke_width(1);
         for line in [[(-1.0, 0.0), (1.0, 0.0)], [(0.0, -1.0), (0.0, 1.0)]] {
             chart
-                .draw_series(LineSeries::new(line, axis))
+                .draw_series(LineSeries::new(line, midline))
                 .map_err(msg)?;
         }
         let corners = [
