@@ -6,16 +6,18 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::cache::{ArtifactStore, CacheError, FileHasher};
 use crate::clock::rfc3339;
+use crate::dataset::targets::{SongTargets, TargetError, task_targets};
 use crate::dataset::{self, DatasetError, DatasetLoad};
 use crate::features::precomputed::{PrecomputedError, RowIds};
 use crate::modality::Modality;
 use crate::pipeline::{
     Compute, Pipeline, PipelineError, RunObserver, RunOptions, StageGraph, collect_results,
+    collect_target_results,
 };
 use crate::report::{ReportError, ReportFolder, finished_reports};
-use crate::results::{RunRecord, RunResults, StageRecord};
-use crate::spec::ExperimentSpec;
-use crate::split::{SplitError, split_manifest};
+use crate::results::{RunRecord, RunResults, StageRecord, TargetRunResults};
+use crate::spec::{ExperimentSpec, TaskKind, TaskSection};
+use crate::split::{SplitError, quantile_strata, split_data};
 
 /// Why an experiment could not be prepared or its report written. A failing stage is not
 /// one of these: it ends the run, which still writes its report (see [`RunOutcome::error`]).
@@ -53,6 +55,9 @@ pub enum ExperimentError {
     /// The data cannot be split as the spec asks.
     #[error(transparent)]
     Split(#[from] SplitError),
+    /// The regression targets or tags cannot be read.
+    #[error("the targets of [task] cannot be read")]
+    Targets(#[source] TargetError),
 }
 
 /// Reads the dataset of `spec`, reading the row ids of its precomputed feature files first:
@@ -81,11 +86,48 @@ pub fn load_data(spec: &ExperimentSpec) -> Result<DatasetLoad, ExperimentError> 
                 source: Box::new(source),
             }
         })?;
-    let data = crate::split::leave_out_rare_classes(data, &spec.split)?;
+    let data = match spec.task.kind {
+        TaskKind::Classification => crate::split::leave_out_rare_classes(data, &spec.split)?,
+        _ => with_targets(data, &spec.task)?,
+    };
     if let Some(column) = &spec.split.group_by {
         // A column no song has is a mistake to report before any stage runs.
         crate::split::song_groups(&data.manifest, column)?;
     }
+    Ok(data)
+}
+
+/// `data` with the regression targets or tags of `task`, and, in place of the classes (which
+/// the task does not predict), the strata the split balances: target quantile bins for a
+/// regression ([`quantile_strata`]: quartiles of one target, the sides of both medians for
+/// two, the first target's quartiles for more), one stratum for multi-label songs, which the
+/// split balances tag by tag instead.
+fn with_targets(mut data: DatasetLoad, task: &TaskSection) -> Result<DatasetLoad, ExperimentError> {
+    let targets = task_targets(&data.manifest, task).map_err(ExperimentError::Targets)?;
+    let strata = match &targets {
+        SongTargets::Values { names, values } => {
+            let width = names.len();
+            match width {
+                1 | 2 => quantile_strata(values, width, if width == 1 { 4 } else { 2 }),
+                _ => {
+                    let first: Vec<f32> = values.iter().step_by(width).copied().collect();
+                    quantile_strata(&first, 1, 4)
+                }
+            }
+        }
+        _ => vec![0; data.manifest.songs.len()],
+    };
+    if let SongTargets::Tags(tags) = &targets {
+        for (tag, songs) in &tags.unlisted {
+            tracing::warn!("tag `{tag}` ({songs} song(s)) is not in task.tags: left out");
+        }
+    }
+    let count = strata.iter().max().map_or(1, |&s| s + 1);
+    data.manifest.classes = (0..count).map(|s| format!("stratum-{}", s + 1)).collect();
+    for (song, stratum) in data.manifest.songs.iter_mut().zip(strata) {
+        song.label = stratum;
+    }
+    data.targets = targets;
     Ok(data)
 }
 
@@ -108,8 +150,10 @@ pub struct RunOutcome {
     pub report: PathBuf,
     /// Its `run.json`.
     pub record: RunRecord,
-    /// The results, when every stage finished.
+    /// A classification's results, when every stage finished.
     pub results: Option<RunResults>,
+    /// A regression or multi-label run's results, when every stage finished.
+    pub targets: Option<TargetRunResults>,
     /// The error that stopped the run (an interrupt included).
     pub error: Option<PipelineError>,
     /// Wall time of the run.
@@ -194,20 +238,24 @@ impl Experiment {
             stages,
             error: error.as_ref().map(|e| error_chain(e)),
         };
-        let results = match &error {
-            None => Some(collect_results(
-                &self.spec,
-                &self.data.manifest.classes,
-                &self.graph,
-                store,
-            )?),
-            Some(_) => None,
+        let (results, targets) = match (&error, self.spec.task.kind) {
+            (Some(_), _) => (None, None),
+            (None, TaskKind::Classification) => {
+                let classes = &self.data.manifest.classes;
+                let results = collect_results(&self.spec, classes, &self.graph, store)?;
+                (Some(results), None)
+            }
+            (None, _) => {
+                let targets = collect_target_results(&self.spec, &self.data, &self.graph, store)?;
+                (None, targets)
+            }
         };
-        let report = report.finish(&record, results.as_ref())?;
+        let report = report.finish(&record, (results.as_ref(), targets.as_ref()))?;
         Ok(RunOutcome {
             report,
             record,
             results,
+            targets,
             error,
             elapsed: clock.elapsed(),
         })
@@ -218,7 +266,7 @@ impl Experiment {
 /// give (more folds than the smallest class has songs) is an error before anything is built.
 pub fn check_splits(spec: &ExperimentSpec, data: &DatasetLoad) -> Result<(), ExperimentError> {
     for &seed in &spec.seeds {
-        split_manifest(&data.manifest, &spec.split, seed)?;
+        split_data(data, &spec.split, seed)?;
     }
     Ok(())
 }

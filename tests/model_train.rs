@@ -374,6 +374,7 @@ fn regression(loss: RegressionLoss) -> TaskSection {
     TaskSection {
         kind: TaskKind::Regression,
         loss,
+        ..TaskSection::default()
     }
 }
 

@@ -402,3 +402,60 @@ fn an_unknown_or_mistyped_extractor_key_is_placed_in_the_file() {
         "{err}"
     );
 }
+
+#[test]
+fn a_regression_task_names_its_targets_and_goes_without_label_smoothing() {
+    let dir = TestDir::new();
+    let regression = format!(
+        "{MINIMAL}\n[task]\nkind = \"regression\"\ntargets = [\"valence\", \"arousal\"]\n\
+         scales = {{ valence = [1, 9] }}\n"
+    );
+    let spec = load(&dir, &regression, &[]).unwrap();
+    assert_eq!(spec.task.kind, mer::spec::TaskKind::Regression);
+    assert_eq!(spec.task.target_scale("valence"), (1.0, 9.0));
+    assert_eq!(spec.task.target_scale("arousal"), (-1.0, 1.0));
+    assert_eq!(spec.augment.label_smoothing, 0.0, "off unless asked for");
+    // Asked for, it is refused by key.
+    let err = load(&dir, &regression, &["augment.label_smoothing=0.1"]).unwrap_err();
+    let problem = only_problem(&err);
+    assert_eq!(problem.key, "augment.label_smoothing");
+    assert!(problem.expected.contains('0'), "{problem:?}");
+
+    let without = format!("{MINIMAL}\n[task]\nkind = \"regression\"\n");
+    let err = load(&dir, &without, &[]).unwrap_err();
+    assert_eq!(only_problem(&err).key, "task.targets");
+
+    let bad_scale = format!(
+        "{MINIMAL}\n[task]\nkind = \"regression\"\ntargets = [\"valence\"]\n\
+         scales = {{ valence = [9, 1], energy = [0, 1] }}\n"
+    );
+    let err = load(&dir, &bad_scale, &[]).unwrap_err();
+    let keys: Vec<&str> = err.problems().iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(keys, ["task.scales.energy", "task.scales.valence"]);
+}
+
+#[test]
+fn task_keys_of_another_kind_are_refused_and_a_classification_keeps_its_hash() {
+    let dir = TestDir::new();
+    let plain = load(&dir, MINIMAL, &[]).unwrap();
+    let explicit = load(
+        &dir,
+        &format!("{MINIMAL}\n[task]\nkind = \"classification\"\n"),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(plain.hash(), explicit.hash());
+    assert!(!plain.to_toml().contains("[task]"));
+    let tags_on_regression = format!(
+        "{MINIMAL}\n[task]\nkind = \"regression\"\ntargets = [\"v\"]\ntags_column = \"moods\"\n"
+    );
+    let err = load(&dir, &tags_on_regression, &[]).unwrap_err();
+    let problem = only_problem(&err);
+    assert_eq!(problem.key, "task.tags_column");
+    assert!(problem.expected.contains("multilabel"), "{problem:?}");
+    let loss_on_tags = format!("{MINIMAL}\n[task]\nkind = \"multilabel\"\nloss = \"ccc\"\n");
+    assert_eq!(
+        only_problem(&load(&dir, &loss_on_tags, &[]).unwrap_err()).key,
+        "task.loss"
+    );
+}

@@ -9,6 +9,7 @@ use tracing::{info, warn};
 
 use super::{Folders, SpecArgs, interrupt_flag, open_store};
 use crate::pipeline::{Estimate, StageSelector};
+use crate::results::Metric;
 use crate::results::{Decision, StageRecord};
 use crate::spec::{Sweep, expand_sweep};
 use crate::sweep::summary::read_headline;
@@ -58,19 +59,26 @@ pub fn sweep(args: &SweepArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
     progress.finish();
     let run = run?;
     let width = name_width(sweep.members.iter().map(|m| m.name.as_str()));
+    let headlines: Vec<_> = (run.members.iter())
+        .map(|member| {
+            (member.report.as_deref())
+                .filter(|_| member.status.is_complete())
+                .and_then(read_headline)
+        })
+        .collect();
+    let metric = match headlines.iter().flatten().next() {
+        Some(h) if h.metric != Metric::MacroF1 => h.metric.to_string(),
+        _ => "macro-F1".to_string(),
+    };
     println!(
         "{:<width$}  {:<11}  {:<15}  report",
-        "member", "status", "macro-F1"
+        "member", "status", metric
     );
-    for member in &run.members {
-        let f1 = member
-            .report
-            .as_deref()
-            .filter(|_| member.status.is_complete())
-            .and_then(read_headline)
-            .map(|h| match h.macro_f1_std {
-                Some(std) => format!("{:.3} ± {std:.3}", h.macro_f1_mean),
-                None => format!("{:.3}", h.macro_f1_mean),
+    for (member, headline) in run.members.iter().zip(&headlines) {
+        let f1 = headline
+            .map(|h| match h.std {
+                Some(std) => format!("{:.3} ± {std:.3}", h.mean),
+                None => format!("{:.3}", h.mean),
             })
             .unwrap_or_default();
         let report = member

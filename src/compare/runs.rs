@@ -76,6 +76,15 @@ impl Run {
         let spec = read_text(&spec_path)?
             .parse::<toml::Table>()
             .map_err(|e| malformed(&spec_path, e.to_string()))?;
+        let kind = (spec.get("task").and_then(|t| t.get("kind")))
+            .and_then(|k| k.as_str())
+            .unwrap_or("classification");
+        if kind != "classification" {
+            return Err(ReadError::OtherTask {
+                path: folder.to_path_buf(),
+                kind: kind.to_string(),
+            });
+        }
         let (classes, predictions) = read_predictions(&folder.join(PredictionRow::FILE))?;
         Ok(Run {
             folder: folder.to_path_buf(),

@@ -218,6 +218,7 @@ mod tests {
         let midi: ModalityMask = [Modality::Midi].into_iter().collect();
         let (manifest, dropped) = listed.select(midi);
         DatasetLoad {
+            targets: crate::dataset::targets::SongTargets::Classes,
             manifest,
             listed,
             dropped,

@@ -146,6 +146,9 @@ pub struct DatasetLoad {
     pub dropped: Vec<String>,
     /// Non-fatal findings, in the order found.
     pub problems: Vec<DatasetProblem>,
+    /// Regression targets or tags of `manifest`'s songs (set by the experiment from the
+    /// spec's `[task]`); [`targets::SongTargets::Classes`] as loaded.
+    pub targets: targets::SongTargets,
 }
 
 /// Reads the dataset `section` describes and keeps the songs with a file for at least one
@@ -200,6 +203,7 @@ pub fn load_with_rows(
         listed,
         dropped,
         problems,
+        targets: targets::SongTargets::Classes,
     })
 }
 

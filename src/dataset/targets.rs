@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Manifest, Song};
+use crate::spec::{TaskKind, TaskSection};
 
 /// The scale regression targets are trained and scored on.
 pub const UNIT_SCALE: (f64, f64) = (-1.0, 1.0);
@@ -118,6 +119,52 @@ impl Manifest {
             column: column.to_string(),
             known: known.into_iter().collect(),
         })
+    }
+}
+
+/// What an experiment's songs are trained towards besides their class, aligned with the
+/// manifest's songs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum SongTargets {
+    /// Classification: the manifest's labels are the targets.
+    #[default]
+    Classes,
+    /// Regression targets on [-1, 1].
+    Values {
+        /// The targets' names (their columns), in order.
+        names: Vec<String>,
+        /// songs x names, row-major.
+        values: Vec<f32>,
+    },
+    /// Multi-label tags.
+    Tags(TagSets),
+}
+
+/// The targets `task` asks for, read from `manifest`'s songs.
+pub fn task_targets(manifest: &Manifest, task: &TaskSection) -> Result<SongTargets, TargetError> {
+    match task.kind {
+        TaskKind::Classification => Ok(SongTargets::Classes),
+        TaskKind::Regression => {
+            let columns: Vec<TargetColumn> = (task.targets.iter())
+                .map(|name| TargetColumn {
+                    column: name.clone(),
+                    scale: task.target_scale(name),
+                })
+                .collect();
+            Ok(SongTargets::Values {
+                names: task.targets.clone(),
+                values: target_values(manifest, &columns)?,
+            })
+        }
+        TaskKind::Multilabel => {
+            let tags = tag_sets(
+                manifest,
+                task.tags_column(),
+                task.tag_separator(),
+                task.tags.as_deref(),
+            )?;
+            Ok(SongTargets::Tags(tags))
+        }
     }
 }
 

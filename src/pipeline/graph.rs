@@ -85,7 +85,7 @@ impl StageGraph {
         }
         for (position, &seed) in spec.seeds.iter().enumerate() {
             let at = Some((seed, position));
-            let params = SplitParams::new(spec, seed, &data.manifest);
+            let params = SplitParams::new(spec, seed, data);
             let split = graph.push(at, Arc::new(Split { params }));
             let mut folds = Vec::new();
             for fold in 0..spec.split.fold_count() {

@@ -21,6 +21,7 @@ mod observer;
 pub mod results;
 mod stage_id;
 mod stages;
+pub mod target_results;
 
 pub use error::PipelineError;
 pub use estimate::{DurationHistory, Estimate};
@@ -30,3 +31,4 @@ pub use observer::RunObserver;
 pub use results::{collect_results, run_results};
 pub use stage_id::{SeedTag, StageId, StageIdError, StageKind, StageSelector};
 pub use stages::Compute;
+pub use target_results::collect_target_results;

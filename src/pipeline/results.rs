@@ -24,6 +24,14 @@ pub fn collect_results(
     graph: &StageGraph,
     store: &ArtifactStore,
 ) -> Result<RunResults, PipelineError> {
+    run_results(spec, classes, &evaluations(graph, store)?)
+}
+
+/// The evaluate artifact of every seed of `graph`, from `store`, as `(seed, artifact)`.
+pub(super) fn evaluations(
+    graph: &StageGraph,
+    store: &ArtifactStore,
+) -> Result<Vec<(u64, Artifact)>, PipelineError> {
     let mut evaluations = Vec::new();
     for node in graph
         .nodes
@@ -40,7 +48,7 @@ pub fn collect_results(
             })?;
         evaluations.push((node.id.seed_value().unwrap_or_default(), artifact));
     }
-    run_results(spec, classes, &evaluations)
+    Ok(evaluations)
 }
 
 /// Builds the report's results from `(seed, evaluate artifact)` pairs in the spec's seed order.
@@ -68,7 +76,7 @@ fn seed_results(
 ) -> Result<SeedResults, PipelineError> {
     let EvaluateArtifact {
         test, oof, history, ..
-    } = EvaluateArtifact::read(evaluation, classes)?;
+    } = EvaluateArtifact::read(evaluation, (classes, classes))?;
     let (truth, n) = (&test.labels, test.labels.len());
     let (models, probabilities, ids) = (&test.models, &test.probabilities, &test.ids);
     let masks = presence(&test.modalities, &test.present, n);
@@ -116,7 +124,7 @@ fn seed_results(
 }
 
 /// Each test song's modalities, from `present` [songs, modalities] over `names`.
-fn presence(names: &[String], flags: &[u8], n: usize) -> Vec<ModalityMask> {
+pub(super) fn presence(names: &[String], flags: &[u8], n: usize) -> Vec<ModalityMask> {
     let modalities: Vec<Option<Modality>> = names
         .iter()
         .map(|name| Modality::ALL.into_iter().find(|m| m.name() == name))
@@ -143,15 +151,7 @@ fn availability_groups(
     masks: &[ModalityMask],
     selected: ModalityMask,
 ) -> Vec<ModelScore> {
-    let group_of = |mask: ModalityMask| {
-        if mask == selected {
-            SongGroup::AllModalities
-        } else if mask.is_empty() {
-            SongGroup::NoModality
-        } else {
-            SongGroup::Partial
-        }
-    };
+    let group_of = |mask: ModalityMask| availability_group(mask, selected);
     [
         SongGroup::AllModalities,
         SongGroup::Partial,
@@ -174,6 +174,17 @@ fn availability_groups(
         })
     })
     .collect()
+}
+
+/// The song group of a song with `mask` of the `selected` modalities.
+pub(super) fn availability_group(mask: ModalityMask, selected: ModalityMask) -> SongGroup {
+    if mask == selected {
+        SongGroup::AllModalities
+    } else if mask.is_empty() {
+        SongGroup::NoModality
+    } else {
+        SongGroup::Partial
+    }
 }
 
 /// Scores only `rows` of `truth` and `probabilities` (songs x `classes`).
@@ -218,7 +229,7 @@ fn validation_scores(oof: &OutOfFold, classes: usize) -> Vec<ModelScore> {
     scores
 }
 
-fn curves(history: &PooledHistory) -> Vec<FoldCurve> {
+pub(super) fn curves(history: &PooledHistory) -> Vec<FoldCurve> {
     let (fold, epochs) = (&history.fold, &history.epochs);
     let [train_loss, valid_loss, valid_accuracy, valid_macro_f1, lr] = &epochs.columns;
     history

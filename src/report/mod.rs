@@ -17,6 +17,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::results::{
     HistoryRow, MetricsRow, PerClassRow, PredictionRow, RunRecord, RunResults, Table,
+    TargetRunResults,
 };
 use crate::spec::ExperimentSpec;
 use export::ReportInput;
@@ -83,12 +84,14 @@ const ABANDONED_AFTER: Duration = Duration::from_secs(3600);
 /// Files every report holds once written; a run that completed also has [`RESULT_FILES`].
 const REPORT_FILES: [&str; 2] = [SPEC_TOML, RUN_JSON];
 
-/// Files of a completed run's report that its readers (`mer compare`, sweep reuse) read.
-const RESULT_FILES: [&str; 4] = [
-    MetricsRow::FILE,
-    PerClassRow::FILE,
-    HistoryRow::FILE,
-    PredictionRow::FILE,
+/// Files of a completed run's report that its readers (`mer compare`, sweep reuse) read; of
+/// each inner list one is enough (a classification's per-class table, a regression's
+/// per-target one, a multi-label run's per-tag one).
+const RESULT_FILES: [&[&str]; 4] = [
+    &[MetricsRow::FILE],
+    &[PerClassRow::FILE, "per_target.csv", "per_tag.csv"],
+    &[HistoryRow::FILE],
+    &[PredictionRow::FILE],
 ];
 
 impl ReportFolder {
@@ -118,11 +121,15 @@ impl ReportFolder {
     pub fn finish(
         self,
         record: &RunRecord,
-        results: Option<&RunResults>,
+        (results, targets): (Option<&RunResults>, Option<&TargetRunResults>),
     ) -> Result<PathBuf, ReportError> {
         remove_abandoned(&self.parent);
         let partial = self.create_partial()?;
-        let input = ReportInput { record, results };
+        let input = ReportInput {
+            record,
+            results,
+            targets,
+        };
         let written = export::whole_report(&partial, &self.spec, &input)
             .and_then(|_| self.rename_into_place(&partial));
         written.map_err(|error| {
@@ -251,17 +258,20 @@ pub fn check_complete(folder: &Path, record: &RunRecord) -> Result<(), Incomplet
     if is_partial(folder) {
         return Err(Incomplete::BeingWritten);
     }
-    let results = if record.error.is_none() && !record.dry_run {
-        &RESULT_FILES[..]
-    } else {
-        &[]
-    };
-    match REPORT_FILES
+    if let Some(missing) = REPORT_FILES
         .iter()
-        .chain(results)
         .find(|name| !folder.join(name).is_file())
     {
-        Some(missing) => Err(Incomplete::Missing(missing)),
+        return Err(Incomplete::Missing(missing));
+    }
+    if record.error.is_some() || record.dry_run {
+        return Ok(());
+    }
+    match RESULT_FILES
+        .iter()
+        .find(|any_of| !any_of.iter().any(|name| folder.join(name).is_file()))
+    {
+        Some(missing) => Err(Incomplete::Missing(missing[0])),
         None => Ok(()),
     }
 }
@@ -320,5 +330,10 @@ pub fn write_results(
     record: &RunRecord,
     results: Option<&RunResults>,
 ) -> Result<(), ReportError> {
-    export::in_order(folder, &ReportInput { record, results }, &export::RESULTS).map(drop)
+    let input = ReportInput {
+        record,
+        results,
+        targets: None,
+    };
+    export::in_order(folder, &input, &export::RESULTS).map(drop)
 }

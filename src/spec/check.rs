@@ -13,11 +13,17 @@ use super::sources::{Sources, did_you_mean, spec_dir};
 use super::training::TrainSettings;
 use super::{
     DEFAULT_SEED, ExperimentSpec, Layout, ModalitySection, ModalitySections, RawSpec, SplitMethod,
-    absolutize,
+    TaskKind, absolutize,
 };
 
 /// Checks `raw` and resolves it into an [`ExperimentSpec`].
-pub(crate) fn check(raw: RawSpec, sources: &Sources<'_>) -> Result<ExperimentSpec, SpecError> {
+pub(crate) fn check(mut raw: RawSpec, sources: &Sources<'_>) -> Result<ExperimentSpec, SpecError> {
+    // Label smoothing means nothing for numbers: a regression does without it unless the
+    // spec asks for it, which the training rules then refuse by key.
+    let smoothing_unset = sources.origin_of("augment.label_smoothing") == Origin::Default;
+    if raw.task.kind == TaskKind::Regression && smoothing_unset {
+        raw.augment.label_smoothing = 0.0;
+    }
     let mut rules = Rules {
         sources,
         problems: Vec::new(),
@@ -27,6 +33,7 @@ pub(crate) fn check(raw: RawSpec, sources: &Sources<'_>) -> Result<ExperimentSpe
     rules.dataset(&raw, &modalities);
     rules.numbers(&raw, &modalities);
     rules.fixed_split(&raw);
+    rules.task(&raw);
     if !rules.problems.is_empty() {
         return Err(SpecError::Invalid(rules.problems));
     }
@@ -240,6 +247,75 @@ impl Rules<'_> {
         }
     }
 
+    /// The keys of `[task]` each belong to one kind: set for another, they would be silently
+    /// ignored, so that is an error; a regression names its targets, each once, and each
+    /// scale is a range.
+    fn task(&mut self, raw: &RawSpec) {
+        let task = &raw.task;
+        let kind = task.kind;
+        let key_kinds = [
+            ("task.loss", TaskKind::Regression),
+            ("task.targets", TaskKind::Regression),
+            ("task.scales", TaskKind::Regression),
+            ("task.tags_column", TaskKind::Multilabel),
+            ("task.tag_separator", TaskKind::Multilabel),
+            ("task.tags", TaskKind::Multilabel),
+        ];
+        for (key, owner) in key_kinds {
+            if owner != kind && self.sources.origin_of(key) != Origin::Default {
+                self.report(
+                    ProblemKind::OutOfRange,
+                    key,
+                    &format!("no value unless task.kind = \"{}\"", kind_name(owner)),
+                    format!("a value with task.kind = \"{}\"", kind_name(kind)),
+                );
+            }
+        }
+        if kind != TaskKind::Regression {
+            return;
+        }
+        if task.targets.is_empty() {
+            self.report(
+                ProblemKind::OutOfRange,
+                "task.targets",
+                "the metadata columns of the regression targets, e.g. [\"valence\", \"arousal\"]",
+                "none".into(),
+            );
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for target in &task.targets {
+            if target.trim().is_empty() || !seen.insert(target.trim().to_lowercase()) {
+                self.report(
+                    ProblemKind::OutOfRange,
+                    "task.targets",
+                    "distinct, non-empty column names",
+                    format!("{:?}", task.targets),
+                );
+                break;
+            }
+        }
+        for (target, [low, high]) in &task.scales {
+            let key = format!("task.scales.{target}");
+            if !task.targets.contains(target) {
+                let expected = format!("a scale for one of task.targets ({:?})", task.targets);
+                self.report(
+                    ProblemKind::OutOfRange,
+                    &key,
+                    &expected,
+                    format!("{target:?}"),
+                );
+            } else if !(low.is_finite() && high.is_finite() && low < high) {
+                let found = format!("[{low}, {high}]");
+                self.report(
+                    ProblemKind::OutOfRange,
+                    &key,
+                    "[low, high] with low < high",
+                    found,
+                );
+            }
+        }
+    }
+
     fn numbers(&mut self, raw: &RawSpec, modalities: &ModalitySections) {
         let mut n = NumberRules { rules: self };
         n.open_fraction("split.test_fraction", raw.split.test_fraction);
@@ -280,8 +356,7 @@ impl Rules<'_> {
             model: &raw.model,
             augment: &raw.augment,
             schedule: &raw.schedule,
-            // No `[task]` key yet: every spec is a classification.
-            task: &super::TaskSection::default(),
+            task: &raw.task,
         };
         for error in training.violations() {
             n.out_of_range(error.key(), &error.expected(), error.found());
@@ -381,5 +456,15 @@ fn resolve(
         split: raw.split,
         eval: raw.eval,
         sweep: raw.sweep,
+        task: raw.task,
+    }
+}
+
+/// A task kind as the spec writes it.
+fn kind_name(kind: TaskKind) -> &'static str {
+    match kind {
+        TaskKind::Classification => "classification",
+        TaskKind::Regression => "regression",
+        TaskKind::Multilabel => "multilabel",
     }
 }

@@ -73,6 +73,9 @@ pub struct RawSpec {
     /// `[sweep]`.
     #[serde(default)]
     pub sweep: SweepSection,
+    /// `[task]`.
+    #[serde(default)]
+    pub task: TaskSection,
 }
 
 /// A checked spec: every rule holds, defaults are explicit and paths are absolute.
@@ -104,6 +107,9 @@ pub struct ExperimentSpec {
     /// `[sweep]`; left out of the TOML when empty (a plain spec, or a sweep's member).
     #[serde(default, skip_serializing_if = "SweepSection::is_empty")]
     pub sweep: SweepSection,
+    /// `[task]`; left out of the TOML for a classification (so its hash stays as it was).
+    #[serde(default, skip_serializing_if = "TaskSection::is_default")]
+    pub task: TaskSection,
 }
 
 impl ExperimentSpec {

@@ -258,14 +258,71 @@ pub enum RegressionLoss {
     Ccc,
 }
 
-/// `[task]`: the kind of target and the loss a model of it is trained on.
+/// `[task]`: what a song is labelled with (the kind, and for regression and multi-label the
+/// metadata columns that hold the targets), and the loss a model of it is trained on.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TaskSection {
     /// Default `classification`.
     pub kind: TaskKind,
     /// Regression only; default `mse`.
+    #[serde(skip_serializing_if = "RegressionLoss::is_default")]
     pub loss: RegressionLoss,
+    /// Regression: the metadata columns of the targets, e.g. `["valence", "arousal"]`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<String>,
+    /// Regression: each target's native scale `[low, high]`, mapped onto [-1, 1]; a target
+    /// not named is already on [-1, 1].
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub scales: BTreeMap<String, [f64; 2]>,
+    /// Multi-label: the metadata column of the tags. Default `tags`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags_column: Option<String>,
+    /// Multi-label: what separates the tags in that column. Default `;`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag_separator: Option<String>,
+    /// Multi-label: the tag vocabulary, in order; other tags are left out and reported.
+    /// Default: every tag found, sorted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+}
+
+/// The metadata column multi-label tags are read from by default.
+pub const DEFAULT_TAGS_COLUMN: &str = "tags";
+/// What separates tags by default.
+pub const DEFAULT_TAG_SEPARATOR: &str = ";";
+
+impl TaskSection {
+    /// Whether this is the default task (classification, nothing else set): left out of the
+    /// resolved spec and of stage keys, so a spec without `[task]` keeps its hash and keys.
+    pub fn is_default(&self) -> bool {
+        *self == TaskSection::default()
+    }
+
+    /// The multi-label tag column.
+    pub fn tags_column(&self) -> &str {
+        self.tags_column.as_deref().unwrap_or(DEFAULT_TAGS_COLUMN)
+    }
+
+    /// The multi-label tag separator.
+    pub fn tag_separator(&self) -> &str {
+        self.tag_separator
+            .as_deref()
+            .unwrap_or(DEFAULT_TAG_SEPARATOR)
+    }
+
+    /// Each regression target's column and scale.
+    pub fn target_scale(&self, target: &str) -> (f64, f64) {
+        self.scales
+            .get(target)
+            .map_or((-1.0, 1.0), |[low, high]| (*low, *high))
+    }
+}
+
+impl RegressionLoss {
+    fn is_default(&self) -> bool {
+        *self == RegressionLoss::default()
+    }
 }
 
 /// `[schedule]`: optimizer and training length.

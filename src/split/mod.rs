@@ -15,6 +15,7 @@ mod stratify;
 
 use std::fmt::Write as _;
 
+use crate::dataset::targets::SongTargets;
 use crate::dataset::{DatasetLoad, DatasetProblem, Manifest, RareClass};
 use crate::rng::RandomStream;
 use crate::spec::{RareClassPolicy, SplitMethod, SplitSection};
@@ -387,6 +388,26 @@ pub fn multilabel_split(
         test,
         folds: fold_splits(&fold_of, folds),
     })
+}
+
+/// The split of `data`'s songs that `section` asks for under `seed`: [`split_manifest`], but
+/// songs with tags and a drawn, ungrouped split are split by iterative stratification of their
+/// tags ([`multilabel_split`]) instead of by class.
+pub fn split_data(
+    data: &DatasetLoad,
+    section: &SplitSection,
+    seed: u64,
+) -> Result<SplitPlan, SplitError> {
+    match (&data.targets, section.method, &section.group_by) {
+        (SongTargets::Tags(tags), SplitMethod::Stratified, None) => multilabel_split(
+            &tags.carried,
+            tags.vocabulary.len().max(1),
+            section.test_fraction,
+            section.folds,
+            seed,
+        ),
+        _ => split_manifest(&data.manifest, section, seed),
+    }
 }
 
 /// The split of `manifest`'s songs that `section` asks for under `seed`: the dataset's own

@@ -5,8 +5,9 @@
 //!   report folder (relative to the summary folder) and error; [`SweepSummary`] is its schema,
 //!   which `mer compare` reads;
 //! - `members.csv`: per member its status and headline test scores (the headline model's
-//!   macro-F1 mean and sample std across seeds, accuracy mean; read from the member's
-//!   `summary.csv`) and its report folder;
+//!   macro-F1 mean and sample std across seeds, accuracy mean; CCC and R^2 for regression,
+//!   macro ROC-AUC and PR-AUC for multi-label; read from the member's `summary.csv`) and its
+//!   report folder;
 //! - `index.html`: the same table, linking each member's report.
 
 use std::collections::BTreeMap;
@@ -19,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock::{compact, rfc3339};
 use crate::report::html::{STYLE, escape};
 use crate::report::{ReportError, io};
-use crate::results::{Model, SongGroup, Split, SummaryRow, Table};
+use crate::results::{Metric, Model, SongGroup, Split, SummaryRow, Table, TaskKind};
 use crate::spec::Sweep;
 
 use super::{MemberOutcome, MemberStatus, SweepRun, SweepRunError};
@@ -61,31 +62,61 @@ pub struct MemberSummary {
     pub error: Option<String>,
 }
 
-/// The headline model's test scores on all songs, as a member's `summary.csv` states them.
+/// The headline model's test scores on all songs, as a member's `summary.csv` states them:
+/// its kind's headline metric (macro-F1, CCC, macro ROC-AUC) and a second one (accuracy,
+/// R^2, macro PR-AUC).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Headline {
-    /// Macro-F1, mean across seeds.
-    pub macro_f1_mean: f64,
-    /// Macro-F1, sample standard deviation across seeds (none for one seed).
-    pub macro_f1_std: Option<f64>,
-    /// Accuracy, mean across seeds.
-    pub accuracy_mean: f64,
+    /// The headline metric.
+    pub metric: Metric,
+    /// Its mean across seeds.
+    pub mean: f64,
+    /// Its sample standard deviation across seeds (none for one seed).
+    pub std: Option<f64>,
+    /// The second metric.
+    pub second: Metric,
+    /// Its mean across seeds.
+    pub second_mean: f64,
+}
+
+/// The headline and second metric of a task kind's runs.
+fn headline_metrics(kind: TaskKind) -> (Metric, Metric) {
+    match kind {
+        TaskKind::Classification => (Metric::MacroF1, Metric::Accuracy),
+        TaskKind::Regression => (Metric::Ccc, Metric::R2),
+        TaskKind::Multilabel => (Metric::RocAucMacro, Metric::PrAucMacro),
+    }
 }
 
 /// Reads the headline row (model `ensemble+tta`, split `test`, group `all`) of the report
-/// folder's `summary.csv`; `None` when there is none.
+/// folder's `summary.csv`, whose columns tell the kind; `None` when there is none.
 pub fn read_headline(report: &Path) -> Option<Headline> {
     let mut reader = csv::Reader::from_path(report.join(SummaryRow::FILE)).ok()?;
-    let row = reader
-        .deserialize::<SummaryRow>()
-        .filter_map(Result::ok)
-        .find(|row| {
-            row.model == Model::HEADLINE && row.split == Split::Test && row.group == SongGroup::All
-        })?;
+    let header = reader.headers().ok()?.clone();
+    let column = |name: String| header.iter().position(|h| h == name);
+    // Multi-label runs report macro_f1 too: look for the other kinds' own headlines first.
+    let kind = [TaskKind::Regression, TaskKind::Multilabel]
+        .into_iter()
+        .find(|&kind| column(format!("{}_mean", headline_metrics(kind).0)).is_some())
+        .unwrap_or(TaskKind::Classification);
+    let (metric, second) = headline_metrics(kind);
+    let (mean, std) = (
+        column(format!("{metric}_mean"))?,
+        column(format!("{metric}_std"))?,
+    );
+    let second_mean = column(format!("{second}_mean"))?;
+    let headline = Model::HEADLINE.to_string();
+    let (test, all) = (Split::Test.to_string(), SongGroup::All.to_string());
+    let row = (reader.records().filter_map(Result::ok)).find(|row| {
+        row.get(0) == Some(&headline) && row.get(1) == Some(&test) && row.get(2) == Some(&all)
+    })?;
+    let number = |i: usize| row.get(i).and_then(|v| v.parse::<f64>().ok());
     Some(Headline {
-        macro_f1_mean: row.macro_f1_mean,
-        macro_f1_std: row.macro_f1_std,
-        accuracy_mean: row.accuracy_mean,
+        metric,
+        mean: number(mean)?,
+        std: number(std),
+        second,
+        second_mean: number(second_mean)?,
     })
 }
 
@@ -173,13 +204,14 @@ fn write_members_csv(
 ) -> Result<(), ReportError> {
     let csv_error = |e: csv::Error| io("write", path)(std::io::Error::other(e));
     let mut out = csv::Writer::from_path(path).map_err(csv_error)?;
+    let (metric, second) = sweep_metrics(headlines);
     out.write_record([
-        "name",
-        "status",
-        "macro_f1_mean",
-        "macro_f1_std",
-        "accuracy_mean",
-        "report",
+        "name".to_string(),
+        "status".to_string(),
+        format!("{metric}_mean"),
+        format!("{metric}_std"),
+        format!("{second}_mean"),
+        "report".to_string(),
     ])
     .map_err(csv_error)?;
     for (member, headline) in summary.members.iter().zip(headlines) {
@@ -187,14 +219,22 @@ fn write_members_csv(
         out.write_record([
             member.name.clone(),
             member.status.label().to_string(),
-            number(headline.map(|h| h.macro_f1_mean)),
-            number(headline.and_then(|h| h.macro_f1_std)),
-            number(headline.map(|h| h.accuracy_mean)),
+            number(headline.map(|h| h.mean)),
+            number(headline.and_then(|h| h.std)),
+            number(headline.map(|h| h.second_mean)),
             member.report.clone().unwrap_or_default(),
         ])
         .map_err(csv_error)?;
     }
     out.flush().map_err(|e| io("write", path)(e))
+}
+
+/// The headline and second metric of a sweep's members (all of one kind): those of the
+/// first member with scores, a classification's when none has any.
+fn sweep_metrics(headlines: &[Option<Headline>]) -> (Metric, Metric) {
+    (headlines.iter().flatten().next()).map_or(headline_metrics(TaskKind::Classification), |h| {
+        (h.metric, h.second)
+    })
 }
 
 fn index_html(summary: &SweepSummary, headlines: &[Option<Headline>]) -> String {
@@ -224,9 +264,11 @@ fn index_html(summary: &SweepSummary, headlines: &[Option<Headline>]) -> String 
              complete report; running the same sweep again runs only them.</div>\n",
         );
     }
-    page.push_str(
-        "<table><tr><th class=\"l\">member</th><th class=\"l\">status</th><th>macro-F1</th>\
-         <th>accuracy</th><th class=\"l\">error</th></tr>\n",
+    let (metric, second) = sweep_metrics(headlines);
+    let _ = writeln!(
+        page,
+        "<table><tr><th class=\"l\">member</th><th class=\"l\">status</th><th>{metric}</th>\
+         <th>{second}</th><th class=\"l\">error</th></tr>"
     );
     for (member, headline) in summary.members.iter().zip(headlines) {
         let name = match &member.report {
@@ -239,11 +281,11 @@ fn index_html(summary: &SweepSummary, headlines: &[Option<Headline>]) -> String 
         };
         let (f1, accuracy) = match headline {
             Some(h) => (
-                match h.macro_f1_std {
-                    Some(std) => format!("{:.3} &plusmn; {std:.3}", h.macro_f1_mean),
-                    None => format!("{:.3}", h.macro_f1_mean),
+                match h.std {
+                    Some(std) => format!("{:.3} &plusmn; {std:.3}", h.mean),
+                    None => format!("{:.3}", h.mean),
                 },
-                format!("{:.3}", h.accuracy_mean),
+                format!("{:.3}", h.second_mean),
             ),
             None => (String::new(), String::new()),
         };
@@ -257,4 +299,34 @@ fn index_html(summary: &SweepSummary, headlines: &[Option<Headline>]) -> String 
     }
     page.push_str("</table>\n</body></html>\n");
     page
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_headline_is_the_kinds_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |text: &str| std::fs::write(dir.path().join(SummaryRow::FILE), text).unwrap();
+        write(
+            "model,split,group,seeds,ccc_mean,ccc_std,r2_mean,r2_std\n\
+             fold-0,test,all,2,0.1,0.01,0.2,0.02\n\
+             ensemble+tta,test,all,2,0.7,0.05,0.55,0.03\n",
+        );
+        let headline = read_headline(dir.path()).unwrap();
+        assert_eq!(
+            (headline.metric, headline.mean, headline.std),
+            (Metric::Ccc, 0.7, Some(0.05))
+        );
+        assert_eq!((headline.second, headline.second_mean), (Metric::R2, 0.55));
+        // Multi-label runs report macro-F1 too; their headline is the macro ROC-AUC.
+        write(
+            "model,split,group,seeds,roc_auc_macro_mean,roc_auc_macro_std,pr_auc_macro_mean,\
+             pr_auc_macro_std,macro_f1_mean,macro_f1_std\n\
+             ensemble+tta,test,all,1,0.9,,0.8,,0.6,\n",
+        );
+        let headline = read_headline(dir.path()).unwrap();
+        assert_eq!((headline.metric, headline.std), (Metric::RocAucMacro, None));
+    }
 }

@@ -5,14 +5,14 @@
 //! | array                 | type, shape                    | what                                   |
 //! |-----------------------|--------------------------------|----------------------------------------|
 //! | `test_ids`            | `strings [songs]`              | the hold-out test songs                |
-//! | `test_labels`         | `i64 [songs]`                  | their class indices                    |
+//! | `test_labels`         | `i64 [songs]`                  | their class (or stratum) indices       |
 //! | `modalities`          | `strings [modalities]`         | the selected modalities                |
 //! | `test_present`        | `u8 [songs, modalities]`       | whether each song has each             |
 //! | `models`              | `strings [models]`             | see below                              |
-//! | `test_probabilities`  | `f32 [models, songs, classes]` | every model's test probabilities       |
+//! | `test_probabilities`  | `f32 [models, songs, outputs]` | every model's test outputs (class or tag probabilities, target values) |
 //! | `valid_macro_f1`      | `f64 [folds]`                  | each fold's validation macro-F1        |
 //! | `oof_ids`, `oof_labels`, `oof_fold` | `[valid songs]`  | pooled out-of-fold validation songs    |
-//! | `oof_probabilities`   | `f32 [valid songs, classes]`   | their probabilities                    |
+//! | `oof_probabilities`   | `f32 [valid songs, outputs]`   | their outputs                          |
 //! | `history.fold`, `history.epoch`, `history.<column>` | `[epochs of all folds]` | the folds' histories |
 //! | `best_epoch`          | `i64 [folds]`                  | each fold's kept epoch                 |
 //!
@@ -23,7 +23,8 @@
 use serde::Serialize;
 
 use crate::cache::{Artifact, StageInputs};
-use crate::eval::{Ensemble, combine};
+use crate::eval::Ensemble;
+use crate::eval::ensemble::combine_outputs;
 use crate::model::{ModalityInput, NamedTensors, Perturbation, predict};
 use crate::pipeline::error::PipelineError;
 use crate::pipeline::stage_id::StageKind;
@@ -40,9 +41,6 @@ use super::train::{
 use super::view::{
     f32_array, f64_array, i64_array, indices_below, malformed, missing, sized, strings,
 };
-
-/// The models this stage scores are classifiers until the spec's `[task]` reaches the pipeline.
-const CLASSIFIER: TaskKind = TaskKind::Classification;
 
 /// The stage's name.
 pub(crate) const NAME: &str = "evaluate";
@@ -61,6 +59,9 @@ pub(crate) struct EvaluateParams {
     /// `train[k]` key, so left out of this one (keys stay as they were).
     #[serde(skip)]
     model: ModelSection,
+    /// What the model outputs: in every `train[k]` key already (through `task`).
+    #[serde(skip)]
+    task: TaskKind,
     /// Mock mode ([`Compute::Mock`]); absent from real keys.
     #[serde(skip_serializing_if = "is_real")]
     mock: bool,
@@ -72,6 +73,7 @@ impl EvaluateParams {
             eval: spec.eval.clone(),
             seed,
             model: spec.model.clone(),
+            task: spec.task.kind,
             mock: compute.is_mock(),
         }
     }
@@ -128,16 +130,16 @@ impl Stage for Evaluate {
         upstream: Artifacts<'_>,
         cx: &StageContext<'_>,
     ) -> Result<(), PipelineError> {
-        let classes = cx.classes();
+        let (classes, outputs) = (cx.classes(), cx.outputs());
         let split = SplitArtifact::read(upstream.of(&self.split), classes)?;
         let test_rows = split.test_rows();
         let (mut plain, mut augmented, mut trains) = (Vec::new(), Vec::new(), Vec::new());
         let mut presence = None;
         for (fold, inputs) in self.folds.iter().enumerate() {
             let modalities = model_inputs(&split, upstream.of(&inputs.normalize))?;
-            let train = TrainArtifact::read(upstream.of(&inputs.train), classes)?;
+            let train = TrainArtifact::read(upstream.of(&inputs.train), outputs)?;
             let (p, a) =
-                self.fold_predictions(fold, &train.weights, &modalities, (&test_rows, classes))?;
+                self.fold_predictions(fold, &train.weights, &modalities, (&test_rows, outputs))?;
             plain.push(p);
             augmented.push(a);
             trains.push(train);
@@ -159,9 +161,8 @@ impl Stage for Evaluate {
             .collect();
         let models = ensembles(
             self.params.eval.ensemble,
-            &plain,
-            &augmented,
-            classes,
+            (&plain, &augmented),
+            (self.params.task, outputs),
             &valid_f1,
         );
         let (modalities, present) = presence.unwrap_or_default();
@@ -178,7 +179,7 @@ impl Stage for Evaluate {
             oof: OutOfFold::pool(&split, &trains),
             history: PooledHistory::pool(&trains),
         }
-        .write(artifact, classes);
+        .write(artifact, outputs);
         Ok(())
     }
 }
@@ -191,47 +192,44 @@ impl Evaluate {
         fold: usize,
         weights: &NamedTensors,
         inputs: &[ModalityInput],
-        (rows, classes): (&[usize], usize),
+        (rows, outputs): (&[usize], usize),
     ) -> Result<(Vec<f32>, Vec<f32>), PipelineError> {
         let EvaluateParams { seed, mock, .. } = self.params;
         if mock {
             let draw = |purpose: &str| {
                 let purpose = format!("evaluate/{purpose}/fold-{fold}");
-                mock::probabilities(seed, &purpose, rows.len(), classes)
+                mock::probabilities(seed, &purpose, rows.len(), outputs)
             };
             return Ok((draw("plain"), draw("tta")));
         }
         let model = &self.params.model;
         Ok((
-            predict(weights, (model, CLASSIFIER), inputs, rows, None)?,
+            predict(weights, (model, self.params.task), inputs, rows, None)?,
             tta(&self.params, fold, weights, inputs, rows)?,
         ))
     }
 }
 
-/// Every model's test probabilities: each fold model, the spec's ensemble plain and with
-/// test-time augmentation (the headline), and the other ensemble methods for comparison.
+/// Every model's test outputs: each fold model, the spec's ensemble plain and with test-time
+/// augmentation (the headline), and the other ensemble methods for comparison.
 fn ensembles(
     method: Ensemble,
-    plain: &[Vec<f32>],
-    augmented: &[Vec<f32>],
-    classes: usize,
-    valid_f1: &[f64],
+    (plain, augmented): (&[Vec<f32>], &[Vec<f32>]),
+    outputs: (TaskKind, usize),
+    valid_scores: &[f64],
 ) -> Vec<(Model, Vec<f32>)> {
     let mut models: Vec<(Model, Vec<f32>)> = plain
         .iter()
         .enumerate()
         .map(|(k, p)| (Model::Fold(k), p.clone()))
         .collect();
-    models.push((Model::Ensemble, combine(method, plain, classes, valid_f1)));
-    models.push((
-        Model::HEADLINE,
-        combine(method, augmented, classes, valid_f1),
-    ));
+    let combined = |how, folds: &[Vec<f32>]| combine_outputs(how, folds, outputs, valid_scores);
+    models.push((Model::Ensemble, combined(method, plain)));
+    models.push((Model::HEADLINE, combined(method, augmented)));
     for other in [Ensemble::Mean, Ensemble::Vote, Ensemble::BestFold] {
         if other != method {
             let model = Model::Alternative(combination(other));
-            models.push((model, combine(other, plain, classes, valid_f1)));
+            models.push((model, combined(other, plain)));
         }
     }
     models
@@ -259,7 +257,7 @@ fn tta(
     let (eval, model) = (&params.eval, &params.model);
     let passes = eval.tta_passes.max(1);
     if passes == 1 || (eval.tta_noise == 0.0 && eval.tta_modality_dropout == 0.0) {
-        return Ok(predict(weights, (model, CLASSIFIER), inputs, rows, None)?);
+        return Ok(predict(weights, (model, params.task), inputs, rows, None)?);
     }
     let mut sum: Vec<f32> = Vec::new();
     for pass in 0..passes {
@@ -272,7 +270,7 @@ fn tta(
         };
         let p = predict(
             weights,
-            (model, CLASSIFIER),
+            (model, params.task),
             inputs,
             rows,
             Some(perturbation),
@@ -400,7 +398,7 @@ fn as_i64(values: &[usize]) -> Vec<i64> {
 }
 
 impl EvaluateArtifact {
-    fn write(self, artifact: &mut Artifact, classes: usize) {
+    fn write(self, artifact: &mut Artifact, outputs: usize) {
         let EvaluateArtifact {
             test,
             valid_macro_f1,
@@ -417,7 +415,7 @@ impl EvaluateArtifact {
             .put_strings(MODELS, test.models.iter().map(Model::to_string).collect())
             .put_f32(
                 TEST_PROBABILITIES,
-                &[models, n, classes],
+                &[models, n, outputs],
                 test.probabilities,
             )
             .put_f64(VALID_MACRO_F1, &[valid_macro_f1.len()], valid_macro_f1);
@@ -426,7 +424,7 @@ impl EvaluateArtifact {
             .put_strings(OOF_IDS, oof.ids)
             .put_i64(OOF_LABELS, &[n], as_i64(&oof.labels))
             .put_i64(OOF_FOLD, &[n], oof.fold)
-            .put_f32(OOF_PROBABILITIES, &[n, classes], oof.probabilities);
+            .put_f32(OOF_PROBABILITIES, &[n, outputs], oof.probabilities);
         let e = history.epochs.epoch.len();
         let folds = history.best_epoch.len();
         artifact
@@ -438,18 +436,25 @@ impl EvaluateArtifact {
         }
     }
 
-    /// Every array the report reads, checked against each other and `classes`.
-    pub(crate) fn read(evaluation: &Artifact, classes: usize) -> Result<Self, PipelineError> {
+    /// Every array the report reads, checked against each other, with labels below
+    /// `classes` and `outputs` values per song.
+    pub(crate) fn read(
+        evaluation: &Artifact,
+        (classes, outputs): (usize, usize),
+    ) -> Result<Self, PipelineError> {
         Ok(EvaluateArtifact {
-            test: read_test(evaluation, classes)?,
+            test: read_test(evaluation, (classes, outputs))?,
             valid_macro_f1: f64_array(evaluation, VALID_MACRO_F1)?.to_vec(),
-            oof: read_oof(evaluation, classes)?,
+            oof: read_oof(evaluation, (classes, outputs))?,
             history: read_history(evaluation)?,
         })
     }
 }
 
-fn read_test(evaluation: &Artifact, classes: usize) -> Result<TestPredictions, PipelineError> {
+fn read_test(
+    evaluation: &Artifact,
+    (classes, outputs): (usize, usize),
+) -> Result<TestPredictions, PipelineError> {
     let labels = indices_below(
         evaluation,
         TEST_LABELS,
@@ -462,7 +467,7 @@ fn read_test(evaluation: &Artifact, classes: usize) -> Result<TestPredictions, P
         evaluation,
         TEST_PROBABILITIES,
         f32_array(evaluation, TEST_PROBABILITIES)?,
-        models.len() * n * classes,
+        models.len() * n * outputs,
     )?;
     let ids = sized(evaluation, TEST_IDS, strings(evaluation, TEST_IDS)?, n)?;
     let modalities = strings(evaluation, MODALITIES)?;
@@ -492,7 +497,10 @@ fn read_models(evaluation: &Artifact) -> Result<Vec<Model>, PipelineError> {
         .collect()
 }
 
-fn read_oof(evaluation: &Artifact, classes: usize) -> Result<OutOfFold, PipelineError> {
+fn read_oof(
+    evaluation: &Artifact,
+    (classes, outputs): (usize, usize),
+) -> Result<OutOfFold, PipelineError> {
     let labels = indices_below(
         evaluation,
         OOF_LABELS,
@@ -509,7 +517,7 @@ fn read_oof(evaluation: &Artifact, classes: usize) -> Result<OutOfFold, Pipeline
         evaluation,
         OOF_PROBABILITIES,
         f32_array(evaluation, OOF_PROBABILITIES)?,
-        labels.len() * classes,
+        labels.len() * outputs,
     )?;
     Ok(OutOfFold {
         ids: strings(evaluation, OOF_IDS)?.to_vec(),

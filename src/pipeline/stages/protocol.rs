@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::cache::{Artifact, ConfigSlice, StageInputs, StageKey};
 use crate::dataset::DatasetLoad;
+use crate::dataset::targets::SongTargets;
 
 use crate::pipeline::error::PipelineError;
 use crate::pipeline::observer::RunObserver;
@@ -93,6 +94,15 @@ impl StageContext<'_> {
     /// The number of classes of the experiment.
     pub(crate) fn classes(&self) -> usize {
         self.data.manifest.classes.len()
+    }
+
+    /// The model's outputs per song: classes, regression targets or tags.
+    pub(crate) fn outputs(&self) -> usize {
+        match &self.data.targets {
+            SongTargets::Classes => self.classes(),
+            SongTargets::Values { names, .. } => names.len(),
+            SongTargets::Tags(tags) => tags.vocabulary.len(),
+        }
     }
 }
 

@@ -10,11 +10,12 @@
 use serde::Serialize;
 
 use crate::cache::{Artifact, KeyEncoder, StageInputs, StageKey};
-use crate::dataset::Manifest;
+use crate::dataset::targets::SongTargets;
+use crate::dataset::{DatasetLoad, Manifest};
 use crate::pipeline::error::PipelineError;
 use crate::pipeline::stage_id::StageKind;
 use crate::spec::{ExperimentSpec, SplitMethod, SplitSection};
-use crate::split::{SplitPlan, fixed_split, song_groups, split_manifest};
+use crate::split::{SplitPlan, fixed_split, song_groups, split_data};
 
 use super::protocol::{Artifacts, Stage, StageContext, key_config};
 use super::view::{i64_array, indices_below, sized, strings};
@@ -42,10 +43,15 @@ pub(crate) struct SplitParams {
     /// metadata decides. Absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     parts: Option<String>,
+    /// With a regression or multi-label `[task]`: a digest of every song's targets or tags,
+    /// which the dataset's metadata decides and training reads. Absent for a classification.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    targets: Option<String>,
 }
 
 impl SplitParams {
-    pub(crate) fn new(spec: &ExperimentSpec, seed: u64, manifest: &Manifest) -> Self {
+    pub(crate) fn new(spec: &ExperimentSpec, seed: u64, data: &DatasetLoad) -> Self {
+        let manifest = &data.manifest;
         let column = spec.split.group_by.as_deref();
         SplitParams {
             split: spec.split.clone(),
@@ -54,6 +60,7 @@ impl SplitParams {
             groups: column.map(|column| groups_digest(manifest, column)),
             parts: (spec.split.method == SplitMethod::Fixed)
                 .then(|| parts_digest(manifest, spec.split.fixed_column())),
+            targets: targets_digest(&data.targets),
         }
     }
 }
@@ -68,6 +75,28 @@ fn groups_digest(manifest: &Manifest, column: &str) -> String {
         encoder.u32(group as u32);
     }
     StageKey(encoder.finish()).short()
+}
+
+/// A digest of every song's regression targets or tags (in dataset order), `None` for a
+/// classification, whose labels the manifest digest already holds.
+fn targets_digest(targets: &SongTargets) -> Option<String> {
+    let mut encoder = KeyEncoder::with_context("mer split targets digest v1");
+    match targets {
+        SongTargets::Classes => return None,
+        SongTargets::Values { names, values } => {
+            encoder.list_len(names.len());
+            names.iter().for_each(|n| encoder.str(n));
+            encoder.list_len(values.len());
+            values.iter().for_each(|v| encoder.u32(v.to_bits()));
+        }
+        SongTargets::Tags(tags) => {
+            encoder.list_len(tags.vocabulary.len());
+            tags.vocabulary.iter().for_each(|t| encoder.str(t));
+            encoder.list_len(tags.carried.len());
+            tags.carried.iter().for_each(|&c| encoder.u32(u32::from(c)));
+        }
+    }
+    Some(StageKey(encoder.finish()).short())
 }
 
 /// A digest of each song's part under a fixed split on `column` (a column that does not
@@ -140,7 +169,7 @@ impl Stage for Split {
         cx: &StageContext<'_>,
     ) -> Result<(), PipelineError> {
         let manifest = &cx.data.manifest;
-        let plan = split_manifest(manifest, &self.params.split, self.params.seed)?;
+        let plan = split_data(cx.data, &self.params.split, self.params.seed)?;
         SplitArtifact {
             ids: manifest.songs.iter().map(|s| s.id.clone()).collect(),
             labels: manifest.songs.iter().map(|s| s.label).collect(),

@@ -12,14 +12,15 @@
 //! | `history.<column>`    | `f64 [epochs]`         | [`HISTORY`]: losses, accuracy, macro-F1, lr  |
 //! | `best_epoch`          | `i64 [1]`              | the epoch whose weights were kept            |
 //! | `valid_ids`           | `strings [valid]`      | the fold's validation songs                  |
-//! | `valid_probabilities` | `f32 [valid, classes]` | their probabilities under the kept weights   |
+//! | `valid_probabilities` | `f32 [valid, outputs]` | their outputs under the kept weights         |
 
 use serde::Serialize;
 
 use crate::cache::{Artifact, StageInputs};
+use crate::dataset::targets::SongTargets;
 use crate::model::{
-    EpochRecord, FoldData, ModalityInput, NamedTensor, NamedTensors, Targets, TrainSettings,
-    train_fold,
+    EpochRecord, FoldData, ModalityInput, ModelError, NamedTensor, NamedTensors, Targets,
+    TrainSettings, train_fold,
 };
 use crate::pipeline::error::PipelineError;
 use crate::pipeline::stage_id::StageKind;
@@ -42,6 +43,10 @@ pub(crate) struct TrainParams {
     model: ModelSection,
     augment: AugmentSection,
     schedule: ScheduleSection,
+    /// The task kind and loss; absent from the key for a classification (keys stay as they
+    /// were).
+    #[serde(skip_serializing_if = "TaskSection::is_default")]
+    task: TaskSection,
     pub(crate) fold: usize,
     pub(crate) seed: u64,
     /// Mock mode ([`Compute::Mock`]); absent from real keys.
@@ -55,6 +60,7 @@ impl TrainParams {
             model: spec.model.clone(),
             augment: spec.augment.clone(),
             schedule: spec.schedule.clone(),
+            task: spec.task.clone(),
             fold,
             seed,
             mock: compute.is_mock(),
@@ -95,29 +101,25 @@ impl Stage for Train {
         upstream: Artifacts<'_>,
         cx: &StageContext<'_>,
     ) -> Result<(), PipelineError> {
-        let classes = cx.classes();
+        let (classes, outputs) = (cx.classes(), cx.outputs());
         let TrainParams { fold, seed, .. } = self.params;
         let split = SplitArtifact::read(upstream.of(&self.split), classes)?;
         let data = FoldData {
             modalities: model_inputs(&split, upstream.of(&self.normalize))?,
-            targets: Targets::Classes {
-                count: classes,
-                labels: split.labels.clone(),
-            },
+            targets: fold_targets(&split, &cx.data.targets, classes)?,
             train_rows: split.training_rows(fold),
             valid_rows: split.validation_rows(fold),
         };
         let valid_ids = data.valid_rows.iter().map(|&r| split.ids[r].clone());
         let valid_ids: Vec<String> = valid_ids.collect();
         let trained = if self.params.mock {
-            mock::train(seed, fold, valid_ids.len(), classes)
+            mock::train(seed, fold, valid_ids.len(), outputs)
         } else {
             let settings = TrainSettings {
                 model: &self.params.model,
                 augment: &self.params.augment,
                 schedule: &self.params.schedule,
-                // The pipeline trains classifiers until the spec's `[task]` reaches it.
-                task: &TaskSection::default(),
+                task: &self.params.task,
             };
             train_fold(&data, &settings, seed, fold)?
         };
@@ -128,9 +130,41 @@ impl Stage for Train {
             valid_ids,
             valid_probabilities: trained.valid_probabilities,
         }
-        .write(artifact, classes);
+        .write(artifact, outputs);
         Ok(())
     }
+}
+
+/// What the model trains towards, row for row with the split: the split's labels for a
+/// classification, else the experiment's targets or tags, which are in the same song order
+/// (the split key holds their digest).
+fn fold_targets(
+    split: &SplitArtifact,
+    targets: &SongTargets,
+    classes: usize,
+) -> Result<Targets, PipelineError> {
+    let targets = match targets {
+        SongTargets::Classes => Targets::Classes {
+            count: classes,
+            labels: split.labels.clone(),
+        },
+        SongTargets::Values { names, values } => Targets::Values {
+            count: names.len(),
+            values: values.clone(),
+        },
+        SongTargets::Tags(tags) => Targets::Tags {
+            count: tags.vocabulary.len(),
+            carried: tags.carried.clone(),
+        },
+    };
+    if targets.rows() != split.ids.len() {
+        return Err(PipelineError::Model(ModelError::InconsistentData(format!(
+            "{} songs in the split, targets for {}",
+            split.ids.len(),
+            targets.rows()
+        ))));
+    }
+    Ok(targets)
 }
 
 /// The selected modalities' normalized features of one fold, aligned to the split's rows.
@@ -225,12 +259,12 @@ pub(crate) struct TrainArtifact {
     pub(crate) history: FoldHistory,
     pub(crate) best_epoch: i64,
     pub(crate) valid_ids: Vec<String>,
-    /// `valid_ids.len() x classes`, row-major.
+    /// `valid_ids.len() x outputs`, row-major.
     pub(crate) valid_probabilities: Vec<f32>,
 }
 
 impl TrainArtifact {
-    fn write(self, artifact: &mut Artifact, classes: usize) {
+    fn write(self, artifact: &mut Artifact, outputs: usize) {
         let names: Vec<String> = self.weights.0.iter().map(|t| t.name.clone()).collect();
         for tensor in self.weights.0 {
             artifact.put_f32(
@@ -254,12 +288,12 @@ impl TrainArtifact {
             .put_strings(VALID_IDS, self.valid_ids)
             .put_f32(
                 VALID_PROBABILITIES,
-                &[rows, classes],
+                &[rows, outputs],
                 self.valid_probabilities,
             );
     }
 
-    /// Every array, checked for size against each other and `classes`.
+    /// Every array, checked for size against each other and `outputs`.
     pub(crate) fn read(train: &Artifact, classes: usize) -> Result<Self, PipelineError> {
         let weights = read_weights(train)?;
         let best_epoch = first(train, BEST_EPOCH, i64_array(train, BEST_EPOCH)?)?;

@@ -54,16 +54,29 @@ fn write_table<T: Table + Serialize>(
     header: &[String],
     rows: impl IntoIterator<Item = T>,
 ) -> Result<String, ReportError> {
-    let path = folder.join(T::FILE);
-    let written = (|| {
+    write_csv(folder, T::FILE, |out| {
         // The header is written here, so a table without rows still has one.
-        let mut out = csv::WriterBuilder::new()
-            .has_headers(false)
-            .from_path(&path)?;
         out.write_record(header)?;
         for row in rows {
             out.serialize(row)?;
         }
+        Ok(())
+    })
+}
+
+/// Writes `folder/name` through `fill`, given a writer that adds no header of its own;
+/// returns the file name.
+pub(super) fn write_csv(
+    folder: &Path,
+    name: &str,
+    fill: impl FnOnce(&mut csv::Writer<std::fs::File>) -> Result<(), csv::Error>,
+) -> Result<String, ReportError> {
+    let path = folder.join(name);
+    let written = (|| {
+        let mut out = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_path(&path)?;
+        fill(&mut out)?;
         out.flush()?;
         Ok::<_, csv::Error>(())
     })();
@@ -72,7 +85,7 @@ fn write_table<T: Table + Serialize>(
         path,
         source: std::io::Error::other(error),
     })?;
-    Ok(T::FILE.to_string())
+    Ok(name.to_string())
 }
 
 fn metrics(results: &RunResults) -> impl Iterator<Item = MetricsRow> + '_ {

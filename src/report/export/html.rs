@@ -7,7 +7,9 @@ use std::path::Path;
 
 use crate::report::ReportError;
 use crate::report::html::{escape, figures_section, files_section, page_start, write_page};
-use crate::results::{Metric, Model, RunRecord, RunResults, SongGroup, Split, mean_std};
+use crate::results::{
+    Metric, Model, RunRecord, RunResults, SongGroup, Split, TargetRunResults, TaskKind, mean_std,
+};
 
 use super::{Exporter, ReportInput};
 
@@ -30,7 +32,7 @@ impl Exporter for IndexPage {
                 .collect()
         };
         let (figures, tables) = (with_extension(".svg"), with_extension(".csv"));
-        write_index(folder, input.record, input.results, &figures, &tables)?;
+        write_index(folder, input, &figures, &tables)?;
         Ok(vec!["index.html".to_string()])
     }
 }
@@ -39,11 +41,11 @@ impl Exporter for IndexPage {
 /// `figures` and `tables` are file names inside `folder` (only those that exist are linked).
 fn write_index(
     folder: &Path,
-    record: &RunRecord,
-    results: Option<&RunResults>,
+    input: &ReportInput<'_>,
     figures: &[String],
     tables: &[String],
 ) -> Result<(), ReportError> {
+    let record = input.record;
     let mut page = page_start(&format!("mer: {}", record.experiment));
     let _ = writeln!(
         page,
@@ -64,8 +66,11 @@ fn write_index(
             escape(error)
         );
     }
-    if let Some(results) = results {
+    if let Some(results) = input.results {
         summary_table(&mut page, results);
+    }
+    if let Some(targets) = input.targets {
+        target_summary_table(&mut page, targets);
     }
     figures_section(&mut page, folder, figures);
     files_section(&mut page, folder, "Tables", tables);
@@ -96,12 +101,7 @@ fn summary_table(page: &mut String, results: &RunResults) {
     }
     page.push_str("</tr>\n");
     for (model, split) in models {
-        let _ = write!(
-            page,
-            "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td>",
-            escape(&model.to_string()),
-            escape(&split.to_string())
-        );
+        row_start(page, model, split);
         for metric in Metric::ALL {
             let values: Vec<f64> = results
                 .seeds
@@ -109,17 +109,74 @@ fn summary_table(page: &mut String, results: &RunResults) {
                 .filter_map(|seed| seed.score(model, split))
                 .map(|s| metric.value(&s.metrics))
                 .collect();
-            let (mean, std) = mean_std(&values);
-            let cell = match (metric, std) {
-                (Metric::Songs, _) => format!("{mean:.0}"),
-                (_, Some(std)) => format!("{mean:.3} ± {std:.3}"),
-                (_, None) => format!("{mean:.3}"),
-            };
-            let _ = write!(page, "<td>{cell}</td>");
+            let _ = write!(page, "<td>{}</td>", spread_cell(metric, &values));
         }
         page.push_str("</tr>\n");
     }
     page.push_str("</table>\n");
+}
+
+/// A regression or multi-label run's test and cross-validation metrics for all songs, mean ±
+/// std across seeds.
+fn target_summary_table(page: &mut String, results: &TargetRunResults) {
+    let columns = Metric::columns(results.kind);
+    let _ = writeln!(
+        page,
+        "<h2>Results</h2>\n<p>{} seeds; mean ± standard deviation across seeds. {}: {}. \
+         Modalities: {}.</p>\n<table><tr><th class=\"l\">model</th><th class=\"l\">split</th>",
+        results.seeds.len(),
+        if results.kind == TaskKind::Regression {
+            "Targets (on -1 to 1)"
+        } else {
+            "Tags"
+        },
+        escape(&results.outputs.join(", ")),
+        results.modalities,
+    );
+    for metric in columns {
+        let _ = write!(page, "<th>{metric}</th>");
+    }
+    page.push_str("</tr>\n");
+    let mut models: Vec<(Model, Split)> = Vec::new();
+    for seed in &results.seeds {
+        for s in seed.scores.iter().filter(|s| s.group == SongGroup::All) {
+            if s.split != Split::Validation && !models.contains(&(s.model, s.split)) {
+                models.push((s.model, s.split));
+            }
+        }
+    }
+    for (model, split) in models {
+        row_start(page, model, split);
+        for (k, metric) in columns.iter().enumerate() {
+            let values: Vec<f64> = (results.seeds.iter())
+                .filter_map(|seed| seed.score(model, split))
+                .map(|s| s.values[k])
+                .collect();
+            let _ = write!(page, "<td>{}</td>", spread_cell(*metric, &values));
+        }
+        page.push_str("</tr>\n");
+    }
+    page.push_str("</table>\n");
+}
+
+/// Opens a table row with the model's and split's cells.
+fn row_start(page: &mut String, model: Model, split: Split) {
+    let _ = write!(
+        page,
+        "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td>",
+        escape(&model.to_string()),
+        escape(&split.to_string())
+    );
+}
+
+/// `mean ± std` of `values` (a count without decimals).
+fn spread_cell(metric: Metric, values: &[f64]) -> String {
+    let (mean, std) = mean_std(values);
+    match (metric, std) {
+        (Metric::Songs, _) => format!("{mean:.0}"),
+        (_, Some(std)) => format!("{mean:.3} ± {std:.3}"),
+        (_, None) => format!("{mean:.3}"),
+    }
 }
 
 fn decisions_table(page: &mut String, record: &RunRecord) {

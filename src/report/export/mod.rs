@@ -8,11 +8,12 @@ pub mod csv;
 pub mod figures;
 pub mod html;
 pub mod json;
+pub mod targets;
 pub mod toml;
 
 use std::path::Path;
 
-use crate::results::{RunRecord, RunResults};
+use crate::results::{RunRecord, RunResults, TargetRunResults};
 
 use super::ReportError;
 
@@ -21,8 +22,10 @@ use super::ReportError;
 pub struct ReportInput<'a> {
     /// The run record: stage decisions, times, the error of a failed run.
     pub record: &'a RunRecord,
-    /// The results, when the run got that far.
+    /// A classification's results, when the run got that far.
     pub results: Option<&'a RunResults>,
+    /// A regression or multi-label run's results, when the run got that far.
+    pub targets: Option<&'a TargetRunResults>,
 }
 
 /// One format of the report's outputs.
@@ -39,7 +42,12 @@ pub trait Exporter {
 
 /// The exporters of a run's results, in order: the tables and figures, then the page that
 /// shows them.
-pub const RESULTS: [&dyn Exporter; 3] = [&csv::CsvTables, &figures::Figures, &html::IndexPage];
+pub const RESULTS: [&dyn Exporter; 4] = [
+    &csv::CsvTables,
+    &figures::Figures,
+    &targets::TargetReport,
+    &html::IndexPage,
+];
 
 /// Runs `exporters` in order into `folder`; returns every file written, in order.
 pub fn in_order(
@@ -119,6 +127,7 @@ mod tests {
         let input = ReportInput {
             record: &record,
             results: None,
+            targets: None,
         };
         let (a, b) = (
             Seen("a.csv", Default::default()),
@@ -137,6 +146,7 @@ mod tests {
         let input = ReportInput {
             record: &record,
             results: None,
+            targets: None,
         };
         let written = whole_report(folder.path(), "seeds = [1]\n", &input).unwrap();
         assert_eq!(written, ["spec.toml", "index.html", "run.json"]);
