@@ -163,6 +163,14 @@ fn the_valence_arousal_regression_demo_is_learned_and_reported() {
     assert!(predictions.starts_with(
         "seed,id,modalities,true_valence,true_arousal,predicted_valence,predicted_arousal\n"
     ));
+    // The quadrant view scores the same predictions as four classes.
+    let quadrants = std::fs::read_to_string(folder.join("quadrants.csv")).unwrap();
+    let headline = (quadrants.lines())
+        .find(|l| l.starts_with("4,ensemble+tta,test,all,"))
+        .expect("the headline's quadrant row");
+    let accuracy: f64 = headline.split(',').nth(4).unwrap().parse().unwrap();
+    assert!(accuracy > 0.4, "{headline}");
+    assert!(folder.join("quadrant_confusion-seed4.svg").is_file());
     // `mer compare` says plainly that it does not read this kind yet.
     let (ok, _, stderr) = output(dir.mer().args([
         "compare",

@@ -11,7 +11,9 @@ use crate::cache::{Artifact, ArtifactStore};
 use crate::dataset::DatasetLoad;
 use crate::dataset::targets::SongTargets;
 use crate::eval::multilabel::{self, choose_threshold, score_multilabel};
-use crate::eval::regression::{self, score_targets};
+use crate::eval::regression::{self, quadrant, score_targets};
+use crate::eval::{Metrics, score};
+use crate::results::targets::QUADRANTS;
 use crate::results::{
     Metric, Model, SongGroup, Split, TargetPrediction, TargetRunResults, TargetScore,
     TargetSeedResults, TaskKind,
@@ -74,12 +76,14 @@ impl<'a> Truth<'a> {
     }
 }
 
-/// How one set of outputs is scored: the kind, the width, the multi-label threshold.
+/// How one set of outputs is scored: the kind, the width, the multi-label threshold, and the
+/// valence and arousal outputs of a regression that has both (the quadrant view).
 #[derive(Clone, Copy)]
 struct Scorer {
     kind: TaskKind,
     width: usize,
     threshold: f64,
+    valence_arousal: Option<(usize, usize)>,
 }
 
 impl Scorer {
@@ -123,7 +127,23 @@ impl Scorer {
             values,
             per_output,
             intervals: None,
+            quadrants: self.quadrants(truth, outputs),
         }
+    }
+
+    /// True and predicted quadrants scored as a four-class classification (the prediction a
+    /// one-hot row), when there are valence and arousal outputs.
+    fn quadrants(&self, truth: &[f32], outputs: &[f32]) -> Option<Metrics> {
+        let (v, a) = self.valence_arousal?;
+        let place = |row: &[f32]| quadrant(f64::from(row[v]), f64::from(row[a]));
+        let labels: Vec<usize> = truth.chunks_exact(self.width).map(place).collect();
+        let one_hot: Vec<f32> = (outputs.chunks_exact(self.width))
+            .flat_map(|row| {
+                let q = place(row);
+                (0..QUADRANTS.len()).map(move |k| f32::from(u8::from(k == q)))
+            })
+            .collect();
+        Some(score(&labels, &one_hot, QUADRANTS.len()))
     }
 
     /// Bootstrap intervals of the kind's two interval metrics.
@@ -178,7 +198,7 @@ pub fn collect_target_results(
         SongTargets::Classes => Vec::new(),
     };
     let seeds = (evaluations(graph, store)?.iter())
-        .map(|(seed, artifact)| seed_results(spec, data, &truth, *seed, artifact))
+        .map(|(seed, artifact)| seed_results(spec, data, (&truth, &outputs), *seed, artifact))
         .collect::<Result<_, _>>()?;
     Ok(Some(TargetRunResults {
         kind: truth.kind,
@@ -188,10 +208,22 @@ pub fn collect_target_results(
     }))
 }
 
+/// The positions of the valence and arousal targets (names matched without regard to case)
+/// of a regression that has both.
+fn valence_arousal(kind: TaskKind, outputs: &[String]) -> Option<(usize, usize)> {
+    let find = |name: &str| {
+        outputs
+            .iter()
+            .position(|o| o.trim().eq_ignore_ascii_case(name))
+    };
+    (kind == TaskKind::Regression).then_some(())?;
+    Some((find("valence")?, find("arousal")?))
+}
+
 fn seed_results(
     spec: &ExperimentSpec,
     data: &DatasetLoad,
-    truth: &Truth<'_>,
+    (truth, outputs): (&Truth<'_>, &[String]),
     seed: u64,
     evaluation: &Artifact,
 ) -> Result<TargetSeedResults, PipelineError> {
@@ -209,6 +241,7 @@ fn seed_results(
         kind: truth.kind,
         width,
         threshold: threshold.unwrap_or(0.5),
+        valence_arousal: valence_arousal(truth.kind, outputs),
     };
     let test_truth = truth.of(&test.ids)?;
     let n = test.ids.len();

@@ -2,7 +2,7 @@
 //! model's scores in its kind's metrics ([`Metric::columns`]), each target's or tag's own
 //! scores, the training curves and the headline model's test outputs.
 
-use crate::eval::Interval;
+use crate::eval::{Interval, Metrics};
 use crate::modality::ModalityMask;
 
 use super::scores::FoldCurve;
@@ -23,7 +23,14 @@ pub struct TargetScore {
     pub per_output: Vec<Vec<f64>>,
     /// Bootstrap 95 % intervals of the kind's [`interval_metrics`], where computed.
     pub intervals: Option<[Interval; 2]>,
+    /// A valence-arousal regression's quadrant view: true and predicted places as Russell's
+    /// quadrants (Q1 to Q4, `eval::regression::quadrant`), scored as a four-class
+    /// classification. `None` without both a valence and an arousal target.
+    pub quadrants: Option<Metrics>,
 }
+
+/// The quadrant view's class names, in `eval::regression::quadrant`'s order.
+pub const QUADRANTS: [&str; 4] = ["Q1", "Q2", "Q3", "Q4"];
 
 /// The per-target (regression) or per-tag (multi-label) columns of [`TargetScore::per_output`].
 pub fn output_columns(kind: TaskKind) -> &'static [&'static str] {

@@ -8,14 +8,19 @@
 //! - `history.csv`: `seed,fold,epoch,train_loss,valid_loss,valid_<headline>,lr,best`;
 //! - `predictions.csv`: the headline model's test songs, `seed,id,modalities`, then
 //!   `true_<output>` and `predicted_<output>` (regression) or `p_<tag>` (multi-label);
+//! - with valence and arousal among the targets, `quadrants.csv`: the quadrant view (true and
+//!   predicted Russell quadrants as a four-class classification), `seed,model,split,group,
+//!   accuracy,balanced_accuracy,macro_f1,songs`;
 //! - figures per seed: predicted against true per target and, with valence and arousal among
-//!   the targets, the valence-arousal plane; ROC-AUC per tag.
+//!   the targets, the valence-arousal plane and the headline model's quadrant confusion
+//!   matrix; ROC-AUC per tag.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::report::ReportError;
-use crate::report::target_plots;
+use crate::report::{plots, target_plots};
+use crate::results::targets::QUADRANTS;
 use crate::results::targets::{interval_metrics, output_columns};
 use crate::results::{
     Metric, Model, SongGroup, Split, TargetRunResults, TaskKind, mean_std, number,
@@ -43,6 +48,9 @@ impl Exporter for TargetReport {
             write_table(folder, "history.csv", history(results))?,
             write_table(folder, "predictions.csv", predictions(results))?,
         ];
+        if let Some(rows) = quadrants(results) {
+            written.push(write_table(folder, "quadrants.csv", rows)?);
+        }
         written.extend(figures(folder, results)?);
         Ok(written)
     }
@@ -216,6 +224,31 @@ fn predictions(results: &TargetRunResults) -> Rows {
     rows
 }
 
+/// The quadrant view's rows, when the run has one.
+fn quadrants(results: &TargetRunResults) -> Option<Rows> {
+    let mut rows = vec![strings([
+        "seed",
+        "model",
+        "split",
+        "group",
+        "accuracy",
+        "balanced_accuracy",
+        "macro_f1",
+        "songs",
+    ])];
+    for seed in &results.seeds {
+        for score in &seed.scores {
+            let Some(q) = &score.quadrants else { continue };
+            let mut row = vec![seed.seed.to_string()];
+            row.extend(identity(score.model, score.split, score.group));
+            row.extend([q.accuracy, q.balanced_accuracy, q.macro_f1].map(number));
+            row.push(q.songs.to_string());
+            rows.push(row);
+        }
+    }
+    (rows.len() > 1).then_some(rows)
+}
+
 fn figures(folder: &Path, results: &TargetRunResults) -> Result<Vec<String>, ReportError> {
     let mut written = Vec::new();
     let mut keep = |paths: [PathBuf; 2]| {
@@ -267,6 +300,14 @@ fn figures(folder: &Path, results: &TargetRunResults) -> Result<Vec<String>, Rep
                         &stem("va_plane"),
                         &truth,
                         &predicted,
+                    )?);
+                }
+                if let Some(q) = headline.and_then(|s| s.quadrants.as_ref()) {
+                    let names = QUADRANTS.map(String::from);
+                    keep(plots::confusion_heatmap(
+                        &stem("quadrant_confusion"),
+                        &q.confusion,
+                        &names,
                     )?);
                 }
             }
