@@ -107,29 +107,30 @@ pub fn score_multilabel(
     }
 }
 
-/// Mean ROC-AUC and mean average precision over the tags with both classes among the songs
-/// (NaN when none has), as [`score_multilabel`]'s macro averages.
-fn macro_ranking_scores(truth: &[bool], scores: &[f32], tags: usize) -> [f64; 2] {
-    let columns: Vec<(Vec<bool>, Vec<f32>)> = (0..tags)
-        .map(|k| tag_column(truth, scores, tags, k))
-        .filter(|(t, _)| t.iter().any(|&x| x) && t.iter().any(|&x| !x))
-        .collect();
+/// The averaged metrics of [`MultilabelMetrics`] in the order ROC-AUC macro and micro, PR-AUC
+/// macro and micro, F1 macro and micro.
+fn averages(metrics: &MultilabelMetrics) -> [f64; 6] {
     [
-        mean_of_numbers(columns.iter().map(|(t, s)| roc_auc(t, s))),
-        mean_of_numbers(columns.iter().map(|(t, s)| average_precision(t, s))),
+        metrics.roc_auc_macro,
+        metrics.roc_auc_micro,
+        metrics.pr_auc_macro,
+        metrics.pr_auc_micro,
+        metrics.f1_macro,
+        metrics.f1_micro,
     ]
 }
 
-/// Bootstrap 95 % intervals of macro ROC-AUC and macro PR-AUC of `scores` against `truth`
-/// (songs x `tags`), over `resamples` resamples of the songs from `stream`
-/// ([`percentile_bootstrap`]; a resample in which no tag has both classes is skipped).
+/// Bootstrap 95 % intervals of ROC-AUC macro and micro, PR-AUC macro and micro, and F1 macro
+/// and micro at `threshold` (in that order) of `scores` against `truth` (songs x `tags`),
+/// over `resamples` resamples of the songs from `stream` ([`percentile_bootstrap`]; a
+/// metric that a resample leaves undefined, e.g. no tag with both classes, skips it).
 pub fn bootstrap_intervals(
     truth: &[bool],
     scores: &[f32],
-    tags: usize,
+    (tags, threshold): (usize, f64),
     resamples: usize,
     stream: &mut RandomStream,
-) -> [Interval; 2] {
+) -> [Interval; 6] {
     let songs = truth.len() / tags;
     let (mut t, mut s) = (
         Vec::with_capacity(truth.len()),
@@ -139,7 +140,7 @@ pub fn bootstrap_intervals(
         songs,
         resamples,
         stream,
-        macro_ranking_scores(truth, scores, tags),
+        averages(&score_multilabel(truth, scores, tags, threshold)),
         |resample| {
             t.clear();
             s.clear();
@@ -147,7 +148,7 @@ pub fn bootstrap_intervals(
                 t.extend_from_slice(&truth[song * tags..][..tags]);
                 s.extend_from_slice(&scores[song * tags..][..tags]);
             }
-            macro_ranking_scores(&t, &s, tags)
+            averages(&score_multilabel(&t, &s, tags, threshold))
         },
     )
 }

@@ -83,21 +83,26 @@ pub fn score_targets(truth: &[f64], predicted: &[f64], targets: usize) -> Vec<Ta
         .collect()
 }
 
-/// Bootstrap 95 % intervals of the target-mean CCC and R^2 of row-major `truth` and
-/// `predicted` (songs x `targets`), over `resamples` resamples of the songs from `stream`
-/// ([`percentile_bootstrap`]).
+/// Bootstrap 95 % intervals of the target means of CCC, R^2, Pearson's r, RMSE and MAE (in
+/// that order) of row-major `truth` and `predicted` (songs x `targets`), over `resamples`
+/// resamples of the songs from `stream` ([`percentile_bootstrap`]).
 pub fn bootstrap_intervals(
     truth: &[f64],
     predicted: &[f64],
     targets: usize,
     resamples: usize,
     stream: &mut RandomStream,
-) -> [Interval; 2] {
+) -> [Interval; 5] {
     let means = |scores: &[TargetScores]| {
-        let n = scores.len() as f64;
+        let mean = |pick: fn(&TargetScores) -> f64| {
+            scores.iter().map(pick).sum::<f64>() / scores.len() as f64
+        };
         [
-            scores.iter().map(|s| s.ccc).sum::<f64>() / n,
-            scores.iter().map(|s| s.r2).sum::<f64>() / n,
+            mean(|s| s.ccc),
+            mean(|s| s.r2),
+            mean(|s| s.pearson),
+            mean(|s| s.rmse),
+            mean(|s| s.mae),
         ]
     };
     let songs = truth.len() / targets;

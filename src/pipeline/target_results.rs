@@ -146,14 +146,14 @@ impl Scorer {
         Some(score(&labels, &one_hot, QUADRANTS.len()))
     }
 
-    /// Bootstrap intervals of the kind's two interval metrics.
+    /// Bootstrap intervals of the kind's metrics (`results::targets::interval_metrics`).
     fn intervals(
         &self,
         truth: &[f32],
         outputs: &[f32],
         resamples: usize,
         stream: &mut RandomStream,
-    ) -> [crate::eval::Interval; 2] {
+    ) -> Vec<crate::eval::Interval> {
         match self.kind {
             TaskKind::Regression => {
                 let wide = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
@@ -164,10 +164,12 @@ impl Scorer {
                     resamples,
                     stream,
                 )
+                .to_vec()
             }
             _ => {
                 let carried: Vec<bool> = truth.iter().map(|&t| t > 0.5).collect();
-                multilabel::bootstrap_intervals(&carried, outputs, self.width, resamples, stream)
+                let tags = (self.width, self.threshold);
+                multilabel::bootstrap_intervals(&carried, outputs, tags, resamples, stream).to_vec()
             }
         }
     }

@@ -21,8 +21,8 @@ pub struct TargetScore {
     pub values: Vec<f64>,
     /// Per target or tag: [`output_columns`] of the kind, in order.
     pub per_output: Vec<Vec<f64>>,
-    /// Bootstrap 95 % intervals of the kind's [`interval_metrics`], where computed.
-    pub intervals: Option<[Interval; 2]>,
+    /// Bootstrap 95 % intervals of the kind's [`interval_metrics`], in order, where computed.
+    pub intervals: Option<Vec<Interval>>,
     /// A valence-arousal regression's quadrant view: true and predicted places as Russell's
     /// quadrants (Q1 to Q4, `eval::regression::quadrant`), scored as a four-class
     /// classification. `None` without both a valence and an arousal target.
@@ -40,12 +40,12 @@ pub fn output_columns(kind: TaskKind) -> &'static [&'static str] {
     }
 }
 
-/// The metrics [`TargetScore::intervals`] bound.
-pub fn interval_metrics(kind: TaskKind) -> [Metric; 2] {
-    match kind {
-        TaskKind::Regression => [Metric::Ccc, Metric::R2],
-        _ => [Metric::RocAucMacro, Metric::PrAucMacro],
-    }
+/// The metrics [`TargetScore::intervals`] bound: every metric of the kind but the song count,
+/// in column order (as `eval::regression::bootstrap_intervals` and
+/// `eval::multilabel::bootstrap_intervals` return them).
+pub fn interval_metrics(kind: TaskKind) -> &'static [Metric] {
+    let columns = Metric::columns(kind);
+    &columns[..columns.len() - 1]
 }
 
 /// One test song's outputs from the headline model.
