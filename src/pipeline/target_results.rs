@@ -218,7 +218,9 @@ fn valence_arousal(kind: TaskKind, outputs: &[String]) -> Option<(usize, usize)>
             .iter()
             .position(|o| o.trim().eq_ignore_ascii_case(name))
     };
-    (kind == TaskKind::Regression).then_some(())?;
+    if kind != TaskKind::Regression {
+        return None;
+    }
     Some((find("valence")?, find("arousal")?))
 }
 
