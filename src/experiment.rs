@@ -105,16 +105,14 @@ pub fn load_data(spec: &ExperimentSpec) -> Result<DatasetLoad, ExperimentError> 
 fn with_targets(mut data: DatasetLoad, task: &TaskSection) -> Result<DatasetLoad, ExperimentError> {
     let targets = task_targets(&data.manifest, task).map_err(ExperimentError::Targets)?;
     let strata = match &targets {
-        SongTargets::Values { names, values } => {
-            let width = names.len();
-            match width {
-                1 | 2 => quantile_strata(values, width, if width == 1 { 4 } else { 2 }),
-                _ => {
-                    let first: Vec<f32> = values.iter().step_by(width).copied().collect();
-                    quantile_strata(&first, 1, 4)
-                }
+        SongTargets::Values { names, values } => match names.len() {
+            1 => quantile_strata(values, 1, 4),
+            2 => quantile_strata(values, 2, 2),
+            width => {
+                let first: Vec<f32> = values.iter().step_by(width).copied().collect();
+                quantile_strata(&first, 1, 4)
             }
-        }
+        },
         _ => vec![0; data.manifest.songs.len()],
     };
     if let SongTargets::Tags(tags) = &targets {

@@ -140,6 +140,18 @@ pub enum SongTargets {
     Tags(TagSets),
 }
 
+impl SongTargets {
+    /// The names of a regression's or multi-label model's outputs: its targets or its tag
+    /// vocabulary; none for a classification, whose outputs are the manifest's classes.
+    pub fn outputs(&self) -> &[String] {
+        match self {
+            SongTargets::Classes => &[],
+            SongTargets::Values { names, .. } => names,
+            SongTargets::Tags(tags) => &tags.vocabulary,
+        }
+    }
+}
+
 /// The targets `task` asks for, read from `manifest`'s songs.
 pub fn task_targets(manifest: &Manifest, task: &TaskSection) -> Result<SongTargets, TargetError> {
     match task.kind {

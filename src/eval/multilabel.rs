@@ -174,6 +174,15 @@ pub fn choose_threshold(truth: &[bool], scores: &[f32], tags: usize) -> f64 {
     best.1
 }
 
+/// Mean ROC-AUC over the tags whose truth has both classes (NaN when none has): the macro
+/// average of [`score_multilabel`], alone (what model selection needs each epoch).
+pub fn macro_roc_auc(truth: &[bool], scores: &[f32], tags: usize) -> f64 {
+    mean_of_numbers((0..tags).map(|k| {
+        let (t, s) = tag_column(truth, scores, tags, k);
+        roc_auc(&t, &s)
+    }))
+}
+
 /// Tag `k`'s truth and scores over the songs of row-major songs x `tags` matrices.
 fn tag_column(truth: &[bool], scores: &[f32], tags: usize, k: usize) -> (Vec<bool>, Vec<f32>) {
     (column(truth, tags, k), column(scores, tags, k))

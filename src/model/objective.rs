@@ -15,7 +15,7 @@
 use dfdx::shapes::{HasShape, Rank0};
 use dfdx::tensor::{Cpu, PutTape, SplitTape, Tape as _, Tensor, TensorFrom};
 
-use crate::eval::multilabel::roc_auc;
+use crate::eval::multilabel::macro_roc_auc;
 use crate::eval::regression::{Moments, score_targets};
 use crate::spec::{RegressionLoss, TaskKind, TaskSection};
 
@@ -120,7 +120,8 @@ impl Objective {
         rows: &[usize],
     ) -> Validation {
         let width = targets.width();
-        let truth = targets.rows_of(rows, 0.0);
+        // Classes are scored from the labels; the other kinds from their target rows.
+        let truth = || targets.rows_of(rows, 0.0);
         let (loss, accuracy, score) = match (self, targets) {
             (Objective::Classes, Targets::Classes { labels, .. }) => {
                 let labels: Vec<usize> = rows.iter().map(|&r| labels[r]).collect();
@@ -138,6 +139,7 @@ impl Objective {
                 )
             }
             (Objective::Values(kind), _) => {
+                let truth = truth();
                 let loss = match kind {
                     RegressionLoss::Mse => mse(&outputs, &truth, width).0,
                     RegressionLoss::Ccc => ccc_loss(&outputs, &truth, width).0,
@@ -145,8 +147,10 @@ impl Objective {
                 (loss, f64::NAN, mean_ccc(&outputs, &truth, width))
             }
             (Objective::Tags, _) => {
+                let truth = truth();
                 let loss = binary_cross_entropy_of_probabilities(&outputs, &truth);
-                (loss, f64::NAN, macro_roc_auc(&outputs, &truth, width))
+                let carried: Vec<bool> = truth.iter().map(|&t| t > 0.5).collect();
+                (loss, f64::NAN, macro_roc_auc(&carried, &outputs, width))
             }
             (objective, targets) => unreachable!(
                 "{:?} objective with {:?} targets: FoldData::check rejects this",
@@ -277,32 +281,6 @@ fn binary_cross_entropy_of_probabilities(probabilities: &[f32], targets: &[f32])
         })
         .sum::<f64>()
         / probabilities.len() as f64
-}
-
-/// Mean ROC-AUC over the tags whose validation truth has both classes; NaN when none has.
-fn macro_roc_auc(probabilities: &[f32], targets: &[f32], width: usize) -> f64 {
-    let scores: Vec<f64> = (0..width)
-        .map(|k| {
-            let truth: Vec<bool> = targets
-                .iter()
-                .skip(k)
-                .step_by(width)
-                .map(|&t| t > 0.5)
-                .collect();
-            let column: Vec<f32> = probabilities
-                .iter()
-                .skip(k)
-                .step_by(width)
-                .copied()
-                .collect();
-            roc_auc(&truth, &column)
-        })
-        .filter(|s| !s.is_nan())
-        .collect();
-    if scores.is_empty() {
-        return f64::NAN;
-    }
-    scores.iter().sum::<f64>() / scores.len() as f64
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use crate::dataset::targets::SongTargets;
 use crate::eval::multilabel::{self, choose_threshold, score_multilabel};
 use crate::eval::regression::{self, quadrant, score_targets};
 use crate::eval::{Metrics, score};
-use crate::results::targets::QUADRANTS;
+use crate::results::targets::{QUADRANTS, valence_arousal};
 use crate::results::{
     Metric, Model, SongGroup, Split, TargetPrediction, TargetRunResults, TargetScore,
     TargetSeedResults, TaskKind,
@@ -36,20 +36,18 @@ struct Truth<'a> {
 
 impl<'a> Truth<'a> {
     fn new(data: &'a DatasetLoad) -> Option<Truth<'a>> {
-        let (kind, width, values) = match &data.targets {
+        let (kind, values) = match &data.targets {
             SongTargets::Classes => return None,
-            SongTargets::Values { names, values } => {
-                (TaskKind::Regression, names.len(), values.clone())
-            }
+            SongTargets::Values { values, .. } => (TaskKind::Regression, values.clone()),
             SongTargets::Tags(tags) => (
                 TaskKind::Multilabel,
-                tags.vocabulary.len(),
                 tags.carried
                     .iter()
                     .map(|&c| f32::from(u8::from(c)))
                     .collect(),
             ),
         };
+        let width = data.targets.outputs().len();
         let row_of = (data.manifest.songs.iter().enumerate())
             .map(|(row, song)| (song.id.as_str(), row))
             .collect();
@@ -93,8 +91,7 @@ impl Scorer {
         let columns = Metric::columns(self.kind);
         match self.kind {
             TaskKind::Regression => {
-                let wide = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
-                let scores = score_targets(&wide(truth), &wide(outputs), self.width);
+                let scores = score_targets(&widen(truth), &widen(outputs), self.width);
                 let values = columns.iter().map(|m| m.regression_value(&scores, songs));
                 let per_output = (scores.iter())
                     .map(|s| vec![s.r2, s.rmse, s.mae, s.pearson, s.ccc])
@@ -102,8 +99,8 @@ impl Scorer {
                 (values.collect(), per_output)
             }
             _ => {
-                let carried: Vec<bool> = truth.iter().map(|&t| t > 0.5).collect();
-                let metrics = score_multilabel(&carried, outputs, self.width, self.threshold);
+                let metrics =
+                    score_multilabel(&carried(truth), outputs, self.width, self.threshold);
                 let values = columns.iter().map(|m| m.multilabel_value(&metrics));
                 let per_output = (metrics.per_tag.iter())
                     .map(|t| vec![t.roc_auc, t.pr_auc, t.f1, t.support as f64])
@@ -155,24 +152,31 @@ impl Scorer {
         stream: &mut RandomStream,
     ) -> Vec<crate::eval::Interval> {
         match self.kind {
-            TaskKind::Regression => {
-                let wide = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
-                regression::bootstrap_intervals(
-                    &wide(truth),
-                    &wide(outputs),
-                    self.width,
-                    resamples,
-                    stream,
-                )
-                .to_vec()
-            }
+            TaskKind::Regression => regression::bootstrap_intervals(
+                &widen(truth),
+                &widen(outputs),
+                self.width,
+                resamples,
+                stream,
+            )
+            .to_vec(),
             _ => {
-                let carried: Vec<bool> = truth.iter().map(|&t| t > 0.5).collect();
                 let tags = (self.width, self.threshold);
-                multilabel::bootstrap_intervals(&carried, outputs, tags, resamples, stream).to_vec()
+                multilabel::bootstrap_intervals(&carried(truth), outputs, tags, resamples, stream)
+                    .to_vec()
             }
         }
     }
+}
+
+/// Target values in f64, as `eval::regression` takes them.
+fn widen(values: &[f32]) -> Vec<f64> {
+    values.iter().map(|&v| f64::from(v)).collect()
+}
+
+/// Tag flags from their 1 and 0 outputs (see [`Truth`]).
+fn carried(values: &[f32]) -> Vec<bool> {
+    values.iter().map(|&t| t > 0.5).collect()
 }
 
 /// Rows `rows` of a row-major matrix of rows of `width`.
@@ -194,11 +198,7 @@ pub fn collect_target_results(
     let Some(truth) = Truth::new(data) else {
         return Ok(None);
     };
-    let outputs = match &data.targets {
-        SongTargets::Values { names, .. } => names.clone(),
-        SongTargets::Tags(tags) => tags.vocabulary.clone(),
-        SongTargets::Classes => Vec::new(),
-    };
+    let outputs = data.targets.outputs().to_vec();
     let seeds = (evaluations(graph, store)?.iter())
         .map(|(seed, artifact)| seed_results(spec, data, (&truth, &outputs), *seed, artifact))
         .collect::<Result<_, _>>()?;
@@ -208,20 +208,6 @@ pub fn collect_target_results(
         modalities: spec.selected(),
         seeds,
     }))
-}
-
-/// The positions of the valence and arousal targets (names matched without regard to case)
-/// of a regression that has both.
-fn valence_arousal(kind: TaskKind, outputs: &[String]) -> Option<(usize, usize)> {
-    let find = |name: &str| {
-        outputs
-            .iter()
-            .position(|o| o.trim().eq_ignore_ascii_case(name))
-    };
-    if kind != TaskKind::Regression {
-        return None;
-    }
-    Some((find("valence")?, find("arousal")?))
 }
 
 fn seed_results(
@@ -237,10 +223,8 @@ fn seed_results(
         test, oof, history, ..
     } = EvaluateArtifact::read(evaluation, (classes, width))?;
     let oof_truth = truth.of(&oof.ids)?;
-    let threshold = (truth.kind == TaskKind::Multilabel).then(|| {
-        let carried: Vec<bool> = oof_truth.iter().map(|&t| t > 0.5).collect();
-        choose_threshold(&carried, &oof.probabilities, width)
-    });
+    let threshold = (truth.kind == TaskKind::Multilabel)
+        .then(|| choose_threshold(&carried(&oof_truth), &oof.probabilities, width));
     let scorer = Scorer {
         kind: truth.kind,
         width,

@@ -40,6 +40,16 @@ pub fn output_columns(kind: TaskKind) -> &'static [&'static str] {
     }
 }
 
+/// The positions of the valence and arousal outputs (names matched without regard to case)
+/// of a regression that has both: what the quadrant view and the valence-arousal plane need.
+pub fn valence_arousal(kind: TaskKind, outputs: &[String]) -> Option<(usize, usize)> {
+    if kind != TaskKind::Regression {
+        return None;
+    }
+    let find = |name: &str| (outputs.iter()).position(|o| o.trim().eq_ignore_ascii_case(name));
+    Some((find("valence")?, find("arousal")?))
+}
+
 /// The metrics [`TargetScore::intervals`] bound: every metric of the kind but the song count,
 /// in column order (as `eval::regression::bootstrap_intervals` and
 /// `eval::multilabel::bootstrap_intervals` return them).

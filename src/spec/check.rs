@@ -266,8 +266,8 @@ impl Rules<'_> {
                 self.report(
                     ProblemKind::OutOfRange,
                     key,
-                    &format!("no value unless task.kind = \"{}\"", kind_name(owner)),
-                    format!("a value with task.kind = \"{}\"", kind_name(kind)),
+                    &format!("no value unless task.kind = \"{}\"", owner.name()),
+                    format!("a value with task.kind = \"{}\"", kind.name()),
                 );
             }
         }
@@ -457,14 +457,5 @@ fn resolve(
         eval: raw.eval,
         sweep: raw.sweep,
         task: raw.task,
-    }
-}
-
-/// A task kind as the spec writes it.
-fn kind_name(kind: TaskKind) -> &'static str {
-    match kind {
-        TaskKind::Classification => "classification",
-        TaskKind::Regression => "regression",
-        TaskKind::Multilabel => "multilabel",
     }
 }

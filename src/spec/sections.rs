@@ -246,6 +246,17 @@ pub enum TaskKind {
     Multilabel,
 }
 
+impl TaskKind {
+    /// The kind as the spec writes it (`task.kind`).
+    pub fn name(self) -> &'static str {
+        match self {
+            TaskKind::Classification => "classification",
+            TaskKind::Regression => "regression",
+            TaskKind::Multilabel => "multilabel",
+        }
+    }
+}
+
 /// The loss a regression model is trained on (`task.loss`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

@@ -65,12 +65,15 @@ pub enum SettingError {
     },
     /// A setting that has no meaning for the task kind: label smoothing or class weights for
     /// regression, whose targets are numbers, not classes.
-    #[error("key `{key}`: has no meaning for {kind} (expected {expected}, found {found})")]
+    #[error(
+        "key `{key}`: has no meaning for task.kind = \"{}\" (expected {expected}, found {found})",
+        kind.name()
+    )]
     NotForTask {
         /// Spec key path, e.g. `augment.label_smoothing`.
         key: &'static str,
-        /// The task kind, as the spec writes it.
-        kind: &'static str,
+        /// The task kind.
+        kind: TaskKind,
         /// What the key must be for this kind, e.g. `0`.
         expected: &'static str,
         /// The value found.
@@ -195,7 +198,7 @@ impl Rules {
         if task.kind != TaskKind::Regression {
             return;
         }
-        let kind = "task.kind = \"regression\"";
+        let kind = task.kind;
         if augment.label_smoothing != 0.0 {
             self.0.push(SettingError::NotForTask {
                 key: "augment.label_smoothing",

@@ -100,8 +100,7 @@ impl StageContext<'_> {
     pub(crate) fn outputs(&self) -> usize {
         match &self.data.targets {
             SongTargets::Classes => self.classes(),
-            SongTargets::Values { names, .. } => names.len(),
-            SongTargets::Tags(tags) => tags.vocabulary.len(),
+            other => other.outputs().len(),
         }
     }
 }

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use crate::report::ReportError;
 use crate::report::{plots, target_plots};
-use crate::results::targets::QUADRANTS;
+use crate::results::targets::{QUADRANTS, valence_arousal};
 use crate::results::targets::{interval_metrics, output_columns};
 use crate::results::{
     Metric, Model, SongGroup, Split, TargetRunResults, TaskKind, mean_std, number,
@@ -249,6 +249,13 @@ fn quadrants(results: &TargetRunResults) -> Option<Rows> {
     (rows.len() > 1).then_some(rows)
 }
 
+/// The position of per-output column `name` among [`output_columns`] of `kind`.
+fn output_column(kind: TaskKind, name: &str) -> usize {
+    (output_columns(kind).iter())
+        .position(|c| *c == name)
+        .expect("a column of the kind's per-output scores")
+}
+
 fn figures(folder: &Path, results: &TargetRunResults) -> Result<Vec<String>, ReportError> {
     let mut written = Vec::new();
     let mut keep = |paths: [PathBuf; 2]| {
@@ -273,10 +280,11 @@ fn figures(folder: &Path, results: &TargetRunResults) -> Result<Vec<String>, Rep
         let headline = seed.score(Model::HEADLINE, Split::Test);
         match results.kind {
             TaskKind::Regression => {
+                let ccc_column = output_column(results.kind, "ccc");
                 for (k, name) in results.outputs.iter().enumerate() {
                     let truth = column(&|p| p.truth[k]);
                     let predicted = column(&|p| p.outputs[k]);
-                    let ccc = headline.map_or(f64::NAN, |s| s.per_output[k][4]);
+                    let ccc = headline.map_or(f64::NAN, |s| s.per_output[k][ccc_column]);
                     keep(target_plots::predicted_vs_true(
                         &stem(&format!("scatter_{name}")),
                         name,
@@ -284,13 +292,7 @@ fn figures(folder: &Path, results: &TargetRunResults) -> Result<Vec<String>, Rep
                         ccc,
                     )?);
                 }
-                let find = |name: &str| {
-                    results
-                        .outputs
-                        .iter()
-                        .position(|o| o.eq_ignore_ascii_case(name))
-                };
-                if let (Some(v), Some(a)) = (find("valence"), find("arousal")) {
+                if let Some((v, a)) = valence_arousal(results.kind, &results.outputs) {
                     let place = |values: &[f32]| (f64::from(values[v]), f64::from(values[a]));
                     let truth: Vec<(f64, f64)> =
                         seed.predictions.iter().map(|p| place(&p.truth)).collect();
@@ -313,7 +315,8 @@ fn figures(folder: &Path, results: &TargetRunResults) -> Result<Vec<String>, Rep
             }
             _ => {
                 if let Some(score) = headline {
-                    let aucs: Vec<f64> = (0..width).map(|k| score.per_output[k][0]).collect();
+                    let auc = output_column(results.kind, "roc_auc");
+                    let aucs: Vec<f64> = (0..width).map(|k| score.per_output[k][auc]).collect();
                     let models = [(Model::HEADLINE.to_string(), aucs)];
                     keep(target_plots::per_tag_auc(
                         &stem("tag_auc"),
