@@ -282,8 +282,20 @@ fn bootstrap_seed(other: impl Fn(usize) -> [f32; 2]) -> mer::compare::bootstrap:
     mer::compare::bootstrap::SeedSongs {
         seed: 7,
         other: (0..truth.len()).flat_map(&other).collect(),
-        truth,
+        truth: (truth.iter())
+            .flat_map(|&t| if t == 0 { [1.0, 0.0] } else { [0.0, 1.0] })
+            .collect(),
         baseline,
+        thresholds: (0.5, 0.5),
+    }
+}
+
+/// The song bootstrap's scorer of a two-class macro-F1.
+fn macro_f1() -> mer::compare::bootstrap::SongScorer {
+    mer::compare::bootstrap::SongScorer {
+        kind: mer::results::TaskKind::Classification,
+        width: 2,
+        metric: mer::results::Metric::MacroF1,
     }
 }
 
@@ -295,7 +307,7 @@ fn the_song_bootstrap_refuses_non_finite_probabilities() {
         let seeds = [bootstrap_seed(
             |i| if i == 3 { [bad, 0.5] } else { [0.5, 0.5] },
         )];
-        let error = paired_bootstrap(&seeds, 2, mer::results::Metric::MacroF1, 200).unwrap_err();
+        let error = paired_bootstrap(&seeds, macro_f1(), 200).unwrap_err();
         assert!(
             matches!(
                 error,
@@ -312,5 +324,5 @@ fn the_song_bootstrap_refuses_non_finite_probabilities() {
     }
     // The same inputs with finite probabilities are compared.
     let seeds = [bootstrap_seed(|_| [0.5, 0.5])];
-    assert!(paired_bootstrap(&seeds, 2, mer::results::Metric::MacroF1, 200).is_ok());
+    assert!(paired_bootstrap(&seeds, macro_f1(), 200).is_ok());
 }

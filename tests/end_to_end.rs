@@ -161,7 +161,7 @@ fn the_valence_arousal_regression_demo_is_learned_and_reported() {
     }
     let predictions = std::fs::read_to_string(folder.join("predictions.csv")).unwrap();
     assert!(predictions.starts_with(
-        "seed,id,modalities,true_valence,true_arousal,predicted_valence,predicted_arousal\n"
+        "seed,model,id,modalities,true_valence,true_arousal,predicted_valence,predicted_arousal\n"
     ));
     // The quadrant view scores the same predictions as four classes.
     let quadrants = std::fs::read_to_string(folder.join("quadrants.csv")).unwrap();
@@ -171,13 +171,50 @@ fn the_valence_arousal_regression_demo_is_learned_and_reported() {
     let accuracy: f64 = headline.split(',').nth(4).unwrap().parse().unwrap();
     assert!(accuracy > 0.4, "{headline}");
     assert!(folder.join("quadrant_confusion-seed4.svg").is_file());
-    // `mer compare` says plainly that it does not read this kind yet.
-    let (ok, _, stderr) = output(dir.mer().args([
+    compares_against_a_run_without_midi(&dir, &folder, "ccc");
+}
+
+/// Runs `exp.toml` without MIDI and compares it with `folder` in `metric` through `mer
+/// compare`: the song bootstrap rescores the runs' predictions.csv, so each seed's score it
+/// pairs must be the one metrics.csv reports (for tags, at the run's own threshold).
+fn compares_against_a_run_without_midi(dir: &TestDir, folder: &std::path::Path, metric: &str) {
+    let spec = std::fs::read_to_string(dir.path("exp.toml")).unwrap();
+    dir.write("exp.toml", spec.replace("[modalities.midi]", ""));
+    let other = run(dir, "cache");
+    let (ok, stdout, stderr) = output(dir.mer().args([
         "compare",
         folder.to_str().unwrap(),
-        folder.to_str().unwrap(),
+        other.to_str().unwrap(),
+        "--metric",
+        metric,
+        "--out",
+        "compared",
     ]));
-    assert!(!ok && stderr.contains("is a regression run"), "{stderr}");
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains(&format!("in {metric} (higher is better)")),
+        "{stdout}"
+    );
+    let mut pairs = csv::Reader::from_path(dir.path("compared/pairs.csv")).unwrap();
+    let header = pairs.headers().unwrap().clone();
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let song = (pairs.records().map(|r| r.unwrap()))
+        .find(|r| &r[at("unit")] == "song-bootstrap")
+        .expect("a song-bootstrap pair");
+    for (column, report) in [("baseline_score", folder), ("run_score", &other)] {
+        let reported: f64 = headline_row(report)[metric].parse().unwrap();
+        let rescored: f64 = song[at(column)].parse().unwrap();
+        assert!(
+            (reported - rescored).abs() < 1e-12,
+            "{column}: {reported} vs {rescored}"
+        );
+    }
+    let paired = std::fs::read_to_string(dir.path("compared/paired.csv")).unwrap();
+    assert_eq!(
+        paired.lines().count(),
+        4,
+        "a header and three units: {paired}"
+    );
 }
 
 #[test]
@@ -193,4 +230,5 @@ fn the_mood_tag_demo_is_learned_and_reported() {
     assert!(folder.join("tag_auc-seed4.svg").is_file());
     let predictions = std::fs::read_to_string(folder.join("predictions.csv")).unwrap();
     assert!(predictions.lines().next().unwrap().contains("p_energetic"));
+    compares_against_a_run_without_midi(&dir, &folder, "macro_f1");
 }

@@ -12,7 +12,7 @@ use super::Folders;
 use crate::compare::bootstrap::DEFAULT_RESAMPLES;
 use crate::compare::output::{paired_notes, paired_rows, table_notes, table_rows};
 use crate::compare::{CompareOptions, compare, read_inputs, write};
-use crate::results::{Metric, Model};
+use crate::results::Model;
 use crate::text_table::TextTable;
 
 /// Arguments of `mer compare`.
@@ -25,9 +25,11 @@ pub struct CompareArgs {
     /// The run every other is compared with: its label or report folder [default: the first].
     #[arg(long, value_name = "LABEL|PATH")]
     baseline: Option<String>,
-    /// The metric compared (a metrics.csv column: accuracy, balanced_accuracy, macro_f1, ...).
-    #[arg(long, default_value_t = Metric::MacroF1.to_string())]
-    metric: String,
+    /// The metric compared, a metrics.csv column (accuracy, macro_f1, ...; ccc, r2, ...;
+    /// roc_auc_macro, pr_auc_macro, ...) [default: the runs' headline: macro_f1, ccc,
+    /// roc_auc_macro].
+    #[arg(long)]
+    metric: Option<String>,
     /// The model compared per seed and by song (fold models are always paired by fold).
     #[arg(long, default_value_t = Model::HEADLINE.to_string())]
     model: String,

@@ -22,7 +22,7 @@ use super::runs::Run;
 use super::stats::mean_interval;
 use super::units::{Versus, adjust, against};
 use crate::eval::Interval;
-use crate::results::{Metric, Model, SongGroup, Split, mean_std};
+use crate::results::{Metric, Model, SongGroup, Split, TaskKind, mean_std};
 
 /// Values, their mean and sample standard deviation (none for one value).
 #[derive(Debug, Clone, PartialEq)]
@@ -51,21 +51,26 @@ pub struct RunSummary {
     pub interval: Option<Interval>,
     /// The chosen metric of every fold model, all seeds and folds: its std is the fold spread.
     pub folds: Spread,
-    /// Accuracy of the chosen model per seed.
-    pub accuracy: Spread,
+    /// The kind's companion metric ([`Metric::companion`]: accuracy, R², macro PR-AUC) of
+    /// the chosen model per seed.
+    pub companion: Spread,
     /// Mean of the `--sort` metric, when sorting.
     pub sort_value: Option<f64>,
     /// Test songs per seed.
     pub test_songs: Vec<usize>,
-    /// Mean F1 per class over seeds (the comparison's class order), when classes agree.
-    pub per_class_f1: Option<Vec<f64>>,
-    /// Mean validation macro-F1 per epoch over seeds and folds: (epoch, mean).
+    /// Mean score per output over seeds (F1 per class, CCC per target, ROC-AUC per tag; the
+    /// comparison's output order), when the runs' outputs agree.
+    pub per_output: Option<Vec<f64>>,
+    /// Mean validation score (the kind's headline metric) per epoch over seeds and folds:
+    /// (epoch, mean).
     pub curve: Vec<(usize, f64)>,
 }
 
 /// Everything `mer compare` shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comparison {
+    /// The runs' task kind.
+    pub kind: TaskKind,
     /// The metric compared.
     pub metric: Metric,
     /// The model compared per seed and by song.
@@ -88,8 +93,8 @@ pub struct Comparison {
     pub summaries: Vec<RunSummary>,
     /// Every other run against the baseline, in table order.
     pub versus: Vec<Versus>,
-    /// Class names, when every run has the same classes.
-    pub classes: Option<Vec<String>>,
+    /// The outputs (classes, targets, tags), when every run has the same.
+    pub outputs: Option<Vec<String>>,
     /// Sweep members without a report.
     pub left_out: Vec<LeftOut>,
     /// Sweeps that were interrupted.
@@ -121,14 +126,14 @@ pub fn compare(inputs: Inputs, options: &CompareOptions) -> Result<Comparison, C
     let labels = labels(&runs);
     let chosen = choose(&runs, &labels, options)?;
     let baseline = find_baseline(&runs, &labels, options.baseline.as_deref())?;
-    let classes = runs
+    let outputs = runs
         .iter()
-        .all(|r| r.classes == runs[0].classes)
-        .then(|| runs[0].classes.clone());
+        .all(|r| r.outputs == runs[0].outputs)
+        .then(|| runs[0].outputs.clone());
     let summaries = runs
         .iter()
         .zip(&labels)
-        .map(|(run, label)| summarize(run, label, &chosen, classes.as_deref()))
+        .map(|(run, label)| summarize(run, label, &chosen, outputs.as_deref()))
         .collect::<Result<Vec<_>, _>>()?;
     let mut order: Vec<usize> = (0..runs.len()).collect();
     if let Some(sort) = chosen.sort {
@@ -154,6 +159,7 @@ pub fn compare(inputs: Inputs, options: &CompareOptions) -> Result<Comparison, C
     adjust(&mut versus);
     let specs: Vec<&toml::Table> = runs.iter().map(|r| &r.spec).collect();
     Ok(Comparison {
+        kind: chosen.kind,
         metric: chosen.metric,
         model: chosen.model,
         sort: chosen.sort,
@@ -165,7 +171,7 @@ pub fn compare(inputs: Inputs, options: &CompareOptions) -> Result<Comparison, C
         order,
         summaries,
         versus,
-        classes,
+        outputs,
         left_out,
         interrupted_sweeps,
     })
@@ -198,7 +204,7 @@ fn summarize(
     run: &Run,
     label: &str,
     options: &Chosen,
-    classes: Option<&[String]>,
+    outputs: Option<&[String]>,
 ) -> Result<RunSummary, ComparisonError> {
     let seeds = &run.record.seeds;
     let metric = scores(run, label, seeds, options.model, options.metric)?;
@@ -225,43 +231,46 @@ fn summarize(
         interval: mean_interval(&metric),
         metric: Spread::of(metric),
         folds: Spread::of(folds),
-        accuracy: Spread::of(scores(run, label, seeds, options.model, Metric::Accuracy)?),
+        companion: Spread::of(scores(
+            run,
+            label,
+            seeds,
+            options.model,
+            Metric::companion(options.kind),
+        )?),
         sort_value,
         test_songs,
-        per_class_f1: classes.map(|c| per_class_f1(run, options.model, c)),
+        per_output: outputs.map(|o| per_output(run, options.model, o)),
         curve: mean_curve(run),
     })
 }
 
-/// Mean test F1 per class of `model` over the run's seeds.
-fn per_class_f1(run: &Run, model: Model, classes: &[String]) -> Vec<f64> {
-    classes
+/// Mean test score per output of `model` over the run's seeds (undefined scores, such as a
+/// tag's ROC-AUC on a seed whose test songs lack it, left out).
+fn per_output(run: &Run, model: Model, outputs: &[String]) -> Vec<f64> {
+    outputs
         .iter()
-        .map(|class| {
-            let values: Vec<f64> = run
-                .per_class
-                .iter()
+        .map(|output| {
+            let values: Vec<f64> = (run.output_scores.iter())
                 .filter(|r| {
                     r.model == model
                         && r.split == Split::Test
                         && r.group == SongGroup::All
-                        && &r.class == class
+                        && &r.output == output
+                        && !r.value.is_nan()
                 })
-                .map(|r| r.f1)
+                .map(|r| r.value)
                 .collect();
             mean_std(&values).0
         })
         .collect()
 }
 
-/// Mean validation macro-F1 per epoch over every seed and fold that reached the epoch.
+/// Mean validation score per epoch over every seed and fold that reached the epoch.
 fn mean_curve(run: &Run) -> Vec<(usize, f64)> {
     let mut by_epoch: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
-    for row in &run.history {
-        by_epoch
-            .entry(row.epoch)
-            .or_default()
-            .push(row.valid_macro_f1);
+    for point in &run.history {
+        by_epoch.entry(point.epoch).or_default().push(point.score);
     }
     by_epoch
         .into_iter()

@@ -2,7 +2,7 @@
 //! other run with paired statistics.
 //!
 //! Compare reads report folders only ([`runs`]), never the cache: what a run reported is what
-//! is compared. The flow:
+//! is compared, in the metrics of the runs' task kind (all of one kind). The flow:
 //! - [`inputs`]: folders, globs and sweep folders (`sweep.json`) become runs with labels;
 //! - [`diff`]: the resolved specs' differing keys;
 //! - [`pairing`]: which seeds and folds pair up, refusing runs whose splits differ;
@@ -40,6 +40,8 @@ pub use units::Unit;
 
 use crate::report::ReportError;
 use crate::report::plots::{PlotError, ScoreBars, render};
+use crate::results::Metric;
+use tables::OutputScore;
 
 /// Why the comparison's files could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -129,26 +131,31 @@ fn write_figures(c: &Comparison, folder: &Path) -> Result<Vec<String>, PlotError
             .collect(),
     };
     keep(render(&folder.join(format!("{}_by_run", c.metric)), &bars)?);
-    if let Some(classes) = &c.classes {
+    if let Some(outputs) = &c.outputs {
         let series: Vec<(String, Vec<f64>)> = c
             .order
             .iter()
             .filter_map(|&i| {
-                let f1 = c.summaries[i].per_class_f1.clone()?;
-                Some((c.labels[i].clone(), f1))
+                let scores = c.summaries[i].per_output.clone()?;
+                Some((c.labels[i].clone(), scores))
             })
             .collect();
-        let caption = format!("F1 per class of {} (test, mean over seeds)", c.model);
+        let score = OutputScore::of(c.kind);
+        let caption = format!(
+            "{} per {} of {} (test, mean over seeds)",
+            score.column, score.key, c.model
+        );
         keep(render(
-            &folder.join("per_class_f1_by_run"),
+            &folder.join(format!("per_{}_{}_by_run", score.key, score.column)),
             &ScoreBars {
                 caption: &caption,
-                class_names: classes,
+                class_names: outputs,
                 series: &series,
             },
         )?);
     }
     let curves = plots::MeanCurves {
+        score: Metric::headline(c.kind).to_string(),
         runs: c
             .order
             .iter()

@@ -6,13 +6,14 @@ use thiserror::Error;
 use super::bootstrap::DEFAULT_RESAMPLES;
 use super::read_error::ReadError;
 use super::runs::Run;
-use crate::results::{Metric, Model};
+use crate::results::{Metric, Model, TaskKind};
 
 /// What to compare, in the user's words (checked against the runs by [`super::compare`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompareOptions {
-    /// The metric (a `metrics.csv` column). Default `macro_f1`.
-    pub metric: String,
+    /// The metric (a `metrics.csv` column). Default: the runs' headline metric (macro-F1,
+    /// CCC, macro ROC-AUC).
+    pub metric: Option<String>,
     /// The model whose test scores are compared per seed and by song. Default `ensemble+tta`.
     pub model: String,
     /// The baseline: a run's label or its report folder. Default: the first run.
@@ -26,7 +27,7 @@ pub struct CompareOptions {
 impl Default for CompareOptions {
     fn default() -> Self {
         CompareOptions {
-            metric: Metric::MacroF1.to_string(),
+            metric: None,
             model: Model::HEADLINE.to_string(),
             baseline: None,
             sort: None,
@@ -50,6 +51,20 @@ pub enum ComparisonError {
         found: usize,
         /// Sweep members without a report, as a parenthesis, or empty.
         left_out: String,
+    },
+    /// Runs of different task kinds: their metrics differ.
+    #[error(
+        "{run} is a {kind} run and {first} a {first_kind} one: mer compare compares runs of one task kind (task.kind), whose metrics are the same"
+    )]
+    MixedKinds {
+        /// The first run's label.
+        first: String,
+        /// Its kind.
+        first_kind: &'static str,
+        /// The first run of another kind.
+        run: String,
+        /// Its kind.
+        kind: &'static str,
     },
     /// A metric some run's `metrics.csv` does not have.
     #[error("metric `{metric}` is not in {run}'s metrics.csv; available: {}", available.join(", "))]
@@ -97,6 +112,8 @@ pub enum ComparisonError {
 
 /// The options, resolved: metrics and a model every run has test scores of.
 pub(super) struct Chosen {
+    /// The runs' task kind.
+    pub kind: TaskKind,
     /// The metric compared.
     pub metric: Metric,
     /// The model compared per seed and by song.
@@ -107,26 +124,38 @@ pub(super) struct Chosen {
     pub resamples: usize,
 }
 
-/// Resolves `options` against the runs: a metric must be one the report scores (`songs` is a
-/// count), the model one every run has test scores of.
+/// Resolves `options` against the runs: all of one task kind; a metric must be one that kind's
+/// reports score (`songs` is a count), the model one every run has test scores of.
 pub(super) fn choose(
     runs: &[Run],
     labels: &[String],
     options: &CompareOptions,
 ) -> Result<Chosen, ComparisonError> {
+    let kind = runs[0].kind;
+    if let Some((run, label)) = runs.iter().zip(labels).find(|(r, _)| r.kind != kind) {
+        return Err(ComparisonError::MixedKinds {
+            first: labels[0].clone(),
+            first_kind: kind.name(),
+            run: label.clone(),
+            kind: run.kind.name(),
+        });
+    }
     let unknown_metric = |metric: &str| ComparisonError::UnknownMetric {
         metric: metric.to_string(),
         run: labels[0].clone(),
-        available: Metric::scores().map(|m| m.to_string()).collect(),
+        available: Metric::scores_of(kind).map(|m| m.to_string()).collect(),
     };
     let metric = |name: &str| {
         name.parse::<Metric>()
             .ok()
-            .filter(|m| m.direction().is_some())
+            .filter(|m| m.direction().is_some() && m.scores_task(kind))
             .ok_or_else(|| unknown_metric(name))
     };
     let (metric, sort) = (
-        metric(&options.metric)?,
+        match &options.metric {
+            Some(name) => metric(name)?,
+            None => Metric::headline(kind),
+        },
         options.sort.as_deref().map(metric).transpose()?,
     );
     let unknown_model = |run: &Run, label: &str| ComparisonError::UnknownModel {
@@ -144,6 +173,7 @@ pub(super) fn choose(
         return Err(unknown_model(run, label));
     }
     Ok(Chosen {
+        kind,
         metric,
         model,
         sort,

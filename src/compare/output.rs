@@ -57,10 +57,11 @@ const ABSENT: &str = "absent";
 /// Which metric columns the table has besides the chosen metric.
 fn extra_metrics(c: &Comparison) -> Vec<Metric> {
     let mut extra = Vec::new();
-    if c.metric != Metric::Accuracy {
-        extra.push(Metric::Accuracy);
+    let companion = Metric::companion(c.kind);
+    if c.metric != companion {
+        extra.push(companion);
     }
-    if let Some(sort) = c.sort.filter(|&s| s != c.metric && s != Metric::Accuracy) {
+    if let Some(sort) = c.sort.filter(|&s| s != c.metric && s != companion) {
         extra.push(sort);
     }
     extra
@@ -68,7 +69,7 @@ fn extra_metrics(c: &Comparison) -> Vec<Metric> {
 
 /// The table: per run (in table order) the differing spec keys, seeds, test songs, the metric
 /// (mean ± std over seeds), the fold models' metric (mean ± std over seeds and folds: the fold
-/// spread) and accuracy.
+/// spread) and the kind's companion metric (accuracy, R², macro PR-AUC).
 pub fn table_rows(c: &Comparison) -> Rows {
     let mut headings = vec!["run".to_string()];
     headings.extend(c.differences.iter().map(|d| d.key.clone()));
@@ -103,9 +104,10 @@ pub fn table_rows(c: &Comparison) -> Rows {
                 mean_std(s.folds.mean, s.folds.std),
             ]);
             for metric in &extra {
-                let cell = match *metric {
-                    Metric::Accuracy => mean_std(s.accuracy.mean, s.accuracy.std),
-                    _ => s.sort_value.map(|v| format!("{v:.3}")).unwrap_or_default(),
+                let cell = if *metric == Metric::companion(c.kind) {
+                    mean_std(s.companion.mean, s.companion.std)
+                } else {
+                    s.sort_value.map(|v| format!("{v:.3}")).unwrap_or_default()
                 };
                 row.push(cell);
             }
@@ -303,8 +305,8 @@ pub fn write_comparison_csv(path: &Path, c: &Comparison) -> Result<(), WriteErro
     let extra = extra_metrics(c);
     for metric in &extra {
         header.push(format!("{metric}_mean"));
-        if *metric == Metric::Accuracy {
-            header.push("accuracy_std".into());
+        if *metric == Metric::companion(c.kind) {
+            header.push(format!("{metric}_std"));
         }
     }
     let rows: Vec<Vec<String>> = c
@@ -333,9 +335,9 @@ pub fn write_comparison_csv(path: &Path, c: &Comparison) -> Result<(), WriteErro
                 optional(s.folds.std),
             ]);
             for metric in &extra {
-                if *metric == Metric::Accuracy {
-                    row.push(number(s.accuracy.mean));
-                    row.push(optional(s.accuracy.std));
+                if *metric == Metric::companion(c.kind) {
+                    row.push(number(s.companion.mean));
+                    row.push(optional(s.companion.std));
                 } else {
                     row.push(optional(s.sort_value));
                 }

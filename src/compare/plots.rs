@@ -1,6 +1,7 @@
 //! The comparison's figures, drawn with the report's machinery ([`crate::report::plots`]):
 //! the metric per run (bar: mean over seeds, points: seeds, whiskers: 95 % interval of the
-//! mean), per-class F1 by run, and the runs' mean validation learning curves overlaid.
+//! mean), each output's own score by run (F1 per class, CCC per target, ROC-AUC per tag), and the runs'
+//! mean validation learning curves overlaid.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -127,13 +128,15 @@ pub struct Curve {
     pub label: String,
     /// Colour index (the run's position in the input).
     pub color: usize,
-    /// (epoch, mean validation macro-F1), in epoch order.
+    /// (epoch, mean validation score), in epoch order.
     pub points: Vec<(usize, f64)>,
 }
 
-/// Mean validation macro-F1 per epoch, one line per run.
+/// Mean validation score per epoch, one line per run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MeanCurves {
+    /// The validation score, as the caption names it (`macro_f1`, `ccc`, `roc_auc_macro`).
+    pub score: String,
     /// One per run.
     pub runs: Vec<Curve>,
 }
@@ -150,8 +153,11 @@ impl Figure for MeanCurves {
             .flat_map(|run| run.points.iter().map(|(e, _)| *e))
             .max()
             .unwrap_or(1);
-        let caption = "Validation macro-F1 per epoch (mean over seeds and folds)";
-        let mut chart = epoch_axes(root, caption, epochs, 1.0)?;
+        let caption = format!(
+            "Validation {} per epoch (mean over seeds and folds)",
+            self.score
+        );
+        let mut chart = epoch_axes(root, &caption, epochs, 1.0)?;
         for run in &self.runs {
             let color = series_color(run.color);
             chart

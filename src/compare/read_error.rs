@@ -45,18 +45,6 @@ pub enum ReadError {
         /// The run's error, from run.json.
         error: String,
     },
-    /// A regression or multi-label run, whose tables have other columns than a
-    /// classification's.
-    #[error(
-        "'{}' is a {kind} run (task.kind in its spec.toml); mer compare reads classification runs only so far: read its summary.csv, metrics.csv and index.html for now",
-        path.display()
-    )]
-    OtherTask {
-        /// The report folder.
-        path: PathBuf,
-        /// Its task kind, as its spec writes it.
-        kind: String,
-    },
     /// A file could not be read.
     #[error("could not read '{}'", path.display())]
     Io {

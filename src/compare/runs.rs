@@ -9,12 +9,15 @@ use crate::cache::StageKey;
 use crate::report::export::toml::SPEC_TOML;
 use crate::report::{Incomplete, RUN_JSON, ReportError, check_complete, is_partial, read_run};
 use crate::results::{
-    HistoryRow, Metric, MetricsRow, Model, PerClassRow, PredictionRow, RunRecord, SongGroup, Split,
-    Table,
+    HistoryRow, Metric, MetricsRow, Model, PredictionRow, RunRecord, SongGroup, Split, Table,
+    TaskKind,
 };
 
 use super::read_error::{ReadError, malformed};
-use super::tables::{TestPrediction, read_history, read_metrics, read_per_class, read_predictions};
+use super::tables::{
+    CurvePoint, OutputScoreRow, ScoreRow, TestPrediction, read_history, read_metrics,
+    read_output_scores, read_predictions,
+};
 
 /// A report folder that is not whole, as a [`ReadError::Unfinished`].
 fn unfinished(folder: &Path, why: Incomplete) -> ReadError {
@@ -35,14 +38,16 @@ pub struct Run {
     pub record: RunRecord,
     /// `spec.toml`, the resolved spec.
     pub spec: toml::Table,
+    /// The task kind (`task.kind` in the spec).
+    pub kind: TaskKind,
     /// `metrics.csv`.
-    pub metrics: Vec<MetricsRow>,
-    /// `per_class.csv`.
-    pub per_class: Vec<PerClassRow>,
-    /// `history.csv`.
-    pub history: Vec<HistoryRow>,
-    /// Class names, in class order (from `predictions.csv`'s probability columns).
-    pub classes: Vec<String>,
+    pub metrics: Vec<ScoreRow>,
+    /// `per_class.csv`, `per_target.csv` or `per_tag.csv`: each output's own score.
+    pub output_scores: Vec<OutputScoreRow>,
+    /// `history.csv`: the validation score per fold and epoch.
+    pub history: Vec<CurvePoint>,
+    /// The outputs in model order: classes, targets or tags (from `predictions.csv`).
+    pub outputs: Vec<String>,
     /// `predictions.csv`.
     pub predictions: Vec<TestPrediction>,
 }
@@ -76,25 +81,18 @@ impl Run {
         let spec = read_text(&spec_path)?
             .parse::<toml::Table>()
             .map_err(|e| malformed(&spec_path, e.to_string()))?;
-        let kind = (spec.get("task").and_then(|t| t.get("kind")))
-            .and_then(|k| k.as_str())
-            .unwrap_or("classification");
-        if kind != "classification" {
-            return Err(ReadError::OtherTask {
-                path: folder.to_path_buf(),
-                kind: kind.to_string(),
-            });
-        }
-        let (classes, predictions) = read_predictions(&folder.join(PredictionRow::FILE))?;
+        let kind = task_kind(&spec, &spec_path)?;
+        let (outputs, predictions) = read_predictions(&folder.join(PredictionRow::FILE), kind)?;
         Ok(Run {
             folder: folder.to_path_buf(),
             member,
             record,
             spec,
-            metrics: read_metrics(&folder.join(MetricsRow::FILE))?,
-            per_class: read_per_class(&folder.join(PerClassRow::FILE))?,
-            history: read_history(&folder.join(HistoryRow::FILE))?,
-            classes,
+            kind,
+            metrics: read_metrics(&folder.join(MetricsRow::FILE), kind)?,
+            output_scores: read_output_scores(folder, kind)?,
+            history: read_history(&folder.join(HistoryRow::FILE), kind)?,
+            outputs,
             predictions,
         })
     }
@@ -102,11 +100,17 @@ impl Run {
     /// `metric` of `model` on the test split, all songs, for `seed`.
     pub fn test_score(&self, seed: u64, model: Model, metric: Metric) -> Option<f64> {
         self.row(seed, model, Split::Test)
-            .map(|row| row.value(metric))
+            .and_then(|row| row.value(metric))
+    }
+
+    /// The multi-label F1 threshold of `seed`, if the run has one.
+    pub fn threshold(&self, seed: u64) -> Option<f64> {
+        self.row(seed, Model::HEADLINE, Split::Test)
+            .and_then(|row| row.threshold)
     }
 
     /// The row of `model` on `split`, all songs, for `seed`.
-    fn row(&self, seed: u64, model: Model, split: Split) -> Option<&MetricsRow> {
+    fn row(&self, seed: u64, model: Model, split: Split) -> Option<&ScoreRow> {
         self.metrics.iter().find(|r| {
             r.seed == seed && r.model == model && r.split == split && r.group == SongGroup::All
         })
@@ -148,7 +152,8 @@ impl Run {
     pub fn songs(&self, seed: u64) -> Option<usize> {
         let count = |model: Model, split: Split| {
             self.row(seed, model, split)
-                .map(|r| r.value(Metric::Songs) as usize)
+                .and_then(|r| r.value(Metric::Songs))
+                .map(|n| n as usize)
         };
         let test = self
             .test_models()
@@ -174,6 +179,26 @@ impl Run {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| self.folder.display().to_string())
     }
+}
+
+/// The spec's `task.kind` (classification when absent).
+fn task_kind(spec: &toml::Table, path: &Path) -> Result<TaskKind, ReadError> {
+    let Some(kind) = spec.get("task").and_then(|t| t.get("kind")) else {
+        return Ok(TaskKind::default());
+    };
+    let kinds = [
+        TaskKind::Classification,
+        TaskKind::Regression,
+        TaskKind::Multilabel,
+    ];
+    (kinds.into_iter())
+        .find(|k| kind.as_str() == Some(k.name()))
+        .ok_or_else(|| {
+            malformed(
+                path,
+                format!("task.kind = {kind} is no task kind mer knows"),
+            )
+        })
 }
 
 fn record_error(folder: &Path, error: ReportError) -> ReadError {

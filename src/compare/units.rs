@@ -4,13 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use super::bootstrap::{BootstrapComparison, SeedSongs, paired_bootstrap};
+use super::bootstrap::{BootstrapComparison, SeedSongs, SongScorer, paired_bootstrap};
 use super::options::{Chosen, ComparisonError, scores};
 use super::pairing::{Pairing, Unpaired, pair};
 use super::runs::Run;
 use super::stats::{CompareError, PairedComparison, holm, paired};
 use crate::eval::Interval;
-use crate::results::{Metric, Model};
+use crate::results::{Metric, Model, TaskKind};
 
 /// The unit a paired test runs over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,21 +211,21 @@ fn song_unit(baseline: &Run, other: &Run, pairing: &Pairing, options: &Chosen) -
         outcome: Err(String::new()),
         holm: Adjusted::default(),
     };
+    let scorer = SongScorer {
+        kind: options.kind,
+        width: baseline.outputs.len(),
+        metric: options.metric,
+    };
     result.outcome = song_seeds(baseline, other, pairing, options.model).and_then(|seeds| {
-        let classes = baseline.classes.len();
         for s in &seeds {
-            let value = |probabilities: &[f32]| {
-                let metrics = crate::eval::score(&s.truth, probabilities, classes);
-                options.metric.value(&metrics)
-            };
             result.pairs.push(Pair {
                 seed: s.seed,
                 fold: None,
-                baseline: value(&s.baseline),
-                other: value(&s.other),
+                baseline: scorer.score(&s.truth, &s.baseline, s.thresholds.0),
+                other: scorer.score(&s.truth, &s.other, s.thresholds.1),
             });
         }
-        paired_bootstrap(&seeds, classes, options.metric, options.resamples)
+        paired_bootstrap(&seeds, scorer, options.resamples)
             .map(Test::Bootstrap)
             .map_err(|e| e.to_string())
     });
@@ -251,20 +251,36 @@ fn song_seeds(
             None => return Err("predictions.csv is empty".to_string()),
         }
     }
-    if baseline.classes != other.classes {
-        return Err("the runs' classes differ".to_string());
+    if baseline.outputs != other.outputs {
+        let what = match baseline.kind {
+            TaskKind::Classification => "classes",
+            TaskKind::Regression => "targets",
+            TaskKind::Multilabel => "tags",
+        };
+        return Err(format!("the runs' {what} differ"));
     }
     let mut seeds = Vec::new();
     for &seed in &pairing.seeds {
         let others: BTreeMap<&str, &[f32]> = other
             .seed_predictions(seed)
-            .map(|p| (p.id.as_str(), p.probabilities.as_slice()))
+            .map(|p| (p.id.as_str(), p.outputs.as_slice()))
             .collect();
+        let thresholds = match baseline.kind {
+            TaskKind::Multilabel => {
+                let threshold = |run: &Run| {
+                    run.threshold(seed)
+                        .ok_or_else(|| format!("metrics.csv has no F1 threshold for seed {seed}"))
+                };
+                (threshold(baseline)?, threshold(other)?)
+            }
+            _ => (0.5, 0.5),
+        };
         let mut songs = SeedSongs {
             seed,
             truth: Vec::new(),
             baseline: Vec::new(),
             other: Vec::new(),
+            thresholds,
         };
         for p in baseline.seed_predictions(seed) {
             // pairing checked that both runs predicted the same test songs.
@@ -274,8 +290,8 @@ fn song_seeds(
                     p.id
                 ));
             };
-            songs.truth.push(p.truth);
-            songs.baseline.extend_from_slice(&p.probabilities);
+            songs.truth.extend_from_slice(&p.truth);
+            songs.baseline.extend_from_slice(&p.outputs);
             songs.other.extend_from_slice(other_p);
         }
         seeds.push(songs);

@@ -40,6 +40,18 @@ pub fn output_columns(kind: TaskKind) -> &'static [&'static str] {
     }
 }
 
+/// The prefixes of `predictions.csv`'s per-output columns: the true value, then the model's
+/// output (`true_valence`, `predicted_valence`; `true_calm`, `p_calm`).
+pub fn prediction_prefixes(kind: TaskKind) -> (&'static str, &'static str) {
+    match kind {
+        TaskKind::Regression => ("true_", "predicted_"),
+        _ => ("true_", "p_"),
+    }
+}
+
+/// The column of a multi-label `metrics.csv` that holds the F1 threshold of the row's seed.
+pub const THRESHOLD_COLUMN: &str = "threshold";
+
 /// The positions of the valence and arousal outputs (names matched without regard to case)
 /// of a regression that has both: what the quadrant view and the valence-arousal plane need.
 pub fn valence_arousal(kind: TaskKind, outputs: &[String]) -> Option<(usize, usize)> {

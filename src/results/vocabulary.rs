@@ -352,10 +352,19 @@ impl Metric {
         }]
     }
 
-    /// A classifier's metrics that score predictions (every one but the song count), in
-    /// column order.
-    pub fn scores() -> impl Iterator<Item = Metric> {
-        Metric::ALL.into_iter().filter(|m| m.direction().is_some())
+    /// The metric shown beside the headline of `task`: accuracy, R², macro PR-AUC.
+    pub fn companion(task: TaskKind) -> Metric {
+        match task {
+            TaskKind::Classification => Metric::Accuracy,
+            TaskKind::Regression => Metric::R2,
+            TaskKind::Multilabel => Metric::PrAucMacro,
+        }
+    }
+
+    /// The metrics of `task`'s models that score predictions (every one but the song count),
+    /// in column order.
+    pub fn scores_of(task: TaskKind) -> impl Iterator<Item = Metric> {
+        (Metric::columns(task).iter().copied()).filter(|m| m.direction().is_some())
     }
 
     /// Which way the metric improves; `None` for the song count, which is no score.
@@ -543,7 +552,8 @@ mod tests {
         assert_eq!(lower, [Metric::LogLoss, Metric::Brier, Metric::Ece]);
         assert_eq!(Metric::Songs.direction(), None);
         assert_eq!(Metric::MacroF1.direction(), Some(Direction::HigherIsBetter));
-        assert_eq!(Metric::scores().count(), 7);
+        assert_eq!(Metric::scores_of(TaskKind::Classification).count(), 7);
+        assert_eq!(Metric::scores_of(TaskKind::Regression).count(), 5);
         assert!(
             Metric::ALL
                 .iter()

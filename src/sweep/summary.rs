@@ -81,11 +81,7 @@ pub struct Headline {
 
 /// The headline and second metric of a task kind's runs.
 fn headline_metrics(kind: TaskKind) -> (Metric, Metric) {
-    match kind {
-        TaskKind::Classification => (Metric::MacroF1, Metric::Accuracy),
-        TaskKind::Regression => (Metric::Ccc, Metric::R2),
-        TaskKind::Multilabel => (Metric::RocAucMacro, Metric::PrAucMacro),
-    }
+    (Metric::headline(kind), Metric::companion(kind))
 }
 
 /// Reads the headline row (model `ensemble+tta`, split `test`, group `all`) of the report

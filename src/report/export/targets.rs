@@ -1,12 +1,13 @@
 //! The tables and figures of a regression or multi-label run:
-//! - `metrics.csv`: `seed,model,split,group`, the kind's metrics ([`Metric::columns`]), and
-//!   the bootstrap bounds of its two interval metrics (`<metric>_low`, `<metric>_high`);
+//! - `metrics.csv`: `seed,model,split,group`, the kind's metrics ([`Metric::columns`]), for
+//!   multi-label the seed's F1 `threshold` (chosen on the out-of-fold predictions), and the
+//!   bootstrap bounds of every metric (`<metric>_low`, `<metric>_high`);
 //! - `summary.csv`: per model, split and group, each metric's mean and sample standard
 //!   deviation across seeds;
 //! - `per_target.csv` (regression: r2, rmse, mae, pearson, ccc) or `per_tag.csv`
 //!   (multi-label: roc_auc, pr_auc, f1, support), one row per model score and output;
 //! - `history.csv`: `seed,fold,epoch,train_loss,valid_loss,valid_<headline>,lr,best`;
-//! - `predictions.csv`: the headline model's test songs, `seed,id,modalities`, then
+//! - `predictions.csv`: the headline model's test songs, `seed,model,id,modalities`, then
 //!   `true_<output>` and `predicted_<output>` (regression) or `p_<tag>` (multi-label);
 //! - with valence and arousal among the targets, `quadrants.csv`: the quadrant view (true and
 //!   predicted Russell quadrants as a four-class classification), `seed,model,split,group,
@@ -21,7 +22,9 @@ use std::path::{Path, PathBuf};
 use crate::report::ReportError;
 use crate::report::{plots, target_plots};
 use crate::results::targets::{QUADRANTS, valence_arousal};
-use crate::results::targets::{interval_metrics, output_columns};
+use crate::results::targets::{
+    THRESHOLD_COLUMN, interval_metrics, output_columns, prediction_prefixes,
+};
 use crate::results::{
     Metric, Model, SongGroup, Split, TargetRunResults, TaskKind, mean_std, number,
 };
@@ -87,6 +90,10 @@ fn metrics(results: &TargetRunResults) -> Rows {
     let bounded = interval_metrics(results.kind);
     let mut header = strings(["seed", "model", "split", "group"]);
     header.extend(columns.iter().map(Metric::to_string));
+    let thresholds = results.kind == TaskKind::Multilabel;
+    if thresholds {
+        header.push(THRESHOLD_COLUMN.to_string());
+    }
     for metric in bounded {
         header.push(format!("{metric}_low"));
         header.push(format!("{metric}_high"));
@@ -97,6 +104,9 @@ fn metrics(results: &TargetRunResults) -> Rows {
             let mut row = vec![seed.seed.to_string()];
             row.extend(identity(score.model, score.split, score.group));
             row.extend(score.values.iter().map(|&v| number(v)));
+            if thresholds {
+                row.push(seed.threshold.map(number).unwrap_or_default());
+            }
             for interval in score.intervals.iter().flatten() {
                 row.push(number(interval.low));
                 row.push(number(interval.high));
@@ -197,22 +207,16 @@ fn history(results: &TargetRunResults) -> Rows {
 }
 
 fn predictions(results: &TargetRunResults) -> Rows {
-    let mut header = strings(["seed", "id", "modalities"]);
-    match results.kind {
-        TaskKind::Regression => {
-            header.extend(results.outputs.iter().map(|t| format!("true_{t}")));
-            header.extend(results.outputs.iter().map(|t| format!("predicted_{t}")));
-        }
-        _ => {
-            header.extend(results.outputs.iter().map(|t| format!("true_{t}")));
-            header.extend(results.outputs.iter().map(|t| format!("p_{t}")));
-        }
-    }
+    let mut header = strings(["seed", "model", "id", "modalities"]);
+    let (truth, output) = prediction_prefixes(results.kind);
+    header.extend(results.outputs.iter().map(|t| format!("{truth}{t}")));
+    header.extend(results.outputs.iter().map(|t| format!("{output}{t}")));
     let mut rows = vec![header];
     for seed in &results.seeds {
         for p in &seed.predictions {
             let mut row = vec![
                 seed.seed.to_string(),
+                Model::HEADLINE.to_string(),
                 p.id.clone(),
                 p.modalities.to_string(),
             ];
