@@ -261,6 +261,30 @@ fn all_violations_are_reported_by_both_paths_in_the_same_order() {
     assert_eq!(errors.len(), 1, "{errors:?}");
 }
 
+/// A linear model has no encoders to fuse: a fusion other than the default is refused by key,
+/// through both paths; the linear model itself and the fusion choices pass.
+#[test]
+fn a_fusion_choice_on_a_linear_model_is_refused_by_key() {
+    let linear = "model.kind=\"linear\"";
+    let errors = settings_verdict(&[linear, "model.fusion=\"gated\""]).unwrap_err();
+    assert_eq!(
+        errors.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
+        [
+            "key `model.fusion`: has no meaning for model.kind = \"linear\", which has no encoders \
+          to fuse (expected the key left out, found gated)"
+        ]
+    );
+    let dir = TestDir::new();
+    let problems = spec_verdict(&dir, &[linear, "model.fusion=\"late\""]).unwrap_err();
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].key, "model.fusion");
+    assert_eq!(settings_verdict(&[linear]), Ok(()));
+    for fusion in ["concat", "early", "late", "gated", "attention"] {
+        let set = format!("model.fusion=\"{fusion}\"");
+        assert_eq!(settings_verdict(&[&set]), Ok(()), "{set}");
+    }
+}
+
 /// Trains fold `fold` of `data` for one epoch with the default model.
 /// Label smoothing and class weights mean nothing for numbers; each is refused by name, and
 /// the regression defaults (no smoothing, no weights) pass, as do both for tags.

@@ -10,7 +10,8 @@ use mer::model::schedule::LearningRate;
 use mer::model::{FoldData, TrainSettings, TrainedFold, predict, train_fold, train_folds};
 use mer::model::{ModelError, Targets};
 use mer::spec::{
-    AugmentSection, ModelSection, NormLayer, RegressionLoss, ScheduleSection, TaskKind, TaskSection,
+    AugmentSection, Fusion, ModelKind, ModelSection, NormLayer, RegressionLoss, ScheduleSection,
+    TaskKind, TaskSection,
 };
 
 use model_support::{clusters, labels, labels_mut, tagged, valence_arousal};
@@ -194,51 +195,90 @@ fn early_stopping_waits_patience_epochs_after_the_best() {
     );
 }
 
+/// Every `model.fusion` choice and the linear model, small.
+fn every_design() -> Vec<ModelSection> {
+    let mut designs: Vec<ModelSection> = [
+        Fusion::Concat,
+        Fusion::Early,
+        Fusion::Late,
+        Fusion::Gated,
+        Fusion::Attention,
+    ]
+    .into_iter()
+    .map(|fusion| ModelSection {
+        fusion,
+        ..small_model()
+    })
+    .collect();
+    designs.push(ModelSection {
+        kind: ModelKind::Linear,
+        ..small_model()
+    });
+    designs
+}
+
+fn design_name(model: &ModelSection) -> String {
+    format!("{:?}/{:?}", model.kind, model.fusion)
+}
+
 #[test]
 fn a_missing_modality_is_read_from_its_mask_never_from_stored_values() {
     let data = clusters(60, 3, 1.0, 5);
-    let model = small_model();
-    let fold = train(&data, &model, &schedule(5), 9);
     let lyrics = 1;
     let song = (0..60)
         .find(|&r| data.modalities[lyrics].present[r])
         .unwrap();
     let rows = [song];
-    let base = predict(
-        &fold.weights,
-        (&model, TaskKind::Classification),
-        &data.modalities,
-        &rows,
-        None,
-    )
-    .unwrap();
+    for model in every_design() {
+        let name = design_name(&model);
+        let fold = train(&data, &model, &schedule(5), 9);
+        let classify = |inputs: &[mer::model::ModalityInput]| {
+            predict(
+                &fold.weights,
+                (&model, TaskKind::Classification),
+                inputs,
+                &rows,
+                None,
+            )
+            .unwrap()
+        };
+        let base = classify(&data.modalities);
+        // Present lyrics count: other values change the prediction ...
+        let mut changed = data.modalities.clone();
+        let width = changed[lyrics].width;
+        changed[lyrics].features[song * width..][..width].fill(3.0);
+        assert_ne!(classify(&changed), base, "{name}");
+        // ... marked missing, the prediction changes (the mask reaches the net) ...
+        let mut missing = data.modalities.clone();
+        missing[lyrics].present[song] = false;
+        let without = classify(&missing);
+        assert_ne!(base, without, "{name}");
+        // ... and whatever is stored in the missing row is ignored.
+        missing[lyrics].features[song * width..][..width].fill(1e6);
+        assert_eq!(classify(&missing), without, "{name}");
+    }
+}
 
-    // Marked missing: the prediction changes (the mask reaches the net) ...
-    let mut missing = data.modalities.clone();
-    missing[lyrics].present[song] = false;
-    let without = predict(
-        &fold.weights,
-        (&model, TaskKind::Classification),
-        &missing,
-        &rows,
-        None,
-    )
-    .unwrap();
-    assert_ne!(base, without);
-    // ... and whatever is stored in the missing row is ignored.
-    let width = missing[lyrics].width;
-    missing[lyrics].features[song * width..][..width].fill(1e6);
-    assert_eq!(
-        predict(
+#[test]
+fn every_fusion_and_the_linear_model_learn_a_separable_problem() {
+    let data = clusters(100, 4, 0.3, 1);
+    for model in every_design() {
+        let fold = train(&data, &model, &schedule(30), 7);
+        let best = &fold.history[fold.best_epoch];
+        assert!(best.valid_score > 0.9, "{}: {best:?}", design_name(&model));
+        let probabilities = predict(
             &fold.weights,
             (&model, TaskKind::Classification),
-            &missing,
-            &rows,
-            None
+            &data.modalities,
+            &data.valid_rows,
+            None,
         )
-        .unwrap(),
-        without
-    );
+        .unwrap();
+        assert_eq!(probabilities, fold.valid_probabilities);
+        for row in probabilities.chunks(4) {
+            assert!((row.iter().sum::<f32>() - 1.0).abs() < 1e-5, "{row:?}");
+        }
+    }
 }
 
 /// A modality ablation keeps songs that have none of a member's modalities: they train and

@@ -215,6 +215,27 @@ fn an_invalid_override_stops_mer_sweep_before_anything_runs() {
     assert!(!dir.path("reports").exists(), "no report was written");
 }
 
+#[test]
+fn a_selection_metric_of_another_task_kind_stops_mer_sweep_before_anything_runs() {
+    let dir = TestDir::new();
+    spec(
+        &dir,
+        "[sweep]\nmodalities = \"all-subsets\"\nselect = { metric = \"ccc\", on = \"cv\" }\n",
+    );
+    for command in ["sweep", "plan"] {
+        let (ok, _, stderr) = output(dir.mer().args([command, "exp.toml"]));
+        assert!(!ok, "{command}");
+        assert!(
+            stderr.contains(
+                "key `sweep.select.metric`: expected a metric of task.kind = \"classification\""
+            ) && stderr.contains("macro_f1")
+                && stderr.contains("found \"ccc\""),
+            "{command}: {stderr}"
+        );
+    }
+    assert!(!dir.path("reports").exists(), "no report was written");
+}
+
 /// A 60-song demo dataset and a sweep spec over it: one seed, two folds, a short schedule.
 fn demo(sweep: &str) -> TestDir {
     let dir = TestDir::new();
@@ -544,4 +565,95 @@ fn ctrl_c_stops_every_member_and_a_rerun_reuses_the_finished_ones() {
     assert!(line("quick").contains("reused"), "{plan}");
     assert!(!line("long").contains("reused"), "{plan}");
     assert!(!line("later").contains("reused"), "{plan}");
+}
+
+/// Test `macro_f1` of `model` on `split` (all songs) per seed, from a report's `metrics.csv`.
+fn macro_f1_by_seed(report: &Path, model: &str, split: &str) -> BTreeMap<u64, f64> {
+    let mut reader = csv::Reader::from_path(report.join("metrics.csv")).unwrap();
+    let header = reader.headers().unwrap().clone();
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    (reader.records().map(Result::unwrap))
+        .filter(|r| {
+            &r[at("model")] == model && &r[at("split")] == split && &r[at("group")] == "all"
+        })
+        .map(|r| {
+            (
+                r[at("seed")].parse().unwrap(),
+                r[at("macro_f1")].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// `experiments/demo-fusion.toml` on a small demo: every fusion design and the linear model
+/// learn the demo's classes, and the selected result is, per seed, the member with the best
+/// out-of-fold macro-F1, reported with that member's test score, which `mer compare` reads.
+#[test]
+fn the_fusion_sweep_learns_with_every_design_and_selects_on_cross_validation() {
+    let dir = TestDir::new();
+    dir.write_demo(150, 6, 5);
+    let shipped = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/demo-fusion.toml"),
+    )
+    .unwrap();
+    let spec = shipped
+        .replace("seeds = [1, 2, 3, 4, 5]", "seeds = [1, 2]")
+        .replace("root = \"../data/demo\"", "root = \"data\"")
+        .replace(
+            "folds = 5",
+            "folds = 3\n\n[schedule]\nepochs = 20\n\n[eval]\nbootstrap = 20",
+        );
+    dir.write("ablation.toml", spec);
+    let (ok, summary, stderr) = sweep(&dir, &[]);
+    assert!(ok, "{stderr}");
+    let members = statuses(&summary);
+    let names: Vec<&str> = members.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        ["attention", "concat", "early", "gated", "late", "linear"]
+    );
+    let mut cv = BTreeMap::new();
+    let mut test = BTreeMap::new();
+    for (name, (status, report)) in &members {
+        assert_eq!(status, "finished", "{name}");
+        let report = report.as_deref().unwrap();
+        let scores = macro_f1_by_seed(report, "ensemble+tta", "test");
+        // Five classes: chance is 0.2.
+        let mean = scores.values().sum::<f64>() / scores.len() as f64;
+        assert!(mean > 0.4, "{name}: {scores:?}");
+        cv.insert(name.clone(), macro_f1_by_seed(report, "out-of-fold", "cv"));
+        test.insert(name.clone(), scores);
+    }
+    let selection = &json(&summary.join("sweep.json"))["selection"];
+    assert_eq!(selection["metric"], "macro_f1");
+    for chosen in selection["seeds"].as_array().unwrap() {
+        let seed = chosen["seed"].as_u64().unwrap();
+        let member = chosen["member"].as_str().unwrap();
+        let best = (cv.values().map(|by_seed| by_seed[&seed])).fold(f64::MIN, f64::max);
+        assert_eq!(cv[member][&seed], best, "seed {seed}: {cv:?}");
+        assert_eq!(chosen["test"].as_f64().unwrap(), test[member][&seed]);
+    }
+    let selected = std::fs::read_to_string(summary.join("selected.csv")).unwrap();
+    assert!(
+        selected.starts_with("seed,member,cv_macro_f1,test_macro_f1\n"),
+        "{selected}"
+    );
+
+    let (ok, _, stderr) = output(dir.mer().args([
+        "compare",
+        summary.to_str().unwrap(),
+        "--baseline",
+        "concat",
+        "--out",
+        "compared",
+    ]));
+    assert!(ok, "{stderr}");
+    let mut table = csv::Reader::from_path(dir.path("compared/comparison.csv")).unwrap();
+    let header = table.headers().unwrap().clone();
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let row = (table.records().map(Result::unwrap))
+        .find(|r| &r[at("run")] == "ablation:selected")
+        .expect("the selected result is compared");
+    let mean: f64 = row[at("macro_f1_mean")].parse().unwrap();
+    assert!((mean - selection["test_mean"].as_f64().unwrap()).abs() < 1e-12);
 }

@@ -39,6 +39,10 @@ pub struct CompareArgs {
     /// Resamples of the paired bootstrap over test songs (0 turns it off).
     #[arg(long, default_value_t = DEFAULT_RESAMPLES)]
     resamples: usize,
+    /// From sweep folders, take only their selected result (chosen per seed on
+    /// cross-validation by `[sweep] select`), e.g. to compare the best of two sweeps.
+    #[arg(long)]
+    selected: bool,
     /// Output folder [default: <reports>/compare-<UTC time>/].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -46,7 +50,7 @@ pub struct CompareArgs {
 
 /// Reads the runs, prints the table and the paired results, writes the output folder.
 pub fn compare_runs(args: &CompareArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
-    let inputs = read_inputs(&args.runs)?;
+    let inputs = read_inputs(&args.runs, args.selected)?;
     let options = CompareOptions {
         metric: args.metric.clone(),
         model: args.model.clone(),

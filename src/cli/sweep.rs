@@ -12,7 +12,7 @@ use crate::pipeline::{Estimate, StageSelector};
 use crate::results::Metric;
 use crate::results::{Decision, StageRecord};
 use crate::spec::{Sweep, expand_sweep};
-use crate::sweep::summary::read_headline;
+use crate::sweep::summary::{SELECTED, read_headline};
 use crate::sweep::{MemberOutcome, MemberPlan, SweepObserver, SweepOptions, plan_sweep, run_sweep};
 
 /// Members running at once unless `--jobs` says otherwise. Each member already spreads its
@@ -58,7 +58,8 @@ pub fn sweep(args: &SweepArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
     let run = run_sweep(&sweep, &store, &folders.reports, &options, &progress);
     progress.finish();
     let run = run?;
-    let width = name_width(sweep.members.iter().map(|m| m.name.as_str()));
+    let selected = sweep.base.sweep.select.as_ref().map(|_| SELECTED);
+    let width = name_width((sweep.members.iter().map(|m| m.name.as_str())).chain(selected));
     let headlines: Vec<_> = (run.members.iter())
         .map(|member| {
             (member.report.as_deref())
@@ -90,6 +91,23 @@ pub fn sweep(args: &SweepArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
             "{:<width$}  {:<11}  {f1:<15}  {report}",
             member.name,
             member.status.label()
+        );
+    }
+    if let Some(selection) = &run.selection {
+        let spread = match selection.test_std {
+            Some(std) => format!("{:.3} ± {std:.3}", selection.test_mean),
+            None => format!("{:.3}", selection.test_mean),
+        };
+        let chosen: Vec<String> = (selection.seeds.iter())
+            .map(|s| format!("{}@{}", s.member, s.seed))
+            .collect();
+        println!(
+            "{:<width$}  {:<11}  {spread:<15}  test {} of the member with the best cv {} per seed: {}",
+            SELECTED,
+            SELECTED,
+            selection.metric,
+            selection.metric,
+            chosen.join(", ")
         );
     }
     for member in run.members.iter().filter(|m| m.error.is_some()) {
@@ -221,7 +239,8 @@ impl SweepProgress {
             ProgressDrawTarget::hidden()
         };
         let bars = MultiProgress::with_draw_target(target);
-        let width = name_width(sweep.members.iter().map(|m| m.name.as_str()));
+        let selected = sweep.base.sweep.select.as_ref().map(|_| SELECTED);
+        let width = name_width((sweep.members.iter().map(|m| m.name.as_str())).chain(selected));
         let template = format!("{{prefix:<{width}}} {{bar:30}} {{pos}}/{{len}} stages {{msg}}");
         let members = sweep
             .members

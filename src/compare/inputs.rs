@@ -7,8 +7,9 @@ use std::path::{Component, Path, PathBuf};
 
 use super::read_error::ReadError;
 use super::runs::Run;
+use super::selected::selected_run;
 use crate::report::{RUN_JSON, is_partial};
-use crate::sweep::summary::{SWEEP_JSON, SweepSummary};
+use crate::results::sweep::{SWEEP_JSON, SweepSummary};
 
 /// A sweep member that takes no part in the comparison, and why.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,8 +36,10 @@ pub struct Inputs {
 }
 
 /// Reads every report folder named by `args` (folders, globs, sweep folders), in order; a
-/// folder named twice is read once.
-pub fn read_inputs(args: &[PathBuf]) -> Result<Inputs, ReadError> {
+/// folder named twice is read once. A sweep folder gives its members with a report, then its
+/// selected result (when its spec asked for one); with `only_selected`, the selected result
+/// alone.
+pub fn read_inputs(args: &[PathBuf], only_selected: bool) -> Result<Inputs, ReadError> {
     let mut inputs = Inputs {
         runs: Vec::new(),
         left_out: Vec::new(),
@@ -46,7 +49,7 @@ pub fn read_inputs(args: &[PathBuf]) -> Result<Inputs, ReadError> {
     for arg in args {
         for path in expand(arg)? {
             if path.join(SWEEP_JSON).is_file() && !path.join(RUN_JSON).is_file() {
-                read_sweep(&path, &mut inputs, &mut seen)?;
+                read_sweep(&path, &mut inputs, &mut seen, only_selected)?;
             } else if path.join(RUN_JSON).is_file() || is_partial(&path) {
                 if seen.insert(identity(&path)) {
                     inputs.runs.push(Run::read(&path, None)?);
@@ -92,6 +95,7 @@ fn read_sweep(
     folder: &Path,
     inputs: &mut Inputs,
     seen: &mut BTreeSet<PathBuf>,
+    only_selected: bool,
 ) -> Result<(), ReadError> {
     let path = folder.join(SWEEP_JSON);
     let text = std::fs::read_to_string(&path).map_err(|source| ReadError::Io {
@@ -105,6 +109,8 @@ fn read_sweep(
     if summary.interrupted {
         inputs.interrupted_sweeps.push(folder.to_path_buf());
     }
+    let mut members: Vec<(String, Run)> = Vec::new();
+    let left_before = inputs.left_out.len();
     for member in summary.members {
         match member
             .report
@@ -119,7 +125,7 @@ fn read_sweep(
                 // A member whose run did not finish is left out like a failed one, so the
                 // rest of the sweep can still be compared.
                 match Run::read(&report, Some(member.name.clone())) {
-                    Ok(run) => inputs.runs.push(run),
+                    Ok(run) => members.push((member.name, run)),
                     Err(ReadError::Unfinished { error, .. }) => inputs.left_out.push(LeftOut {
                         sweep: folder.to_path_buf(),
                         name: member.name,
@@ -137,6 +143,21 @@ fn read_sweep(
             }),
         }
     }
+    let selected = match &summary.selection {
+        Some(selection) => Some(selected_run(folder, &summary.sweep, selection, &members)?),
+        None if only_selected => {
+            return Err(ReadError::NoSelection {
+                path: folder.to_path_buf(),
+            });
+        }
+        None => None,
+    };
+    if only_selected {
+        inputs.left_out.truncate(left_before);
+    } else {
+        inputs.runs.extend(members.into_iter().map(|(_, run)| run));
+    }
+    inputs.runs.extend(selected);
     Ok(())
 }
 

@@ -3,7 +3,8 @@
 //!
 //! Compare reads report folders only ([`runs`]), never the cache: what a run reported is what
 //! is compared, in the metrics of the runs' task kind (all of one kind). The flow:
-//! - [`inputs`]: folders, globs and sweep folders (`sweep.json`) become runs with labels;
+//! - [`inputs`]: folders, globs and sweep folders (`sweep.json`) become runs with labels,
+//!   a sweep's selected result one more ([`selected`]);
 //! - [`diff`]: the resolved specs' differing keys;
 //! - [`pairing`]: which seeds and folds pair up, refusing runs whose splits differ;
 //! - [`comparison`]: the table's numbers and the paired tests per unit ([`stats`], the
@@ -26,6 +27,7 @@ pub mod pairing;
 pub mod plots;
 pub mod read_error;
 pub mod runs;
+pub mod selected;
 pub mod stats;
 pub mod tables;
 pub mod units;

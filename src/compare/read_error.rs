@@ -45,6 +45,15 @@ pub enum ReadError {
         /// The run's error, from run.json.
         error: String,
     },
+    /// `--selected` given a sweep without a selected result.
+    #[error(
+        "'{}' has no selected result: its spec's [sweep] has no `select = {{ metric = \"...\", on = \"cv\" }}`; add one and run the sweep again (finished members come from the cache)",
+        path.display()
+    )]
+    NoSelection {
+        /// The sweep folder.
+        path: PathBuf,
+    },
     /// A file could not be read.
     #[error("could not read '{}'", path.display())]
     Io {

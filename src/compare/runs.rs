@@ -103,6 +103,13 @@ impl Run {
             .and_then(|row| row.value(metric))
     }
 
+    /// `metric` of the pooled out-of-fold predictions (every non-test song, each predicted by
+    /// the fold model that did not train on it), all songs, for `seed`.
+    pub fn cv_score(&self, seed: u64, metric: Metric) -> Option<f64> {
+        self.row(seed, Model::OutOfFold, Split::Cv)
+            .and_then(|row| row.value(metric))
+    }
+
     /// The multi-label F1 threshold of `seed`, if the run has one.
     pub fn threshold(&self, seed: u64) -> Option<f64> {
         self.row(seed, Model::HEADLINE, Split::Test)

@@ -69,7 +69,7 @@ impl Parameter {
         }
     }
 
-    fn vector(dev: &Cpu, name: String, values: Vec<f32>) -> Self {
+    pub(crate) fn vector(dev: &Cpu, name: String, values: Vec<f32>) -> Self {
         let mirror = Mirror::Vector(dev.tensor_from_vec(values.clone(), (values.len(),)));
         Parameter {
             name,
@@ -93,7 +93,7 @@ impl Parameter {
         }
     }
 
-    fn as_vector(&self) -> &Vector {
+    pub(crate) fn as_vector(&self) -> &Vector {
         match &self.mirror {
             Mirror::Vector(t) => t,
             Mirror::Matrix(_) => unreachable!("parameter {} is a matrix", self.name),
@@ -136,14 +136,14 @@ pub(crate) struct Buffer {
 }
 
 /// Uniform values in `+-bound`, drawn in order from `rng`.
-fn uniform(rng: &mut RandomStream, len: usize, bound: f64) -> Vec<f32> {
+pub(crate) fn uniform(rng: &mut RandomStream, len: usize, bound: f64) -> Vec<f32> {
     (0..len)
         .map(|_| rng.uniform_in(-bound, bound) as f32)
         .collect()
 }
 
 /// `row_vector` (length n) repeated over `rows` rows, as a recorded op.
-fn broadcast_rows(row_vector: &Vector, rows: usize) -> Traced {
+pub(crate) fn broadcast_rows(row_vector: &Vector, rows: usize) -> Traced {
     let n = row_vector.shape().0;
     row_vector
         .retaped::<Tape>()
@@ -408,7 +408,7 @@ pub(crate) fn values<T>(tensor: &Tensor<(usize, usize), f32, Cpu, T>) -> Vec<f32
 
 /// An element-wise op returning `(f(x), f'(x))`, recorded on the tape through dfdx's public
 /// tape API (`split_tape`, `add_backward_op`, `put_tape`).
-fn elementwise(x: Traced, f_and_derivative: fn(f32) -> (f32, f32)) -> Traced {
+pub(crate) fn elementwise(x: Traced, f_and_derivative: fn(f32) -> (f32, f32)) -> Traced {
     let (x, mut tape) = x.split_tape();
     let (outputs, derivatives): (Vec<f32>, Vec<f32>) =
         values(&x).into_iter().map(f_and_derivative).unzip();

@@ -188,8 +188,9 @@ pub fn predict(
     rows: &[usize],
     mut perturbation: Option<Perturbation<'_>>,
 ) -> Result<Vec<f32>, ModelError> {
-    let outputs = weights
-        .get("classifier.bias")
+    // `classifier.bias`, or late fusion's `classifier.<modality>.bias`.
+    let outputs = (weights.0.iter())
+        .find(|t| t.name.starts_with("classifier.") && t.name.ends_with(".bias"))
         .map(|t| t.values.len())
         .ok_or_else(|| ModelError::WeightsMismatch("no tensor named classifier.bias".into()))?;
     check_inputs(inputs, None)?;
@@ -202,6 +203,7 @@ pub fn predict(
     let architecture = Architecture {
         inputs: inputs.iter().map(|m| (m.modality, m.width)).collect(),
         outputs,
+        task,
     };
     // Every initial value is overwritten by `load`; the stream only fills the shapes.
     let mut unused = RandomStream::new(0, "predict/placeholder-init");

@@ -1,28 +1,44 @@
-//! The intermediate-fusion network: one encoder per selected modality, a [`Fusion`], an MLP
-//! head and a linear classifier to the class logits.
+//! The network: what `model.kind` and `model.fusion` make of the selected modalities, from
+//! the normalized features and presence masks to the outputs (class logits, regression
+//! values, tag logits).
+//!
+//! - `concat`, `gated` and `attention`: one encoder per modality, a [`Fusion`], an MLP head,
+//!   an output layer;
+//! - `early`: every modality's masked features and the masks joined into one encoder, a head,
+//!   an output layer; `model.kind = "linear"` is the output layer alone on that joined input;
+//! - `late`: per modality an encoder, a head and an output layer, whose outputs are averaged
+//!   (as probabilities for classes and tags) over the modalities each song has.
 //!
 //! Parameter names (the keys of [`NamedTensors`]) spell the structure:
-//! `encoder.<modality>.<layer>.linear.{weight,bias}`, `...norm.{gain,shift}` (and
-//! `running_mean`/`running_var` for batch norm), `head.<layer>...`, `classifier.{weight,bias}`.
-//! Linear weights are stored `(inputs, outputs)`.
+//! `encoder.<modality>.<layer>.linear.{weight,bias}` (`encoder.joined...` for early fusion),
+//! `...norm.{gain,shift}` (and `running_mean`/`running_var` for batch norm),
+//! `head.<layer>...` (`head.<modality>.<layer>...` for late fusion), `fusion.gate.<modality>`,
+//! `fusion.attention.{<modality>,query,key,value}`,
+//! and the output layer `classifier.{weight,bias}` (`classifier.<modality>...` for late
+//! fusion). Linear weights are stored `(inputs, outputs)`.
 
-use dfdx::tensor::Cpu;
+use dfdx::shapes::HasShape;
+use dfdx::tensor::{Cpu, TensorFromVec};
 
 use crate::modality::Modality;
 use crate::rng::RandomStream;
-use crate::spec::{self, ModelSection};
+use crate::spec::{self, ModelKind, ModelSection, TaskKind};
 
-use super::fusion::{ConcatFusion, Fusion};
-use super::layers::{Block, Buffer, Linear, Matrix, Mode, Parameter, Traced};
+use super::fusion::{
+    AttentionFusion, ConcatFusion, Fusion, GatedFusion, mask_columns, presence_shares,
+};
+use super::layers::{Block, Buffer, Linear, Matrix, Mode, Parameter, Traced, elementwise, values};
 use super::{ModelError, NamedTensor, NamedTensors};
 
-/// What the data fixes about a network: input widths per modality and the output count.
+/// What the data fixes about a network: input widths per modality, the outputs and the kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Architecture {
     /// Selected modalities with their feature widths, in [`Modality::ALL`] order.
     pub(crate) inputs: Vec<(Modality, usize)>,
     /// Classes, regression targets or tags.
     pub(crate) outputs: usize,
+    /// What the outputs are: late fusion averages them as the kind's probabilities.
+    pub(crate) task: TaskKind,
 }
 
 /// One modality's encoder: its hidden blocks.
@@ -31,15 +47,67 @@ struct Encoder {
     blocks: Vec<Block>,
 }
 
-/// Encoders, fusion, head and classifier, with their parameters.
+/// A late-fusion branch: one modality's encoder and head blocks and its output layer.
+#[derive(Debug, Clone)]
+struct Branch {
+    blocks: Vec<Block>,
+    output: Linear,
+}
+
+/// The network's layers, as `model.kind` and `model.fusion` lay them out.
+#[derive(Debug)]
+enum Layout {
+    /// Per-modality encoders, a fusion, a head, an output layer (`concat`, `gated`, `attention`).
+    Intermediate {
+        encoders: Vec<Encoder>,
+        fusion: Box<dyn Fusion>,
+        head: Vec<Block>,
+        output: Linear,
+    },
+    /// One stack over the joined masked features and masks (`early`; `linear` has no blocks).
+    Joined { blocks: Vec<Block>, output: Linear },
+    /// One branch per modality, averaged over the modalities a song has (`late`).
+    Late {
+        branches: Vec<Branch>,
+        task: TaskKind,
+    },
+}
+
+/// The network with its parameters.
 #[derive(Debug)]
 pub(crate) struct FusionNet {
     dev: Cpu,
-    encoders: Vec<Encoder>,
-    fusion: Box<dyn Fusion>,
-    head: Vec<Block>,
-    classifier: Linear,
+    layout: Layout,
 }
+
+/// What flows between blocks: the constant input features, or a recorded hidden state.
+enum Signal<'a> {
+    Features(&'a Matrix),
+    Hidden(Traced),
+}
+
+/// `signal` through `blocks`, in order.
+fn through<'a>(blocks: &mut [Block], mut signal: Signal<'a>, mode: &mut Mode<'_>) -> Signal<'a> {
+    for block in blocks {
+        signal = Signal::Hidden(match signal {
+            Signal::Features(x) => block.forward_input(x, mode),
+            Signal::Hidden(h) => block.forward(h, mode),
+        });
+    }
+    signal
+}
+
+/// `output` applied to `signal`.
+fn output_of(output: &Linear, signal: Signal<'_>) -> Traced {
+    match signal {
+        Signal::Features(x) => output.forward_input(x),
+        Signal::Hidden(h) => output.forward(h),
+    }
+}
+
+/// Added inside the logarithms of late fusion, so a probability that underflows to 0 gives a
+/// finite logit and gradient.
+const PROBABILITY_FLOOR: f32 = 1e-7;
 
 impl FusionNet {
     /// A freshly initialized network; every initial value is drawn from `rng` in a fixed order.
@@ -49,41 +117,81 @@ impl FusionNet {
         rng: &mut RandomStream,
     ) -> Self {
         let dev = Cpu::default();
-        let encoders: Vec<Encoder> = (architecture.inputs.iter())
-            .map(|&(modality, width)| Encoder {
-                blocks: mlp(
-                    &dev,
-                    &format!("encoder.{modality}"),
-                    width,
-                    model.encoder_width,
-                    model.encoder_layers,
-                    model,
-                    rng,
-                ),
-            })
-            .collect();
-        let widths = encoders.iter().map(width_of).collect();
-        let fusion: Box<dyn Fusion> = match model.fusion {
-            spec::Fusion::Concat => Box::new(ConcatFusion::new(widths)),
+        let outputs = architecture.outputs;
+        let joined_width = |inputs: &[(Modality, usize)]| {
+            inputs.iter().map(|&(_, w)| w).sum::<usize>() + inputs.len()
         };
-        let head = mlp(
-            &dev,
-            "head",
-            fusion.output_width(),
-            model.head_width,
-            model.head_layers,
-            model,
-            rng,
-        );
-        let head_out = head.last().map_or(fusion.output_width(), Block::outputs);
-        let classifier = Linear::new(&dev, "classifier", head_out, architecture.outputs, rng);
-        FusionNet {
-            dev,
-            encoders,
-            fusion,
-            head,
-            classifier,
-        }
+        let layout = match (model.kind, model.fusion) {
+            (ModelKind::Linear, _) => {
+                let inputs = joined_width(&architecture.inputs);
+                Layout::Joined {
+                    blocks: Vec::new(),
+                    output: Linear::new(&dev, "classifier", inputs, outputs, rng),
+                }
+            }
+            (ModelKind::Network, spec::Fusion::Early) => {
+                let inputs = joined_width(&architecture.inputs);
+                let mut blocks = encoder_blocks(&dev, "encoder.joined", inputs, model, rng);
+                let width = blocks.last().map_or(inputs, Block::outputs);
+                blocks.extend(head_blocks(&dev, "head", width, model, rng));
+                let width = blocks.last().map_or(inputs, Block::outputs);
+                let output = Linear::new(&dev, "classifier", width, outputs, rng);
+                Layout::Joined { blocks, output }
+            }
+            (ModelKind::Network, spec::Fusion::Late) => {
+                let branches = (architecture.inputs.iter())
+                    .map(|&(modality, width)| {
+                        let encoder = format!("encoder.{modality}");
+                        let mut blocks = encoder_blocks(&dev, &encoder, width, model, rng);
+                        let hidden = blocks.last().map_or(width, Block::outputs);
+                        let head = format!("head.{modality}");
+                        blocks.extend(head_blocks(&dev, &head, hidden, model, rng));
+                        let hidden = blocks.last().map_or(width, Block::outputs);
+                        let name = format!("classifier.{modality}");
+                        let output = Linear::new(&dev, &name, hidden, outputs, rng);
+                        Branch { blocks, output }
+                    })
+                    .collect();
+                Layout::Late {
+                    branches,
+                    task: architecture.task,
+                }
+            }
+            (ModelKind::Network, fusion) => {
+                let encoders: Vec<Encoder> = (architecture.inputs.iter())
+                    .map(|&(modality, width)| Encoder {
+                        blocks: encoder_blocks(
+                            &dev,
+                            &format!("encoder.{modality}"),
+                            width,
+                            model,
+                            rng,
+                        ),
+                    })
+                    .collect();
+                let widths: Vec<usize> = encoders.iter().map(width_of).collect();
+                let modalities = architecture.inputs.iter().map(|&(m, _)| m);
+                let fusion: Box<dyn Fusion> = match fusion {
+                    spec::Fusion::Gated => {
+                        Box::new(GatedFusion::new(&dev, modalities.zip(widths), rng))
+                    }
+                    spec::Fusion::Attention => {
+                        Box::new(AttentionFusion::new(&dev, modalities.zip(widths), rng))
+                    }
+                    _ => Box::new(ConcatFusion::new(widths)),
+                };
+                let head = head_blocks(&dev, "head", fusion.output_width(), model, rng);
+                let head_out = head.last().map_or(fusion.output_width(), Block::outputs);
+                let output = Linear::new(&dev, "classifier", head_out, outputs, rng);
+                Layout::Intermediate {
+                    encoders,
+                    fusion,
+                    head,
+                    output,
+                }
+            }
+        };
+        FusionNet { dev, layout }
     }
 
     /// The tensor device (one per network, so folds on different threads share nothing).
@@ -91,75 +199,153 @@ impl FusionNet {
         &self.dev
     }
 
-    /// Class logits for a batch: `inputs[m]` is rows x width of the m-th encoder's modality,
-    /// `masks[m][row]` its presence weight.
+    /// Outputs for a batch (class logits, values, tag logits): `inputs[m]` is rows x width of
+    /// the m-th modality, `masks[m][row]` its presence weight.
     pub(crate) fn forward(
         &mut self,
         inputs: &[Matrix],
         masks: &[Vec<f32>],
         mode: &mut Mode<'_>,
     ) -> Traced {
-        let mut embeddings = Vec::with_capacity(self.encoders.len());
-        for (encoder, x) in self.encoders.iter_mut().zip(inputs) {
-            let (first, rest) = encoder
-                .blocks
-                .split_first_mut()
-                .expect("model.encoder_layers >= 1 is checked");
-            let mut h = first.forward_input(x, mode);
-            for block in rest {
-                h = block.forward(h, mode);
+        let dev = self.dev.clone();
+        match &mut self.layout {
+            Layout::Intermediate {
+                encoders,
+                fusion,
+                head,
+                output,
+            } => {
+                let embeddings = (encoders.iter_mut().zip(inputs))
+                    .map(|(encoder, x)| {
+                        match through(&mut encoder.blocks, Signal::Features(x), mode) {
+                            Signal::Hidden(h) => h,
+                            Signal::Features(_) => {
+                                unreachable!("model.encoder_layers >= 1 is checked")
+                            }
+                        }
+                    })
+                    .collect();
+                let fused = fusion.fuse(&dev, embeddings, masks);
+                output_of(output, through(head, Signal::Hidden(fused), mode))
             }
-            embeddings.push(h);
+            Layout::Joined { blocks, output } => {
+                let joined = joined_input(&dev, inputs, masks);
+                output_of(output, through(blocks, Signal::Features(&joined), mode))
+            }
+            Layout::Late { branches, task } => {
+                let outputs = (branches.iter_mut().zip(inputs))
+                    .map(|(branch, x)| {
+                        output_of(
+                            &branch.output,
+                            through(&mut branch.blocks, Signal::Features(x), mode),
+                        )
+                    })
+                    .collect();
+                average_outputs(&dev, outputs, masks, *task)
+            }
         }
-        let mut h = self.fusion.fuse(&self.dev, embeddings, masks);
-        for block in &mut self.head {
-            h = block.forward(h, mode);
-        }
-        self.classifier.forward(h)
     }
 
     /// Every trainable parameter, in a fixed order (the optimizer's state follows it).
     pub(crate) fn parameters(&mut self) -> Vec<&mut Parameter> {
         let mut all = Vec::new();
-        for encoder in &mut self.encoders {
-            for block in &mut encoder.blocks {
-                all.extend(block.parameters());
+        match &mut self.layout {
+            Layout::Intermediate {
+                encoders,
+                fusion,
+                head,
+                output,
+            } => {
+                for block in encoders.iter_mut().flat_map(|e| e.blocks.iter_mut()) {
+                    all.extend(block.parameters());
+                }
+                all.extend(fusion.parameters());
+                for block in head {
+                    all.extend(block.parameters());
+                }
+                all.extend(output.parameters());
+            }
+            Layout::Joined { blocks, output } => {
+                for block in blocks {
+                    all.extend(block.parameters());
+                }
+                all.extend(output.parameters());
+            }
+            Layout::Late { branches, .. } => {
+                for branch in branches {
+                    for block in &mut branch.blocks {
+                        all.extend(block.parameters());
+                    }
+                    all.extend(branch.output.parameters());
+                }
             }
         }
-        all.extend(self.fusion.parameters());
-        for block in &mut self.head {
-            all.extend(block.parameters());
-        }
-        all.extend(self.classifier.parameters());
         all
     }
 
+    /// The parameters, read-only, in the order of [`FusionNet::parameters`].
     fn parameters_ref(&self) -> Vec<&Parameter> {
-        let blocks = self.all_blocks();
-        let mut all: Vec<&Parameter> = Vec::new();
-        let encoder_blocks = self.encoders.iter().map(|e| e.blocks.len()).sum::<usize>();
-        for block in &blocks[..encoder_blocks] {
-            all.extend(block.parameters_ref());
+        let mut all = Vec::new();
+        match &self.layout {
+            Layout::Intermediate {
+                encoders,
+                fusion,
+                head,
+                output,
+            } => {
+                for block in encoders.iter().flat_map(|e| e.blocks.iter()) {
+                    all.extend(block.parameters_ref());
+                }
+                all.extend(fusion.parameters_ref());
+                for block in head {
+                    all.extend(block.parameters_ref());
+                }
+                all.extend(output.parameters_ref());
+            }
+            Layout::Joined { blocks, output } => {
+                for block in blocks {
+                    all.extend(block.parameters_ref());
+                }
+                all.extend(output.parameters_ref());
+            }
+            Layout::Late { branches, .. } => {
+                for branch in branches {
+                    for block in &branch.blocks {
+                        all.extend(block.parameters_ref());
+                    }
+                    all.extend(branch.output.parameters_ref());
+                }
+            }
         }
-        all.extend(self.fusion.parameters_ref());
-        for block in &blocks[encoder_blocks..] {
-            all.extend(block.parameters_ref());
-        }
-        all.extend(self.classifier.parameters_ref());
         all
     }
 
+    /// Every hidden block, in parameter order.
     fn all_blocks(&self) -> Vec<&Block> {
-        let encoders = self.encoders.iter().flat_map(|e| e.blocks.iter());
-        encoders.chain(self.head.iter()).collect()
+        match &self.layout {
+            Layout::Intermediate { encoders, head, .. } => (encoders.iter())
+                .flat_map(|e| e.blocks.iter())
+                .chain(head.iter())
+                .collect(),
+            Layout::Joined { blocks, .. } => blocks.iter().collect(),
+            Layout::Late { branches, .. } => {
+                branches.iter().flat_map(|b| b.blocks.iter()).collect()
+            }
+        }
     }
 
     fn buffers(&mut self) -> Vec<&mut Buffer> {
-        let encoders = self.encoders.iter_mut().flat_map(|e| e.blocks.iter_mut());
-        encoders
-            .chain(self.head.iter_mut())
-            .flat_map(Block::buffers)
-            .collect()
+        let blocks: Vec<&mut Block> = match &mut self.layout {
+            Layout::Intermediate { encoders, head, .. } => (encoders.iter_mut())
+                .flat_map(|e| e.blocks.iter_mut())
+                .chain(head.iter_mut())
+                .collect(),
+            Layout::Joined { blocks, .. } => blocks.iter_mut().collect(),
+            Layout::Late { branches, .. } => (branches.iter_mut())
+                .flat_map(|b| b.blocks.iter_mut())
+                .collect(),
+        };
+        blocks.into_iter().flat_map(Block::buffers).collect()
     }
 
     /// Parameters and buffers as named tensors: a real copy, unaffected by later training.
@@ -209,13 +395,36 @@ fn width_of(encoder: &Encoder) -> usize {
     encoder.blocks.last().map_or(0, Block::outputs)
 }
 
+/// The encoder's `model.encoder_layers` blocks of `model.encoder_width`, reading `inputs`.
+fn encoder_blocks(
+    dev: &Cpu,
+    name: &str,
+    inputs: usize,
+    model: &ModelSection,
+    rng: &mut RandomStream,
+) -> Vec<Block> {
+    let (width, layers) = (model.encoder_width, model.encoder_layers);
+    mlp(dev, name, inputs, (width, layers), model, rng)
+}
+
+/// The head's `model.head_layers` blocks of `model.head_width`, reading `inputs`.
+fn head_blocks(
+    dev: &Cpu,
+    name: &str,
+    inputs: usize,
+    model: &ModelSection,
+    rng: &mut RandomStream,
+) -> Vec<Block> {
+    let (width, layers) = (model.head_width, model.head_layers);
+    mlp(dev, name, inputs, (width, layers), model, rng)
+}
+
 /// `layers` blocks of `width`, the first reading `inputs` features.
 fn mlp(
     dev: &Cpu,
     name: &str,
     inputs: usize,
-    width: usize,
-    layers: usize,
+    (width, layers): (usize, usize),
     model: &ModelSection,
     rng: &mut RandomStream,
 ) -> Vec<Block> {
@@ -225,6 +434,63 @@ fn mlp(
             Block::new(dev, &format!("{name}.{layer}"), fan_in, width, model, rng)
         })
         .collect()
+}
+
+/// Early fusion's input: `[x_1 * m_1, ..., x_M * m_M, m_1, ..., m_M]` per row, so a missing
+/// modality's features are zeros and its flag says they are missing.
+fn joined_input(dev: &Cpu, inputs: &[Matrix], masks: &[Vec<f32>]) -> Matrix {
+    let rows = masks[0].len();
+    let features: Vec<Vec<f32>> = inputs.iter().map(values).collect();
+    let widths: Vec<usize> = (features.iter()).map(|f| f.len() / rows.max(1)).collect();
+    let total = widths.iter().sum::<usize>() + masks.len();
+    let mut joined = Vec::with_capacity(rows * total);
+    for row in 0..rows {
+        for ((x, &width), mask) in features.iter().zip(&widths).zip(masks) {
+            let m = mask[row];
+            joined.extend(x[row * width..(row + 1) * width].iter().map(|v| v * m));
+        }
+        joined.extend(masks.iter().map(|mask| mask[row]));
+    }
+    dev.tensor_from_vec(joined, (rows, total))
+}
+
+/// Late fusion: each branch's `outputs` weighed by the song's presence masks (normalized to
+/// sum to 1; equal weights for a song with no modality) and averaged, as class probabilities
+/// (returned as their logarithms, whose softmax they are), tag probabilities (returned as
+/// logits) or regression values.
+pub(crate) fn average_outputs(
+    dev: &Cpu,
+    outputs: Vec<Traced>,
+    masks: &[Vec<f32>],
+    task: TaskKind,
+) -> Traced {
+    let width = outputs.first().map_or(0, |o| o.shape().1);
+    let weights = presence_shares(masks, 1.0 / masks.len() as f32);
+    let mut average: Option<Traced> = None;
+    for (output, weight) in outputs.into_iter().zip(&weights) {
+        let probability = match task {
+            TaskKind::Classification => output.softmax::<dfdx::shapes::Axis<1>>(),
+            TaskKind::Multilabel => output.sigmoid(),
+            TaskKind::Regression => output,
+        };
+        let term = probability * mask_columns(dev, weight, width);
+        average = Some(match average {
+            None => term,
+            Some(sum) => sum + term,
+        });
+    }
+    let average = average.expect("a network has at least one modality");
+    match task {
+        TaskKind::Classification => elementwise(average, |p| {
+            let p = p + PROBABILITY_FLOOR;
+            (p.ln(), 1.0 / p)
+        }),
+        TaskKind::Multilabel => elementwise(average, |p| {
+            let (p, q) = (p + PROBABILITY_FLOOR, 1.0 - p + PROBABILITY_FLOOR);
+            (p.ln() - q.ln(), 1.0 / p + 1.0 / q)
+        }),
+        TaskKind::Regression => average,
+    }
 }
 
 fn find<'w>(

@@ -110,6 +110,7 @@ impl<'a> FoldTrainer<'a> {
                 .map(|m| (m.modality, m.width))
                 .collect(),
             outputs: data.targets.width(),
+            task: settings.task.kind,
         };
         let mut init = fold_stream(seed, fold, "init");
         let mut net = FusionNet::new(&settings.model, &architecture, &mut init);

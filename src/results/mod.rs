@@ -7,7 +7,8 @@
 //!   ([`targets`]);
 //! - the rows of the report's CSV files ([`rows`]), written by the report and read back by
 //!   `mer compare` and `mer sweep`;
-//! - the run record ([`record`]), the content of `run.json`.
+//! - the run record ([`record`]), the content of `run.json`, and the sweep folder's
+//!   `sweep.json` ([`sweep`]).
 //!
 //! It imports only [`crate::eval`] (the numbers), [`crate::modality`], the spec's task kind
 //! and the cache's key type; the pipeline builds its types, the report lays them out, compare
@@ -16,6 +17,7 @@
 pub mod record;
 pub mod rows;
 pub mod scores;
+pub mod sweep;
 pub mod targets;
 pub mod vocabulary;
 

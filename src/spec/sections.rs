@@ -116,13 +116,62 @@ impl Default for NormalizeSection {
     }
 }
 
-/// How modality embeddings are combined.
+/// How the modalities are combined (`model.fusion`). Every choice sees the presence masks, so
+/// a missing modality is flagged or left out, never read as features that happen to be zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Fusion {
-    /// Intermediate fusion: encoder outputs and presence masks concatenated.
+    /// Intermediate fusion: one encoder per modality, the masked embeddings and the presence
+    /// masks concatenated, then the head.
     #[default]
     Concat,
+    /// Early fusion: every modality's masked features and the presence masks, concatenated,
+    /// into one encoder.
+    Early,
+    /// Late fusion: one encoder, head and output layer per modality, trained jointly; the
+    /// outputs (class or tag probabilities, regression values) averaged over the modalities a
+    /// song has.
+    Late,
+    /// Gated fusion: per song, a softmax over the present modalities of a score computed from
+    /// each embedding weighs the embeddings into one (a missing modality's weight is zero),
+    /// concatenated with the presence masks.
+    Gated,
+    /// Attention fusion: each present modality's embedding (plus a learned embedding of which
+    /// modality it is) a token, one head of self-attention among a song's present tokens, the
+    /// outputs averaged, concatenated with the presence masks.
+    Attention,
+}
+
+impl Fusion {
+    /// The name the spec writes (`model.fusion`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Fusion::Concat => "concat",
+            Fusion::Early => "early",
+            Fusion::Late => "late",
+            Fusion::Gated => "gated",
+            Fusion::Attention => "attention",
+        }
+    }
+}
+
+/// What kind of model is trained (`model.kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelKind {
+    /// Encoders, a fusion and a head, as `model.fusion` and the widths and layers say.
+    #[default]
+    Network,
+    /// Multinomial logistic regression (or linear regression, or one logistic regression per
+    /// tag) on every modality's normalized features and the presence masks, concatenated: the
+    /// baseline every paper should report. Trained by the same stages and schedule.
+    Linear,
+}
+
+impl ModelKind {
+    fn is_default(&self) -> bool {
+        *self == ModelKind::Network
+    }
 }
 
 /// Normalization layers inside the network.
@@ -153,6 +202,9 @@ pub enum Activation {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ModelSection {
+    /// Default `network`.
+    #[serde(skip_serializing_if = "ModelKind::is_default")]
+    pub kind: ModelKind,
     /// Default `concat`.
     pub fusion: Fusion,
     /// Hidden layers per modality encoder. Default 1.
@@ -174,6 +226,7 @@ pub struct ModelSection {
 impl Default for ModelSection {
     fn default() -> Self {
         ModelSection {
+            kind: ModelKind::Network,
             fusion: Fusion::Concat,
             encoder_layers: 1,
             encoder_width: 128,
@@ -547,6 +600,32 @@ pub struct SweepSection {
     /// Named members, each with its own overrides.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub variant: Vec<SweepVariant>,
+    /// How the sweep picks its `selected` result per seed, if at all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub select: Option<SweepSelect>,
+}
+
+/// `[sweep] select = { metric = "macro_f1", on = "cv" }`: per seed, the member with the best
+/// `metric` on `on`'s songs is selected, and its test score is the sweep's `selected` result.
+/// Test scores never choose: picking the best test score is optimistic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepSelect {
+    /// A metric of the task kind that scores predictions (`macro_f1`, `ccc`, `roc_auc_macro`...).
+    pub metric: String,
+    /// The songs it is measured on. Default `cv`.
+    #[serde(default)]
+    pub on: SelectOn,
+}
+
+/// The songs a sweep's selection is measured on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SelectOn {
+    /// The out-of-fold predictions of the cross-validation: every non-test song once, each
+    /// predicted by the fold model that did not train on it.
+    #[default]
+    Cv,
 }
 
 impl SweepSection {

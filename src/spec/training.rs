@@ -11,7 +11,9 @@
 //! that only mean something for classes (label smoothing, class weights) are off for
 //! regression.
 
-use super::sections::{AugmentSection, ModelSection, ScheduleSection, TaskKind, TaskSection};
+use super::sections::{
+    AugmentSection, Fusion, ModelKind, ModelSection, ScheduleSection, TaskKind, TaskSection,
+};
 
 /// The spec sections training reads, as the researcher wrote them (defaults applied).
 #[derive(Debug, Clone, Copy)]
@@ -79,6 +81,17 @@ pub enum SettingError {
         /// The value found.
         found: String,
     },
+    /// A setting of the network that a linear model does not have.
+    #[error(
+        "key `{key}`: has no meaning for model.kind = \"linear\", which has no encoders to fuse (expected {}, found {found})",
+        EXPECTED_LINEAR_FUSION
+    )]
+    NotForLinear {
+        /// Spec key path: `model.fusion`.
+        key: &'static str,
+        /// The value found.
+        found: String,
+    },
     /// `schedule.eta_min` above `schedule.lr`: the floor of the cosine schedule would be above
     /// its top, so the rate would anneal upwards.
     #[error("key `schedule.eta_min`: expected {}, found {found}", eta_min_expected(*lr))]
@@ -94,6 +107,7 @@ const EXPECTED_COUNT: &str = "a positive integer";
 const EXPECTED_POSITIVE: &str = "a positive number";
 const EXPECTED_NON_NEGATIVE: &str = "a number >= 0";
 const EXPECTED_PROBABILITY: &str = "a number in [0, 1)";
+const EXPECTED_LINEAR_FUSION: &str = "the key left out";
 
 fn eta_min_expected(lr: f64) -> String {
     format!("at most schedule.lr ({lr}), the top of the cosine schedule")
@@ -107,7 +121,8 @@ impl SettingError {
             | SettingError::NotPositive { key, .. }
             | SettingError::Negative { key, .. }
             | SettingError::NotProbability { key, .. }
-            | SettingError::NotForTask { key, .. } => key,
+            | SettingError::NotForTask { key, .. }
+            | SettingError::NotForLinear { key, .. } => key,
             SettingError::EtaMinAboveLr { .. } => "schedule.eta_min",
         }
     }
@@ -121,6 +136,7 @@ impl SettingError {
             SettingError::NotProbability { .. } => EXPECTED_PROBABILITY.to_string(),
             SettingError::EtaMinAboveLr { lr, .. } => eta_min_expected(*lr),
             SettingError::NotForTask { expected, .. } => expected.to_string(),
+            SettingError::NotForLinear { .. } => EXPECTED_LINEAR_FUSION.to_string(),
         }
     }
 
@@ -132,7 +148,9 @@ impl SettingError {
             | SettingError::Negative { found, .. }
             | SettingError::NotProbability { found, .. }
             | SettingError::EtaMinAboveLr { found, .. } => found.to_string(),
-            SettingError::NotForTask { found, .. } => found.clone(),
+            SettingError::NotForTask { found, .. } | SettingError::NotForLinear { found, .. } => {
+                found.clone()
+            }
         }
     }
 }
@@ -184,6 +202,13 @@ impl Rules {
         // head_layers = 0 is a linear classifier on the fused embedding, which is valid.
         self.count("model.head_width", model.head_width);
         self.probability("model.dropout", model.dropout);
+        // `concat` is the default, so only another choice can have been written.
+        if model.kind == ModelKind::Linear && model.fusion != Fusion::Concat {
+            self.0.push(SettingError::NotForLinear {
+                key: "model.fusion",
+                found: model.fusion.name().to_string(),
+            });
+        }
     }
 
     fn augment(&mut self, augment: &AugmentSection) {

@@ -11,7 +11,10 @@
 //! [`crate::experiment::Experiment::up_to_date_report`]) is reused, not rerun. One member failing does not
 //! stop the others; an interrupt stops them all between stages.
 
+pub mod select;
 pub mod summary;
+
+pub use crate::results::sweep::MemberStatus;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -19,8 +22,6 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::SystemTime;
-
-use serde::{Deserialize, Serialize};
 
 use crate::cache::{ArtifactStore, CacheError, FileHasher, StageKey};
 use crate::experiment::{Experiment, error_chain, load_data};
@@ -40,40 +41,6 @@ pub struct SweepOptions {
     pub force: Vec<StageSelector>,
     /// Set (by Ctrl-C) to stop every member between stages.
     pub interrupt: Option<Arc<AtomicBool>>,
-}
-
-/// What became of one member.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum MemberStatus {
-    /// It ran to the end in this sweep.
-    Finished,
-    /// A finished report of the same resolved spec already existed; nothing ran.
-    Reused,
-    /// It stopped with an error (the summary says which).
-    Failed,
-    /// The sweep was interrupted while it ran; its finished stages are cached.
-    Interrupted,
-    /// The sweep was interrupted before it started.
-    NotRun,
-}
-
-impl MemberStatus {
-    /// The word used in `sweep.json` and `members.csv`.
-    pub fn label(self) -> &'static str {
-        match self {
-            MemberStatus::Finished => "finished",
-            MemberStatus::Reused => "reused",
-            MemberStatus::Failed => "failed",
-            MemberStatus::Interrupted => "interrupted",
-            MemberStatus::NotRun => "not-run",
-        }
-    }
-
-    /// Whether the member has a complete report.
-    pub fn is_complete(self) -> bool {
-        matches!(self, MemberStatus::Finished | MemberStatus::Reused)
-    }
 }
 
 /// One member's fate in a sweep.
@@ -117,6 +84,8 @@ pub struct SweepRun {
     pub interrupted: bool,
     /// Every member, in expansion order.
     pub members: Vec<MemberOutcome>,
+    /// The selected result, when the spec asks for one and a member finished.
+    pub selection: Option<crate::results::sweep::Selection>,
 }
 
 impl SweepRun {
@@ -135,6 +104,25 @@ pub enum SweepRunError {
     /// The summary folder could not be written.
     #[error(transparent)]
     Report(#[from] ReportError),
+    /// `[sweep] select` names a metric the runs do not report.
+    #[error("{}: {error}", spec.display())]
+    Select {
+        /// What is wrong.
+        error: select::SelectError,
+        /// The sweep's spec file.
+        spec: std::path::PathBuf,
+    },
+}
+
+/// Checks what a sweep's `[sweep] select` asks for before any member runs.
+fn check_selection(sweep: &Sweep) -> Result<(), SweepRunError> {
+    if let Some(select) = &sweep.base.sweep.select {
+        select::metric_of(select, sweep.base.task.kind).map_err(|error| SweepRunError::Select {
+            error,
+            spec: sweep.path.clone(),
+        })?;
+    }
+    Ok(())
 }
 
 /// Runs `sweep`'s members, at most `options.jobs` at once, and writes the summary folder
@@ -146,6 +134,7 @@ pub fn run_sweep(
     options: &SweepOptions,
     observer: &dyn SweepObserver,
 ) -> Result<SweepRun, SweepRunError> {
+    check_selection(sweep)?;
     let started = SystemTime::now();
     let reuse = options.force.is_empty();
     let mut outcomes: Vec<Option<MemberOutcome>> = vec![None; sweep.members.len()];
@@ -365,6 +354,7 @@ pub fn plan_sweep(
     store: &ArtifactStore,
     reports_root: &Path,
 ) -> Result<Vec<MemberPlan>, SweepRunError> {
+    check_selection(sweep)?;
     let history = DurationHistory::from_store(store)?;
     let mut first_computed_by: HashMap<StageKey, String> = HashMap::new();
     let mut plans = Vec::new();

@@ -10,12 +10,9 @@
 //!   report folder;
 //! - `index.html`: the same table, linking each member's report.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
-
-use serde::{Deserialize, Serialize};
 
 use crate::clock::{compact, rfc3339};
 use crate::report::html::{STYLE, escape};
@@ -23,44 +20,12 @@ use crate::report::{ReportError, io};
 use crate::results::{Metric, Model, SongGroup, Split, SummaryRow, Table, TaskKind};
 use crate::spec::Sweep;
 
-use super::{MemberOutcome, MemberStatus, SweepRun, SweepRunError};
-
-/// File name of the summary inside a sweep folder.
-pub const SWEEP_JSON: &str = "sweep.json";
-
-/// The content of `sweep.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SweepSummary {
-    /// The spec's name.
-    pub sweep: String,
-    /// The spec path as given on the command line.
-    pub spec: String,
-    /// Start time, RFC 3339.
-    pub started: String,
-    /// End time, RFC 3339.
-    pub finished: String,
-    /// Whether Ctrl-C stopped the sweep.
-    pub interrupted: bool,
-    /// Every member, in expansion order.
-    pub members: Vec<MemberSummary>,
-}
-
-/// One member in `sweep.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct MemberSummary {
-    /// The member's name.
-    pub name: String,
-    /// The `spec_hash` its `run.json` carries: the hash of its resolved spec.
-    pub member_hash: String,
-    /// Its overrides, key path to value (`modalities` lists the kept modalities).
-    pub set: BTreeMap<String, toml::Value>,
-    /// `finished`, `reused`, `failed`, `interrupted` or `not-run`.
-    pub status: MemberStatus,
-    /// Its report folder relative to the sweep folder, e.g. `../audio+lyrics/<time>-<hash>`.
-    pub report: Option<String>,
-    /// Why it failed or stopped.
-    pub error: Option<String>,
-}
+use super::select;
+use super::{MemberOutcome, SweepRun, SweepRunError};
+pub use crate::results::sweep::{
+    MemberSummary, SELECTED, SELECTED_CSV, SWEEP_JSON, SelectedSeed, Selection, SweepSummary,
+};
+use tracing::warn;
 
 /// The headline model's test scores on all songs, as a member's `summary.csv` states them:
 /// its kind's headline metric (macro-F1, CCC, macro ROC-AUC) and a second one (accuracy,
@@ -132,6 +97,15 @@ pub(super) fn write(
         let inside = report.strip_prefix(&parent).unwrap_or(report);
         Path::new("..").join(inside).to_string_lossy().into_owned()
     };
+    let selection = sweep.base.sweep.select.as_ref().and_then(|select| {
+        let complete: Vec<(String, &Path)> = (members.iter())
+            .filter(|m| m.status.is_complete())
+            .filter_map(|m| Some((m.name.clone(), m.report.as_deref()?)))
+            .collect();
+        select::select(&complete, select)
+            .inspect_err(|e| warn!("{}: no selected result: {e}", sweep.base.name))
+            .ok()
+    });
     let summary = SweepSummary {
         sweep: sweep.base.name.clone(),
         spec: sweep.path.to_string_lossy().into_owned(),
@@ -149,6 +123,7 @@ pub(super) fn write(
                 error: m.error.clone(),
             })
             .collect(),
+        selection,
     };
     let json = serde_json::to_string_pretty(&summary).expect("sweep summaries serialize");
     write_file(&folder.join(SWEEP_JSON), json)?;
@@ -162,6 +137,9 @@ pub(super) fn write(
         })
         .collect();
     write_members_csv(&folder.join("members.csv"), &summary, &headlines)?;
+    if let Some(selection) = &summary.selection {
+        write_selected_csv(&folder.join(SELECTED_CSV), selection)?;
+    }
     write_file(&folder.join("index.html"), index_html(&summary, &headlines))?;
     Ok(SweepRun {
         folder,
@@ -169,6 +147,7 @@ pub(super) fn write(
         finished: summary.finished,
         interrupted,
         members,
+        selection: summary.selection,
     })
 }
 
@@ -222,7 +201,30 @@ fn write_members_csv(
         ])
         .map_err(csv_error)?;
     }
+    if let Some(selection) = summary.selection.as_ref().filter(|s| s.metric == metric) {
+        let number = |v: f64| format!("{v:.6}");
+        out.write_record([
+            SELECTED.to_string(),
+            SELECTED.to_string(),
+            number(selection.test_mean),
+            selection.test_std.map(number).unwrap_or_default(),
+            String::new(),
+            SELECTED_CSV.to_string(),
+        ])
+        .map_err(csv_error)?;
+    }
     out.flush().map_err(|e| io("write", path)(e))
+}
+
+/// `selected.csv`: per seed the member chosen, its cross-validation score that chose it and
+/// its test score.
+fn write_selected_csv(path: &Path, selection: &Selection) -> Result<(), ReportError> {
+    let metric = selection.metric;
+    let mut text = format!("seed,member,cv_{metric},test_{metric}\n");
+    for s in &selection.seeds {
+        let _ = writeln!(text, "{},{},{},{}", s.seed, s.member, s.cv, s.test);
+    }
+    write_file(path, text)
 }
 
 /// The headline and second metric of a sweep's members (all of one kind): those of the
@@ -293,8 +295,42 @@ fn index_html(summary: &SweepSummary, headlines: &[Option<Headline>]) -> String 
             escape(member.error.as_deref().unwrap_or(""))
         );
     }
-    page.push_str("</table>\n</body></html>\n");
+    page.push_str("</table>\n");
+    if let Some(selection) = &summary.selection {
+        selection_html(&mut page, selection);
+    }
+    page.push_str("</body></html>\n");
     page
+}
+
+/// The selected result: how it was chosen, and per seed the member and both scores.
+fn selection_html(page: &mut String, selection: &Selection) {
+    let metric = selection.metric;
+    let spread = match selection.test_std {
+        Some(std) => format!("{:.3} &plusmn; {std:.3}", selection.test_mean),
+        None => format!("{:.3}", selection.test_mean),
+    };
+    let _ = writeln!(
+        page,
+        "<h2>Selected: {metric} {spread}</h2>\n<p>Per seed, the member with the best \
+         out-of-fold cross-validation {metric} (every non-test song, predicted by the fold \
+         model that did not train on it) is selected, and its test {metric} is reported. The \
+         test songs never choose: picking the member with the best test score reports the \
+         largest of several noisy numbers, an optimistic one, and mer never does it. \
+         <a href=\"{SELECTED_CSV}\">{SELECTED_CSV}</a>.</p>\n<table><tr><th>seed</th>\
+         <th class=\"l\">member</th><th>cv {metric}</th><th>test {metric}</th></tr>"
+    );
+    for s in &selection.seeds {
+        let _ = writeln!(
+            page,
+            "<tr><td>{}</td><td class=\"l\">{}</td><td>{:.3}</td><td>{:.3}</td></tr>",
+            s.seed,
+            escape(&s.member),
+            s.cv,
+            s.test
+        );
+    }
+    page.push_str("</table>\n");
 }
 
 #[cfg(test)]

@@ -4,7 +4,10 @@
 use dfdx::tensor::{Cpu, TensorFromVec};
 
 use super::*;
-use crate::model::fusion::{ConcatFusion, Fusion};
+use crate::modality::Modality;
+use crate::model::fusion::{AttentionFusion, ConcatFusion, Fusion, GatedFusion};
+use crate::model::network::average_outputs;
+use crate::spec::TaskKind;
 
 type Scalar = Tensor<Rank0, f32, Cpu, Tape>;
 
@@ -192,6 +195,61 @@ impl UnderTest for Fused {
     }
 }
 
+/// Masks of four rows over two modalities: both present, the first missing, the second
+/// missing, the first mixed up to 0.4 (as mixup makes them).
+fn two_modality_masks() -> Vec<Vec<f32>> {
+    vec![vec![1.0, 0.0, 1.0, 0.4], vec![1.0, 1.0, 0.0, 1.0]]
+}
+
+/// The input as modality 0's embedding beside a fixed modality 1, gated.
+struct Gated(GatedFusion);
+
+impl UnderTest for Gated {
+    fn loss(&mut self, x: Traced) -> Scalar {
+        let dev = x.device().clone();
+        let other = dev.tensor_from_vec(normal_input(4, 3, 11), (4, 3));
+        let masks = two_modality_masks();
+        project(self.0.fuse(&dev, vec![x, other.retaped::<Tape>()], &masks))
+    }
+
+    fn parameters(&mut self) -> Vec<&mut Parameter> {
+        self.0.parameters()
+    }
+}
+
+/// The input as modality 0's embedding beside a fixed modality 1, attending to each other.
+struct Attending(AttentionFusion);
+
+impl UnderTest for Attending {
+    fn loss(&mut self, x: Traced) -> Scalar {
+        let dev = x.device().clone();
+        let other = dev.tensor_from_vec(normal_input(4, 3, 17), (4, 3));
+        let masks = two_modality_masks();
+        project(self.0.fuse(&dev, vec![x, other.retaped::<Tape>()], &masks))
+    }
+
+    fn parameters(&mut self) -> Vec<&mut Parameter> {
+        self.0.parameters()
+    }
+}
+
+/// The input as branch 0's outputs beside a fixed branch 1, averaged as late fusion does.
+struct LateAverage(TaskKind);
+
+impl UnderTest for LateAverage {
+    fn loss(&mut self, x: Traced) -> Scalar {
+        let dev = x.device().clone();
+        let other = dev.tensor_from_vec(normal_input(4, 3, 12), (4, 3));
+        let masks = two_modality_masks();
+        project(average_outputs(
+            &dev,
+            vec![x, other.retaped::<Tape>()],
+            &masks,
+            self.0,
+        ))
+    }
+}
+
 /// Soft-target cross-entropy of the input as logits, with weighted, non-normalized targets.
 struct CrossEntropy;
 
@@ -288,6 +346,96 @@ fn concat_fusion_gradients_match_finite_differences() {
         normal_input(4, 3, 6),
         (4, 3),
     );
+}
+
+#[test]
+fn gated_fusion_gradients_match_finite_differences() {
+    let modalities = [(Modality::Audio, 3), (Modality::Lyrics, 3)].into_iter();
+    let gated = GatedFusion::new(&Cpu::default(), modalities, &mut rng());
+    check_gradients(&mut Gated(gated), normal_input(4, 3, 13), (4, 3));
+}
+
+#[test]
+fn gated_fusion_weighs_present_modalities_only() {
+    let dev = Cpu::default();
+    let modalities = [(Modality::Audio, 2), (Modality::Lyrics, 2)].into_iter();
+    let gated = GatedFusion::new(&dev, modalities, &mut rng());
+    let a = dev.tensor_from_vec(vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0], (4, 2));
+    let b = dev.tensor_from_vec(vec![-1.0; 8], (4, 2));
+    let masks = two_modality_masks();
+    let fused = gated
+        .fuse(&dev, vec![a.retaped::<Tape>(), b.retaped::<Tape>()], &masks)
+        .as_vec();
+    // Columns: the weighted embedding (2), then the two masks.
+    let row = |r: usize| &fused[r * 4..(r + 1) * 4];
+    // One modality present: its embedding, whole; the other's counts for nothing.
+    assert_eq!(row(1), &[-1.0, -1.0, 0.0, 1.0]);
+    assert_eq!(row(2), &[5.0, 6.0, 1.0, 0.0]);
+    // Both present: a convex combination of the two embeddings.
+    let w = (row(0)[0] - (-1.0)) / (1.0 - (-1.0));
+    assert!(w > 0.0 && w < 1.0, "{:?}", row(0));
+    assert!((row(0)[1] - (w * 2.0 - (1.0 - w))).abs() < 1e-5);
+}
+
+#[test]
+fn attention_fusion_gradients_match_finite_differences() {
+    let modalities = [(Modality::Audio, 3), (Modality::Lyrics, 3)].into_iter();
+    let attention = AttentionFusion::new(&Cpu::default(), modalities, &mut rng());
+    check_gradients(&mut Attending(attention), normal_input(4, 3, 18), (4, 3));
+}
+
+#[test]
+fn attention_never_attends_to_a_missing_modality() {
+    let dev = Cpu::default();
+    let modalities = [(Modality::Audio, 3), (Modality::Lyrics, 3)].into_iter();
+    let attention = AttentionFusion::new(&dev, modalities, &mut rng());
+    let fuse = |lyrics: Vec<f32>| {
+        let a = dev.tensor_from_vec(normal_input(4, 3, 19), (4, 3));
+        let b = dev.tensor_from_vec(lyrics, (4, 3));
+        let masks = two_modality_masks();
+        values(&attention.fuse(&dev, vec![a.retaped::<Tape>(), b.retaped::<Tape>()], &masks))
+    };
+    let (base, other) = (fuse(normal_input(4, 3, 20)), fuse(normal_input(4, 3, 21)));
+    // Row 2 lacks lyrics: whatever they hold changes nothing; row 0 has them: it changes.
+    assert_eq!(base[2 * 5..3 * 5], other[2 * 5..3 * 5]);
+    assert_ne!(base[..5], other[..5]);
+    // The masks follow the pooled output.
+    assert_eq!(base[2 * 5 + 3..3 * 5], [1.0, 0.0]);
+}
+
+#[test]
+fn late_fusion_averages_probabilities_with_finite_gradients() {
+    for task in [
+        TaskKind::Classification,
+        TaskKind::Multilabel,
+        TaskKind::Regression,
+    ] {
+        check_gradients(&mut LateAverage(task), normal_input(4, 3, 14), (4, 3));
+    }
+    // The averaged class probabilities are the softmax of the output: mean over the present
+    // branches, the lone present branch's own where one is missing.
+    let dev = Cpu::default();
+    let (z0, z1) = (normal_input(4, 3, 15), normal_input(4, 3, 16));
+    let branch = |z: &[f32]| dev.tensor_from_vec(z.to_vec(), (4, 3)).retaped::<Tape>();
+    let out = average_outputs(
+        &dev,
+        vec![branch(&z0), branch(&z1)],
+        &two_modality_masks(),
+        TaskKind::Classification,
+    );
+    let p = values(&out.softmax::<Axis<1>>());
+    let softmax = |z: &[f32]| {
+        let e: Vec<f32> = z.iter().map(|v| v.exp()).collect();
+        let s: f32 = e.iter().sum();
+        e.into_iter().map(|v| v / s).collect::<Vec<f32>>()
+    };
+    for (row, w0) in [(0, 0.5), (1, 0.0), (2, 1.0), (3, 0.4 / 1.4)] {
+        let (p0, p1) = (softmax(&z0[row * 3..][..3]), softmax(&z1[row * 3..][..3]));
+        for c in 0..3 {
+            let expected = w0 * p0[c] + (1.0 - w0) * p1[c];
+            assert!((p[row * 3 + c] - expected).abs() < 1e-5, "row {row}");
+        }
+    }
 }
 
 #[test]
