@@ -259,6 +259,47 @@ fn a_missing_modality_is_read_from_its_mask_never_from_stored_values() {
     }
 }
 
+/// Gated and attention fusions report each song's weight per modality: shares of one that
+/// give a missing modality nothing; the other designs learn no such weight.
+#[test]
+fn gated_and_attention_fusions_report_weights_per_modality() {
+    let data = clusters(60, 3, 1.0, 5);
+    let rows: Vec<usize> = (0..60).collect();
+    for model in every_design() {
+        let name = design_name(&model);
+        let fold = train(&data, &model, &schedule(3), 9);
+        let weights = mer::model::modality_weights(
+            &fold.weights,
+            (&model, TaskKind::Classification),
+            &data.modalities,
+            &rows,
+        )
+        .unwrap();
+        let Some(weights) = weights else {
+            assert!(
+                !matches!(model.fusion, Fusion::Gated | Fusion::Attention)
+                    || model.kind == ModelKind::Linear,
+                "{name}"
+            );
+            continue;
+        };
+        assert!(
+            matches!(model.fusion, Fusion::Gated | Fusion::Attention),
+            "{name}"
+        );
+        assert_eq!(weights.len(), 60 * 2);
+        for (row, song) in weights.chunks(2).enumerate() {
+            assert!(
+                (song.iter().sum::<f32>() - 1.0).abs() < 1e-4,
+                "{name}: {song:?}"
+            );
+            if !data.modalities[1].present[row] {
+                assert_eq!(song, [1.0, 0.0], "{name}: lyrics missing from song {row}");
+            }
+        }
+    }
+}
+
 #[test]
 fn every_fusion_and_the_linear_model_learn_a_separable_problem() {
     let data = clusters(100, 4, 0.3, 1);

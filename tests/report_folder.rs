@@ -94,6 +94,7 @@ fn seed_results(seed: u64) -> SeedResults {
         })
         .collect();
     SeedResults {
+        modality_weights: None,
         seed,
         scores,
         curves,

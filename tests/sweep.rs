@@ -621,6 +621,26 @@ fn the_fusion_sweep_learns_with_every_design_and_selects_on_cross_validation() {
         // Five classes: chance is 0.2.
         let mean = scores.values().sum::<f64>() / scores.len() as f64;
         assert!(mean > 0.4, "{name}: {scores:?}");
+        // Gated and attention fusions report what they lean on: shares of one per seed.
+        let weights = report.join("modality_weights.csv");
+        assert_eq!(
+            weights.is_file(),
+            ["gated", "attention"].contains(&name.as_str()),
+            "{name}"
+        );
+        if weights.is_file() {
+            assert!(report.join("modality_weights.svg").is_file());
+            let mut sums: BTreeMap<u64, f64> = BTreeMap::new();
+            let mut reader = csv::Reader::from_path(&weights).unwrap();
+            for row in reader.records().map(Result::unwrap) {
+                *sums.entry(row[0].parse().unwrap()).or_default() += row[2].parse::<f64>().unwrap();
+            }
+            assert_eq!(sums.len(), 2, "{name}: {sums:?}");
+            assert!(
+                sums.values().all(|s| (s - 1.0).abs() < 1e-4),
+                "{name}: {sums:?}"
+            );
+        }
         cv.insert(name.clone(), macro_f1_by_seed(report, "out-of-fold", "cv"));
         test.insert(name.clone(), scores);
     }

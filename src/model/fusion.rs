@@ -24,6 +24,17 @@ pub(crate) trait Fusion: std::fmt::Debug + Send {
     /// modality m, 0 where it is missing or dropped, and in between for mixed-up songs.
     fn fuse(&self, dev: &Cpu, embeddings: Vec<Traced>, masks: &[Vec<f32>]) -> Traced;
 
+    /// Per song, the weight each modality gets (`rows x modalities`, row-major), for fusions
+    /// that learn one; `None` for those that do not.
+    fn modality_weights(
+        &self,
+        _dev: &Cpu,
+        _embeddings: Vec<Traced>,
+        _masks: &[Vec<f32>],
+    ) -> Option<Vec<f32>> {
+        None
+    }
+
     /// Trainable parameters of the fusion itself (none for concatenation).
     fn parameters(&mut self) -> Vec<&mut Parameter> {
         Vec::new()
@@ -123,6 +134,19 @@ fn present_exp(score: Column, presence: &[f32]) -> Column {
     bounded.exp() * dev.tensor_from_vec(presence.to_vec(), (presence.len(),))
 }
 
+/// The shares `u_m / sum_k u_k` of per-row weights (one column per modality) as plain values,
+/// `rows x modalities`, row-major; zeros for a row whose weights are all zero.
+fn shares_of(weights: &[Column]) -> Vec<f32> {
+    let columns: Vec<Vec<f32>> = weights.iter().map(|w| w.as_vec()).collect();
+    let rows = columns.first().map_or(0, Vec::len);
+    let mut shares = Vec::with_capacity(rows * columns.len());
+    for row in 0..rows {
+        let total: f32 = columns.iter().map(|c| c[row]).sum::<f32>() + GATE_FLOOR;
+        shares.extend(columns.iter().map(|c| c[row] / total));
+    }
+    shares
+}
+
 /// The sum of recorded tensors of one shape.
 fn sum_all<S: dfdx::shapes::Shape>(
     terms: impl IntoIterator<Item = Tensor<S, f32, Cpu, Tape>>,
@@ -207,6 +231,15 @@ impl Fusion for GatedFusion {
         (fused, presence_flags(dev, masks)).concat_along(Axis::<1>)
     }
 
+    fn modality_weights(
+        &self,
+        dev: &Cpu,
+        embeddings: Vec<Traced>,
+        masks: &[Vec<f32>],
+    ) -> Option<Vec<f32>> {
+        Some(shares_of(&self.scores(dev, embeddings, masks).0))
+    }
+
     fn parameters(&mut self) -> Vec<&mut Parameter> {
         self.gates.iter_mut().flat_map(Linear::parameters).collect()
     }
@@ -284,6 +317,49 @@ impl AttentionFusion {
             width,
         }
     }
+
+    /// Each modality's token (its masked embedding plus its modality embedding), projected to
+    /// a query, a key and a value.
+    fn project(&self, dev: &Cpu, embeddings: Vec<Traced>, masks: &[Vec<f32>]) -> Projections {
+        let rows = masks[0].len();
+        let mut projections = Projections {
+            queries: Vec::with_capacity(masks.len()),
+            keys: Vec::with_capacity(masks.len()),
+            values: Vec::with_capacity(masks.len()),
+        };
+        for ((embedding, mask), position) in
+            (embeddings.into_iter().zip(masks)).zip(&self.modality_embeddings)
+        {
+            let token = embedding * mask_columns(dev, mask, self.width)
+                + broadcast_rows(position.as_vector(), rows);
+            let mut token = Reused::new(token);
+            (projections.queries).push(Reused::new(self.query.forward(token.take())));
+            (projections.keys).push(Reused::new(self.key.forward(token.take())));
+            (projections.values).push(Reused::new(self.value.forward(token.take())));
+        }
+        projections
+    }
+
+    /// One query's unnormalized attention to each key: `m_n exp(q . k_n / sqrt(width))`,
+    /// bounded, zero for a missing modality.
+    fn attention(
+        &self,
+        query: &mut Reused<(usize, usize)>,
+        keys: &mut [Reused<(usize, usize)>],
+        masks: &[Vec<f32>],
+    ) -> Vec<Column> {
+        let scale = 1.0 / (self.width as f32).sqrt();
+        (keys.iter_mut().zip(masks))
+            .map(|(key, mask)| present_exp(row_dot(query.take(), key.take()) * scale, mask))
+            .collect()
+    }
+}
+
+/// The tokens' queries, keys and values, per modality.
+struct Projections {
+    queries: Vec<Reused<(usize, usize)>>,
+    keys: Vec<Reused<(usize, usize)>>,
+    values: Vec<Reused<(usize, usize)>>,
 }
 
 impl Fusion for AttentionFusion {
@@ -292,29 +368,16 @@ impl Fusion for AttentionFusion {
     }
 
     fn fuse(&self, dev: &Cpu, embeddings: Vec<Traced>, masks: &[Vec<f32>]) -> Traced {
-        let rows = masks[0].len();
-        let count = masks.len();
-        let scale = 1.0 / (self.width as f32).sqrt();
-        let mut queries = Vec::with_capacity(count);
-        let mut keys = Vec::with_capacity(count);
-        let mut values = Vec::with_capacity(count);
-        for ((embedding, mask), position) in
-            (embeddings.into_iter().zip(masks)).zip(&self.modality_embeddings)
-        {
-            let token = embedding * mask_columns(dev, mask, self.width)
-                + broadcast_rows(position.as_vector(), rows);
-            let mut token = Reused::new(token);
-            queries.push(Reused::new(self.query.forward(token.take())));
-            keys.push(Reused::new(self.key.forward(token.take())));
-            values.push(Reused::new(self.value.forward(token.take())));
-        }
+        let Projections {
+            mut queries,
+            mut keys,
+            mut values,
+        } = self.project(dev, embeddings, masks);
         // The mean over a song's present tokens (no token for a song without any).
         let pool = presence_shares(masks, 0.0);
-        let mut outputs = Vec::with_capacity(count);
+        let mut outputs = Vec::with_capacity(masks.len());
         for (m, query) in queries.iter_mut().enumerate() {
-            let weights: Vec<Column> = (keys.iter_mut().zip(masks))
-                .map(|(key, mask)| present_exp(row_dot(query.take(), key.take()) * scale, mask))
-                .collect();
+            let weights = self.attention(query, &mut keys, masks);
             let shared: Vec<Reused<(usize, usize)>> =
                 (values.iter_mut()).map(|v| Reused::new(v.take())).collect();
             let output = weighted_mean(weights, shared, self.width);
@@ -322,6 +385,30 @@ impl Fusion for AttentionFusion {
         }
         let pooled = sum_all(outputs);
         (pooled, presence_flags(dev, masks)).concat_along(Axis::<1>)
+    }
+
+    /// The attention each modality receives, averaged over the song's present queries.
+    fn modality_weights(
+        &self,
+        dev: &Cpu,
+        embeddings: Vec<Traced>,
+        masks: &[Vec<f32>],
+    ) -> Option<Vec<f32>> {
+        let Projections {
+            mut queries,
+            mut keys,
+            ..
+        } = self.project(dev, embeddings, masks);
+        let pool = presence_shares(masks, 0.0);
+        let (rows, count) = (masks[0].len(), masks.len());
+        let mut received = vec![0.0; rows * count];
+        for (m, query) in queries.iter_mut().enumerate() {
+            let shares = shares_of(&self.attention(query, &mut keys, masks));
+            for (i, share) in shares.into_iter().enumerate() {
+                received[i] += share * pool[m][i / count];
+            }
+        }
+        Some(received)
     }
 
     fn parameters(&mut self) -> Vec<&mut Parameter> {

@@ -17,6 +17,8 @@
 //! train_folds(&[FoldData], &TrainSettings, seed)    -> Result<Vec<TrainedFold>, ModelError>
 //! predict(&NamedTensors, (&ModelSection, TaskKind), &[ModalityInput], rows, Option<Perturbation>)
 //!                                                   -> Result<Vec<f32>, ModelError>
+//! modality_weights(&NamedTensors, (&ModelSection, TaskKind), &[ModalityInput], rows)
+//!                                                   -> Result<Option<Vec<f32>>, ModelError>
 //! ```
 //!
 //! A [`TrainedFold`] holds everything evaluation and reports need without retraining: the best
@@ -188,6 +190,36 @@ pub fn predict(
     rows: &[usize],
     mut perturbation: Option<Perturbation<'_>>,
 ) -> Result<Vec<f32>, ModelError> {
+    let (mut net, outputs) = rebuild(weights, (model, task), inputs, rows)?;
+    Ok(train::evaluate_inputs(
+        &mut net,
+        (inputs, rows),
+        (Objective::of_kind(task), outputs),
+        perturbation.as_mut(),
+    ))
+}
+
+/// Per song of `rows`, the weight a trained gated or attention fusion gives each of the
+/// `inputs`' modalities (`rows.len() x modalities`: a gate's share, or the attention a
+/// modality receives averaged over the song's present modalities; zero for a missing one);
+/// `None` for a model whose fusion learns no such weight.
+pub fn modality_weights(
+    weights: &NamedTensors,
+    (model, task): (&ModelSection, TaskKind),
+    inputs: &[ModalityInput],
+    rows: &[usize],
+) -> Result<Option<Vec<f32>>, ModelError> {
+    let (mut net, _) = rebuild(weights, (model, task), inputs, rows)?;
+    Ok(train::modality_weights_of_inputs(&mut net, (inputs, rows)))
+}
+
+/// The network `weights` were trained as, for `inputs` and `rows`, with its output count.
+fn rebuild(
+    weights: &NamedTensors,
+    (model, task): (&ModelSection, TaskKind),
+    inputs: &[ModalityInput],
+    rows: &[usize],
+) -> Result<(FusionNet, usize), ModelError> {
     // `classifier.bias`, or late fusion's `classifier.<modality>.bias`.
     let outputs = (weights.0.iter())
         .find(|t| t.name.starts_with("classifier.") && t.name.ends_with(".bias"))
@@ -209,12 +241,7 @@ pub fn predict(
     let mut unused = RandomStream::new(0, "predict/placeholder-init");
     let mut net = FusionNet::new(model, &architecture, &mut unused);
     net.load(weights)?;
-    Ok(train::evaluate_inputs(
-        &mut net,
-        (inputs, rows),
-        (Objective::of_kind(task), outputs),
-        perturbation.as_mut(),
-    ))
+    Ok((net, outputs))
 }
 
 /// Checks that modality inputs are non-empty, ordered, and consistent in their row counts;

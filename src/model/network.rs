@@ -215,16 +215,7 @@ impl FusionNet {
                 head,
                 output,
             } => {
-                let embeddings = (encoders.iter_mut().zip(inputs))
-                    .map(|(encoder, x)| {
-                        match through(&mut encoder.blocks, Signal::Features(x), mode) {
-                            Signal::Hidden(h) => h,
-                            Signal::Features(_) => {
-                                unreachable!("model.encoder_layers >= 1 is checked")
-                            }
-                        }
-                    })
-                    .collect();
+                let embeddings = encode(encoders, inputs, mode);
                 let fused = fusion.fuse(&dev, embeddings, masks);
                 output_of(output, through(head, Signal::Hidden(fused), mode))
             }
@@ -244,6 +235,23 @@ impl FusionNet {
                 average_outputs(&dev, outputs, masks, *task)
             }
         }
+    }
+
+    /// Per song, the weight the fusion gives each modality (`rows x modalities`, row-major),
+    /// for fusions that learn one (gated, attention); in evaluation mode.
+    pub(crate) fn modality_weights(
+        &mut self,
+        inputs: &[Matrix],
+        masks: &[Vec<f32>],
+    ) -> Option<Vec<f32>> {
+        let Layout::Intermediate {
+            encoders, fusion, ..
+        } = &mut self.layout
+        else {
+            return None;
+        };
+        let embeddings = encode(encoders, inputs, &mut Mode::Eval);
+        fusion.modality_weights(&self.dev, embeddings, masks)
     }
 
     /// Every trainable parameter, in a fixed order (the optimizer's state follows it).
@@ -389,6 +397,18 @@ impl FusionNet {
         }
         Ok(())
     }
+}
+
+/// Each modality's embedding: its features through its encoder.
+fn encode(encoders: &mut [Encoder], inputs: &[Matrix], mode: &mut Mode<'_>) -> Vec<Traced> {
+    (encoders.iter_mut().zip(inputs))
+        .map(
+            |(encoder, x)| match through(&mut encoder.blocks, Signal::Features(x), mode) {
+                Signal::Hidden(h) => h,
+                Signal::Features(_) => unreachable!("model.encoder_layers >= 1 is checked"),
+            },
+        )
+        .collect()
 }
 
 fn width_of(encoder: &Encoder) -> usize {

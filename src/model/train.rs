@@ -285,6 +285,22 @@ pub(crate) fn evaluate_inputs(
     outputs
 }
 
+/// Per song of `rows`, the weight `net`'s fusion gives each modality (`rows x modalities`), if
+/// it learns one.
+pub(crate) fn modality_weights_of_inputs(
+    net: &mut FusionNet,
+    (inputs, rows): (&[super::ModalityInput], &[usize]),
+) -> Option<Vec<f32>> {
+    let dev = net.device().clone();
+    let mut weights = Vec::new();
+    for chunk in rows.chunks(EVAL_CHUNK) {
+        let batch = Batch::gather(inputs, chunk, Vec::new(), 0);
+        let (inputs, masks, _) = tensors(&dev, batch);
+        weights.extend(net.modality_weights(&inputs, &masks)?);
+    }
+    Some(weights)
+}
+
 /// The batch as dfdx tensors: one input matrix per modality, the masks, the targets.
 fn tensors(dev: &dfdx::tensor::Cpu, batch: Batch) -> (Vec<Matrix>, Vec<Vec<f32>>, Matrix) {
     let rows = batch.rows;

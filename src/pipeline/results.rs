@@ -14,7 +14,7 @@ use crate::spec::ExperimentSpec;
 
 use super::error::PipelineError;
 use super::graph::StageGraph;
-use super::stages::evaluate::{self, EvaluateArtifact, OutOfFold, PooledHistory};
+use super::stages::evaluate::{self, EvaluateArtifact, OutOfFold, PooledHistory, TestPredictions};
 
 /// Reads the evaluate artifact of every seed of `graph` from `store` (after a successful run)
 /// and builds the report's results.
@@ -120,7 +120,35 @@ fn seed_results(
         curves: curves(&history),
         headline: Model::HEADLINE,
         predictions,
+        modality_weights: mean_modality_weights(&test),
     })
+}
+
+/// The fusion's mean weight per modality over the test songs that have every selected
+/// modality (where the modalities compete), or over all test songs when none has them all.
+pub(super) fn mean_modality_weights(test: &TestPredictions) -> Option<Vec<f64>> {
+    let weights = test.modality_weights.as_ref()?;
+    let count = test.modalities.len();
+    let songs: Vec<usize> = (0..test.ids.len()).collect();
+    let complete: Vec<usize> = (songs.iter().copied())
+        .filter(|&i| {
+            test.present[i * count..(i + 1) * count]
+                .iter()
+                .all(|&p| p != 0)
+        })
+        .collect();
+    let songs = if complete.is_empty() { songs } else { complete };
+    Some(
+        (0..count)
+            .map(|m| {
+                let total: f64 = songs
+                    .iter()
+                    .map(|&i| f64::from(weights[i * count + m]))
+                    .sum();
+                total / songs.len().max(1) as f64
+            })
+            .collect(),
+    )
 }
 
 /// Each test song's modalities, from `present` [songs, modalities] over `names`.

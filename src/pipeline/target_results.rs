@@ -23,7 +23,7 @@ use crate::spec::ExperimentSpec;
 
 use super::error::PipelineError;
 use super::graph::StageGraph;
-use super::results::{availability_group, curves, evaluations, presence};
+use super::results::{availability_group, curves, evaluations, mean_modality_weights, presence};
 use super::stages::evaluate::EvaluateArtifact;
 
 /// Every song's true outputs, by id.
@@ -296,5 +296,6 @@ fn seed_results(
         curves: curves(&history),
         predictions,
         threshold,
+        modality_weights: mean_modality_weights(&test),
     })
 }

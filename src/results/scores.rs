@@ -76,6 +76,9 @@ pub struct SeedResults {
     pub headline: Model,
     /// Test predictions of the headline model.
     pub predictions: Vec<Prediction>,
+    /// A gated or attention fusion's mean weight per selected modality (in modality order)
+    /// over the test songs that have every one of them; `None` for other designs.
+    pub modality_weights: Option<Vec<f64>>,
 }
 
 /// A whole run's results.

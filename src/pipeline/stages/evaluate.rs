@@ -25,7 +25,7 @@ use serde::Serialize;
 use crate::cache::{Artifact, StageInputs};
 use crate::eval::Ensemble;
 use crate::eval::ensemble::combine_outputs;
-use crate::model::{ModalityInput, NamedTensors, Perturbation, predict};
+use crate::model::{ModalityInput, NamedTensors, Perturbation, modality_weights, predict};
 use crate::pipeline::error::PipelineError;
 use crate::pipeline::stage_id::StageKind;
 use crate::results::{Combination, Model, UnknownName};
@@ -135,6 +135,7 @@ impl Stage for Evaluate {
         let test_rows = split.test_rows();
         let (mut plain, mut augmented, mut trains) = (Vec::new(), Vec::new(), Vec::new());
         let mut presence = None;
+        let mut fold_weights = Vec::new();
         for (fold, inputs) in self.folds.iter().enumerate() {
             let modalities = model_inputs(&split, upstream.of(&inputs.normalize))?;
             let train = TrainArtifact::read(upstream.of(&inputs.train), outputs)?;
@@ -142,6 +143,11 @@ impl Stage for Evaluate {
                 self.fold_predictions(fold, &train.weights, &modalities, (&test_rows, outputs))?;
             plain.push(p);
             augmented.push(a);
+            fold_weights.push(self.fold_modality_weights(
+                &train.weights,
+                &modalities,
+                &test_rows,
+            )?);
             trains.push(train);
             presence.get_or_insert_with(|| {
                 let names: Vec<String> = modalities
@@ -174,6 +180,7 @@ impl Stage for Evaluate {
                 present,
                 models: models.iter().map(|&(m, _)| m).collect(),
                 probabilities: models.into_iter().flat_map(|(_, p)| p).collect(),
+                modality_weights: mean_over_folds(fold_weights),
             },
             valid_macro_f1: valid_f1,
             oof: OutOfFold::pool(&split, &trains),
@@ -187,6 +194,20 @@ impl Stage for Evaluate {
 impl Evaluate {
     /// Fold `fold`'s test probabilities, plain and with test-time augmentation (in mock mode,
     /// made up from the seed).
+    /// Fold `weights`' modality weights on the test `rows`, for fusions that learn them.
+    fn fold_modality_weights(
+        &self,
+        weights: &NamedTensors,
+        inputs: &[ModalityInput],
+        rows: &[usize],
+    ) -> Result<Option<Vec<f32>>, PipelineError> {
+        if self.params.mock {
+            return Ok(None);
+        }
+        let model = (&self.params.model, self.params.task);
+        Ok(modality_weights(weights, model, inputs, rows)?)
+    }
+
     fn fold_predictions(
         &self,
         fold: usize,
@@ -208,6 +229,18 @@ impl Evaluate {
             tta(&self.params, fold, weights, inputs, rows)?,
         ))
     }
+}
+
+/// The element-wise mean of the folds' modality weights, when every fold has them.
+fn mean_over_folds(folds: Vec<Option<Vec<f32>>>) -> Option<Vec<f32>> {
+    let folds: Vec<Vec<f32>> = folds.into_iter().collect::<Option<_>>()?;
+    let first = folds.first()?;
+    let count = folds.len() as f32;
+    Some(
+        (0..first.len())
+            .map(|i| folds.iter().map(|f| f[i]).sum::<f32>() / count)
+            .collect(),
+    )
 }
 
 /// Every model's test outputs: each fold model, the spec's ensemble plain and with test-time
@@ -291,6 +324,7 @@ const TEST_PRESENT: &str = "test_present";
 const MODALITIES: &str = "modalities";
 const MODELS: &str = "models";
 const TEST_PROBABILITIES: &str = "test_probabilities";
+const TEST_MODALITY_WEIGHTS: &str = "test_modality_weights";
 const VALID_MACRO_F1: &str = "valid_macro_f1";
 const OOF_IDS: &str = "oof_ids";
 const OOF_LABELS: &str = "oof_labels";
@@ -310,6 +344,9 @@ pub(crate) struct TestPredictions {
     pub(crate) models: Vec<Model>,
     /// `models.len() x ids.len() x classes`.
     pub(crate) probabilities: Vec<f32>,
+    /// `ids.len() x modalities.len()`: the weight a gated or attention fusion gives each
+    /// modality of each song, mean over the fold models; absent for other designs.
+    pub(crate) modality_weights: Option<Vec<f32>>,
 }
 
 /// The folds' validation predictions, pooled.
@@ -407,6 +444,7 @@ impl EvaluateArtifact {
         } = self;
         let n = test.ids.len();
         let models = test.models.len();
+        let modalities = test.modalities.len();
         artifact
             .put_strings(TEST_IDS, test.ids)
             .put_i64(TEST_LABELS, &[n], as_i64(&test.labels))
@@ -419,6 +457,9 @@ impl EvaluateArtifact {
                 test.probabilities,
             )
             .put_f64(VALID_MACRO_F1, &[valid_macro_f1.len()], valid_macro_f1);
+        if let Some(weights) = test.modality_weights {
+            artifact.put_f32(TEST_MODALITY_WEIGHTS, &[n, modalities], weights);
+        }
         let n = oof.ids.len();
         artifact
             .put_strings(OOF_IDS, oof.ids)
@@ -483,6 +524,18 @@ fn read_test(
         present: present.to_vec(),
         models,
         probabilities: probabilities.to_vec(),
+        modality_weights: match evaluation.array(TEST_MODALITY_WEIGHTS) {
+            None => None,
+            Some(_) => Some(
+                sized(
+                    evaluation,
+                    TEST_MODALITY_WEIGHTS,
+                    f32_array(evaluation, TEST_MODALITY_WEIGHTS)?,
+                    n * modalities.len(),
+                )?
+                .to_vec(),
+            ),
+        },
     })
 }
 

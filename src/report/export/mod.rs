@@ -8,6 +8,7 @@ pub mod csv;
 pub mod figures;
 pub mod html;
 pub mod json;
+pub mod modality_weights;
 pub mod targets;
 pub mod toml;
 
@@ -42,10 +43,11 @@ pub trait Exporter {
 
 /// The exporters of a run's results, in order: the tables and figures, then the page that
 /// shows them.
-pub const RESULTS: [&dyn Exporter; 4] = [
+pub const RESULTS: [&dyn Exporter; 5] = [
     &csv::CsvTables,
     &figures::Figures,
     &targets::TargetReport,
+    &modality_weights::ModalityWeights,
     &html::IndexPage,
 ];
 
