@@ -7,8 +7,11 @@
 //! - `members.csv`: per member its status and headline test scores (the headline model's
 //!   macro-F1 mean and sample std across seeds, accuracy mean; CCC and R^2 for regression,
 //!   macro ROC-AUC and PR-AUC for multi-label; read from the member's `summary.csv`) and its
-//!   report folder;
-//! - `index.html`: the same table, linking each member's report.
+//!   report folder, and a `selected` row when the spec's `[sweep] select` chose by the
+//!   headline metric;
+//! - `selected.csv` (with `[sweep] select`): per seed the member chosen on cross-validation,
+//!   its cross-validation score and its test score ([`super::select`]);
+//! - `index.html`: the same table, linking each member's report, and the selection.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
