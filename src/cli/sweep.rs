@@ -9,8 +9,8 @@ use tracing::{info, warn};
 
 use super::{Folders, SpecArgs, interrupt_flag, open_store};
 use crate::pipeline::{Estimate, StageSelector};
-use crate::results::Metric;
 use crate::results::{Decision, StageRecord};
+use crate::results::{Metric, spread_text};
 use crate::spec::{Sweep, expand_sweep};
 use crate::sweep::summary::{SELECTED, read_headline};
 use crate::sweep::{MemberOutcome, MemberPlan, SweepObserver, SweepOptions, plan_sweep, run_sweep};
@@ -77,10 +77,7 @@ pub fn sweep(args: &SweepArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
     );
     for (member, headline) in run.members.iter().zip(&headlines) {
         let f1 = headline
-            .map(|h| match h.std {
-                Some(std) => format!("{:.3} ± {std:.3}", h.mean),
-                None => format!("{:.3}", h.mean),
-            })
+            .map(|h| spread_text(h.mean, h.std))
             .unwrap_or_default();
         let report = member
             .report
@@ -94,10 +91,7 @@ pub fn sweep(args: &SweepArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
         );
     }
     if let Some(selection) = &run.selection {
-        let spread = match selection.test_std {
-            Some(std) => format!("{:.3} ± {std:.3}", selection.test_mean),
-            None => format!("{:.3}", selection.test_mean),
-        };
+        let spread = spread_text(selection.test_mean, selection.test_std);
         let chosen: Vec<String> = (selection.seeds.iter())
             .map(|s| format!("{}@{}", s.member, s.seed))
             .collect();

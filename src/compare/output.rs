@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::comparison::Comparison;
 use super::units::{Test, UnitResult};
-use crate::results::{Metric, Model, number};
+use crate::results::{Metric, Model, number, spread_text};
 
 /// Headings and rows of a table.
 pub type Rows = (Vec<String>, Vec<Vec<String>>);
@@ -20,13 +20,6 @@ pub struct WriteError {
     pub path: std::path::PathBuf,
     /// The cause.
     pub source: csv::Error,
-}
-
-fn mean_std(mean: f64, std: Option<f64>) -> String {
-    match std {
-        Some(std) => format!("{mean:.3} ± {std:.3}"),
-        None => format!("{mean:.3}"),
-    }
 }
 
 /// `+0.012` style: differences carry their sign.
@@ -100,12 +93,12 @@ pub fn table_rows(c: &Comparison) -> Rows {
             row.extend([
                 c.runs[i].record.seeds.len().to_string(),
                 songs,
-                mean_std(s.metric.mean, s.metric.std),
-                mean_std(s.folds.mean, s.folds.std),
+                spread_text(s.metric.mean, s.metric.std),
+                spread_text(s.folds.mean, s.folds.std),
             ]);
             for metric in &extra {
                 let cell = if *metric == Metric::companion(c.kind) {
-                    mean_std(s.companion.mean, s.companion.std)
+                    spread_text(s.companion.mean, s.companion.std)
                 } else {
                     s.sort_value.map(|v| format!("{v:.3}")).unwrap_or_default()
                 };

@@ -188,24 +188,17 @@ impl Run {
     }
 }
 
-/// The spec's `task.kind` (classification when absent).
+/// The spec's `task.kind` (classification when absent), read as the spec reads it.
 fn task_kind(spec: &toml::Table, path: &Path) -> Result<TaskKind, ReadError> {
     let Some(kind) = spec.get("task").and_then(|t| t.get("kind")) else {
         return Ok(TaskKind::default());
     };
-    let kinds = [
-        TaskKind::Classification,
-        TaskKind::Regression,
-        TaskKind::Multilabel,
-    ];
-    (kinds.into_iter())
-        .find(|k| kind.as_str() == Some(k.name()))
-        .ok_or_else(|| {
-            malformed(
-                path,
-                format!("task.kind = {kind} is no task kind mer knows"),
-            )
-        })
+    kind.clone().try_into().map_err(|_| {
+        malformed(
+            path,
+            format!("task.kind = {kind} is no task kind mer knows"),
+        )
+    })
 }
 
 fn record_error(folder: &Path, error: ReportError) -> ReadError {

@@ -24,7 +24,7 @@ pub mod vocabulary;
 pub use record::{Decision, DecisionTable, RunRecord, StageRecord};
 pub use rows::{
     ConfusionRow, HistoryRow, MetricsRow, PerClassRow, PredictionRow, SummaryRow, Table, columns,
-    mean_std, number,
+    mean_std, number, spread_text,
 };
 pub use scores::{EpochPoint, FoldCurve, ModelScore, Prediction, RunResults, SeedResults};
 pub use targets::{TargetPrediction, TargetRunResults, TargetScore, TargetSeedResults};

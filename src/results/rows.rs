@@ -89,6 +89,15 @@ pub fn mean_std(values: &[f64]) -> (f64, Option<f64>) {
     (mean, std)
 }
 
+/// `mean ± std` to three decimals, as tables and pages show a spread over seeds; the mean
+/// alone when there is no standard deviation (one seed).
+pub fn spread_text(mean: f64, std: Option<f64>) -> String {
+    match std {
+        Some(std) => format!("{mean:.3} ± {std:.3}"),
+        None => format!("{mean:.3}"),
+    }
+}
+
 /// One row of `metrics.csv`: a model on a split and song group, for one seed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MetricsRow {

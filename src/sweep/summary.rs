@@ -20,7 +20,7 @@ use std::time::SystemTime;
 use crate::clock::{compact, rfc3339};
 use crate::report::html::{STYLE, escape};
 use crate::report::{ReportError, io};
-use crate::results::{Metric, Model, SongGroup, Split, SummaryRow, Table, TaskKind};
+use crate::results::{Metric, Model, SongGroup, Split, SummaryRow, Table, TaskKind, spread_text};
 use crate::spec::Sweep;
 
 use super::select;
@@ -281,13 +281,7 @@ fn index_html(summary: &SweepSummary, headlines: &[Option<Headline>]) -> String 
             None => escape(&member.name),
         };
         let (f1, accuracy) = match headline {
-            Some(h) => (
-                match h.std {
-                    Some(std) => format!("{:.3} &plusmn; {std:.3}", h.mean),
-                    None => format!("{:.3}", h.mean),
-                },
-                format!("{:.3}", h.second_mean),
-            ),
+            Some(h) => (spread_text(h.mean, h.std), format!("{:.3}", h.second_mean)),
             None => (String::new(), String::new()),
         };
         let _ = writeln!(
@@ -309,10 +303,7 @@ fn index_html(summary: &SweepSummary, headlines: &[Option<Headline>]) -> String 
 /// The selected result: how it was chosen, and per seed the member and both scores.
 fn selection_html(page: &mut String, selection: &Selection) {
     let metric = selection.metric;
-    let spread = match selection.test_std {
-        Some(std) => format!("{:.3} &plusmn; {std:.3}", selection.test_mean),
-        None => format!("{:.3}", selection.test_mean),
-    };
+    let spread = spread_text(selection.test_mean, selection.test_std);
     let _ = writeln!(
         page,
         "<h2>Selected: {metric} {spread}</h2>\n<p>Per seed, the member with the best \

@@ -9,6 +9,7 @@ use crate::report::ReportError;
 use crate::report::html::{escape, figures_section, files_section, page_start, write_page};
 use crate::results::{
     Metric, Model, RunRecord, RunResults, SongGroup, Split, TargetRunResults, TaskKind, mean_std,
+    spread_text,
 };
 
 use super::{Exporter, ReportInput};
@@ -172,10 +173,9 @@ fn row_start(page: &mut String, model: Model, split: Split) {
 /// `mean ± std` of `values` (a count without decimals).
 fn spread_cell(metric: Metric, values: &[f64]) -> String {
     let (mean, std) = mean_std(values);
-    match (metric, std) {
-        (Metric::Songs, _) => format!("{mean:.0}"),
-        (_, Some(std)) => format!("{mean:.3} ± {std:.3}"),
-        (_, None) => format!("{mean:.3}"),
+    match metric {
+        Metric::Songs => format!("{mean:.0}"),
+        _ => spread_text(mean, std),
     }
 }
 
