@@ -147,12 +147,17 @@ impl Sections {
         let mut doc = toml::Table::new();
         for set in sets {
             let (path, value) = set.split_once('=').unwrap();
-            let (section, key) = path.split_once('.').unwrap();
             let value = format!("v = {value}").parse::<toml::Table>().unwrap()["v"].clone();
-            let table = doc
-                .entry(section)
-                .or_insert_with(|| toml::Table::new().into());
-            table.as_table_mut().unwrap().insert(key.into(), value);
+            let mut keys: Vec<&str> = path.split('.').collect();
+            let key = keys.pop().unwrap();
+            let mut table = &mut doc;
+            for section in keys {
+                table = (table.entry(section))
+                    .or_insert_with(|| toml::Table::new().into())
+                    .as_table_mut()
+                    .unwrap();
+            }
+            table.insert(key.into(), value);
         }
         doc.try_into().unwrap_or_else(|e| panic!("{sets:?}: {e}"))
     }
@@ -282,6 +287,41 @@ fn a_fusion_choice_on_a_linear_model_is_refused_by_key() {
     for fusion in ["concat", "early", "late", "gated", "attention"] {
         let set = format!("model.fusion=\"{fusion}\"");
         assert_eq!(settings_verdict(&[&set]), Ok(()), "{set}");
+    }
+}
+
+/// `model.late` belongs to late fusion: set on another fusion or on a linear model, each key
+/// is refused by name, through both paths; on late fusion every choice passes.
+#[test]
+fn late_fusion_settings_on_another_model_are_refused_by_key() {
+    let errors = settings_verdict(&["model.late.combine=\"stacking\""]).unwrap_err();
+    assert_eq!(
+        errors.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
+        [
+            "key `model.late.combine`: has no meaning for model.fusion = \"concat\", which has \
+             no per-modality classifiers (expected the key left out, found stacking)"
+        ]
+    );
+    let linear = ["model.kind=\"linear\"", "model.late.training=\"separate\""];
+    let errors = settings_verdict(&linear).unwrap_err();
+    assert_eq!(errors[0].key(), "model.late.training");
+    assert!(errors[0].to_string().contains("model.kind = \"linear\""));
+    let dir = TestDir::new();
+    let gated = ["model.fusion=\"gated\"", "model.late.training=\"separate\""];
+    let problems = spec_verdict(&dir, &gated).unwrap_err();
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].key, "model.late.training");
+    for training in ["joint", "separate"] {
+        for combine in ["average", "stacking"] {
+            let set = [
+                "model.fusion=\"late\"".to_string(),
+                format!("model.late.training=\"{training}\""),
+                format!("model.late.combine=\"{combine}\""),
+            ];
+            let set: Vec<&str> = set.iter().map(String::as_str).collect();
+            assert_eq!(settings_verdict(&set), Ok(()), "{set:?}");
+            assert!(spec_verdict(&dir, &set).is_ok(), "{set:?}");
+        }
     }
 }
 

@@ -7,11 +7,12 @@ mod model_support;
 use mer::eval::multilabel::roc_auc;
 use mer::eval::regression::score_targets;
 use mer::model::schedule::LearningRate;
+use mer::model::{BranchPredictions, LATE_WEIGHTS, NamedTensor, branch_outputs};
 use mer::model::{FoldData, TrainSettings, TrainedFold, predict, train_fold, train_folds};
 use mer::model::{ModelError, Targets};
 use mer::spec::{
-    AugmentSection, Fusion, ModelKind, ModelSection, NormLayer, RegressionLoss, ScheduleSection,
-    TaskKind, TaskSection,
+    AugmentSection, Fusion, LateSection, LateTraining, ModelKind, ModelSection, NormLayer,
+    RegressionLoss, ScheduleSection, TaskKind, TaskSection,
 };
 
 use model_support::{clusters, labels, labels_mut, tagged, valence_arousal};
@@ -211,6 +212,14 @@ fn every_design() -> Vec<ModelSection> {
     })
     .collect();
     designs.push(ModelSection {
+        fusion: Fusion::Late,
+        late: LateSection {
+            training: LateTraining::Separate,
+            ..LateSection::default()
+        },
+        ..small_model()
+    });
+    designs.push(ModelSection {
         kind: ModelKind::Linear,
         ..small_model()
     });
@@ -218,7 +227,10 @@ fn every_design() -> Vec<ModelSection> {
 }
 
 fn design_name(model: &ModelSection) -> String {
-    format!("{:?}/{:?}", model.kind, model.fusion)
+    format!(
+        "{:?}/{:?}/{:?}",
+        model.kind, model.fusion, model.late.training
+    )
 }
 
 #[test]
@@ -437,15 +449,24 @@ fn the_recorded_learning_rate_follows_warm_restarts() {
 /// Trains `data` for `task` with no label smoothing (regression refuses it) and a mixup that
 /// blends targets of every kind.
 fn train_task(data: &FoldData, task: &TaskSection, seed: u64) -> TrainedFold {
-    let model = small_model();
+    train_unsmoothed(data, (&small_model(), task), 40, seed)
+}
+
+/// Trains `data` with `model` for `task` and `epochs`, without label smoothing.
+fn train_unsmoothed(
+    data: &FoldData,
+    (model, task): (&ModelSection, &TaskSection),
+    epochs: usize,
+    seed: u64,
+) -> TrainedFold {
     let augment = AugmentSection {
         label_smoothing: 0.0,
         ..AugmentSection::default()
     };
     let settings = TrainSettings {
-        model: &model,
+        model,
         augment: &augment,
-        schedule: &schedule(40),
+        schedule: &schedule(epochs),
         task,
     };
     train_fold(data, &settings, seed, 0).unwrap()
@@ -560,4 +581,125 @@ fn targets_of_another_kind_than_the_task_are_refused() {
         matches!(&error, ModelError::InconsistentData(m) if m.contains("Regression targets")),
         "{error}"
     );
+}
+
+/// The audio branch's tensors after `epochs` passes from `initial`, late fusion trained as
+/// `training`, on `data`.
+fn audio_branch_after(
+    data: &FoldData,
+    (model, initial): (&ModelSection, &mer::model::NamedTensors),
+    epochs: usize,
+) -> Vec<NamedTensor> {
+    let (augment, schedule) = (AugmentSection::default(), schedule(epochs));
+    let settings = TrainSettings {
+        model,
+        augment: &augment,
+        schedule: &schedule,
+        task: &TaskSection::default(),
+    };
+    let orders = vec![data.train_rows.clone(); epochs];
+    let (_, weights) = mer::model::train_in_order(data, &settings, 5, 0, initial, &orders).unwrap();
+    (weights.0.into_iter())
+        .filter(|t| t.name.split('.').nth(1) == Some("audio"))
+        .collect()
+}
+
+#[test]
+fn separately_trained_late_branches_learn_from_their_own_modality_alone() {
+    let data = clusters(60, 3, 1.0, 13);
+    let mut scrambled = data.clone();
+    let lyrics = &mut scrambled.modalities[1];
+    lyrics
+        .features
+        .iter_mut()
+        .enumerate()
+        .for_each(|(i, v)| *v = (i % 7) as f32 - 3.0);
+    for (training, independent) in [(LateTraining::Separate, true), (LateTraining::Joint, false)] {
+        let model = ModelSection {
+            fusion: Fusion::Late,
+            late: LateSection {
+                training,
+                ..LateSection::default()
+            },
+            ..small_model()
+        };
+        let initial = train(&data, &model, &schedule(1), 9).weights;
+        let audio = audio_branch_after(&data, (&model, &initial), 3);
+        assert!(!audio.is_empty());
+        let with_other_lyrics = audio_branch_after(&scrambled, (&model, &initial), 3);
+        // Trained separately, the audio branch never sees the lyrics (augmentation draws do
+        // not depend on values); trained jointly, it learns around them.
+        assert_eq!(audio == with_other_lyrics, independent, "{training:?}");
+    }
+}
+
+/// A late model with stacking weights among its tensors predicts what `model::stacking`
+/// computes from the branches' own outputs, for every kind; a song's missing modality plays no
+/// part.
+#[test]
+fn stacked_late_predictions_are_the_stacking_combination_of_the_branches() {
+    let model = ModelSection {
+        fusion: Fusion::Late,
+        ..small_model()
+    };
+    let cases = [
+        (clusters(60, 3, 1.0, 21), TaskSection::default()),
+        (valence_arousal(80, 22), regression(RegressionLoss::Mse)),
+        (
+            tagged(80, 23),
+            TaskSection {
+                kind: TaskKind::Multilabel,
+                ..TaskSection::default()
+            },
+        ),
+    ];
+    for (data, task) in cases {
+        let fold = train_unsmoothed(&data, (&model, &task), 3, 4);
+        let rows = &data.valid_rows;
+        let kind = (&model, task.kind);
+        let branches = branch_outputs(&fold.weights, kind, &data.modalities, rows)
+            .unwrap()
+            .expect("a late model has branches");
+        let weights: Vec<f64> = (0..branches.len()).map(|m| 0.4 + 0.5 * m as f64).collect();
+        let present: Vec<Vec<f32>> = (data.modalities.iter())
+            .map(|m| {
+                rows.iter()
+                    .map(|&r| f32::from(u8::from(m.present[r])))
+                    .collect()
+            })
+            .collect();
+        let width = data.targets.width();
+        let targets = vec![0.0; rows.len() * width];
+        let expected = BranchPredictions {
+            outputs: &branches,
+            present: &present,
+            targets: &targets,
+            width,
+            task: task.kind,
+        }
+        .combine(&weights);
+        let mut stacked = fold.weights.clone();
+        stacked.0.push(NamedTensor {
+            name: LATE_WEIGHTS.into(),
+            shape: vec![weights.len()],
+            values: weights.iter().map(|&w| w as f32).collect(),
+        });
+        let predicted = predict(&stacked, kind, &data.modalities, rows, None).unwrap();
+        assert_eq!(predicted.len(), expected.len());
+        for (p, e) in predicted.iter().zip(&expected) {
+            assert!((p - e).abs() < 1e-5, "{:?}: {p} vs {e}", task.kind);
+        }
+        // Without the weights, the same model averages: a different prediction.
+        let plain = predict(&fold.weights, kind, &data.modalities, rows, None).unwrap();
+        assert_ne!(plain, predicted, "{:?}", task.kind);
+        // Whatever a missing modality's row holds changes nothing.
+        let mut missing = data.modalities.clone();
+        let (song, width) = (rows[0], missing[1].width);
+        missing[1].present[song] = false;
+        let without = predict(&stacked, kind, &missing, rows, None).unwrap();
+        assert_ne!(without, predicted, "{:?}", task.kind);
+        missing[1].features[song * width..][..width].fill(1e6);
+        let filled = predict(&stacked, kind, &missing, rows, None).unwrap();
+        assert_eq!(filled, without, "{:?}", task.kind);
+    }
 }

@@ -102,3 +102,40 @@ fn keys_of_a_precomputed_modality_are_pinned() {
         ],
     );
 }
+
+/// Late fusion's combination is chosen after training: stacking changes the evaluate key
+/// alone, so switching it reruns evaluation and never training; separate training changes the
+/// train keys.
+#[test]
+fn late_fusion_combination_reruns_evaluation_alone() {
+    let dir = TestDir::new();
+    dir.write_demo(30, 2, 5);
+    let spec = |late: &str| {
+        format!(
+            "[dataset]\nlayout = \"mirex-like\"\nroot = \"data\"\n\
+             [modalities.audio]\n[modalities.lyrics]\n\
+             [model]\nfusion = \"late\"\n{late}\n[split]\nfolds = 2\n"
+        )
+    };
+    let keys_of = |late: &str| {
+        dir.write("exp.toml", spec(late));
+        planned_keys(&dir)
+    };
+    let average = keys_of("");
+    let stacking = keys_of("late = { combine = \"stacking\" }");
+    let separate = keys_of("late = { training = \"separate\" }");
+    assert_eq!(average.len(), stacking.len());
+    for (instance, key) in &average {
+        let stage = instance.split(['[', '@']).next().unwrap();
+        assert_eq!(
+            stacking[instance] != *key,
+            stage == "evaluate",
+            "{instance}"
+        );
+        assert_eq!(
+            separate[instance] != *key,
+            stage == "train" || stage == "evaluate",
+            "{instance}"
+        );
+    }
+}

@@ -610,7 +610,16 @@ fn the_fusion_sweep_learns_with_every_design_and_selects_on_cross_validation() {
     let names: Vec<&str> = members.keys().map(String::as_str).collect();
     assert_eq!(
         names,
-        ["attention", "concat", "early", "gated", "late", "linear"]
+        [
+            "attention",
+            "concat",
+            "early",
+            "gated",
+            "late",
+            "late-separate",
+            "late-stacking",
+            "linear"
+        ]
     );
     let mut cv = BTreeMap::new();
     let mut test = BTreeMap::new();
@@ -621,11 +630,12 @@ fn the_fusion_sweep_learns_with_every_design_and_selects_on_cross_validation() {
         // Five classes: chance is 0.2.
         let mean = scores.values().sum::<f64>() / scores.len() as f64;
         assert!(mean > 0.4, "{name}: {scores:?}");
-        // Gated and attention fusions report what they lean on: shares of one per seed.
+        // Gated and attention fusions and stacking report what they lean on: shares of one
+        // per seed.
         let weights = report.join("modality_weights.csv");
         assert_eq!(
             weights.is_file(),
-            ["gated", "attention"].contains(&name.as_str()),
+            ["gated", "attention", "late-stacking"].contains(&name.as_str()),
             "{name}"
         );
         if weights.is_file() {
@@ -644,6 +654,9 @@ fn the_fusion_sweep_learns_with_every_design_and_selects_on_cross_validation() {
         cv.insert(name.clone(), macro_f1_by_seed(report, "out-of-fold", "cv"));
         test.insert(name.clone(), scores);
     }
+    // Stacking reweighs the same trained branches, so its scores differ from the plain mean's.
+    assert_ne!(test["late-stacking"], test["late"]);
+    assert_ne!(cv["late-stacking"], cv["late"]);
     let selection = &json(&summary.join("sweep.json"))["selection"];
     assert_eq!(selection["metric"], "macro_f1");
     for chosen in selection["seeds"].as_array().unwrap() {

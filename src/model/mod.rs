@@ -60,12 +60,15 @@ mod network;
 mod objective;
 pub mod schedule;
 mod settings;
+mod stacking;
 mod targets;
 mod train;
 
 pub use crate::spec::{SettingError, TrainSettings};
 pub use error::ModelError;
+pub use network::LATE_WEIGHTS;
 pub use settings::CheckedSettings;
+pub use stacking::{BranchPredictions, cross_fit, fit_weights};
 pub use targets::Targets;
 pub use train::{train_fold, train_folds};
 
@@ -199,10 +202,10 @@ pub fn predict(
     ))
 }
 
-/// Per song of `rows`, the weight a trained gated or attention fusion gives each of the
-/// `inputs`' modalities (`rows.len() x modalities`: a gate's share, or the attention a
-/// modality receives averaged over the song's present modalities; zero for a missing one);
-/// `None` for a model whose fusion learns no such weight.
+/// Per song of `rows`, the weight a trained fusion gives each of the `inputs`' modalities
+/// (`rows.len() x modalities`: a gate's share, the attention a modality receives averaged
+/// over the song's present modalities, or a stacking weight's share over the song's present
+/// modalities; zero for a missing one); `None` for a model that learns no such weight.
 pub fn modality_weights(
     weights: &NamedTensors,
     (model, task): (&ModelSection, TaskKind),
@@ -211,6 +214,24 @@ pub fn modality_weights(
 ) -> Result<Option<Vec<f32>>, ModelError> {
     let (mut net, _) = rebuild(weights, (model, task), inputs, rows)?;
     Ok(train::modality_weights_of_inputs(&mut net, (inputs, rows)))
+}
+
+/// Late fusion's branches on their own: per modality of `inputs`, each branch's raw outputs
+/// for `rows` (`rows.len() x outputs`: class logits, values, tag logits), whether or not a
+/// song has the modality; `None` for a model that is not a late fusion. Stacking fits its
+/// weights on these ([`fit_weights`]).
+pub fn branch_outputs(
+    weights: &NamedTensors,
+    (model, task): (&ModelSection, TaskKind),
+    inputs: &[ModalityInput],
+    rows: &[usize],
+) -> Result<Option<Vec<Vec<f32>>>, ModelError> {
+    let (mut net, outputs) = rebuild(weights, (model, task), inputs, rows)?;
+    Ok(train::branch_outputs_of_inputs(
+        &mut net,
+        (inputs, rows),
+        outputs,
+    ))
 }
 
 /// The network `weights` were trained as, for `inputs` and `rows`, with its output count.

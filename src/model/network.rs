@@ -24,9 +24,7 @@ use crate::modality::Modality;
 use crate::rng::RandomStream;
 use crate::spec::{self, ModelKind, ModelSection, TaskKind};
 
-use super::fusion::{
-    AttentionFusion, ConcatFusion, Fusion, GatedFusion, mask_columns, presence_shares,
-};
+use super::fusion::{AttentionFusion, ConcatFusion, Fusion, GatedFusion, mask_columns};
 use super::layers::{Block, Buffer, Linear, Matrix, Mode, Parameter, Traced, elementwise, values};
 use super::{ModelError, NamedTensor, NamedTensors};
 
@@ -54,6 +52,21 @@ struct Branch {
     output: Linear,
 }
 
+impl Branch {
+    /// The branch's raw outputs for `input`.
+    fn forward(&mut self, input: &Matrix, mode: &mut Mode<'_>) -> Traced {
+        output_of(
+            &self.output,
+            through(&mut self.blocks, Signal::Features(input), mode),
+        )
+    }
+}
+
+/// The name of late fusion's combination weights among a model's tensors: present only once
+/// stacking has fit them (training learns no such tensor), so a plain late model loads
+/// without it and averages.
+pub const LATE_WEIGHTS: &str = "late.weights";
+
 /// The network's layers, as `model.kind` and `model.fusion` lay them out.
 #[derive(Debug)]
 enum Layout {
@@ -70,6 +83,10 @@ enum Layout {
     Late {
         branches: Vec<Branch>,
         task: TaskKind,
+        /// Each modality's stacking weight ([`LATE_WEIGHTS`], see `model::stacking`): the
+        /// branches' logits weighted and summed (classes, tags), or their values averaged
+        /// with these weights (regression); `None` is the plain mean of probabilities or values.
+        combination: Option<Vec<f32>>,
     },
 }
 
@@ -153,6 +170,7 @@ impl FusionNet {
                     })
                     .collect();
                 Layout::Late {
+                    combination: None,
                     branches,
                     task: architecture.task,
                 }
@@ -223,35 +241,78 @@ impl FusionNet {
                 let joined = joined_input(&dev, inputs, masks);
                 output_of(output, through(blocks, Signal::Features(&joined), mode))
             }
-            Layout::Late { branches, task } => {
+            Layout::Late {
+                branches,
+                task,
+                combination,
+            } => {
                 let outputs = (branches.iter_mut().zip(inputs))
-                    .map(|(branch, x)| {
-                        output_of(
-                            &branch.output,
-                            through(&mut branch.blocks, Signal::Features(x), mode),
-                        )
-                    })
+                    .map(|(branch, x)| branch.forward(x, mode))
                     .collect();
-                average_outputs(&dev, outputs, masks, *task)
+                match (combination.as_deref(), *task) {
+                    (Some(weights), TaskKind::Classification | TaskKind::Multilabel) => {
+                        pool_logits(&dev, outputs, (masks, weights))
+                    }
+                    (Some(weights), TaskKind::Regression) => {
+                        average_outputs(&dev, outputs, (masks, weights), TaskKind::Regression)
+                    }
+                    (None, _) => {
+                        let plain = vec![1.0; masks.len()];
+                        average_outputs(&dev, outputs, (masks, &plain), *task)
+                    }
+                }
             }
         }
     }
 
+    /// Late fusion's branch `modality` (an index into the inputs) alone on `input`, rows x
+    /// its width: that branch's raw outputs; `None` when the network is not a late fusion.
+    pub(crate) fn forward_branch(
+        &mut self,
+        modality: usize,
+        input: &Matrix,
+        mode: &mut Mode<'_>,
+    ) -> Option<Traced> {
+        match &mut self.layout {
+            Layout::Late { branches, .. } => Some(branches[modality].forward(input, mode)),
+            _ => None,
+        }
+    }
+
+    /// Whether the network is a late fusion, whose branches predict on their own.
+    pub(crate) fn has_branches(&self) -> bool {
+        matches!(self.layout, Layout::Late { .. })
+    }
+
     /// Per song, the weight the fusion gives each modality (`rows x modalities`, row-major),
-    /// for fusions that learn one (gated, attention); in evaluation mode.
+    /// for fusions that learn one (gated, attention, late fusion with stacked weights); in
+    /// evaluation mode.
     pub(crate) fn modality_weights(
         &mut self,
         inputs: &[Matrix],
         masks: &[Vec<f32>],
     ) -> Option<Vec<f32>> {
-        let Layout::Intermediate {
-            encoders, fusion, ..
-        } = &mut self.layout
-        else {
-            return None;
-        };
-        let embeddings = encode(encoders, inputs, &mut Mode::Eval);
-        fusion.modality_weights(&self.dev, embeddings, masks)
+        match &mut self.layout {
+            Layout::Intermediate {
+                encoders, fusion, ..
+            } => {
+                let embeddings = encode(encoders, inputs, &mut Mode::Eval);
+                fusion.modality_weights(&self.dev, embeddings, masks)
+            }
+            Layout::Late {
+                combination: Some(combination),
+                ..
+            } => {
+                let shares = combination_shares(masks, combination);
+                let rows = masks.first().map_or(0, Vec::len);
+                Some(
+                    (0..rows)
+                        .flat_map(|row| shares.iter().map(move |share| share[row]))
+                        .collect(),
+                )
+            }
+            _ => None,
+        }
     }
 
     /// Every trainable parameter, in a fixed order (the optimizer's state follows it).
@@ -389,6 +450,17 @@ impl FusionNet {
             buffer.values.copy_from_slice(&stored.values);
             expected += 1;
         }
+        if let Layout::Late {
+            combination,
+            branches,
+            ..
+        } = &mut self.layout
+            && weights.0.iter().any(|t| t.name == LATE_WEIGHTS)
+        {
+            let stored = find(weights, LATE_WEIGHTS, &[branches.len()])?;
+            *combination = Some(stored.values.clone());
+            expected += 1;
+        }
         if weights.0.len() != expected {
             return Err(ModelError::WeightsMismatch(format!(
                 "{} stored tensors, the model has {expected}",
@@ -474,18 +546,19 @@ fn joined_input(dev: &Cpu, inputs: &[Matrix], masks: &[Vec<f32>]) -> Matrix {
     dev.tensor_from_vec(joined, (rows, total))
 }
 
-/// Late fusion: each branch's `outputs` weighed by the song's presence masks (normalized to
-/// sum to 1; equal weights for a song with no modality) and averaged, as class probabilities
+/// Late fusion: each branch's `outputs` weighed by the song's presence masks times the
+/// modalities' `combination` weights (normalized to sum to 1; the combination's shares for a
+/// song with no modality) and summed, as class probabilities
 /// (returned as their logarithms, whose softmax they are), tag probabilities (returned as
 /// logits) or regression values.
 pub(crate) fn average_outputs(
     dev: &Cpu,
     outputs: Vec<Traced>,
-    masks: &[Vec<f32>],
+    (masks, combination): (&[Vec<f32>], &[f32]),
     task: TaskKind,
 ) -> Traced {
     let width = outputs.first().map_or(0, |o| o.shape().1);
-    let weights = presence_shares(masks, 1.0 / masks.len() as f32);
+    let weights = combination_shares(masks, combination);
     let mut average: Option<Traced> = None;
     for (output, weight) in outputs.into_iter().zip(&weights) {
         let probability = match task {
@@ -511,6 +584,43 @@ pub(crate) fn average_outputs(
         }),
         TaskKind::Regression => average,
     }
+}
+
+/// Stacked late fusion of classes or tags: `sum_m a_m m_m z_m` of the branches' logits `z_m`,
+/// the stacking weights `a` and the presence masks `m` (see `model::stacking`).
+fn pool_logits(dev: &Cpu, outputs: Vec<Traced>, (masks, weights): (&[Vec<f32>], &[f32])) -> Traced {
+    let width = outputs.first().map_or(0, |o| o.shape().1);
+    let mut pooled: Option<Traced> = None;
+    for ((output, mask), &a) in outputs.into_iter().zip(masks).zip(weights) {
+        let coefficients: Vec<f32> = mask.iter().map(|&m| a * m).collect();
+        let term = output * mask_columns(dev, &coefficients, width);
+        pooled = Some(match pooled {
+            None => term,
+            Some(sum) => sum + term,
+        });
+    }
+    pooled.expect("a network has at least one modality")
+}
+
+/// Per modality, each song's share `c_m m_m / sum_k c_k m_k` of the combination weights `c`
+/// over its presence masks `m`; for a song with no modality, `c_m / sum_k c_k`.
+pub(crate) fn combination_shares(masks: &[Vec<f32>], combination: &[f32]) -> Vec<Vec<f32>> {
+    let rows = masks.first().map_or(0, Vec::len);
+    let totals: Vec<f32> = (0..rows)
+        .map(|row| {
+            (masks.iter().zip(combination))
+                .map(|(mask, &c)| c * mask[row])
+                .sum()
+        })
+        .collect();
+    let sum: f32 = combination.iter().sum();
+    (masks.iter().zip(combination))
+        .map(|(mask, &c)| {
+            (mask.iter().zip(&totals))
+                .map(|(&m, &total)| if total > 0.0 { c * m / total } else { c / sum })
+                .collect()
+        })
+        .collect()
 }
 
 fn find<'w>(

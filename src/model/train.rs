@@ -14,11 +14,12 @@ use super::adamw::AdamW;
 use super::augment::{self, Batch};
 use super::layers::{self, Matrix, Mode};
 use super::network::{Architecture, FusionNet};
-use super::objective::{Objective, Validation};
+use super::objective::{Loss, Objective, Validation};
 use super::schedule::LearningRate;
 use super::settings::CheckedSettings;
 use super::{EpochRecord, FoldData, ModelError, NamedTensors, TrainSettings, TrainedFold};
-use crate::spec::ScheduleStep;
+use crate::spec::{LateTraining, ScheduleStep};
+use dfdx::shapes::HasShape;
 use dfdx::tensor::TensorFromVec;
 
 /// Rows per evaluation pass; bounds memory on large validation sets.
@@ -232,10 +233,20 @@ impl<'a> FoldTrainer<'a> {
         }
         let dev = self.net.device().clone();
         let (inputs, masks, targets) = tensors(&dev, batch);
-        let logits = self
-            .net
-            .forward(&inputs, &masks, &mut Mode::Train(&mut self.dropout));
-        let loss = self.objective.loss(logits, targets, tag_weights);
+        let separate = self.settings.model.late.training == LateTraining::Separate;
+        let loss = match separate && self.net.has_branches() {
+            true => separate_loss(
+                (&mut self.net, &mut self.dropout, self.objective),
+                (&inputs, &masks),
+                &targets,
+                tag_weights,
+            ),
+            false => None,
+        };
+        let loss = loss.unwrap_or_else(|| {
+            let logits = (self.net).forward(&inputs, &masks, &mut Mode::Train(&mut self.dropout));
+            self.objective.loss(logits, targets, tag_weights)
+        });
         let (loss, mut grads) = layers::backward(loss);
         let step = self.optimizer.begin_step(lr);
         for (index, parameter) in self.net.parameters().into_iter().enumerate() {
@@ -299,6 +310,72 @@ pub(crate) fn modality_weights_of_inputs(
         weights.extend(net.modality_weights(&inputs, &masks)?);
     }
     Some(weights)
+}
+
+/// Late fusion trained separately: each branch's own loss on the batch's songs that have
+/// its modality (mask above 0), averaged over the branches that had any; `None` when no
+/// branch had a song.
+fn separate_loss(
+    (net, dropout, objective): (&mut FusionNet, &mut RandomStream, Objective),
+    (inputs, masks): (&[Matrix], &[Vec<f32>]),
+    targets: &Matrix,
+    tag_weights: Option<&[f32]>,
+) -> Option<Loss> {
+    let dev = net.device().clone();
+    let mut total: Option<Loss> = None;
+    let mut branches = 0;
+    for (modality, (input, mask)) in inputs.iter().zip(masks).enumerate() {
+        let rows: Vec<usize> = (0..mask.len()).filter(|&r| mask[r] > 0.0).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let input = select_rows(&dev, input, &rows);
+        let mut mode = Mode::Train(dropout);
+        let outputs = (net.forward_branch(modality, &input, &mut mode))
+            .expect("only late fusion is trained separately");
+        let loss = objective.loss(outputs, select_rows(&dev, targets, &rows), tag_weights);
+        branches += 1;
+        total = Some(match total {
+            None => loss,
+            Some(sum) => sum + loss,
+        });
+    }
+    total.map(|sum| sum * (1.0 / branches as f32))
+}
+
+/// Late fusion's branches on their own: per modality, the raw outputs (`rows x width`: class
+/// logits, values, tag logits) of each branch for `rows` of `inputs`, in evaluation mode (a
+/// branch's outputs for songs without its modality are computed all the same); `None` for
+/// other designs.
+pub(crate) fn branch_outputs_of_inputs(
+    net: &mut FusionNet,
+    (inputs, rows): (&[super::ModalityInput], &[usize]),
+    width: usize,
+) -> Option<Vec<Vec<f32>>> {
+    if !net.has_branches() {
+        return None;
+    }
+    let dev = net.device().clone();
+    let mut outputs = vec![Vec::with_capacity(rows.len() * width); inputs.len()];
+    for chunk in rows.chunks(EVAL_CHUNK) {
+        let batch = Batch::gather(inputs, chunk, Vec::new(), 0);
+        let (matrices, _, _) = tensors(&dev, batch);
+        for (modality, (input, out)) in matrices.iter().zip(&mut outputs).enumerate() {
+            let raw = net.forward_branch(modality, input, &mut Mode::Eval)?;
+            out.extend(layers::values(&raw));
+        }
+    }
+    Some(outputs)
+}
+
+/// The `rows` of `matrix`, in that order.
+fn select_rows(dev: &dfdx::tensor::Cpu, matrix: &Matrix, rows: &[usize]) -> Matrix {
+    let width = matrix.shape().1;
+    let values = layers::values(matrix);
+    let selected: Vec<f32> = (rows.iter())
+        .flat_map(|&r| values[r * width..(r + 1) * width].iter().copied())
+        .collect();
+    dev.tensor_from_vec(selected, (rows.len(), width))
 }
 
 /// The batch as dfdx tensors: one input matrix per modality, the masks, the targets.

@@ -76,7 +76,7 @@ pub struct SeedResults {
     pub headline: Model,
     /// Test predictions of the headline model.
     pub predictions: Vec<Prediction>,
-    /// A gated or attention fusion's mean weight per selected modality (in modality order)
+    /// A gated, attention or stacked late fusion's mean weight per selected modality (in modality order)
     /// over the test songs that have every one of them; `None` for other designs.
     pub modality_weights: Option<Vec<f64>>,
 }

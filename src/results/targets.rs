@@ -96,7 +96,7 @@ pub struct TargetSeedResults {
     pub predictions: Vec<TargetPrediction>,
     /// Multi-label: the F1 threshold, chosen on the out-of-fold predictions.
     pub threshold: Option<f64>,
-    /// A gated or attention fusion's mean weight per selected modality (see
+    /// A gated, attention or stacked late fusion's mean weight per selected modality (see
     /// `SeedResults::modality_weights`).
     pub modality_weights: Option<Vec<f64>>,
 }

@@ -128,9 +128,9 @@ pub enum Fusion {
     /// Early fusion: every modality's masked features and the presence masks, concatenated,
     /// into one encoder.
     Early,
-    /// Late fusion: one encoder, head and output layer per modality, trained jointly; the
-    /// outputs (class or tag probabilities, regression values) averaged over the modalities a
-    /// song has.
+    /// Late fusion: one encoder, head and output layer per modality; the outputs (class or
+    /// tag probabilities, regression values) combined over the modalities a song has, as
+    /// `model.late` says.
     Late,
     /// Gated fusion: per song, a softmax over the present modalities of a score computed from
     /// each embedding weighs the embeddings into one (a missing modality's weight is zero),
@@ -174,6 +174,73 @@ impl ModelKind {
     }
 }
 
+/// `model.late`: how late fusion's per-modality classifiers are trained and combined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LateSection {
+    /// Default `joint`.
+    pub training: LateTraining,
+    /// Default `average`.
+    pub combine: LateCombine,
+}
+
+impl LateSection {
+    /// Whether every key is left at its default (which keeps older specs' keys as they were).
+    pub fn is_default(&self) -> bool {
+        *self == LateSection::default()
+    }
+}
+
+/// How late fusion's classifiers learn (`model.late.training`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LateTraining {
+    /// One loss on the combined output: the branches learn to predict together.
+    #[default]
+    Joint,
+    /// Each branch its own loss, on the songs that have its modality, as if trained alone (the
+    /// branches share only the batches, the schedule and early stopping on the combination).
+    Separate,
+}
+
+impl LateTraining {
+    /// The name the spec writes.
+    pub fn name(self) -> &'static str {
+        match self {
+            LateTraining::Joint => "joint",
+            LateTraining::Separate => "separate",
+        }
+    }
+}
+
+/// How late fusion's outputs become one (`model.late.combine`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LateCombine {
+    /// The plain mean over the modalities a song has.
+    #[default]
+    Average,
+    /// Stacking: one learned weight per modality, fit after training on the folds'
+    /// out-of-fold branch outputs, never on test songs: a logistic regression on the branches'
+    /// logits for classes and tags, a weighted mean over the present modalities for values.
+    Stacking,
+}
+
+impl LateCombine {
+    /// Whether this is the default, the plain mean.
+    pub fn is_average(&self) -> bool {
+        *self == LateCombine::Average
+    }
+
+    /// The name the spec writes.
+    pub fn name(self) -> &'static str {
+        match self {
+            LateCombine::Average => "average",
+            LateCombine::Stacking => "stacking",
+        }
+    }
+}
+
 /// Normalization layers inside the network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -207,6 +274,9 @@ pub struct ModelSection {
     pub kind: ModelKind,
     /// Default `concat`.
     pub fusion: Fusion,
+    /// Late fusion's training and combination; only for `fusion = "late"`.
+    #[serde(skip_serializing_if = "LateSection::is_default")]
+    pub late: LateSection,
     /// Hidden layers per modality encoder. Default 1.
     pub encoder_layers: usize,
     /// Width of each encoder layer (the modality embedding size). Default 128.
@@ -228,6 +298,7 @@ impl Default for ModelSection {
         ModelSection {
             kind: ModelKind::Network,
             fusion: Fusion::Concat,
+            late: LateSection::default(),
             encoder_layers: 1,
             encoder_width: 128,
             head_layers: 1,

@@ -12,7 +12,8 @@
 //! regression.
 
 use super::sections::{
-    AugmentSection, Fusion, ModelKind, ModelSection, ScheduleSection, TaskKind, TaskSection,
+    AugmentSection, Fusion, LateCombine, LateTraining, ModelKind, ModelSection, ScheduleSection,
+    TaskKind, TaskSection,
 };
 
 /// The spec sections training reads, as the researcher wrote them (defaults applied).
@@ -92,6 +93,19 @@ pub enum SettingError {
         /// The value found.
         found: String,
     },
+    /// A `model.late` setting on a network whose fusion is not late.
+    #[error(
+        "key `{key}`: has no meaning for {model}, which has no per-modality classifiers (expected {}, found {found})",
+        EXPECTED_LINEAR_FUSION
+    )]
+    NotForFusion {
+        /// Spec key path, e.g. `model.late.combine`.
+        key: &'static str,
+        /// The model the spec chose, as its key says it: `model.fusion = "concat"`.
+        model: String,
+        /// The value found.
+        found: String,
+    },
     /// `schedule.eta_min` above `schedule.lr`: the floor of the cosine schedule would be above
     /// its top, so the rate would anneal upwards.
     #[error("key `schedule.eta_min`: expected {}, found {found}", eta_min_expected(*lr))]
@@ -122,7 +136,8 @@ impl SettingError {
             | SettingError::Negative { key, .. }
             | SettingError::NotProbability { key, .. }
             | SettingError::NotForTask { key, .. }
-            | SettingError::NotForLinear { key, .. } => key,
+            | SettingError::NotForLinear { key, .. }
+            | SettingError::NotForFusion { key, .. } => key,
             SettingError::EtaMinAboveLr { .. } => "schedule.eta_min",
         }
     }
@@ -136,7 +151,9 @@ impl SettingError {
             SettingError::NotProbability { .. } => EXPECTED_PROBABILITY.to_string(),
             SettingError::EtaMinAboveLr { lr, .. } => eta_min_expected(*lr),
             SettingError::NotForTask { expected, .. } => expected.to_string(),
-            SettingError::NotForLinear { .. } => EXPECTED_LINEAR_FUSION.to_string(),
+            SettingError::NotForLinear { .. } | SettingError::NotForFusion { .. } => {
+                EXPECTED_LINEAR_FUSION.to_string()
+            }
         }
     }
 
@@ -148,9 +165,9 @@ impl SettingError {
             | SettingError::Negative { found, .. }
             | SettingError::NotProbability { found, .. }
             | SettingError::EtaMinAboveLr { found, .. } => found.to_string(),
-            SettingError::NotForTask { found, .. } | SettingError::NotForLinear { found, .. } => {
-                found.clone()
-            }
+            SettingError::NotForTask { found, .. }
+            | SettingError::NotForLinear { found, .. }
+            | SettingError::NotForFusion { found, .. } => found.clone(),
         }
     }
 }
@@ -207,6 +224,33 @@ impl Rules {
             self.0.push(SettingError::NotForLinear {
                 key: "model.fusion",
                 found: model.fusion.name().to_string(),
+            });
+        }
+        self.late_only(model);
+    }
+
+    /// `model.late` keys set away from their defaults on another fusion (or a linear model).
+    fn late_only(&mut self, model: &ModelSection) {
+        if model.kind == ModelKind::Network && model.fusion == Fusion::Late {
+            return;
+        }
+        let chosen = match model.kind {
+            ModelKind::Linear => "model.kind = \"linear\"".to_string(),
+            ModelKind::Network => format!("model.fusion = \"{}\"", model.fusion.name()),
+        };
+        let late = model.late;
+        if late.training != LateTraining::default() {
+            self.0.push(SettingError::NotForFusion {
+                key: "model.late.training",
+                model: chosen.clone(),
+                found: late.training.name().to_string(),
+            });
+        }
+        if late.combine != LateCombine::default() {
+            self.0.push(SettingError::NotForFusion {
+                key: "model.late.combine",
+                model: chosen,
+                found: late.combine.name().to_string(),
             });
         }
     }

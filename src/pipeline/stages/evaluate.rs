@@ -10,11 +10,18 @@
 //! | `test_present`        | `u8 [songs, modalities]`       | whether each song has each             |
 //! | `models`              | `strings [models]`             | see below                              |
 //! | `test_probabilities`  | `f32 [models, songs, outputs]` | every model's test outputs (class or tag probabilities, target values) |
+//! | `test_modality_weights` | `f32 [songs, modalities]`    | gated, attention, stacked late fusion: each modality's weight per song |
+//! | `stacking_weights`    | `f32 [modalities]`             | stacked late fusion: the weights fit on every out-of-fold song |
 //! | `valid_macro_f1`      | `f64 [folds]`                  | each fold's validation macro-F1        |
 //! | `oof_ids`, `oof_labels`, `oof_fold` | `[valid songs]`  | pooled out-of-fold validation songs    |
 //! | `oof_probabilities`   | `f32 [valid songs, outputs]`   | their outputs                          |
 //! | `history.fold`, `history.epoch`, `history.<column>` | `[epochs of all folds]` | the folds' histories |
 //! | `best_epoch`          | `i64 [folds]`                  | each fold's kept epoch                 |
+//!
+//! Stacking (`model.late.combine = "stacking"`) fits late fusion's modality weights on the
+//! pooled out-of-fold branch outputs; every test output uses those weights, and the stored
+//! out-of-fold outputs are cross-fit (each fold's songs combined by weights fit on the other
+//! folds' songs), so cross-validation scores stay out of sample.
 //!
 //! Models: `fold-<k>` (each fold model alone), `ensemble` (the spec's `eval.ensemble` method),
 //! `ensemble+tta` (the same over `eval.tta_passes` noisy passes per fold model: the headline),
@@ -25,18 +32,22 @@ use serde::Serialize;
 use crate::cache::{Artifact, StageInputs};
 use crate::eval::Ensemble;
 use crate::eval::ensemble::combine_outputs;
-use crate::model::{ModalityInput, NamedTensors, Perturbation, modality_weights, predict};
+use crate::model::{
+    BranchPredictions, LATE_WEIGHTS, ModalityInput, NamedTensor, NamedTensors, Perturbation,
+    branch_outputs, cross_fit, fit_weights, modality_weights, predict,
+};
 use crate::pipeline::error::PipelineError;
 use crate::pipeline::stage_id::StageKind;
 use crate::results::{Combination, Model, UnknownName};
 use crate::rng::RandomStream;
-use crate::spec::{EvalSection, ExperimentSpec, ModelSection, TaskKind};
+use crate::spec::{EvalSection, ExperimentSpec, Fusion, LateCombine, ModelSection, TaskKind};
 
 use super::mock;
 use super::protocol::{Artifacts, Compute, Stage, StageContext, Upstream, is_real, key_config};
 use super::split::SplitArtifact;
 use super::train::{
-    BEST_EPOCH, FoldHistory, HISTORY, HISTORY_EPOCH, TrainArtifact, history_name, model_inputs,
+    BEST_EPOCH, FoldHistory, HISTORY, HISTORY_EPOCH, TrainArtifact, fold_targets, history_name,
+    model_inputs,
 };
 use super::view::{
     f32_array, f64_array, i64_array, indices_below, malformed, missing, sized, strings,
@@ -62,6 +73,10 @@ pub(crate) struct EvaluateParams {
     /// What the model outputs: in every `train[k]` key already (through `task`).
     #[serde(skip)]
     task: TaskKind,
+    /// Late fusion's combination, which training leaves out of its keys; absent from the key
+    /// for the plain mean (keys stay as they were).
+    #[serde(skip_serializing_if = "LateCombine::is_average")]
+    late_combine: LateCombine,
     /// Mock mode ([`Compute::Mock`]); absent from real keys.
     #[serde(skip_serializing_if = "is_real")]
     mock: bool,
@@ -74,6 +89,7 @@ impl EvaluateParams {
             seed,
             model: spec.model.clone(),
             task: spec.task.kind,
+            late_combine: spec.model.late.combine,
             mock: compute.is_mock(),
         }
     }
@@ -133,12 +149,23 @@ impl Stage for Evaluate {
         let (classes, outputs) = (cx.classes(), cx.outputs());
         let split = SplitArtifact::read(upstream.of(&self.split), classes)?;
         let test_rows = split.test_rows();
+        let stacked = match self.stacks() {
+            true => Some(self.stack(&split, &upstream, cx)?),
+            false => None,
+        };
         let (mut plain, mut augmented, mut trains) = (Vec::new(), Vec::new(), Vec::new());
         let mut presence = None;
         let mut fold_weights = Vec::new();
         for (fold, inputs) in self.folds.iter().enumerate() {
             let modalities = model_inputs(&split, upstream.of(&inputs.normalize))?;
-            let train = TrainArtifact::read(upstream.of(&inputs.train), outputs)?;
+            let mut train = TrainArtifact::read(upstream.of(&inputs.train), outputs)?;
+            if let Some(stacked) = &stacked {
+                train.weights.0.push(NamedTensor {
+                    name: LATE_WEIGHTS.into(),
+                    shape: vec![stacked.weights.len()],
+                    values: stacked.weights.clone(),
+                });
+            }
             let (p, a) =
                 self.fold_predictions(fold, &train.weights, &modalities, (&test_rows, outputs))?;
             plain.push(p);
@@ -172,6 +199,10 @@ impl Stage for Evaluate {
             &valid_f1,
         );
         let (modalities, present) = presence.unwrap_or_default();
+        let mut oof = OutOfFold::pool(&split, &trains);
+        if let Some(stacked) = &stacked {
+            oof.probabilities = stacked.out_of_fold.clone();
+        }
         EvaluateArtifact {
             test: TestPredictions {
                 ids: test_rows.iter().map(|&r| split.ids[r].clone()).collect(),
@@ -181,9 +212,10 @@ impl Stage for Evaluate {
                 models: models.iter().map(|&(m, _)| m).collect(),
                 probabilities: models.into_iter().flat_map(|(_, p)| p).collect(),
                 modality_weights: mean_over_folds(fold_weights),
+                stacking_weights: stacked.map(|s| s.weights),
             },
             valid_macro_f1: valid_f1,
-            oof: OutOfFold::pool(&split, &trains),
+            oof,
             history: PooledHistory::pool(&trains),
         }
         .write(artifact, outputs);
@@ -191,9 +223,69 @@ impl Stage for Evaluate {
     }
 }
 
+/// Stacking's fit: the modality weights, and the out-of-fold outputs they give (cross-fit), in
+/// the order of [`OutOfFold::pool`].
+struct Stacked {
+    weights: Vec<f32>,
+    out_of_fold: Vec<f32>,
+}
+
 impl Evaluate {
-    /// Fold `fold`'s test probabilities, plain and with test-time augmentation (in mock mode,
-    /// made up from the seed).
+    /// Whether late fusion's outputs are combined by stacking (never in mock mode, which has no
+    /// branches to stack).
+    fn stacks(&self) -> bool {
+        let EvaluateParams { model, mock, .. } = &self.params;
+        !mock && model.fusion == Fusion::Late && self.params.late_combine == LateCombine::Stacking
+    }
+
+    /// Fits stacking on every fold's branch outputs for its validation songs.
+    fn stack(
+        &self,
+        split: &SplitArtifact,
+        upstream: &Artifacts<'_>,
+        cx: &StageContext<'_>,
+    ) -> Result<Stacked, PipelineError> {
+        let (classes, outputs) = (cx.classes(), cx.outputs());
+        let targets = fold_targets(split, &cx.data.targets, classes)?;
+        let row_of: std::collections::HashMap<&str, usize> = (split.ids.iter().enumerate())
+            .map(|(r, id)| (id.as_str(), r))
+            .collect();
+        let mut pooled = PooledBranches::default();
+        for (fold, inputs) in self.folds.iter().enumerate() {
+            let modalities = model_inputs(split, upstream.of(&inputs.normalize))?;
+            let train = TrainArtifact::read(upstream.of(&inputs.train), outputs)?;
+            let rows: Vec<usize> = (train.valid_ids.iter())
+                .filter_map(|id| row_of.get(id.as_str()).copied())
+                .collect();
+            let model = (&self.params.model, self.params.task);
+            let branches =
+                branch_outputs(&train.weights, model, &modalities, &rows)?.ok_or_else(|| {
+                    PipelineError::Model(crate::model::ModelError::WeightsMismatch(
+                        "stacking needs a late fusion's branches".into(),
+                    ))
+                })?;
+            pooled.add(
+                fold,
+                (&branches, &modalities, &rows),
+                targets.rows_of(&rows, 0.0),
+            );
+        }
+        let predictions = BranchPredictions {
+            outputs: &pooled.outputs,
+            present: &pooled.present,
+            targets: &pooled.targets,
+            width: outputs,
+            task: self.params.task,
+        };
+        Ok(Stacked {
+            weights: fit_weights(&predictions)
+                .iter()
+                .map(|&w| w as f32)
+                .collect(),
+            out_of_fold: cross_fit(&predictions, &pooled.fold),
+        })
+    }
+
     /// Fold `weights`' modality weights on the test `rows`, for fusions that learn them.
     fn fold_modality_weights(
         &self,
@@ -208,6 +300,8 @@ impl Evaluate {
         Ok(modality_weights(weights, model, inputs, rows)?)
     }
 
+    /// Fold `fold`'s test probabilities, plain and with test-time augmentation (in mock mode,
+    /// made up from the seed).
     fn fold_predictions(
         &self,
         fold: usize,
@@ -228,6 +322,40 @@ impl Evaluate {
             predict(weights, (model, self.params.task), inputs, rows, None)?,
             tta(&self.params, fold, weights, inputs, rows)?,
         ))
+    }
+}
+
+/// Every fold's branch outputs for its validation songs, pooled for stacking.
+#[derive(Debug, Default)]
+struct PooledBranches {
+    /// Per modality, `songs x outputs`.
+    outputs: Vec<Vec<f32>>,
+    /// Per modality, 1 where the song has it.
+    present: Vec<Vec<f32>>,
+    targets: Vec<f32>,
+    fold: Vec<usize>,
+}
+
+impl PooledBranches {
+    fn add(
+        &mut self,
+        fold: usize,
+        (branches, modalities, rows): (&[Vec<f32>], &[ModalityInput], &[usize]),
+        targets: Vec<f32>,
+    ) {
+        self.outputs.resize(branches.len(), Vec::new());
+        self.present.resize(modalities.len(), Vec::new());
+        for (pooled, branch) in self.outputs.iter_mut().zip(branches) {
+            pooled.extend_from_slice(branch);
+        }
+        for (pooled, modality) in self.present.iter_mut().zip(modalities) {
+            pooled.extend(
+                rows.iter()
+                    .map(|&r| f32::from(u8::from(modality.present[r]))),
+            );
+        }
+        self.targets.extend(targets);
+        self.fold.extend(std::iter::repeat_n(fold, rows.len()));
     }
 }
 
@@ -325,6 +453,7 @@ const MODALITIES: &str = "modalities";
 const MODELS: &str = "models";
 const TEST_PROBABILITIES: &str = "test_probabilities";
 const TEST_MODALITY_WEIGHTS: &str = "test_modality_weights";
+const STACKING_WEIGHTS: &str = "stacking_weights";
 const VALID_MACRO_F1: &str = "valid_macro_f1";
 const OOF_IDS: &str = "oof_ids";
 const OOF_LABELS: &str = "oof_labels";
@@ -344,9 +473,11 @@ pub(crate) struct TestPredictions {
     pub(crate) models: Vec<Model>,
     /// `models.len() x ids.len() x classes`.
     pub(crate) probabilities: Vec<f32>,
-    /// `ids.len() x modalities.len()`: the weight a gated or attention fusion gives each
+    /// `ids.len() x modalities.len()`: the weight a gated, attention or stacked late fusion gives each
     /// modality of each song, mean over the fold models; absent for other designs.
     pub(crate) modality_weights: Option<Vec<f32>>,
+    /// Stacked late fusion: each modality's weight, fit on the out-of-fold songs.
+    pub(crate) stacking_weights: Option<Vec<f32>>,
 }
 
 /// The folds' validation predictions, pooled.
@@ -460,6 +591,9 @@ impl EvaluateArtifact {
         if let Some(weights) = test.modality_weights {
             artifact.put_f32(TEST_MODALITY_WEIGHTS, &[n, modalities], weights);
         }
+        if let Some(weights) = test.stacking_weights {
+            artifact.put_f32(STACKING_WEIGHTS, &[modalities], weights);
+        }
         let n = oof.ids.len();
         artifact
             .put_strings(OOF_IDS, oof.ids)
@@ -517,6 +651,14 @@ fn read_test(
         .and_then(|a| a.as_u8())
         .ok_or_else(|| missing(evaluation, TEST_PRESENT))?;
     let present = sized(evaluation, TEST_PRESENT, present, n * modalities.len())?;
+    let optional = |name: &str, len: usize| -> Result<Option<Vec<f32>>, PipelineError> {
+        match evaluation.array(name) {
+            None => Ok(None),
+            Some(_) => Ok(Some(
+                sized(evaluation, name, f32_array(evaluation, name)?, len)?.to_vec(),
+            )),
+        }
+    };
     Ok(TestPredictions {
         ids: ids.to_vec(),
         labels,
@@ -524,18 +666,8 @@ fn read_test(
         present: present.to_vec(),
         models,
         probabilities: probabilities.to_vec(),
-        modality_weights: match evaluation.array(TEST_MODALITY_WEIGHTS) {
-            None => None,
-            Some(_) => Some(
-                sized(
-                    evaluation,
-                    TEST_MODALITY_WEIGHTS,
-                    f32_array(evaluation, TEST_MODALITY_WEIGHTS)?,
-                    n * modalities.len(),
-                )?
-                .to_vec(),
-            ),
-        },
+        modality_weights: optional(TEST_MODALITY_WEIGHTS, n * modalities.len())?,
+        stacking_weights: optional(STACKING_WEIGHTS, modalities.len())?,
     })
 }
 

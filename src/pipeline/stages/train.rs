@@ -24,7 +24,9 @@ use crate::model::{
 };
 use crate::pipeline::error::PipelineError;
 use crate::pipeline::stage_id::StageKind;
-use crate::spec::{AugmentSection, ExperimentSpec, ModelSection, ScheduleSection, TaskSection};
+use crate::spec::{
+    AugmentSection, ExperimentSpec, LateCombine, ModelSection, ScheduleSection, TaskSection,
+};
 
 use super::mock;
 use super::normalize::{self, NormalizedView};
@@ -56,8 +58,12 @@ pub(crate) struct TrainParams {
 
 impl TrainParams {
     pub(crate) fn new(spec: &ExperimentSpec, fold: usize, seed: u64, compute: Compute) -> Self {
+        // Late fusion's combination is chosen after training (by the evaluate stage), so
+        // changing it retrains nothing.
+        let mut model = spec.model.clone();
+        model.late.combine = LateCombine::default();
         TrainParams {
-            model: spec.model.clone(),
+            model,
             augment: spec.augment.clone(),
             schedule: spec.schedule.clone(),
             task: spec.task.clone(),
@@ -138,7 +144,7 @@ impl Stage for Train {
 /// What the model trains towards, row for row with the split: the split's labels for a
 /// classification, else the experiment's targets or tags, which are in the same song order
 /// (the split key holds their digest).
-fn fold_targets(
+pub(crate) fn fold_targets(
     split: &SplitArtifact,
     targets: &SongTargets,
     classes: usize,

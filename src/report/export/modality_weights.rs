@@ -1,4 +1,4 @@
-//! What a gated or attention fusion leans on: `modality_weights.csv` (per seed, each selected
+//! What a gated, attention or stacked late fusion leans on: `modality_weights.csv` (per seed, each selected
 //! modality's mean weight over the test songs that have every one of them) and the figure
 //! `modality_weights` (one bar group per modality, one bar per seed). Nothing is written for
 //! designs that learn no such weight.
