@@ -43,19 +43,23 @@ impl BranchPredictions<'_> {
         self.targets.len() / self.width.max(1)
     }
 
-    /// Song `song`'s pooled raw output under `weights`, and the sum `sum_m a_m m_m`; `None`
-    /// for a song with no modality.
-    fn pooled(&self, weights: &[f64], song: usize) -> Option<(Vec<f64>, f64)> {
+    /// Song `song`'s pooled raw output under `weights`, and the sum `sum_m a_m m_m`. A song
+    /// with no modality (sum 0) gets what the network gives it: zero logits (uniform classes,
+    /// tags at 1/2), or for values the weights' mean over every branch.
+    fn pooled(&self, weights: &[f64], song: usize) -> (Vec<f64>, f64) {
         let width = self.width;
         let mut coefficients: Vec<f64> = (weights.iter().zip(self.present))
             .map(|(&a, present)| a * f64::from(present[song]))
             .collect();
         let total: f64 = coefficients.iter().sum();
-        if total <= 0.0 {
-            return None;
-        }
         if self.task == TaskKind::Regression {
-            coefficients.iter_mut().for_each(|c| *c /= total);
+            coefficients = match total > 0.0 {
+                true => coefficients.iter().map(|c| c / total).collect(),
+                false => {
+                    let all: f64 = weights.iter().sum();
+                    weights.iter().map(|a| a / all).collect()
+                }
+            };
         }
         let mut pooled = vec![0.0; width];
         for (c, outputs) in coefficients.iter().zip(self.outputs) {
@@ -64,20 +68,16 @@ impl BranchPredictions<'_> {
                 *p += c * f64::from(v);
             }
         }
-        Some((pooled, total))
+        (pooled, total)
     }
 
     /// The combined outputs (`songs x width`: class or tag probabilities, values) under
-    /// `weights`; NaN for a song with no modality.
+    /// `weights`, as a late network carrying them computes them.
     pub fn combine(&self, weights: &[f64]) -> Vec<f32> {
         let mut combined = Vec::with_capacity(self.targets.len());
         for song in 0..self.songs() {
-            match self.pooled(weights, song) {
-                Some((pooled, _)) => {
-                    combined.extend(outputs_of(self.task, &pooled).iter().map(|&q| q as f32))
-                }
-                None => combined.extend(std::iter::repeat_n(f32::NAN, self.width)),
-            }
+            let (pooled, _) = self.pooled(weights, song);
+            combined.extend(outputs_of(self.task, &pooled).iter().map(|&q| q as f32));
         }
         combined
     }
@@ -88,9 +88,11 @@ impl BranchPredictions<'_> {
         let mut gradient = vec![0.0; weights.len()];
         let (mut total, mut songs) = (0.0, 0usize);
         for song in 0..self.songs() {
-            let Some((pooled, sum)) = self.pooled(weights, song) else {
+            let (pooled, sum) = self.pooled(weights, song);
+            // A song with no modality says nothing about the weights.
+            if sum <= 0.0 {
                 continue;
-            };
+            }
             songs += 1;
             let q = outputs_of(self.task, &pooled);
             let t = &self.targets[song * width..(song + 1) * width];
@@ -393,5 +395,47 @@ mod tests {
         let values = predictions(&data, TaskKind::Regression).combine(&[0.8, 0.2]);
         assert!((values[0] - (0.8 * 2.0 - 0.2)).abs() < 1e-6);
         assert!((values[4] + 0.5).abs() < 1e-6);
+    }
+
+    /// A song with no modality gets what the network gives it, never NaN: uniform classes,
+    /// tags at 1/2, the weights' mean of every branch's value; and it leaves the fit alone.
+    #[test]
+    fn a_song_with_no_modality_gets_the_networks_output() {
+        let (outputs, mut present, targets) = two_branches();
+        present.iter_mut().for_each(|p| p[3] = 0.0);
+        let p = |task| BranchPredictions {
+            outputs: &outputs,
+            present: &present,
+            targets: &targets,
+            width: 2,
+            task,
+        };
+        assert_eq!(
+            &p(TaskKind::Classification).combine(&[0.8, 0.2])[6..],
+            &[0.5, 0.5]
+        );
+        assert_eq!(
+            &p(TaskKind::Multilabel).combine(&[0.8, 0.2])[6..],
+            &[0.5, 0.5]
+        );
+        let values = p(TaskKind::Regression).combine(&[0.8, 0.2]);
+        assert!(
+            (values[6] - (0.8 * 1.0 + 0.2 * 0.5)).abs() < 1e-6,
+            "{values:?}"
+        );
+        let without: Vec<f32> = targets[..6].to_vec();
+        let outputs3: Vec<Vec<f32>> = outputs.iter().map(|o| o[..6].to_vec()).collect();
+        let present3: Vec<Vec<f32>> = present.iter().map(|m| m[..3].to_vec()).collect();
+        let three = BranchPredictions {
+            outputs: &outputs3,
+            present: &present3,
+            targets: &without,
+            width: 2,
+            task: TaskKind::Classification,
+        };
+        assert_eq!(
+            fit_weights(&three),
+            fit_weights(&p(TaskKind::Classification))
+        );
     }
 }

@@ -254,9 +254,17 @@ impl Evaluate {
         for (fold, inputs) in self.folds.iter().enumerate() {
             let modalities = model_inputs(split, upstream.of(&inputs.normalize))?;
             let train = TrainArtifact::read(upstream.of(&inputs.train), outputs)?;
-            let rows: Vec<usize> = (train.valid_ids.iter())
-                .filter_map(|id| row_of.get(id.as_str()).copied())
-                .collect();
+            // Aligned with the stored out-of-fold songs, which the cross-fit outputs replace.
+            let rows = (train.valid_ids.iter())
+                .map(|id| {
+                    row_of.get(id.as_str()).copied().ok_or_else(|| {
+                        malformed(
+                            upstream.of(&inputs.train),
+                            format!("song {id} is not in the split"),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<usize>, PipelineError>>()?;
             let model = (&self.params.model, self.params.task);
             let branches =
                 branch_outputs(&train.weights, model, &modalities, &rows)?.ok_or_else(|| {
