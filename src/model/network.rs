@@ -24,8 +24,13 @@ use crate::modality::Modality;
 use crate::rng::RandomStream;
 use crate::spec::{self, ModelKind, ModelSection, TaskKind};
 
-use super::fusion::{AttentionFusion, ConcatFusion, Fusion, GatedFusion, mask_columns};
-use super::layers::{Block, Buffer, Linear, Matrix, Mode, Parameter, Traced, elementwise, values};
+use super::fusion::{
+    AttentionFusion, ConcatFusion, Fusion, GatedFusion, mask_columns, presence_shares,
+};
+use super::layers::{
+    Block, Buffer, Linear, Matrix, Mode, Parameter, Tape, Traced, elementwise, values,
+};
+use super::stacking::{self, BranchPredictions};
 use super::{ModelError, NamedTensor, NamedTensors};
 
 /// What the data fixes about a network: input widths per modality, the outputs and the kind.
@@ -249,17 +254,9 @@ impl FusionNet {
                 let outputs = (branches.iter_mut().zip(inputs))
                     .map(|(branch, x)| branch.forward(x, mode))
                     .collect();
-                match (combination.as_deref(), *task) {
-                    (Some(weights), TaskKind::Classification | TaskKind::Multilabel) => {
-                        pool_logits(&dev, outputs, (masks, weights))
-                    }
-                    (Some(weights), TaskKind::Regression) => {
-                        average_outputs(&dev, outputs, (masks, weights), TaskKind::Regression)
-                    }
-                    (None, _) => {
-                        let plain = vec![1.0; masks.len()];
-                        average_outputs(&dev, outputs, (masks, &plain), *task)
-                    }
+                match combination {
+                    Some(weights) => stacked_outputs(&dev, outputs, (masks, weights), *task),
+                    None => average_outputs(&dev, outputs, masks, *task),
                 }
             }
         }
@@ -300,17 +297,9 @@ impl FusionNet {
                 fusion.modality_weights(&self.dev, embeddings, masks)
             }
             Layout::Late {
-                combination: Some(combination),
+                combination: Some(weights),
                 ..
-            } => {
-                let shares = combination_shares(masks, combination);
-                let rows = masks.first().map_or(0, Vec::len);
-                Some(
-                    (0..rows)
-                        .flat_map(|row| shares.iter().map(move |share| share[row]))
-                        .collect(),
-                )
-            }
+            } => Some(stacking::modality_shares(masks, &widen(weights))),
             _ => None,
         }
     }
@@ -546,19 +535,18 @@ fn joined_input(dev: &Cpu, inputs: &[Matrix], masks: &[Vec<f32>]) -> Matrix {
     dev.tensor_from_vec(joined, (rows, total))
 }
 
-/// Late fusion: each branch's `outputs` weighed by the song's presence masks times the
-/// modalities' `combination` weights (normalized to sum to 1; the combination's shares for a
-/// song with no modality) and summed, as class probabilities
+/// Late fusion: each branch's `outputs` weighed by the song's presence masks (normalized to
+/// sum to 1; equal weights for a song with no modality) and averaged, as class probabilities
 /// (returned as their logarithms, whose softmax they are), tag probabilities (returned as
 /// logits) or regression values.
 pub(crate) fn average_outputs(
     dev: &Cpu,
     outputs: Vec<Traced>,
-    (masks, combination): (&[Vec<f32>], &[f32]),
+    masks: &[Vec<f32>],
     task: TaskKind,
 ) -> Traced {
     let width = outputs.first().map_or(0, |o| o.shape().1);
-    let weights = combination_shares(masks, combination);
+    let weights = presence_shares(masks, 1.0 / masks.len() as f32);
     let mut average: Option<Traced> = None;
     for (output, weight) in outputs.into_iter().zip(&weights) {
         let probability = match task {
@@ -586,41 +574,33 @@ pub(crate) fn average_outputs(
     }
 }
 
-/// Stacked late fusion of classes or tags: `sum_m a_m m_m z_m` of the branches' logits `z_m`,
-/// the stacking weights `a` and the presence masks `m` (see `model::stacking`).
-fn pool_logits(dev: &Cpu, outputs: Vec<Traced>, (masks, weights): (&[Vec<f32>], &[f32])) -> Traced {
+/// Stacked late fusion: the branches' `outputs` pooled by the stacking `weights` over the
+/// presence masks ([`BranchPredictions::pool`], the one place that computes it). Computed on
+/// values, off the tape: stacking weights are fit after training, and nothing trains through
+/// them.
+fn stacked_outputs(
+    dev: &Cpu,
+    outputs: Vec<Traced>,
+    (masks, weights): (&[Vec<f32>], &[f32]),
+    task: TaskKind,
+) -> Traced {
     let width = outputs.first().map_or(0, |o| o.shape().1);
-    let mut pooled: Option<Traced> = None;
-    for ((output, mask), &a) in outputs.into_iter().zip(masks).zip(weights) {
-        let coefficients: Vec<f32> = mask.iter().map(|&m| a * m).collect();
-        let term = output * mask_columns(dev, &coefficients, width);
-        pooled = Some(match pooled {
-            None => term,
-            Some(sum) => sum + term,
-        });
-    }
-    pooled.expect("a network has at least one modality")
+    let rows = masks.first().map_or(0, Vec::len);
+    let outputs: Vec<Vec<f32>> = outputs.iter().map(values).collect();
+    let branches = BranchPredictions {
+        outputs: &outputs,
+        present: masks,
+        targets: &[],
+        width,
+        task,
+    };
+    dev.tensor_from_vec(branches.pool(&widen(weights)), (rows, width))
+        .retaped::<Tape>()
 }
 
-/// Per modality, each song's share `c_m m_m / sum_k c_k m_k` of the combination weights `c`
-/// over its presence masks `m`; for a song with no modality, `c_m / sum_k c_k`.
-pub(crate) fn combination_shares(masks: &[Vec<f32>], combination: &[f32]) -> Vec<Vec<f32>> {
-    let rows = masks.first().map_or(0, Vec::len);
-    let totals: Vec<f32> = (0..rows)
-        .map(|row| {
-            (masks.iter().zip(combination))
-                .map(|(mask, &c)| c * mask[row])
-                .sum()
-        })
-        .collect();
-    let sum: f32 = combination.iter().sum();
-    (masks.iter().zip(combination))
-        .map(|(mask, &c)| {
-            (mask.iter().zip(&totals))
-                .map(|(&m, &total)| if total > 0.0 { c * m / total } else { c / sum })
-                .collect()
-        })
-        .collect()
+/// Stored f32 weights as the f64 that stacking computes in.
+fn widen(weights: &[f32]) -> Vec<f64> {
+    weights.iter().map(|&w| f64::from(w)).collect()
 }
 
 fn find<'w>(

@@ -40,26 +40,17 @@ pub struct BranchPredictions<'a> {
 
 impl BranchPredictions<'_> {
     fn songs(&self) -> usize {
-        self.targets.len() / self.width.max(1)
+        self.present.first().map_or(0, Vec::len)
     }
 
     /// Song `song`'s pooled raw output under `weights`, and the sum `sum_m a_m m_m`. A song
-    /// with no modality (sum 0) gets what the network gives it: zero logits (uniform classes,
-    /// tags at 1/2), or for values the weights' mean over every branch.
+    /// with no modality (sum 0) gets zero logits (uniform classes, tags at 1/2), or for
+    /// values the weights' mean over every branch.
     fn pooled(&self, weights: &[f64], song: usize) -> (Vec<f64>, f64) {
         let width = self.width;
-        let mut coefficients: Vec<f64> = (weights.iter().zip(self.present))
-            .map(|(&a, present)| a * f64::from(present[song]))
-            .collect();
-        let total: f64 = coefficients.iter().sum();
+        let (mut coefficients, total) = song_coefficients(self.present, weights, song);
         if self.task == TaskKind::Regression {
-            coefficients = match total > 0.0 {
-                true => coefficients.iter().map(|c| c / total).collect(),
-                false => {
-                    let all: f64 = weights.iter().sum();
-                    weights.iter().map(|a| a / all).collect()
-                }
-            };
+            coefficients = shares_of(coefficients, total, weights);
         }
         let mut pooled = vec![0.0; width];
         for (c, outputs) in coefficients.iter().zip(self.outputs) {
@@ -71,10 +62,19 @@ impl BranchPredictions<'_> {
         (pooled, total)
     }
 
+    /// What a late network carrying `weights` outputs (`songs x width`) before its softmax or
+    /// sigmoid: the pooled logits, or the values.
+    pub fn pool(&self, weights: &[f64]) -> Vec<f32> {
+        (0..self.songs())
+            .flat_map(|song| self.pooled(weights, song).0)
+            .map(|z| z as f32)
+            .collect()
+    }
+
     /// The combined outputs (`songs x width`: class or tag probabilities, values) under
-    /// `weights`, as a late network carrying them computes them.
+    /// `weights`.
     pub fn combine(&self, weights: &[f64]) -> Vec<f32> {
-        let mut combined = Vec::with_capacity(self.targets.len());
+        let mut combined = Vec::with_capacity(self.songs() * self.width);
         for song in 0..self.songs() {
             let (pooled, _) = self.pooled(weights, song);
             combined.extend(outputs_of(self.task, &pooled).iter().map(|&q| q as f32));
@@ -129,6 +129,41 @@ impl BranchPredictions<'_> {
         gradient.iter_mut().for_each(|g| *g *= scale);
         (total * scale, gradient)
     }
+}
+
+/// Song `song`'s coefficient `a_m m_m` per modality, and their sum.
+fn song_coefficients(present: &[Vec<f32>], weights: &[f64], song: usize) -> (Vec<f64>, f64) {
+    let coefficients: Vec<f64> = (weights.iter().zip(present))
+        .map(|(&a, present)| a * f64::from(present[song]))
+        .collect();
+    let total = coefficients.iter().sum();
+    (coefficients, total)
+}
+
+/// The coefficients as shares of their `total`; the weights' own shares when it is 0 (a song
+/// with no modality).
+fn shares_of(coefficients: Vec<f64>, total: f64, weights: &[f64]) -> Vec<f64> {
+    match total > 0.0 {
+        true => coefficients.iter().map(|c| c / total).collect(),
+        false => {
+            let all: f64 = weights.iter().sum();
+            weights.iter().map(|a| a / all).collect()
+        }
+    }
+}
+
+/// Per song, each modality's share `a_m m_m / sum_k a_k m_k` of the stacking weights over the
+/// presence masks (`songs x modalities`, row-major): what a stacked late fusion leans on; for
+/// a song with no modality, `a_m / sum_k a_k`.
+pub(crate) fn modality_shares(present: &[Vec<f32>], weights: &[f64]) -> Vec<f32> {
+    let songs = present.first().map_or(0, Vec::len);
+    (0..songs)
+        .flat_map(|song| {
+            let (coefficients, total) = song_coefficients(present, weights, song);
+            shares_of(coefficients, total, weights)
+        })
+        .map(|share| share as f32)
+        .collect()
 }
 
 /// The kind's outputs of a pooled raw output: softmax, sigmoids, or the values.
