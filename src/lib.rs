@@ -26,6 +26,7 @@ pub mod model;
 pub mod models;
 pub mod normalize;
 pub mod pipeline;
+pub mod predict;
 pub mod report;
 pub mod results;
 pub mod rng;

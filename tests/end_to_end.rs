@@ -87,28 +87,11 @@ fn the_demo_is_learned_reported_and_reproducible() {
 /// shipped experiment) pointed at it with a short schedule and one seed.
 fn setup_table(experiment: &str) -> TestDir {
     let dir = TestDir::new();
-    let (ok, _, stderr) = output(dir.mer().args([
-        "demo",
-        "--out",
-        "data-table",
-        "--layout",
-        "table",
-        "--songs",
-        "150",
-        "--seconds",
-        "4",
-    ]));
-    assert!(ok, "{stderr}");
-    let shipped = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("experiments")
-            .join(experiment),
-    )
-    .unwrap();
-    let spec = shipped
-        .replace("seeds = [1, 2, 3]", "seeds = [4]")
-        .replace("root = \"../data/demo-table\"", "root = \"data-table\"")
-        + "\n[schedule]\nepochs = 20\n\n[eval]\nbootstrap = 200\n";
+    dir.write_demo_table(150, 4);
+    let spec = util::shipped_on_demo_table(
+        experiment,
+        "\n[schedule]\nepochs = 20\n\n[eval]\nbootstrap = 200\n",
+    );
     dir.write("exp.toml", &spec);
     dir
 }

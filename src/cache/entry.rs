@@ -34,6 +34,29 @@ const HEADER_MAGIC: &[u8] = b"mer artifact v2\n";
 /// How every HDF5 file starts (format 1 entries start with it: they have no header).
 const HDF5_SIGNATURE: &[u8] = b"\x89HDF\r\n\x1a\n";
 
+/// Writes `artifact` to `tmp`, seals it, renames it to `target` and records its checksum;
+/// on failure removes `tmp` and says what failed.
+pub(super) fn write_sealed_entry(
+    tmp: &Path,
+    target: &Path,
+    artifact: &mut Artifact,
+) -> Result<(), String> {
+    let written = write_h5(tmp, artifact)
+        .map_err(|e| super::disk::hdf5_cause(&e.to_string()))
+        .and_then(|()| seal(tmp).map_err(|e| format!("write the header: {e}")))
+        .and_then(|checksum| super::disk::persist(tmp, target).map(|()| checksum));
+    match written {
+        Ok(checksum) => {
+            artifact.meta.checksum = checksum;
+            Ok(())
+        }
+        Err(cause) => {
+            let _ = fs::remove_file(tmp);
+            Err(cause)
+        }
+    }
+}
+
 /// Writes every dataset and attribute in one go, after an empty header; the file is closed
 /// when this returns.
 pub(super) fn write_h5(path: &Path, artifact: &Artifact) -> hdf5::Result<()> {

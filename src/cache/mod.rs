@@ -49,6 +49,7 @@ mod entry;
 pub mod files;
 pub mod key;
 pub mod lock;
+pub mod sealed;
 pub mod store;
 
 use std::path::{Path, PathBuf};
@@ -131,6 +132,25 @@ pub enum CacheError {
         prefix: String,
         /// serde_json's reason.
         source: serde_json::Error,
+    },
+    /// A file of its own (a model bundle) could not be written; nothing of it is left.
+    #[error("could not write '{}': {cause}", path.display())]
+    NotWritten {
+        /// The file.
+        path: PathBuf,
+        /// What failed.
+        cause: String,
+    },
+    /// A file of its own (a model bundle) fails its checksum or does not parse.
+    #[error(
+        "'{}' is not an intact mer file ({reason}): it was cut short or changed after it was written",
+        path.display()
+    )]
+    NotIntact {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
     },
     /// An artifact has two arrays with one name, or an array whose data does not fit its shape.
     #[error("artifact of stage '{stage}' is malformed: {problem}; this is a bug in that stage")]

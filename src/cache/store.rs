@@ -21,8 +21,8 @@ use std::time::{Duration, SystemTime};
 pub use super::artifact::{Array, ArrayData, Artifact, ArtifactMeta};
 pub use super::disk::Room;
 pub(crate) use super::disk::temp_path_in;
-use super::disk::{free_bytes, hdf5_cause, persist, writable};
-use super::entry::{check, read_h5, read_verified_meta, seal, verify_file, write_h5};
+use super::disk::{free_bytes, writable};
+use super::entry::{check, read_h5, read_verified_meta, verify_file, write_sealed_entry};
 use super::{CacheError, StageKey};
 use crate::clock::{compact, rfc3339};
 
@@ -164,19 +164,9 @@ impl ArtifactStore {
         fs::create_dir_all(&shard).map_err(|e| self.write_error("create", &shard, e))?;
         let target = self.entry_path(&key);
         let tmp = temp_path_in(&shard, &format!("{key}.h5"));
-        let written = write_h5(&tmp, &artifact)
-            .map_err(|e| hdf5_cause(&e.to_string()))
-            .and_then(|()| seal(&tmp).map_err(|e| format!("write the header: {e}")))
-            .and_then(|checksum| persist(&tmp, &target).map(|()| checksum));
-        match written {
-            Ok(checksum) => {
-                artifact.meta.checksum = checksum;
-                Ok(artifact)
-            }
-            Err(cause) => {
-                let _ = fs::remove_file(&tmp);
-                Err(self.not_stored(&artifact, &shard, cause))
-            }
+        match write_sealed_entry(&tmp, &target, &mut artifact) {
+            Ok(()) => Ok(artifact),
+            Err(cause) => Err(self.not_stored(&artifact, &shard, cause)),
         }
     }
 

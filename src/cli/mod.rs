@@ -8,6 +8,7 @@ mod demo;
 mod explain;
 mod inspect;
 mod models;
+mod predict;
 mod run;
 mod sweep;
 mod validate;
@@ -137,6 +138,20 @@ enum Command {
     /// The pretrained model files extractors read: fetch, add or list them.
     #[command(subcommand)]
     Models(models::ModelsCommand),
+    /// Apply a finished run's model (a report folder, or a bundle of `mer export`) to new
+    /// songs: class probabilities and the predicted class per song, as CSV or JSON.
+    #[command(
+        after_help = "Examples:\n  mer predict reports/demo/20261124T163000Z-1a2b3c4d new-album/\n  \
+        mer predict model.h5 songs.csv --out predictions.json\n  \
+        mer predict model.h5 a.mp3 a.txt --model fold-2 --seed 1"
+    )]
+    Predict(predict::PredictArgs),
+    /// Write a finished run's model as one self-contained file (spec, extractor settings,
+    /// normalization, every fold model), which `mer predict` reads without the cache.
+    #[command(
+        after_help = "Example:\n  mer export reports/demo/20261124T163000Z-1a2b3c4d --out model.h5"
+    )]
+    Export(predict::ExportArgs),
     /// Write the synthetic demo dataset (real WAV, MIDI and lyrics files in a real layout).
     #[command(after_help = "Examples:\n  mer demo --out data/demo\n  \
         mer demo --out /tmp/small --songs 40 --seconds 5 --layout table --quadrants\n  \
@@ -166,6 +181,8 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Validate(args) => validate::validate(&args),
         Command::Data(DataCommand::Inspect(args)) => inspect::inspect(&args),
         Command::Demo(args) => demo::demo(&args),
+        Command::Predict(args) => predict::predict(&args, &cli.folders),
+        Command::Export(args) => predict::export(&args, &cli.folders),
         Command::Models(command) => models::models(&command, &cli.folders),
     }
 }

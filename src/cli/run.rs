@@ -184,14 +184,14 @@ fn print_plan(
 
 /// Progress on stderr when it is a terminal: one bar for the stages and one per extraction
 /// stage while it walks its songs (they run side by side).
-struct RunProgress {
+pub(super) struct RunProgress {
     bars: MultiProgress,
     stages: ProgressBar,
     songs: Mutex<HashMap<String, ProgressBar>>,
 }
 
 impl RunProgress {
-    fn new(stages: usize) -> Self {
+    pub(super) fn new(stages: usize) -> Self {
         let target = if std::io::stderr().is_terminal() {
             ProgressDrawTarget::stderr()
         } else {
@@ -212,7 +212,7 @@ impl RunProgress {
         }
     }
 
-    fn finish(&self) {
+    pub(super) fn finish(&self) {
         self.stages.finish_and_clear();
         let _ = self.bars.clear();
     }

@@ -90,6 +90,21 @@ pub enum PipelineError {
         "interrupted before {0} computed; every finished stage is cached, so running the same command again continues from there"
     )]
     Interrupted(String),
+    /// New songs' features do not have the columns a trained model's normalization keeps:
+    /// the extractor changed since the model was trained.
+    #[error(
+        "the {modality} features extracted now differ from the ones the model was trained on: column {column} is `{found}`, the model expects `{expected}`; predict with the mer version and extractor settings that trained it"
+    )]
+    FeatureMismatch {
+        /// The modality.
+        modality: crate::modality::Modality,
+        /// The extracted column index.
+        column: usize,
+        /// Its name when the model was trained.
+        expected: String,
+        /// Its name now (`nothing` when there is no such column).
+        found: String,
+    },
     /// `--force` named no stage of this experiment.
     #[error("--force {0}: no such stage in this experiment; stages are: {1}")]
     UnknownStage(String, String),

@@ -6,12 +6,13 @@ use std::sync::Arc;
 
 use crate::cache::{FileHasher, StageInputs, StageKey};
 use crate::dataset::DatasetLoad;
+use crate::modality::Modality;
 use crate::spec::ExperimentSpec;
 
 use super::error::PipelineError;
 use super::stage_id::{SeedTag, StageId};
 use super::stages::evaluate::{Evaluate, EvaluateParams, FoldUpstream};
-use super::stages::extract::{Extract, Part};
+use super::stages::extract::{EXTRACTOR_VERSION, Extract, Part, stage_name};
 use super::stages::join::JoinExtracts;
 use super::stages::normalize::{Normalize, NormalizeParams};
 use super::stages::split::{Split, SplitParams};
@@ -63,26 +64,7 @@ impl StageGraph {
         compute: Compute,
     ) -> Result<StageGraph, PipelineError> {
         let mut graph = StageGraph { nodes: Vec::new() };
-        let mut extracts = Vec::new();
-        for modality in spec.selected().iter() {
-            let sources = spec.modalities.sources(modality);
-            let extract = if let [_] = sources[..] {
-                let stage = Extract::new(spec, &data.listed, modality, None, hasher)?;
-                graph.push(None, Arc::new(stage))
-            } else {
-                let mut parts = Vec::new();
-                for (position, source) in sources.iter().enumerate() {
-                    let part = Part {
-                        position,
-                        name: source.name(),
-                    };
-                    let stage = Extract::new(spec, &data.listed, modality, Some(part), hasher)?;
-                    parts.push((part.name, graph.push(None, Arc::new(stage))));
-                }
-                graph.push(None, Arc::new(JoinExtracts { modality, parts }))
-            };
-            extracts.push((modality, extract));
-        }
+        let extracts = graph.push_extractions(spec, data, hasher)?;
         for (position, &seed) in spec.seeds.iter().enumerate() {
             let at = Some((seed, position));
             let params = SplitParams::new(spec, seed, data);
@@ -117,6 +99,65 @@ impl StageGraph {
             );
         }
         Ok(graph)
+    }
+
+    /// The extraction stages of `spec` alone, over `data`'s listed songs: what `mer predict`
+    /// runs on new songs before scoring them.
+    pub fn extraction(
+        spec: &ExperimentSpec,
+        data: &DatasetLoad,
+        hasher: &mut FileHasher,
+    ) -> Result<StageGraph, PipelineError> {
+        let mut graph = StageGraph { nodes: Vec::new() };
+        graph.push_extractions(spec, data, hasher)?;
+        Ok(graph)
+    }
+
+    /// The node whose artifact holds `modality`'s features (its extraction, or the join of
+    /// its extractors).
+    pub fn features_of(&self, modality: Modality) -> Option<&StageNode> {
+        let name = stage_name(modality);
+        self.nodes.iter().find(|n| n.id.to_string() == name)
+    }
+
+    /// Each extractor's settings as its key holds them (the extractor, its version, its
+    /// settings and the content of the weight files it reads), by stage instance: what makes
+    /// features extracted now the same as the ones a model was trained on.
+    pub fn extractor_settings(&self) -> Vec<(String, String)> {
+        (self.nodes.iter())
+            .filter(|n| n.inputs.config.get(EXTRACTOR_VERSION).is_some())
+            .map(|n| (n.id.to_string(), n.inputs.config.to_json()))
+            .collect()
+    }
+
+    /// One extraction (or join) node per selected modality, by modality.
+    fn push_extractions(
+        &mut self,
+        spec: &ExperimentSpec,
+        data: &DatasetLoad,
+        hasher: &mut FileHasher,
+    ) -> Result<Vec<(Modality, Upstream)>, PipelineError> {
+        let mut extracts = Vec::new();
+        for modality in spec.selected().iter() {
+            let sources = spec.modalities.sources(modality);
+            let extract = if let [_] = sources[..] {
+                let stage = Extract::new(spec, &data.listed, modality, None, hasher)?;
+                self.push(None, Arc::new(stage))
+            } else {
+                let mut parts = Vec::new();
+                for (position, source) in sources.iter().enumerate() {
+                    let part = Part {
+                        position,
+                        name: source.name(),
+                    };
+                    let stage = Extract::new(spec, &data.listed, modality, Some(part), hasher)?;
+                    parts.push((part.name, self.push(None, Arc::new(stage))));
+                }
+                self.push(None, Arc::new(JoinExtracts { modality, parts }))
+            };
+            extracts.push((modality, extract));
+        }
+        Ok(extracts)
     }
 
     /// Node indices by level, for running each level's independent nodes in parallel.

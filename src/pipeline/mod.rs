@@ -22,6 +22,7 @@ pub mod results;
 mod stage_id;
 mod stages;
 pub mod target_results;
+pub mod trained;
 
 pub use error::PipelineError;
 pub use estimate::{DurationHistory, Estimate};
@@ -32,3 +33,4 @@ pub use results::{collect_results, run_results};
 pub use stage_id::{SeedTag, StageId, StageIdError, StageKind, StageSelector};
 pub use stages::Compute;
 pub use target_results::collect_target_results;
+pub use trained::{ExtractedFeatures, TrainedSeed, model_stage_versions};

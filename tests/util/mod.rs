@@ -71,6 +71,39 @@ impl TestDir {
         ]));
         assert!(ok, "mer demo failed: {stderr}");
     }
+
+    /// Writes the demo's table layout (`mer demo --layout table`) of `songs` songs of
+    /// `seconds` seconds to `data-table/`.
+    pub fn write_demo_table(&self, songs: u32, seconds: u32) {
+        let (songs, seconds) = (songs.to_string(), seconds.to_string());
+        let (ok, _, stderr) = output(self.mer().args([
+            "demo",
+            "--out",
+            "data-table",
+            "--layout",
+            "table",
+            "--songs",
+            &songs,
+            "--seconds",
+            &seconds,
+        ]));
+        assert!(ok, "mer demo --layout table failed: {stderr}");
+    }
+}
+
+/// The shipped experiment `experiment` (`demo-va.toml`) pointed at the demo's table layout
+/// under `data-table/` with one seed (4), `extra` appended (a short schedule).
+pub fn shipped_on_demo_table(experiment: &str, extra: &str) -> String {
+    let shipped = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("experiments")
+            .join(experiment),
+    )
+    .unwrap_or_else(|e| panic!("experiments/{experiment}: {e}"));
+    shipped
+        .replace("seeds = [1, 2, 3]", "seeds = [4]")
+        .replace("root = \"../data/demo-table\"", "root = \"data-table\"")
+        + extra
 }
 
 /// Writes `contents` to `root/relative`, creating parent folders, and returns the path.

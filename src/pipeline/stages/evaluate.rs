@@ -160,11 +160,7 @@ impl Stage for Evaluate {
             let modalities = model_inputs(&split, upstream.of(&inputs.normalize))?;
             let mut train = TrainArtifact::read(upstream.of(&inputs.train), outputs)?;
             if let Some(stacked) = &stacked {
-                train.weights.0.push(NamedTensor {
-                    name: LATE_WEIGHTS.into(),
-                    shape: vec![stacked.weights.len()],
-                    values: stacked.weights.clone(),
-                });
+                with_stacking(&mut train.weights, &stacked.weights);
             }
             let (p, a) =
                 self.fold_predictions(fold, &train.weights, &modalities, (&test_rows, outputs))?;
@@ -325,11 +321,43 @@ impl Evaluate {
             };
             return Ok((draw("plain"), draw("tta")));
         }
-        let model = &self.params.model;
-        Ok((
-            predict(weights, (model, self.params.task), inputs, rows, None)?,
-            tta(&self.params, fold, weights, inputs, rows)?,
-        ))
+        fold_outputs(&self.params, fold, weights, inputs, rows)
+    }
+}
+
+/// Fold `fold`'s outputs for `rows`, plain and with test-time augmentation: the hold-out
+/// test songs here, new songs in `mer predict`, by the same computation. The augmentation's
+/// noise is drawn in `rows` order, so the same songs in the same order get the same outputs.
+pub(crate) fn fold_outputs(
+    params: &EvaluateParams,
+    fold: usize,
+    weights: &NamedTensors,
+    inputs: &[ModalityInput],
+    rows: &[usize],
+) -> Result<(Vec<f32>, Vec<f32>), PipelineError> {
+    Ok((
+        predict(weights, (&params.model, params.task), inputs, rows, None)?,
+        tta(params, fold, weights, inputs, rows)?,
+    ))
+}
+
+/// Adds stacked late fusion's modality weights to a fold model's tensors, as the network
+/// reads them.
+pub(crate) fn with_stacking(weights: &mut NamedTensors, stacking: &[f32]) {
+    weights.0.push(NamedTensor {
+        name: LATE_WEIGHTS.into(),
+        shape: vec![stacking.len()],
+        values: stacking.to_vec(),
+    });
+}
+
+/// The stacking weights an evaluate artifact stores, when late fusion was stacked.
+pub(crate) fn stored_stacking_weights(
+    evaluation: &Artifact,
+) -> Result<Option<Vec<f32>>, PipelineError> {
+    match evaluation.array(STACKING_WEIGHTS) {
+        None => Ok(None),
+        Some(_) => Ok(Some(f32_array(evaluation, STACKING_WEIGHTS)?.to_vec())),
     }
 }
 
@@ -381,7 +409,7 @@ fn mean_over_folds(folds: Vec<Option<Vec<f32>>>) -> Option<Vec<f32>> {
 
 /// Every model's test outputs: each fold model, the spec's ensemble plain and with test-time
 /// augmentation (the headline), and the other ensemble methods for comparison.
-fn ensembles(
+pub(crate) fn ensembles(
     method: Ensemble,
     (plain, augmented): (&[Vec<f32>], &[Vec<f32>]),
     outputs: (TaskKind, usize),

@@ -413,6 +413,10 @@ fn precomputed_inputs(
     Ok(StageInputs::new(stage_name(modality), VERSION).config(config))
 }
 
+/// The key path of the extractor's own version: present in the key of every extraction and
+/// of nothing else.
+pub(crate) const EXTRACTOR_VERSION: &str = "extractor_version";
+
 /// What every feature source's key holds besides its own settings: which extractor and
 /// version, and the modality's `on_error`.
 fn source_config(
@@ -426,7 +430,7 @@ fn source_config(
         &spec.modalities.on_error(modality),
     );
     config.insert(format!("{prefix}.extractor"), source.name());
-    config.insert("extractor_version", u64::from(source.version()));
+    config.insert(EXTRACTOR_VERSION, u64::from(source.version()));
     config
 }
 

@@ -16,7 +16,7 @@ pub(crate) mod normalize;
 mod protocol;
 pub(crate) mod split;
 pub(crate) mod train;
-mod view;
+pub(crate) mod view;
 
 pub use protocol::Compute;
 pub(crate) use protocol::{Artifacts, Stage, StageContext, Upstream};

@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use crate::cache::{Artifact, StageInputs};
 use crate::modality::Modality;
-use crate::normalize::Normalizer;
+use crate::normalize::{Normalizer, Scaler, Tfidf};
 use crate::pipeline::error::PipelineError;
 use crate::pipeline::stage_id::StageKind;
 use crate::spec::{ExperimentSpec, NormalizeSection, Scaling};
@@ -32,7 +32,7 @@ use crate::spec::{ExperimentSpec, NormalizeSection, Scaling};
 use super::extract::ExtractView;
 use super::protocol::{Artifacts, Stage, StageContext, Upstream, key_config};
 use super::split::{self, SplitArtifact};
-use super::view::{malformed, missing};
+use super::view::{f64_array, i64_array, indices_below, malformed, missing, sized, strings};
 
 /// The stage's name.
 pub(crate) const NAME: &str = "normalize";
@@ -142,6 +142,37 @@ const FEATURES: &str = "features";
 impl NormalizedModality {
     fn write(self, artifact: &mut Artifact, modality: Modality) {
         let name = |array: &str| array_name(modality, array);
+        let kept = self.normalizer.scaler.kept.len();
+        artifact.put_strings(&name(IDS), self.ids.clone()).put_f32(
+            &name(FEATURES),
+            &[self.ids.len(), kept],
+            self.features,
+        );
+        FittedNormalization {
+            modality,
+            normalizer: self.normalizer,
+            names: self.names,
+        }
+        .write(artifact);
+    }
+}
+
+/// One modality's normalization as fitted on a fold's training songs: what `mer predict`
+/// applies to new songs, stored in the normalize artifact and in model bundles alike.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct FittedNormalization {
+    pub(crate) modality: Modality,
+    pub(crate) normalizer: Normalizer,
+    /// The kept columns' names, in `normalizer.scaler.kept` order.
+    pub(crate) names: Vec<String>,
+}
+
+const KEPT: &str = "kept";
+
+impl FittedNormalization {
+    /// Writes the parameters (every array of the module doc but `ids` and `features`).
+    pub(crate) fn write(&self, artifact: &mut Artifact) {
+        let name = |array: &str| array_name(self.modality, array);
         let scaler = &self.normalizer.scaler;
         let kept = scaler.kept.len();
         // The spec's spelling (`minmax`), so a reader can match it against `normalize.method`.
@@ -150,10 +181,8 @@ impl NormalizedModality {
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
         artifact
-            .put_strings(&name(IDS), self.ids.clone())
-            .put_f32(&name(FEATURES), &[self.ids.len(), kept], self.features)
-            .put_strings(&name("feature_names"), self.names)
-            .put_i64(&name("kept"), &[kept], indices(&scaler.kept))
+            .put_strings(&name("feature_names"), self.names.clone())
+            .put_i64(&name(KEPT), &[kept], indices(&scaler.kept))
             .put_f64(&name("center"), &[kept], scaler.center.clone())
             .put_f64(&name("scale"), &[kept], scaler.scale.clone())
             .put_strings(&name("method"), vec![method]);
@@ -163,6 +192,74 @@ impl NormalizedModality {
                 .put_f64(&name("idf"), &[bow], tfidf.idf.clone())
                 .put_i64(&name("bow"), &[bow], indices(&tfidf.columns));
         }
+    }
+
+    /// Every modality's fitted normalization in `artifact`, in [`Modality::ALL`] order.
+    pub(crate) fn read_all(artifact: &Artifact) -> Result<Vec<Self>, PipelineError> {
+        Modality::ALL
+            .into_iter()
+            .filter(|&m| artifact.array(&array_name(m, KEPT)).is_some())
+            .map(|m| Self::read(artifact, m))
+            .collect()
+    }
+
+    fn read(artifact: &Artifact, modality: Modality) -> Result<Self, PipelineError> {
+        let name = |array: &str| array_name(modality, array);
+        let columns = |array: &str, len: Option<usize>| -> Result<Vec<usize>, PipelineError> {
+            let values = i64_array(artifact, &name(array))?;
+            let values = match len {
+                Some(len) => sized(artifact, &name(array), values, len)?,
+                None => values,
+            };
+            indices_below(artifact, &name(array), values, usize::MAX)
+        };
+        let kept = columns(KEPT, None)?;
+        let floats = |array: &str, len: usize| -> Result<Vec<f64>, PipelineError> {
+            Ok(sized(
+                artifact,
+                &name(array),
+                f64_array(artifact, &name(array))?,
+                len,
+            )?
+            .to_vec())
+        };
+        let method_name = &sized(
+            artifact,
+            &name("method"),
+            strings(artifact, &name("method"))?,
+            1,
+        )?[0];
+        let method: Scaling = serde_json::from_value(serde_json::Value::String(
+            method_name.clone(),
+        ))
+        .map_err(|_| {
+            malformed(
+                artifact,
+                format!("array `{}`: unknown method `{method_name}`", name("method")),
+            )
+        })?;
+        let tfidf = match artifact.array(&name("bow")) {
+            None => None,
+            Some(_) => {
+                let bow = columns("bow", None)?;
+                let idf = floats("idf", bow.len())?;
+                Some(Tfidf { columns: bow, idf })
+            }
+        };
+        let names = strings(artifact, &name("feature_names"))?;
+        Ok(FittedNormalization {
+            modality,
+            names: sized(artifact, &name("feature_names"), names, kept.len())?.to_vec(),
+            normalizer: Normalizer {
+                tfidf,
+                scaler: Scaler {
+                    method,
+                    center: floats("center", kept.len())?,
+                    scale: floats("scale", kept.len())?,
+                    kept,
+                },
+            },
+        })
     }
 }
 

@@ -271,20 +271,9 @@ pub(crate) struct TrainArtifact {
 
 impl TrainArtifact {
     fn write(self, artifact: &mut Artifact, outputs: usize) {
-        let names: Vec<String> = self.weights.0.iter().map(|t| t.name.clone()).collect();
-        for tensor in self.weights.0 {
-            artifact.put_f32(
-                &format!("weight.{}", tensor.name),
-                &tensor.shape,
-                tensor.values,
-            );
-        }
+        write_weights(artifact, self.weights);
         let epochs = self.history.epoch.len();
-        artifact.put_strings(WEIGHT_NAMES, names).put_i64(
-            HISTORY_EPOCH,
-            &[epochs],
-            self.history.epoch,
-        );
+        artifact.put_i64(HISTORY_EPOCH, &[epochs], self.history.epoch);
         for (column, values) in HISTORY.iter().zip(self.history.columns) {
             artifact.put_f64(&history_name(column), &[epochs], values);
         }
@@ -336,7 +325,22 @@ impl TrainArtifact {
     }
 }
 
-fn read_weights(train: &Artifact) -> Result<NamedTensors, PipelineError> {
+/// Writes `weights` as `weight_names` and one `weight.<name>` array per tensor: in the train
+/// artifact and in model bundles alike.
+pub(crate) fn write_weights(artifact: &mut Artifact, weights: NamedTensors) {
+    let names: Vec<String> = weights.0.iter().map(|t| t.name.clone()).collect();
+    for tensor in weights.0 {
+        artifact.put_f32(
+            &format!("weight.{}", tensor.name),
+            &tensor.shape,
+            tensor.values,
+        );
+    }
+    artifact.put_strings(WEIGHT_NAMES, names);
+}
+
+/// The tensors [`write_weights`] wrote.
+pub(crate) fn read_weights(train: &Artifact) -> Result<NamedTensors, PipelineError> {
     strings(train, WEIGHT_NAMES)?
         .iter()
         .map(|name| {
