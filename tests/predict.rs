@@ -377,11 +377,52 @@ fn regression_and_multilabel_runs_test_songs_come_out_as_their_predictions() {
             ],
         );
         assert!(ok, "{experiment}: {stderr}");
-        assert_eq!(
-            read_csv(&dir.path(&out)),
-            without_truth(&expected),
-            "{experiment}"
-        );
+        let predicted = read_csv(&dir.path(&out));
+        // Besides the report's columns: values on their native scales, or the tags called.
+        let report_columns: Vec<BTreeMap<String, String>> = (predicted.iter())
+            .map(|row| {
+                (row.iter())
+                    .filter(|(c, _)| !c.starts_with("native_") && c.as_str() != "predicted")
+                    .map(|(c, v)| (c.clone(), v.clone()))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(report_columns, without_truth(&expected), "{experiment}");
+        let threshold = read_csv(&report.join("metrics.csv"))
+            .first()
+            .and_then(|row| row.get("threshold").map(|t| t.parse::<f64>().unwrap()));
+        if threshold.is_some() {
+            assert!(
+                predicted.iter().any(|row| !row["predicted"].is_empty()),
+                "some test song gets a tag: {predicted:?}"
+            );
+        }
+        for row in &predicted {
+            match threshold {
+                // demo-va.toml rates both targets on [1, 9].
+                None => {
+                    for target in ["valence", "arousal"] {
+                        let unit = util::number(row, &format!("predicted_{target}"));
+                        let native = util::number(row, &format!("native_{target}"));
+                        assert!((native - (5.0 + 4.0 * unit)).abs() < 1e-12, "{row:?}");
+                    }
+                }
+                Some(threshold) => {
+                    let called: Vec<&str> = (row.iter())
+                        .filter(|(c, v)| {
+                            c.starts_with("p_") && v.parse::<f64>().unwrap() >= threshold
+                        })
+                        .map(|(c, _)| &c[2..])
+                        .collect();
+                    let mut listed: Vec<&str> = row["predicted"]
+                        .split(';')
+                        .filter(|t| !t.is_empty())
+                        .collect();
+                    listed.sort();
+                    assert_eq!(listed, called, "threshold {threshold}: {row:?}");
+                }
+            }
+        }
     }
 }
 

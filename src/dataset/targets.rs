@@ -17,6 +17,12 @@ pub fn to_unit_scale(value: f64, (low, high): (f64, f64)) -> f64 {
     2.0 * (value - low) / (high - low) - 1.0
 }
 
+/// A value on [-1, 1] mapped back onto the native rating scale `[low, high]`: the inverse of
+/// [`to_unit_scale`].
+pub fn from_unit_scale(value: f64, (low, high): (f64, f64)) -> f64 {
+    low + (value + 1.0) / 2.0 * (high - low)
+}
+
 /// A column no song has a value in.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("no song has a value in column `{column}`; {}", known_columns(known))]
@@ -340,6 +346,12 @@ mod tests {
         assert_eq!(to_unit_scale(1.0, (1.0, 9.0)), -1.0);
         assert_eq!(to_unit_scale(5.0, (1.0, 9.0)), 0.0);
         assert_eq!(to_unit_scale(1.0, (0.0, 1.0)), 1.0);
+        for value in [1.0, 2.5, 9.0] {
+            assert_eq!(
+                from_unit_scale(to_unit_scale(value, (1.0, 9.0)), (1.0, 9.0)),
+                value
+            );
+        }
         let songs = manifest(vec![
             song("1", &[("Valence", " 7 "), ("arousal", "0.25")]),
             song("2", &[("Valence", "1"), ("arousal", "1")]),

@@ -14,6 +14,7 @@
 //! | `extractors`, `extractor_settings` | `strings [extractors]` | each extraction stage and its settings as its key holds them (extractor, version, settings, weight-file hashes) |
 //! | `seeds`                 | `i64 [seeds]`          | the run's seeds                           |
 //! | `folds`                 | `i64 [1]`              | fold models per seed                      |
+//! | `thresholds`            | `f64 [seeds]`          | multi-label: each seed's F1 threshold; empty otherwise |
 //! | `seed-<i>.fold-<k>.*`   |                        | fold k of the i-th seed: its normalization (the normalize stage's parameter arrays), weights (the train stage's `weight_names` and `weight.<name>`) and `valid_score` |
 //! | `seed-<i>.stacking_weights` | `f32 [modalities]` | stacked late fusion's weights             |
 
@@ -24,8 +25,8 @@ use crate::cache::{Artifact, ArtifactStore, Lookup, StageInputs, StageKey};
 use crate::pipeline::{TrainedSeed, model_stage_versions};
 use crate::report::RUN_JSON;
 use crate::report::export::toml::SPEC_TOML;
-use crate::results::targets::prediction_prefixes;
-use crate::results::{PredictionRow, RunRecord, StageRecord, Table};
+use crate::results::targets::{THRESHOLD_COLUMN, prediction_prefixes};
+use crate::results::{MetricsRow, PredictionRow, RunRecord, StageRecord, Table};
 use crate::spec::{ExperimentSpec, TaskKind};
 
 use super::PredictError;
@@ -49,6 +50,9 @@ pub struct ModelBundle {
     pub extractors: Vec<(String, String)>,
     /// Every seed's fold ensemble.
     pub seeds: Vec<TrainedSeed>,
+    /// A multi-label run's F1 threshold per seed (chosen on the seed's out-of-fold songs, as
+    /// its report's `metrics.csv` has it); empty for other kinds.
+    pub thresholds: Vec<f64>,
 }
 
 impl ModelBundle {
@@ -81,6 +85,10 @@ impl ModelBundle {
                 TrainedSeed::from_stages(seed, (&normalize, &train), &evaluate, outputs.len())?;
             seeds.push(trained);
         }
+        let thresholds = match spec.task.kind {
+            TaskKind::Multilabel => seed_thresholds(report, &record.seeds)?,
+            _ => Vec::new(),
+        };
         let mut extractors = Vec::new();
         for stage in record
             .stages
@@ -102,6 +110,7 @@ impl ModelBundle {
             ],
             extractors,
             seeds,
+            thresholds,
         })
     }
 
@@ -134,7 +143,12 @@ impl ModelBundle {
             .put_strings("extractors", instances)
             .put_strings("extractor_settings", settings)
             .put_i64("seeds", &[seeds.len()], seeds)
-            .put_i64("folds", &[1], vec![folds as i64]);
+            .put_i64("folds", &[1], vec![folds as i64])
+            .put_f64(
+                "thresholds",
+                &[self.thresholds.len()],
+                self.thresholds.clone(),
+            );
         for (i, seed) in self.seeds.iter().enumerate() {
             seed.write(&mut artifact, &format!("seed-{i}."));
         }
@@ -207,12 +221,23 @@ impl ModelBundle {
                 TrainedSeed::read(artifact, &format!("seed-{i}."), seed as u64, folds)
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let thresholds = (artifact.array("thresholds").and_then(|a| a.as_f64()))
+            .map(<[f64]>::to_vec)
+            .ok_or_else(|| bad("no array `thresholds`".into()))?;
+        if spec.task.kind == TaskKind::Multilabel && thresholds.len() != seeds.len() {
+            return Err(bad(format!(
+                "{} thresholds for {} seeds",
+                thresholds.len(),
+                seeds.len()
+            )));
+        }
         Ok(ModelBundle {
             spec,
             outputs: strings("outputs")?,
             origin,
             extractors,
             seeds,
+            thresholds,
         })
     }
 
@@ -295,6 +320,40 @@ fn output_names(report: &Path, kind: TaskKind) -> Result<Vec<String>, PredictErr
         true => Err(bad(format!("no output columns for a {kind:?} run"))),
         false => Ok(names),
     }
+}
+
+/// Each seed's multi-label F1 threshold, from the report's `metrics.csv`.
+fn seed_thresholds(report: &Path, seeds: &[u64]) -> Result<Vec<f64>, PredictError> {
+    let path = report.join(MetricsRow::FILE);
+    let bad = |problem: String| PredictError::BadReport {
+        path: path.clone(),
+        problem,
+    };
+    let mut reader = csv::Reader::from_path(&path).map_err(|e| bad(e.to_string()))?;
+    let header = reader.headers().map_err(|e| bad(e.to_string()))?.clone();
+    let column = |name: &str| {
+        (header.iter().position(|h| h == name)).ok_or_else(|| bad(format!("no column `{name}`")))
+    };
+    let (seed_column, threshold_column) = (column("seed")?, column(THRESHOLD_COLUMN)?);
+    let mut found: Vec<(u64, f64)> = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| bad(e.to_string()))?;
+        let cell = |i: usize| record.get(i).unwrap_or_default();
+        let seed = cell(seed_column)
+            .parse()
+            .map_err(|_| bad(format!("seed `{}`", cell(seed_column))))?;
+        let threshold = (cell(threshold_column).parse::<f64>().ok())
+            .filter(|t| (0.0..=1.0).contains(t))
+            .ok_or_else(|| bad(format!("threshold `{}`", cell(threshold_column))))?;
+        found.push((seed, threshold));
+    }
+    seeds
+        .iter()
+        .map(|seed| {
+            (found.iter().find(|(s, _)| s == seed).map(|&(_, t)| t))
+                .ok_or_else(|| bad(format!("no row of seed {seed}")))
+        })
+        .collect()
 }
 
 /// The artifact of stage `instance` of the run, from `store`.

@@ -26,9 +26,10 @@ use crate::pipeline::{
     ExtractedFeatures, Pipeline, PipelineError, RunObserver, RunOptions, StageGraph, TrainedSeed,
 };
 use crate::results::Model;
+use crate::spec::TaskKind;
 
 pub use bundle::{BUNDLE_FORMAT, ModelBundle};
-pub use output::{OutputFormat, PredictedSong, Predictions, SkippedSong};
+pub use output::{OutputFormat, PredictedSong, Predictions, Readout, SkippedSong};
 pub use songs::{NewSong, SongList, modality_of};
 
 /// Why songs could not be predicted or a bundle not made.
@@ -274,11 +275,33 @@ pub fn predict(
     }
     Ok(Predictions {
         kind: spec.task.kind,
+        readout: readout(bundle),
         outputs: bundle.outputs.clone(),
         model,
         songs: predicted,
         skipped,
     })
+}
+
+/// How the bundle's outputs read.
+fn readout(bundle: &ModelBundle) -> Readout {
+    let task = &bundle.spec.task;
+    match task.kind {
+        TaskKind::Classification => Readout::Classes,
+        TaskKind::Regression => Readout::Values(
+            bundle
+                .outputs
+                .iter()
+                .map(|t| task.target_scale(t))
+                .collect(),
+        ),
+        TaskKind::Multilabel => Readout::Tags {
+            thresholds: (bundle.seeds.iter().map(|s| s.seed))
+                .zip(bundle.thresholds.iter().copied())
+                .collect(),
+            separator: task.tag_separator().to_string(),
+        },
+    }
 }
 
 /// The seeds to predict with: `seed`, or all.

@@ -5,14 +5,15 @@
 //! | task kind        | CSV columns after `seed,model,id`                          | JSON per song |
 //! |------------------|-------------------------------------------------------------|---------------|
 //! | classification   | `predicted`, `p[<class>]`..., `modalities`                  | `predicted`, `probabilities` |
-//! | regression       | `modalities`, `predicted_<target>`... (on the model's [-1, 1] scale, as in the report) | `values` |
-//! | multi-label      | `modalities`, `p_<tag>`...                                  | `probabilities` |
+//! | regression       | `modalities`, `predicted_<target>`... (on the model's [-1, 1] scale, as in the report), `native_<target>`... (on `task.scales`) | `values`, `native` |
+//! | multi-label      | `modalities`, `p_<tag>`..., `predicted` (the tags at or above the seed's F1 threshold, joined by `task.tag_separator`) | `probabilities`, `predicted`, `threshold` |
 
 use std::io::Write;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::dataset::targets::from_unit_scale;
 use crate::eval::argmax_rows;
 use crate::modality::{Modality, ModalityMask};
 use crate::results::targets::prediction_prefixes;
@@ -52,11 +53,29 @@ pub struct SkippedSong {
     pub reason: String,
 }
 
+/// How outputs become what a user reads: a class, values on their native scales, tags.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Readout {
+    /// The most probable class.
+    Classes,
+    /// Each target's native scale `[low, high]` (from `task.scales`), in output order.
+    Values(Vec<(f64, f64)>),
+    /// Each seed's F1 threshold, and what joins a song's tags.
+    Tags {
+        /// `(seed, threshold)`.
+        thresholds: Vec<(u64, f64)>,
+        /// `task.tag_separator`.
+        separator: String,
+    },
+}
+
 /// Everything `mer predict` found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Predictions {
     /// What the model predicts.
     pub kind: TaskKind,
+    /// How its outputs read.
+    pub readout: Readout,
     /// The classes, targets or tags, in output order.
     pub outputs: Vec<String>,
     /// The model that predicted.
@@ -79,23 +98,54 @@ impl Predictions {
     /// A classifier's most probable class.
     fn predicted(&self, song: &PredictedSong) -> Option<&str> {
         let classes = &self.outputs;
-        (self.kind == TaskKind::Classification)
+        (self.readout == Readout::Classes)
             .then(|| classes[argmax_rows(&song.outputs, classes.len())[0]].as_str())
+    }
+
+    /// A regression's values on their native scales.
+    fn native(&self, song: &PredictedSong) -> Option<Vec<f64>> {
+        let Readout::Values(scales) = &self.readout else {
+            return None;
+        };
+        Some(
+            (song.outputs.iter().zip(scales))
+                .map(|(&v, &scale)| from_unit_scale(f64::from(v), scale))
+                .collect(),
+        )
+    }
+
+    /// A multi-label song's tags at or above its seed's threshold, and the threshold.
+    fn tags(&self, song: &PredictedSong) -> Option<(Vec<&str>, f64)> {
+        let Readout::Tags { thresholds, .. } = &self.readout else {
+            return None;
+        };
+        let threshold = (thresholds.iter().find(|(s, _)| *s == song.seed)).map_or(0.5, |&(_, t)| t);
+        let tags = (self.outputs.iter().zip(&song.outputs))
+            .filter(|&(_, &p)| f64::from(p) >= threshold)
+            .map(|(tag, _)| tag.as_str())
+            .collect();
+        Some((tags, threshold))
     }
 
     fn write_csv(&self, out: impl Write) -> std::io::Result<()> {
         let mut writer = csv::Writer::from_writer(out);
         let mut header: Vec<String> = ["seed", "model", "id"].map(String::from).to_vec();
-        match self.kind {
-            TaskKind::Classification => {
+        let (_, prefix) = prediction_prefixes(self.kind);
+        match &self.readout {
+            Readout::Classes => {
                 header.push("predicted".into());
                 header.extend(self.outputs.iter().map(|c| format!("p[{c}]")));
                 header.push("modalities".into());
             }
-            kind => {
-                let (_, prefix) = prediction_prefixes(kind);
+            readout => {
                 header.push("modalities".into());
                 header.extend(self.outputs.iter().map(|o| format!("{prefix}{o}")));
+                match readout {
+                    Readout::Values(_) => {
+                        header.extend(self.outputs.iter().map(|o| format!("native_{o}")));
+                    }
+                    _ => header.push("predicted".into()),
+                }
             }
         }
         writer.write_record(&header)?;
@@ -117,6 +167,14 @@ impl Predictions {
                     row.extend(values);
                 }
             }
+            if let Some(native) = self.native(song) {
+                row.extend(native.into_iter().map(number));
+            }
+            if let (Some((tags, _)), Readout::Tags { separator, .. }) =
+                (self.tags(song), &self.readout)
+            {
+                row.push(tags.join(separator));
+            }
             writer.write_record(&row)?;
         }
         writer.flush()
@@ -135,10 +193,21 @@ impl Predictions {
                 if let Some(class) = self.predicted(song) {
                     entry.insert("predicted".into(), class.into());
                 }
-                let values: Map<String, Value> = (self.outputs.iter().zip(&song.outputs))
-                    .map(|(name, &v)| (name.clone(), f64::from(v).into()))
-                    .collect();
-                entry.insert(field.into(), values.into());
+                let by_output = |values: Vec<f64>| -> Value {
+                    let map: Map<String, Value> = (self.outputs.iter().cloned())
+                        .zip(values.into_iter().map(Value::from))
+                        .collect();
+                    map.into()
+                };
+                let values = song.outputs.iter().map(|&v| f64::from(v)).collect();
+                entry.insert(field.into(), by_output(values));
+                if let Some(native) = self.native(song) {
+                    entry.insert("native".into(), by_output(native));
+                }
+                if let Some((tags, threshold)) = self.tags(song) {
+                    entry.insert("predicted".into(), tags.into());
+                    entry.insert("threshold".into(), threshold.into());
+                }
                 let modalities: Vec<&str> = song.modalities.iter().map(Modality::name).collect();
                 entry.insert("modalities".into(), modalities.into());
                 entry.into()
