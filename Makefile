@@ -10,10 +10,12 @@ demo: setup
 	@scripts/demo.sh
 
 # The whole test suite (what CI runs): every test, then the ones that read pretrained weights,
-# after fetching them (scripts/model-tests.sh).
+# after fetching them (scripts/model-tests.sh), then the ones that submit to Slurm, on a
+# throwaway single-node cluster (scripts/cluster-tests.sh).
 test: setup
 	cargo test --locked
 	@scripts/model-tests.sh
+	@scripts/cluster-tests.sh
 
 lint:
 	cargo fmt --check

@@ -15,6 +15,7 @@
 pub mod cache;
 pub mod cli;
 pub mod clock;
+pub mod cluster;
 pub mod compare;
 pub mod dataset;
 pub mod demo;

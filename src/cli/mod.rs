@@ -3,6 +3,7 @@
 //! Commands read the spec, call into the library and print; they hold no experiment logic.
 
 mod cache;
+mod cluster;
 mod compare;
 mod demo;
 mod explain;
@@ -105,6 +106,7 @@ enum Command {
     #[command(
         after_help = "Examples:\n  mer sweep experiments/demo-ablation.toml\n  \
         mer sweep experiments/demo-ablation.toml --jobs 1 --set schedule.epochs=20\n  \
+        mer sweep experiments/demo-ablation.toml --executor slurm --time 01:00:00 --max-parallel 4\n  \
         mer plan experiments/demo-ablation.toml"
     )]
     Sweep(sweep::SweepArgs),
@@ -152,6 +154,13 @@ enum Command {
         after_help = "Example:\n  mer export reports/demo/20261124T163000Z-1a2b3c4d --out model.h5"
     )]
     Export(predict::ExportArgs),
+    /// Where each member of a Slurm sweep stands (queued, running, finished, failed with its
+    /// exit code, killed), from its state files and `squeue`.
+    #[command(after_help = "Example:\n  mer status reports/demo-ablation/sweep-20261124T163000Z")]
+    Status(cluster::StatusArgs),
+    /// The summary job of a Slurm sweep (run by Slurm, not by hand).
+    #[command(hide = true)]
+    SweepSummary(cluster::SummaryArgs),
     /// Write the synthetic demo dataset (real WAV, MIDI and lyrics files in a real layout).
     #[command(after_help = "Examples:\n  mer demo --out data/demo\n  \
         mer demo --out /tmp/small --songs 40 --seconds 5 --layout table --quadrants\n  \
@@ -182,6 +191,8 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Data(DataCommand::Inspect(args)) => inspect::inspect(&args),
         Command::Demo(args) => demo::demo(&args),
         Command::Predict(args) => predict::predict(&args, &cli.folders),
+        Command::Status(args) => cluster::status(&args),
+        Command::SweepSummary(args) => cluster::sweep_summary(&args, &cli.folders),
         Command::Export(args) => predict::export(&args, &cli.folders),
         Command::Models(command) => models::models(&command, &cli.folders),
     }

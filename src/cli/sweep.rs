@@ -7,6 +7,7 @@ use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tracing::{info, warn};
 
+use super::cluster::{Executor, SlurmArgs, submit};
 use super::{Folders, SpecArgs, interrupt_flag, open_store};
 use crate::pipeline::{Estimate, StageSelector};
 use crate::results::{Decision, StageRecord};
@@ -36,12 +37,29 @@ pub struct SweepArgs {
     /// member is reused then (repeatable).
     #[arg(long, value_name = "STAGE")]
     force: Vec<StageSelector>,
+    /// Where the members run: here, or as one Slurm job array submitted from a login node
+    /// (returns at once; `mer status SWEEP_FOLDER` follows it).
+    #[arg(long, value_enum, default_value_t = Executor::Local)]
+    executor: Executor,
+    #[command(flatten)]
+    slurm: SlurmArgs,
 }
 
 /// Runs every member without a finished report, writes the summary folder, and prints one
 /// line per member; the exit code is 1 when a member failed or did not finish.
 pub fn sweep(args: &SweepArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
     let sweep = expand_sweep(&args.spec.spec, &args.spec.sets)?;
+    if args.executor == Executor::Slurm {
+        if !args.force.is_empty() {
+            anyhow::bail!("--force is not available with --executor slurm");
+        }
+        return submit(
+            &sweep,
+            (&args.spec.spec, &args.spec.sets),
+            &args.slurm,
+            folders,
+        );
+    }
     info!(
         "{}: {} members, at most {} at once",
         sweep.base.name,

@@ -213,6 +213,94 @@ pub fn run_sweep(
     )
 }
 
+/// A new sweep folder, `<reports_root>/<name>/sweep-<started, UTC>/` (`-2`, ... when taken).
+pub fn sweep_folder(
+    reports_root: &Path,
+    name: &str,
+    started: SystemTime,
+) -> Result<PathBuf, ReportError> {
+    let folder = format!("sweep-{}", crate::clock::compact(started));
+    summary::create_folder(&reports_root.join(name), &folder)
+}
+
+/// Where a member stands before a sweep runs it elsewhere (as a cluster job).
+#[derive(Debug, Clone, PartialEq)]
+pub enum MemberCheck {
+    /// It has a whole, finished report of its resolved spec and stage keys.
+    Reported(PathBuf),
+    /// It has none: it must run.
+    Pending,
+    /// Its dataset does not load or its graph cannot be built: running it would fail.
+    Unusable(String),
+}
+
+/// Where every member of `sweep` stands against `store` and `reports_root`.
+pub fn check_members(
+    sweep: &Sweep,
+    store: &ArtifactStore,
+    reports_root: &Path,
+) -> Vec<MemberCheck> {
+    (prepare(sweep, store, reports_root, true).into_iter())
+        .map(|prepared| match prepared {
+            Prepared::Run(_) => MemberCheck::Pending,
+            Prepared::Done(MemberOutcome {
+                report: Some(report),
+                ..
+            }) => MemberCheck::Reported(report),
+            Prepared::Done(outcome) => {
+                MemberCheck::Unusable(outcome.error.unwrap_or_else(|| "unknown".into()))
+            }
+        })
+        .collect()
+}
+
+/// The summary of a sweep whose members ran elsewhere (cluster jobs), written into its
+/// existing `folder`: each member with a finished report is complete (`ran_here(i)` says
+/// whether this sweep ran it or found it), every other one gets `missing(i)`'s status and
+/// error.
+pub fn summarize_into(
+    folder: PathBuf,
+    sweep: &Sweep,
+    (store, reports_root): (&ArtifactStore, &Path),
+    started: SystemTime,
+    ran_here: &dyn Fn(usize) -> bool,
+    missing: &dyn Fn(usize) -> (MemberStatus, String),
+) -> Result<SweepRun, SweepRunError> {
+    check_selection(sweep)?;
+    let members = (check_members(sweep, store, reports_root)
+        .into_iter()
+        .enumerate())
+    .map(|(index, check)| {
+        let member = &sweep.members[index];
+        match check {
+            MemberCheck::Reported(report) => {
+                let status = match ran_here(index) {
+                    true => MemberStatus::Finished,
+                    false => MemberStatus::Reused,
+                };
+                outcome(member, status, Some(report), None)
+            }
+            MemberCheck::Unusable(error) => {
+                outcome(member, MemberStatus::Failed, None, Some(error))
+            }
+            MemberCheck::Pending => {
+                let (status, error) = missing(index);
+                outcome(member, status, None, Some(error))
+            }
+        }
+    })
+    .collect();
+    let finished = SystemTime::now();
+    summary::write_into(
+        folder,
+        sweep,
+        reports_root,
+        (started, finished),
+        false,
+        members,
+    )
+}
+
 /// A member ready to run, or already decided (reused, or failed to prepare).
 enum Prepared {
     Run(Box<Experiment>),

@@ -95,6 +95,27 @@ pub(super) fn write(
 ) -> Result<SweepRun, SweepRunError> {
     let parent = reports_root.join(&sweep.base.name);
     let folder = create_folder(&parent, &format!("sweep-{}", compact(started)))?;
+    write_into(
+        folder,
+        sweep,
+        reports_root,
+        (started, finished),
+        interrupted,
+        members,
+    )
+}
+
+/// The summary files of a sweep in `folder`, which exists (a cluster sweep's folder, made
+/// when it was submitted).
+pub(super) fn write_into(
+    folder: PathBuf,
+    sweep: &Sweep,
+    reports_root: &Path,
+    (started, finished): (SystemTime, SystemTime),
+    interrupted: bool,
+    members: Vec<MemberOutcome>,
+) -> Result<SweepRun, SweepRunError> {
+    let parent = reports_root.join(&sweep.base.name);
     // Member reports live in `<reports>/<spec>/<member>/...`, beside the sweep folder.
     let relative = |report: &Path| {
         let inside = report.strip_prefix(&parent).unwrap_or(report);
@@ -155,7 +176,7 @@ pub(super) fn write(
 }
 
 /// `parent/name`, or `name-2`, `name-3`, ... when a sweep started in the same second.
-fn create_folder(parent: &Path, name: &str) -> Result<PathBuf, ReportError> {
+pub(super) fn create_folder(parent: &Path, name: &str) -> Result<PathBuf, ReportError> {
     std::fs::create_dir_all(parent).map_err(io("create", parent))?;
     for attempt in 1.. {
         let path = match attempt {

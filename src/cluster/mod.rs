@@ -1,0 +1,330 @@
+//! Sweeps on a Slurm cluster: one job array per sweep, whose task i runs member i with `mer
+//! run` against the shared cache and reports folder, and a summary job that runs once every
+//! task has ended (`--dependency=afterany`). Submitting returns at once: nothing keeps
+//! running on the login node.
+//!
+//! The sweep folder (`<reports>/<spec>/sweep-<UTC time>/`) holds what was submitted and what
+//! happened: `slurm.json` (the jobs and members), the batch scripts (`run-members.sh`,
+//! `summarize.sh`), each member's resolved spec (`members/<i>.toml`), state file
+//! (`state/member-<i>`, see [`status`]) and log (`logs/member-<i>.log`), and, once the summary
+//! job ran, the same summary files as a local sweep. Members with a finished report are not
+//! queued, so submitting the same sweep again runs only what has none (failed, killed or new).
+
+mod script;
+pub mod status;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cache::ArtifactStore;
+use crate::clock::{parse_rfc3339, rfc3339};
+use crate::report::ReportError;
+use crate::results::sweep::MemberStatus;
+use crate::spec::{Sweep, SweepError, expand_sweep};
+use crate::sweep::{
+    MemberCheck, SweepRun, SweepRunError, check_members, summarize_into, sweep_folder,
+};
+
+use status::{TaskState, log_path, task_state};
+
+/// The submission record in a sweep folder.
+pub const SLURM_JSON: &str = "slurm.json";
+
+/// How each job asks for resources; unset values take the cluster's defaults.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SlurmSettings {
+    /// `--partition`.
+    pub partition: Option<String>,
+    /// `--time`, e.g. `02:00:00`.
+    pub time: Option<String>,
+    /// `--cpus-per-task`.
+    pub cpus_per_task: Option<u32>,
+    /// `--mem`, e.g. `8G`.
+    pub mem: Option<String>,
+    /// `--account`.
+    pub account: Option<String>,
+    /// Array tasks running at once (`--array=...%K`).
+    pub max_parallel: Option<usize>,
+    /// Further `#SBATCH` lines, e.g. `--qos=short`.
+    pub extra: Vec<String>,
+}
+
+/// One member as submitted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubmittedMember {
+    /// Its position in the sweep: its array task index.
+    pub index: usize,
+    /// Its name.
+    pub name: String,
+    /// Its identity (resolved spec hash).
+    pub hash: String,
+    /// Whether a task was queued for it (else it had a finished report, or is unusable).
+    pub queued: bool,
+    /// Its finished report when it was submitted.
+    pub report: Option<PathBuf>,
+    /// Why it cannot run, when its dataset does not load.
+    pub error: Option<String>,
+}
+
+/// What `slurm.json` records of a submission.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SlurmSweep {
+    /// The sweep's spec file (absolute) and its `--set` overrides.
+    pub spec: PathBuf,
+    /// The overrides.
+    pub sets: Vec<String>,
+    /// When it was submitted, RFC 3339.
+    pub submitted: String,
+    /// The shared cache.
+    pub cache: PathBuf,
+    /// The shared reports folder.
+    pub reports: PathBuf,
+    /// The job array, when a member was queued.
+    pub array_job: Option<String>,
+    /// The summary job.
+    pub summary_job: String,
+    /// Every member.
+    pub members: Vec<SubmittedMember>,
+}
+
+/// Why a sweep could not be submitted, followed or summarized.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    /// A file of the sweep folder could not be written or read.
+    #[error("could not {action} '{}'", path.display())]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// `sbatch` could not be run or refused the job.
+    #[error(
+        "sbatch {script} failed: {reason}; is this a Slurm login node (`sinfo` lists the partitions)?"
+    )]
+    Sbatch {
+        /// The script submitted.
+        script: String,
+        /// Its error output, or why it could not run.
+        reason: String,
+    },
+    /// A folder is not a Slurm sweep's.
+    #[error("'{}' is not the folder of a Slurm sweep (it has no {SLURM_JSON}); `mer sweep SPEC --executor slurm` makes one", .0.display())]
+    NotASweep(PathBuf),
+    /// `slurm.json` does not parse.
+    #[error("'{}' cannot be read: {reason}", path.display())]
+    BadRecord {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The spec no longer expands to the members that were submitted.
+    #[error("{} changed since the sweep was submitted: member {member} is not what ran; submit the sweep again", spec.display())]
+    SpecChanged {
+        /// The spec.
+        spec: PathBuf,
+        /// The member that differs.
+        member: String,
+    },
+    /// The sweep cannot be expanded.
+    #[error(transparent)]
+    Sweep(#[from] SweepError),
+    /// The summary could not be written.
+    #[error(transparent)]
+    Summary(#[from] SweepRunError),
+    /// The sweep folder could not be made.
+    #[error(transparent)]
+    Report(#[from] ReportError),
+}
+
+fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> ClusterError {
+    let path = path.to_path_buf();
+    move |source| ClusterError::Io {
+        action,
+        path,
+        source,
+    }
+}
+
+fn write(path: &Path, text: &str) -> Result<(), ClusterError> {
+    std::fs::write(path, text).map_err(io("write", path))
+}
+
+/// Submits `sweep` (expanded from `spec` with `sets`): writes the sweep folder, one job
+/// array of the members without a finished report and the summary job, and returns the
+/// folder with what was submitted. `mer` is the binary the jobs run.
+pub fn submit_sweep(
+    sweep: &Sweep,
+    (spec, sets): (&Path, &[String]),
+    (store, reports): (&ArtifactStore, &Path),
+    settings: &SlurmSettings,
+    mer: &Path,
+) -> Result<(PathBuf, SlurmSweep), ClusterError> {
+    let submitted = SystemTime::now();
+    let absolute = |p: &Path| std::path::absolute(p).map_err(io("resolve", p));
+    let (cache, reports_root) = (absolute(store.root())?, absolute(reports)?);
+    let members: Vec<SubmittedMember> = (check_members(sweep, store, reports).into_iter())
+        .enumerate()
+        .map(|(index, check)| {
+            let member = &sweep.members[index];
+            let (queued, report, error) = match check {
+                MemberCheck::Pending => (true, None, None),
+                MemberCheck::Reported(report) => (false, Some(report), None),
+                MemberCheck::Unusable(error) => (false, None, Some(error)),
+            };
+            SubmittedMember {
+                index,
+                name: member.name.clone(),
+                hash: member.hash(),
+                queued,
+                report,
+                error,
+            }
+        })
+        .collect();
+    let folder = sweep_folder(&reports_root, &sweep.base.name, submitted)?;
+    for sub in ["members", "logs", "state"] {
+        let path = folder.join(sub);
+        std::fs::create_dir_all(&path).map_err(io("create", &path))?;
+    }
+    let layout = script::Layout {
+        folder: &folder,
+        mer,
+        cache: &cache,
+        reports: &reports_root,
+    };
+    let queued: Vec<usize> = members
+        .iter()
+        .filter(|m| m.queued)
+        .map(|m| m.index)
+        .collect();
+    for &index in &queued {
+        let path = folder.join("members").join(format!("{index}.toml"));
+        write(&path, &sweep.members[index].spec.to_toml())?;
+    }
+    let name = &sweep.base.name;
+    let array_job = match queued.is_empty() {
+        true => None,
+        false => {
+            let script = folder.join("run-members.sh");
+            write(
+                &script,
+                &script::array_script(&layout, (name, &queued), settings),
+            )?;
+            Some(sbatch(&script, None)?)
+        }
+    };
+    let summary = folder.join("summarize.sh");
+    write(&summary, &script::summary_script(&layout, name, settings))?;
+    let summary_job = sbatch(&summary, array_job.as_deref())?;
+    let record = SlurmSweep {
+        spec: absolute(spec)?,
+        sets: sets.to_vec(),
+        submitted: rfc3339(submitted),
+        cache,
+        reports: reports_root,
+        array_job,
+        summary_job,
+        members,
+    };
+    let json = serde_json::to_string_pretty(&record).expect("submission records serialize");
+    write(&folder.join(SLURM_JSON), &json)?;
+    Ok((folder, record))
+}
+
+/// Submits `script` (after `after` has ended, when given); returns the job id.
+fn sbatch(script: &Path, after: Option<&str>) -> Result<String, ClusterError> {
+    let mut command = Command::new("sbatch");
+    command.arg("--parsable");
+    if let Some(job) = after {
+        command.arg(format!("--dependency=afterany:{job}"));
+    }
+    let failed = |reason: String| ClusterError::Sbatch {
+        script: script.display().to_string(),
+        reason,
+    };
+    let output = command
+        .arg(script)
+        .output()
+        .map_err(|e| failed(e.to_string()))?;
+    if !output.status.success() {
+        return Err(failed(
+            String::from_utf8_lossy(&output.stderr).trim().to_string(),
+        ));
+    }
+    // `--parsable` prints `<id>` or `<id>;<cluster>`.
+    let text = String::from_utf8_lossy(&output.stdout);
+    let id = text
+        .trim()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    match id.is_empty() {
+        true => Err(failed("it printed no job id".into())),
+        false => Ok(id),
+    }
+}
+
+/// Reads a sweep folder's `slurm.json`.
+pub fn read_submission(folder: &Path) -> Result<SlurmSweep, ClusterError> {
+    let path = folder.join(SLURM_JSON);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(_) if !path.exists() => return Err(ClusterError::NotASweep(folder.to_path_buf())),
+        Err(source) => return Err(io("read", &path)(source)),
+    };
+    serde_json::from_str(&text).map_err(|e| ClusterError::BadRecord {
+        path,
+        reason: e.to_string(),
+    })
+}
+
+/// Writes the summary of the sweep in `folder` (the summary job runs this): each member with
+/// a finished report is complete; the others are failed (with their exit code or as killed,
+/// and their log) or not run.
+pub fn summarize(folder: &Path, store: &ArtifactStore) -> Result<SweepRun, ClusterError> {
+    let record = read_submission(folder)?;
+    let sweep = expand_sweep(&record.spec, &record.sets)?;
+    for (member, submitted) in sweep.members.iter().zip(&record.members) {
+        if member.hash() != submitted.hash || member.name != submitted.name {
+            return Err(ClusterError::SpecChanged {
+                spec: record.spec.clone(),
+                member: submitted.name.clone(),
+            });
+        }
+    }
+    let started = parse_rfc3339(&record.submitted).ok_or_else(|| ClusterError::BadRecord {
+        path: folder.join(SLURM_JSON),
+        reason: format!("`submitted` is not a time: {}", record.submitted),
+    })?;
+    let queued = |index: usize| record.members.get(index).is_some_and(|m| m.queued);
+    let missing = |index: usize| {
+        let log = log_path(folder, index).display().to_string();
+        match task_state(folder, index) {
+            TaskState::Exited(code) => (
+                MemberStatus::Failed,
+                format!("its task exited with code {code}; log: {log}"),
+            ),
+            TaskState::Running => (
+                MemberStatus::Failed,
+                format!("its task was killed (time limit, preemption or scancel); log: {log}"),
+            ),
+            TaskState::None => (MemberStatus::NotRun, "its task never started".to_string()),
+        }
+    };
+    Ok(summarize_into(
+        folder.to_path_buf(),
+        &sweep,
+        (store, &record.reports),
+        started,
+        &queued,
+        &missing,
+    )?)
+}

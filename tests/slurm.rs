@@ -1,0 +1,282 @@
+//! `mer sweep --executor slurm` and `mer status` on a real Slurm cluster: the throwaway
+//! single-node one `scripts/slurm-cluster.sh` starts (`make test` runs these through
+//! `scripts/cluster-tests.sh`; they are `#[ignore]`d for machines without it).
+
+mod util;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use util::{TestDir, output, read_csv};
+
+/// A demo dataset and an audio/lyrics ablation spec over it (three members).
+fn setup(extra: &str) -> TestDir {
+    let dir = TestDir::new();
+    dir.write_demo(40, 3, 5);
+    dir.write(
+        "abl.toml",
+        format!(
+            "seeds = [1]\n\n[dataset]\nlayout = \"mirex-like\"\nroot = \"data\"\n\n\
+             [modalities.audio]\n{extra}\n[modalities.lyrics]\n\n[split]\nfolds = 3\n\n\
+             [schedule]\nepochs = 4\n\n[eval]\nbootstrap = 20\n\n\
+             [sweep]\nmodalities = \"all-subsets\"\n"
+        ),
+    );
+    dir
+}
+
+/// Submits the sweep; returns its folder (the one line `mer sweep --executor slurm` prints).
+fn submit(dir: &TestDir, args: &[&str]) -> PathBuf {
+    let (ok, stdout, stderr) = output(
+        dir.mer()
+            .args([
+                "--cache",
+                "cache",
+                "--reports",
+                "reports",
+                "sweep",
+                "abl.toml",
+            ])
+            .args(["--executor", "slurm"])
+            .args(args),
+    );
+    assert!(ok, "submission failed: {stderr}");
+    assert!(stderr.contains("summary job"), "{stderr}");
+    PathBuf::from(stdout.trim())
+}
+
+/// `mer status` of `folder`: (success, its output).
+fn status(dir: &TestDir, folder: &Path) -> (bool, String) {
+    let (ok, stdout, stderr) = output(dir.mer().arg("status").arg(folder));
+    assert!(!stderr.contains("error"), "{stderr}");
+    (ok, stdout)
+}
+
+/// Polls `mer status` until the summary is written; returns every status output seen.
+fn wait_for_summary(dir: &TestDir, folder: &Path) -> Vec<String> {
+    let start = Instant::now();
+    let mut seen = Vec::new();
+    loop {
+        let (_, out) = status(dir, folder);
+        let done = out.contains("summary") && out.contains(": written");
+        seen.push(out);
+        if done {
+            return seen;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(600),
+            "the sweep did not end in 10 minutes: {seen:?}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+/// The members a submission queued, from its `slurm.json`.
+fn queued_members(folder: &Path) -> Vec<String> {
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("slurm.json")).unwrap()).unwrap();
+    record["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["queued"] == true)
+        .map(|m| m["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// members.csv's rows by member name: (status, macro-F1, accuracy).
+fn members(folder: &Path) -> Vec<(String, String, String, String)> {
+    read_csv(&folder.join("members.csv"))
+        .into_iter()
+        .map(|r| {
+            (
+                r["name"].clone(),
+                r["status"].clone(),
+                r["macro_f1_mean"].clone(),
+                r["accuracy_mean"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+#[ignore = "needs a Slurm cluster: scripts/cluster-tests.sh starts one and runs these"]
+fn a_slurm_sweep_runs_as_a_job_array_and_matches_a_local_sweep() {
+    let dir = setup("");
+    let folder = submit(&dir, &["--max-parallel", "2"]);
+    let seen = wait_for_summary(&dir, &folder);
+    assert!(
+        seen.iter()
+            .any(|s| s.contains("queued") || s.contains("running")),
+        "the members were followed while they ran: {seen:?}"
+    );
+    let (ok, last) = status(&dir, &folder);
+    assert!(ok, "{last}");
+    assert_eq!(last.matches("finished").count(), 3, "{last}");
+    let on_slurm = members(&folder);
+    assert!(on_slurm.iter().all(|m| m.1 == "finished"), "{on_slurm:?}");
+
+    // Two tasks ran side by side on one cache: each stage computed once, by one of them.
+    let computed_extractions: usize = on_slurm
+        .iter()
+        .map(|m| {
+            let report = read_csv(&folder.join("members.csv"))
+                .into_iter()
+                .find(|r| r["name"] == m.0)
+                .unwrap()["report"]
+                .clone();
+            let run: serde_json::Value = serde_json::from_str(
+                &std::fs::read_to_string(folder.join(report).join("run.json")).unwrap(),
+            )
+            .unwrap();
+            run["stages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|s| s["instance"] == "extract.audio" && s["decision"] == "miss")
+                .count()
+        })
+        .sum();
+    assert_eq!(computed_extractions, 1);
+
+    // The same sweep here, into other reports: the same numbers.
+    let (ok, _, stderr) = output(dir.mer().args([
+        "--cache",
+        "cache",
+        "--reports",
+        "local",
+        "sweep",
+        "abl.toml",
+    ]));
+    assert!(ok, "{stderr}");
+    let local_folder = std::fs::read_dir(dir.path("local/abl"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("sweep-")
+        })
+        .unwrap();
+    let local = members(&local_folder);
+    let numbers = |rows: &[(String, String, String, String)]| -> Vec<(String, String, String)> {
+        rows.iter()
+            .map(|(n, _, f1, acc)| (n.clone(), f1.clone(), acc.clone()))
+            .collect()
+    };
+    assert_eq!(numbers(&on_slurm), numbers(&local));
+
+    // Submitting again queues nothing: every member has its report.
+    let again = submit(&dir, &[]);
+    wait_for_summary(&dir, &again);
+    assert!(members(&again).iter().all(|m| m.1 == "reused"));
+}
+
+#[test]
+#[ignore = "needs a Slurm cluster: scripts/cluster-tests.sh starts one and runs these"]
+fn a_failed_member_is_reported_with_its_exit_code_and_alone_resubmitted() {
+    let dir = setup("on_error = \"fail\"\n");
+    // One unreadable audio file stops every member that extracts audio.
+    let wav = dir.path("data/Audio/001.wav");
+    let original = std::fs::read(&wav).unwrap();
+    std::fs::write(&wav, b"RIFF, but not a wave").unwrap();
+    let folder = submit(&dir, &[]);
+    wait_for_summary(&dir, &folder);
+    let (ok, out) = status(&dir, &folder);
+    assert!(!ok, "a failed member fails `mer status`: {out}");
+    let line = |name: &str| {
+        out.lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("{name} not in {out}"))
+            .to_string()
+    };
+    assert!(line("lyrics").contains("finished"), "{out}");
+    for name in ["audio", "audio+lyrics"] {
+        assert!(
+            line(name).contains("failed (exit 2)"),
+            "mer run exits 2 on a failed stage: {out}"
+        );
+        assert!(line(name).contains("logs/member-"), "{out}");
+    }
+    let summary = members(&folder);
+    assert_eq!(
+        summary.iter().map(|m| m.1.as_str()).collect::<Vec<_>>(),
+        ["failed", "finished", "failed"]
+    );
+    let log = std::fs::read_to_string(folder.join("logs/member-0.log")).unwrap();
+    assert!(
+        log.contains("001"),
+        "the member's log names the file: {log}"
+    );
+
+    // Mended, the sweep submitted again runs only the two that failed.
+    std::fs::write(&wav, original).unwrap();
+    let again = submit(&dir, &[]);
+    let queued = queued_members(&again);
+    assert_eq!(queued, ["audio", "audio+lyrics"]);
+    wait_for_summary(&dir, &again);
+    assert_eq!(
+        members(&again)
+            .iter()
+            .map(|m| m.1.as_str())
+            .collect::<Vec<_>>(),
+        ["finished", "reused", "finished"]
+    );
+}
+
+#[test]
+#[ignore = "needs a Slurm cluster: scripts/cluster-tests.sh starts one and runs these"]
+fn a_member_cancelled_while_running_shows_as_killed_and_is_resubmitted() {
+    let dir = setup("");
+    // Long enough to be caught running: a thousand epochs (seconds).
+    let spec = std::fs::read_to_string(dir.path("abl.toml"))
+        .unwrap()
+        .replace("epochs = 4", "epochs = 1000");
+    dir.write("abl.toml", spec);
+    let folder = submit(&dir, &["--max-parallel", "1"]);
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("slurm.json")).unwrap()).unwrap();
+    let array = record["array_job"].as_str().unwrap().to_string();
+    let start = Instant::now();
+    while !status(&dir, &folder)
+        .1
+        .lines()
+        .next()
+        .unwrap()
+        .contains("running")
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "member 0 never ran"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let cancelled = std::process::Command::new("scancel")
+        .arg(format!("{array}_0"))
+        .status()
+        .unwrap();
+    assert!(cancelled.success());
+    let seen = wait_for_summary(&dir, &folder);
+    let last = seen.last().unwrap();
+    let first = last.lines().next().unwrap();
+    assert!(
+        first.starts_with("audio ") && first.contains("killed"),
+        "{last}"
+    );
+    assert!(
+        !status(&dir, &folder).0,
+        "a killed member fails `mer status`"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("sweep.json")).unwrap()).unwrap();
+    let error = summary["members"][0]["error"].as_str().unwrap();
+    assert!(error.contains("killed"), "{error}");
+
+    // Submitted again, only the killed member runs.
+    let again = submit(&dir, &[]);
+    let queued = queued_members(&again);
+    assert_eq!(queued, ["audio"]);
+    wait_for_summary(&dir, &again);
+    assert!(status(&dir, &again).0);
+}
