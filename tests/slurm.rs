@@ -25,7 +25,7 @@ fn setup(extra: &str) -> TestDir {
     dir
 }
 
-/// Submits the sweep; returns its folder (the one line `mer sweep --executor slurm` prints).
+/// Submits the sweep (`args`: `--executor slurm` unless the spec says so); returns its folder (the one line `mer sweep --executor slurm` prints).
 fn submit(dir: &TestDir, args: &[&str]) -> PathBuf {
     let (ok, stdout, stderr) = output(
         dir.mer()
@@ -37,7 +37,6 @@ fn submit(dir: &TestDir, args: &[&str]) -> PathBuf {
                 "sweep",
                 "abl.toml",
             ])
-            .args(["--executor", "slurm"])
             .args(args),
     );
     assert!(ok, "submission failed: {stderr}");
@@ -103,7 +102,14 @@ fn members(folder: &Path) -> Vec<(String, String, String, String)> {
 #[ignore = "needs a Slurm cluster: scripts/cluster-tests.sh starts one and runs these"]
 fn a_slurm_sweep_runs_as_a_job_array_and_matches_a_local_sweep() {
     let dir = setup("");
-    let folder = submit(&dir, &["--max-parallel", "2"]);
+    // Slurm settings from the spec, which leaves the members' identities as they were.
+    let spec = std::fs::read_to_string(dir.path("abl.toml")).unwrap()
+        + "\n[executor]\nkind = \"slurm\"\n\n[executor.slurm]\npartition = \"debug\"\nmax_parallel = 2\n";
+    dir.write("abl.toml", spec);
+    let folder = submit(&dir, &[]);
+    let script = std::fs::read_to_string(folder.join("run-members.sh")).unwrap();
+    assert!(script.contains("#SBATCH --array=0,1,2%2\n"), "{script}");
+    assert!(script.contains("#SBATCH --partition=debug\n"), "{script}");
     let seen = wait_for_summary(&dir, &folder);
     assert!(
         seen.iter()
@@ -139,7 +145,8 @@ fn a_slurm_sweep_runs_as_a_job_array_and_matches_a_local_sweep() {
         .sum();
     assert_eq!(computed_extractions, 1);
 
-    // The same sweep here, into other reports: the same numbers.
+    // The same sweep here (the command line over the spec's executor), into other reports:
+    // the same numbers.
     let (ok, _, stderr) = output(dir.mer().args([
         "--cache",
         "cache",
@@ -147,6 +154,8 @@ fn a_slurm_sweep_runs_as_a_job_array_and_matches_a_local_sweep() {
         "local",
         "sweep",
         "abl.toml",
+        "--executor",
+        "local",
     ]));
     assert!(ok, "{stderr}");
     let local_folder = std::fs::read_dir(dir.path("local/abl"))
@@ -168,7 +177,7 @@ fn a_slurm_sweep_runs_as_a_job_array_and_matches_a_local_sweep() {
     assert_eq!(numbers(&on_slurm), numbers(&local));
 
     // Submitting again queues nothing: every member has its report.
-    let again = submit(&dir, &[]);
+    let again = submit(&dir, &["--executor", "slurm"]);
     wait_for_summary(&dir, &again);
     assert!(members(&again).iter().all(|m| m.1 == "reused"));
 }
@@ -181,7 +190,7 @@ fn a_failed_member_is_reported_with_its_exit_code_and_alone_resubmitted() {
     let wav = dir.path("data/Audio/001.wav");
     let original = std::fs::read(&wav).unwrap();
     std::fs::write(&wav, b"RIFF, but not a wave").unwrap();
-    let folder = submit(&dir, &[]);
+    let folder = submit(&dir, &["--executor", "slurm"]);
     wait_for_summary(&dir, &folder);
     let (ok, out) = status(&dir, &folder);
     assert!(!ok, "a failed member fails `mer status`: {out}");
@@ -212,7 +221,7 @@ fn a_failed_member_is_reported_with_its_exit_code_and_alone_resubmitted() {
 
     // Mended, the sweep submitted again runs only the two that failed.
     std::fs::write(&wav, original).unwrap();
-    let again = submit(&dir, &[]);
+    let again = submit(&dir, &["--executor", "slurm"]);
     let queued = queued_members(&again);
     assert_eq!(queued, ["audio", "audio+lyrics"]);
     wait_for_summary(&dir, &again);
@@ -234,7 +243,7 @@ fn a_member_cancelled_while_running_shows_as_killed_and_is_resubmitted() {
         .unwrap()
         .replace("epochs = 4", "epochs = 1000");
     dir.write("abl.toml", spec);
-    let folder = submit(&dir, &["--max-parallel", "1"]);
+    let folder = submit(&dir, &["--executor", "slurm", "--max-parallel", "1"]);
     let record: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(folder.join("slurm.json")).unwrap()).unwrap();
     let array = record["array_job"].as_str().unwrap().to_string();
@@ -274,7 +283,7 @@ fn a_member_cancelled_while_running_shows_as_killed_and_is_resubmitted() {
     assert!(error.contains("killed"), "{error}");
 
     // Submitted again, only the killed member runs.
-    let again = submit(&dir, &[]);
+    let again = submit(&dir, &["--executor", "slurm"]);
     let queued = queued_members(&again);
     assert_eq!(queued, ["audio"]);
     wait_for_summary(&dir, &again);

@@ -459,3 +459,38 @@ fn task_keys_of_another_kind_are_refused_and_a_classification_keeps_its_hash() {
         "task.loss"
     );
 }
+
+#[test]
+fn executor_settings_load_but_stay_out_of_the_experiments_identity() {
+    let dir = TestDir::new();
+    let plain = load(&dir, MINIMAL, &[]).unwrap();
+    let with_executor = format!(
+        "{MINIMAL}\n[executor]\nkind = \"slurm\"\n\n[executor.slurm]\npartition = \"cpu\"\n\
+         max_parallel = 4\nsbatch = [\"--qos=short\"]\n"
+    );
+    let spec = load(&dir, &with_executor, &[]).unwrap();
+    assert_eq!(spec.executor.kind, mer::spec::ExecutorKind::Slurm);
+    assert_eq!(spec.executor.slurm.partition.as_deref(), Some("cpu"));
+    assert_eq!(spec.executor.slurm.max_parallel, Some(4));
+    assert_eq!(spec.executor.slurm.sbatch, ["--qos=short"]);
+    assert!(!spec.to_toml().contains("executor"));
+    assert_eq!(spec.hash(), plain.hash());
+
+    let err = load(
+        &dir,
+        &format!("{MINIMAL}\n[executor.slurm]\nqueue = \"cpu\"\n"),
+        &[],
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("queue"), "{err}");
+    let err = load(
+        &dir,
+        &format!("{MINIMAL}\n[executor.slurm]\nmax_parallel = 0\n"),
+        &[],
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("executor.slurm.max_parallel"),
+        "{err}"
+    );
+}

@@ -12,17 +12,7 @@ use crate::cluster::status::{MemberState, log_path, member_state, queue_states};
 use crate::cluster::{SlurmSettings, read_submission, submit_sweep, summarize};
 use crate::spec::Sweep;
 
-/// Where a sweep's members run.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum Executor {
-    /// Here, side by side (`--jobs`).
-    #[default]
-    Local,
-    /// As one Slurm job array, from a login node; returns once submitted.
-    Slurm,
-}
-
-/// The `#SBATCH` settings of `--executor slurm`.
+/// The `#SBATCH` settings of `--executor slurm`, over the spec's `[executor.slurm]`.
 #[derive(Debug, Args)]
 pub struct SlurmArgs {
     /// Slurm partition.
@@ -49,6 +39,7 @@ pub struct SlurmArgs {
 }
 
 impl SlurmArgs {
+    /// These flags over the spec's `[executor.slurm]`.
     fn settings(&self) -> SlurmSettings {
         SlurmSettings {
             partition: self.partition.clone(),
@@ -57,7 +48,7 @@ impl SlurmArgs {
             mem: self.mem.clone(),
             account: self.account.clone(),
             max_parallel: self.max_parallel,
-            extra: self.extra.clone(),
+            sbatch: self.extra.clone(),
         }
     }
 }
@@ -75,7 +66,7 @@ pub fn submit(
         sweep,
         (spec, sets),
         (&store, &folders.reports),
-        &slurm.settings(),
+        &sweep.base.executor.slurm.overridden_by(&slurm.settings()),
         &mer,
     )?;
     let queued = record.members.iter().filter(|m| m.queued).count();

@@ -7,12 +7,12 @@ use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tracing::{info, warn};
 
-use super::cluster::{Executor, SlurmArgs, submit};
+use super::cluster::{SlurmArgs, submit};
 use super::{Folders, SpecArgs, interrupt_flag, open_store};
 use crate::pipeline::{Estimate, StageSelector};
 use crate::results::{Decision, StageRecord};
 use crate::results::{Metric, spread_text};
-use crate::spec::{Sweep, expand_sweep};
+use crate::spec::{ExecutorKind, Sweep, expand_sweep};
 use crate::sweep::summary::{SELECTED, read_headline};
 use crate::sweep::{MemberOutcome, MemberPlan, SweepObserver, SweepOptions, plan_sweep, run_sweep};
 
@@ -38,9 +38,10 @@ pub struct SweepArgs {
     #[arg(long, value_name = "STAGE")]
     force: Vec<StageSelector>,
     /// Where the members run: here, or as one Slurm job array submitted from a login node
-    /// (returns at once; `mer status SWEEP_FOLDER` follows it).
-    #[arg(long, value_enum, default_value_t = Executor::Local)]
-    executor: Executor,
+    /// (returns at once; `mer status SWEEP_FOLDER` follows it). Default: the spec's
+    /// `executor.kind`, else here.
+    #[arg(long, value_enum)]
+    executor: Option<ExecutorKind>,
     #[command(flatten)]
     slurm: SlurmArgs,
 }
@@ -49,7 +50,7 @@ pub struct SweepArgs {
 /// line per member; the exit code is 1 when a member failed or did not finish.
 pub fn sweep(args: &SweepArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
     let sweep = expand_sweep(&args.spec.spec, &args.spec.sets)?;
-    if args.executor == Executor::Slurm {
+    if args.executor.unwrap_or(sweep.base.executor.kind) == ExecutorKind::Slurm {
         if !args.force.is_empty() {
             anyhow::bail!("--force is not available with --executor slurm");
         }

@@ -23,6 +23,7 @@ use crate::cache::ArtifactStore;
 use crate::clock::{parse_rfc3339, rfc3339};
 use crate::report::ReportError;
 use crate::results::sweep::MemberStatus;
+pub use crate::spec::SlurmSettings;
 use crate::spec::{Sweep, SweepError, expand_sweep};
 use crate::sweep::{
     MemberCheck, SweepRun, SweepRunError, check_members, summarize_into, sweep_folder,
@@ -32,25 +33,6 @@ use status::{TaskState, log_path, task_state};
 
 /// The submission record in a sweep folder.
 pub const SLURM_JSON: &str = "slurm.json";
-
-/// How each job asks for resources; unset values take the cluster's defaults.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct SlurmSettings {
-    /// `--partition`.
-    pub partition: Option<String>,
-    /// `--time`, e.g. `02:00:00`.
-    pub time: Option<String>,
-    /// `--cpus-per-task`.
-    pub cpus_per_task: Option<u32>,
-    /// `--mem`, e.g. `8G`.
-    pub mem: Option<String>,
-    /// `--account`.
-    pub account: Option<String>,
-    /// Array tasks running at once (`--array=...%K`).
-    pub max_parallel: Option<usize>,
-    /// Further `#SBATCH` lines, e.g. `--qos=short`.
-    pub extra: Vec<String>,
-}
 
 /// One member as submitted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -32,7 +32,7 @@ fn settings_lines(settings: &SlurmSettings) -> Vec<String> {
     line("account", settings.account.clone());
     lines.extend(
         settings
-            .extra
+            .sbatch
             .iter()
             .map(|extra| match extra.starts_with("#SBATCH") {
                 true => extra.clone(),
@@ -163,7 +163,7 @@ mod tests {
             partition: Some("gpu".into()),
             time: Some("01:00:00".into()),
             max_parallel: Some(2),
-            extra: vec!["--qos=short".into()],
+            sbatch: vec!["--qos=short".into()],
             ..SlurmSettings::default()
         };
         let script = array_script(&layout, ("demo", &[1, 3]), &settings);

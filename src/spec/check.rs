@@ -362,6 +362,9 @@ impl Rules<'_> {
             n.out_of_range(error.key(), &error.expected(), error.found());
         }
         n.at_least("eval.tta_passes", raw.eval.tta_passes, 1);
+        if let Some(k) = raw.executor.slurm.max_parallel {
+            n.at_least("executor.slurm.max_parallel", k, 1);
+        }
         n.non_negative("eval.tta_noise", raw.eval.tta_noise);
         n.probability("eval.tta_modality_dropout", raw.eval.tta_modality_dropout);
     }
@@ -457,5 +460,6 @@ fn resolve(
         eval: raw.eval,
         sweep: raw.sweep,
         task: raw.task,
+        executor: raw.executor,
     }
 }

@@ -7,6 +7,7 @@
 
 mod check;
 mod error;
+pub mod executor;
 mod load;
 mod locate;
 pub mod modalities;
@@ -21,6 +22,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use error::{Origin, ProblemKind, SpecError, SpecProblem};
+pub use executor::{ExecutorKind, ExecutorSection, SlurmSettings};
 pub use load::load_spec;
 pub use modalities::*;
 pub use modality_keys::KeyProblem;
@@ -76,6 +78,9 @@ pub struct RawSpec {
     /// `[task]`.
     #[serde(default)]
     pub task: TaskSection,
+    /// `[executor]`.
+    #[serde(default)]
+    pub executor: ExecutorSection,
 }
 
 /// A checked spec: every rule holds, defaults are explicit and paths are absolute.
@@ -110,6 +115,10 @@ pub struct ExperimentSpec {
     /// `[task]`; left out of the TOML for a classification (so its hash stays as it was).
     #[serde(default, skip_serializing_if = "TaskSection::is_default")]
     pub task: TaskSection,
+    /// `[executor]`: where the members of its sweep run; not part of the experiment (left
+    /// out of the resolved TOML, so of its hash and keys).
+    #[serde(default, skip_serializing)]
+    pub executor: ExecutorSection,
 }
 
 impl ExperimentSpec {
