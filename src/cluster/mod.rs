@@ -95,6 +95,19 @@ pub enum ClusterError {
         /// Its error output, or why it could not run.
         reason: String,
     },
+    /// The members were queued but the summary job was refused.
+    #[error(
+        "the members were queued (job array {array}) but the summary job was not: submit it by hand once they end, `sbatch {}`; `mer status` follows the members meanwhile",
+        script.display()
+    )]
+    SummaryNotSubmitted {
+        /// The job array.
+        array: String,
+        /// The summary script.
+        script: PathBuf,
+        /// Why sbatch refused it.
+        source: Box<ClusterError>,
+    },
     /// A folder is not a Slurm sweep's.
     #[error("'{}' is not the folder of a Slurm sweep (it has no {SLURM_JSON}); `mer sweep SPEC --executor slurm` makes one", .0.display())]
     NotASweep(PathBuf),
@@ -204,7 +217,9 @@ pub fn submit_sweep(
     };
     let summary = folder.join("summarize.sh");
     write(&summary, &script::summary_script(&layout, name, settings))?;
-    let summary_job = sbatch(&summary, array_job.as_deref())?;
+    // The record is written even when the summary job is refused, so that `mer status`
+    // follows the members already queued.
+    let summary_job = sbatch(&summary, array_job.as_deref());
     let record = SlurmSweep {
         spec: absolute(spec)?,
         sets: sets.to_vec(),
@@ -212,12 +227,19 @@ pub fn submit_sweep(
         cache,
         reports: reports_root,
         array_job,
-        summary_job,
+        summary_job: summary_job.as_ref().map_or(String::new(), String::clone),
         members,
     };
     let json = serde_json::to_string_pretty(&record).expect("submission records serialize");
     write(&folder.join(SLURM_JSON), &json)?;
-    Ok((folder, record))
+    match summary_job {
+        Ok(_) => Ok((folder, record)),
+        Err(err) => Err(ClusterError::SummaryNotSubmitted {
+            array: record.array_job.unwrap_or_else(|| "none".into()),
+            script: summary,
+            source: Box::new(err),
+        }),
+    }
 }
 
 /// Submits `script` (after `after` has ended, when given); returns the job id.

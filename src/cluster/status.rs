@@ -91,7 +91,11 @@ impl MemberState {
 pub fn queue_states(sweep: &SlurmSweep) -> Option<HashMap<String, String>> {
     let jobs: Vec<&str> = (sweep.array_job.iter().chain([&sweep.summary_job]))
         .map(String::as_str)
+        .filter(|job| !job.is_empty())
         .collect();
+    if jobs.is_empty() {
+        return Some(HashMap::new());
+    }
     let output = Command::new("squeue")
         .args(["-h", "-r", "-o", "%i %T", "-j", &jobs.join(",")])
         .output()
