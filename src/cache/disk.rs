@@ -25,7 +25,13 @@ pub(super) fn persist(tmp: &Path, target: &Path) -> Result<(), String> {
         .and_then(|f| f.sync_all())
         .map_err(step("sync"))?;
     fs::rename(tmp, target).map_err(step("rename into place"))?;
+    // A bare file name's folder is the working folder.
     if let Some(dir) = target.parent() {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
         fs::File::open(dir)
             .and_then(|d| d.sync_all())
             .map_err(step("sync the folder"))?;

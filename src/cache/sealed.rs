@@ -18,12 +18,7 @@ pub fn write_sealed(path: &Path, mut artifact: Artifact) -> Result<Artifact, Cac
     artifact.validate()?;
     artifact.meta.created = rfc3339(SystemTime::now());
     artifact.meta.duration_s = Duration::ZERO.as_secs_f64();
-    // A bare file name is in the working folder, which the rename's folder sync must name.
-    let path = &match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => path.to_path_buf(),
-        _ => Path::new(".").join(path),
-    };
-    let folder = path.parent().unwrap_or(Path::new("."));
+    let folder = path.parent().unwrap_or(Path::new(""));
     let name = path
         .file_name()
         .map_or("bundle".into(), |n| n.to_string_lossy());

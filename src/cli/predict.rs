@@ -158,7 +158,12 @@ fn write_file(
     write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
 ) -> anyhow::Result<()> {
     let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
-    let tmp = path.with_extension("partial");
+    let tmp = crate::cache::store::temp_path_in(
+        folder.unwrap_or(Path::new("")),
+        &path
+            .file_name()
+            .map_or("predictions".into(), |n| n.to_string_lossy()),
+    );
     let result = std::fs::File::create(&tmp).and_then(|mut file| {
         write(&mut file)?;
         file.flush()?;

@@ -32,5 +32,6 @@ pub use observer::RunObserver;
 pub use results::{collect_results, run_results};
 pub use stage_id::{SeedTag, StageId, StageIdError, StageKind, StageSelector};
 pub use stages::Compute;
+pub(crate) use stages::extract::EXTRACTOR_VERSION;
 pub use target_results::collect_target_results;
 pub use trained::{ExtractedFeatures, TrainedSeed, model_stage_versions};

@@ -18,13 +18,13 @@
 //! | `seed-<i>.fold-<k>.*`   |                        | fold k of the i-th seed: its normalization (the normalize stage's parameter arrays), weights (the train stage's `weight_names` and `weight.<name>`) and `valid_score` |
 //! | `seed-<i>.stacking_weights` | `f32 [modalities]` | stacked late fusion's weights             |
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::cache::sealed::{read_sealed, write_sealed};
 use crate::cache::{Artifact, ArtifactStore, Lookup, StageInputs, StageKey};
-use crate::pipeline::{TrainedSeed, model_stage_versions};
-use crate::report::RUN_JSON;
+use crate::pipeline::{EXTRACTOR_VERSION, TrainedSeed, model_stage_versions};
 use crate::report::export::toml::SPEC_TOML;
+use crate::report::read_run;
 use crate::results::targets::{THRESHOLD_COLUMN, prediction_prefixes};
 use crate::results::{MetricsRow, PredictionRow, RunRecord, StageRecord, Table};
 use crate::spec::{ExperimentSpec, TaskKind};
@@ -262,24 +262,17 @@ impl ModelBundle {
 fn is_extractor(settings: &str) -> bool {
     serde_json::from_str::<serde_json::Value>(settings)
         .ok()
-        .and_then(|v| v.get("extractor_version").cloned())
+        .and_then(|v| v.get(EXTRACTOR_VERSION).cloned())
         .is_some()
 }
 
-/// The text of the report's file `name`; a folder without it is no report.
-fn report_file(report: &Path, name: &str) -> Result<(PathBuf, String), PredictError> {
-    let path = report.join(name);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Ok((path, text)),
-        Err(source) => Err(PredictError::NotAReport {
-            path: report.to_path_buf(),
-            source,
-        }),
-    }
-}
-
+/// The report's resolved spec; a folder without one is no report.
 fn read_spec(report: &Path) -> Result<ExperimentSpec, PredictError> {
-    let (path, text) = report_file(report, SPEC_TOML)?;
+    let path = report.join(SPEC_TOML);
+    let text = std::fs::read_to_string(&path).map_err(|source| PredictError::NotAReport {
+        path: report.to_path_buf(),
+        source,
+    })?;
     toml::from_str(&text).map_err(|e| PredictError::BadReport {
         path,
         problem: e.to_string(),
@@ -287,11 +280,7 @@ fn read_spec(report: &Path) -> Result<ExperimentSpec, PredictError> {
 }
 
 fn read_record(report: &Path) -> Result<RunRecord, PredictError> {
-    let (path, text) = report_file(report, RUN_JSON)?;
-    let record: RunRecord = serde_json::from_str(&text).map_err(|e| PredictError::BadReport {
-        path,
-        problem: e.to_string(),
-    })?;
+    let record = read_run(report)?;
     if record.dry_run || record.error.is_some() {
         return Err(PredictError::Unfinished(report.to_path_buf()));
     }

@@ -54,6 +54,9 @@ pub enum PredictError {
         /// What is wrong.
         problem: String,
     },
+    /// The run record cannot be read.
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
     /// The run stopped before its end.
     #[error(
         "the run of '{}' did not finish (or was a dry run), so it has no trained model; predict from a finished run",
