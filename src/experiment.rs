@@ -1,10 +1,11 @@
 //! One experiment end to end, as `mer run` does it and as each member of `mer sweep` does it:
 //! its dataset, its stage graph against the cache, the run, and its report folder.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::cache::{ArtifactStore, CacheError, FileHasher};
+use crate::cache::{ArtifactStore, CacheError, FileHasher, StageKey};
 use crate::clock::rfc3339;
 use crate::dataset::targets::{SongTargets, TargetError, task_targets};
 use crate::dataset::{self, DatasetError, DatasetLoad};
@@ -198,16 +199,31 @@ impl Experiment {
     pub fn up_to_date_report(&self, reports_root: &Path) -> Option<PathBuf> {
         finished_reports(reports_root, &self.spec.name, &self.spec.hash())
             .find(|(_, record)| {
-                record.stages.len() == self.graph.nodes.len()
-                    && record
-                        .stages
-                        .iter()
-                        .zip(&self.graph.nodes)
-                        .all(|(stage, node)| {
-                            stage.instance == node.id.to_string() && stage.key == node.key
-                        })
+                let ran: HashMap<&str, StageKey> = (record.stages.iter())
+                    .map(|stage| (stage.instance.as_str(), stage.key))
+                    .collect();
+                let nodes: HashMap<String, StageKey> = (self.graph.nodes.iter())
+                    .map(|node| (node.id.to_string(), node.key))
+                    .collect();
+                // Shards are resolved only when their join is computed.
+                let every_stage = (self.graph.nodes.iter())
+                    .filter(|node| node.shard_of.is_none())
+                    .all(|node| ran.get(node.id.to_string().as_str()) == Some(&node.key));
+                every_stage && (ran.iter()).all(|(instance, key)| nodes.get(*instance) == Some(key))
             })
             .map(|(folder, _)| folder)
+    }
+
+    /// Resolves the stages `options` asks for into the cache, writing no report (what `mer
+    /// run --only` and a Slurm task for one seed or shard do); the records of the stages
+    /// decided, with the error that stopped it, if any.
+    pub fn compute(
+        &self,
+        store: &ArtifactStore,
+        options: &RunOptions,
+        observer: &dyn RunObserver,
+    ) -> (Vec<StageRecord>, Option<PipelineError>) {
+        Pipeline::new(&self.spec, &self.data, store).execute(&self.graph, options, observer)
     }
 
     /// Runs every stage the cache lacks and writes the report folder under `reports_root`

@@ -268,6 +268,47 @@ fn file_hasher_uses_the_stat_cache_and_sees_changes() {
 }
 
 #[test]
+fn runs_sharing_a_cache_never_overwrite_each_others_stat_cache_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let old = SystemTime::now() - Duration::from_secs(3600);
+    let paths: Vec<_> = (0..40)
+        .map(|i| {
+            let path = dir.path().join(format!("{i:03}.txt"));
+            fs::write(&path, format!("song {i}")).unwrap();
+            let file = fs::File::options().append(true).open(&path).unwrap();
+            file.set_modified(old).unwrap();
+            path
+        })
+        .collect();
+    // Two runs open the cache at once (two Slurm tasks), hash different songs, and save.
+    let mut a = FileHasher::open(&cache);
+    let mut b = FileHasher::open(&cache);
+    a.hash_files(&paths[..20]).unwrap();
+    b.hash_files(&paths[20..]).unwrap();
+    a.save();
+    b.save();
+    let mut later = FileHasher::open(&cache);
+    later.hash_files(&paths).unwrap();
+    assert_eq!(later.stats().read, 0, "both runs' entries were kept");
+
+    // Many small files are merged into one by the run that finds too many.
+    for path in &paths {
+        let mut run = FileHasher::open(&cache);
+        fs::write(path, "changed").unwrap();
+        let file = fs::File::options().append(true).open(path).unwrap();
+        file.set_modified(old).unwrap();
+        run.hash_file(path).unwrap();
+        run.save();
+    }
+    let files = || fs::read_dir(cache.join("files")).unwrap().count();
+    assert!(files() <= mer::cache::files::COMPACT_AT + 1, "{}", files());
+    let mut last = FileHasher::open(&cache);
+    last.hash_files(&paths).unwrap();
+    assert_eq!(last.stats().read, 0, "compaction lost no entry");
+}
+
+#[test]
 fn file_hasher_does_not_trust_racy_mtimes() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("fresh.txt");

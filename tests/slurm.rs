@@ -104,7 +104,8 @@ fn a_slurm_sweep_runs_as_a_job_array_and_matches_a_local_sweep() {
     let dir = setup("");
     // Slurm settings from the spec, which leaves the members' identities as they were.
     let spec = std::fs::read_to_string(dir.path("abl.toml")).unwrap()
-        + "\n[executor]\nkind = \"slurm\"\n\n[executor.slurm]\npartition = \"debug\"\nmax_parallel = 2\n";
+        + "\n[executor]\nkind = \"slurm\"\nextract_shards = 2\n\n\
+           [executor.slurm]\npartition = \"debug\"\nmax_parallel = 2\n";
     dir.write("abl.toml", spec);
     let folder = submit(&dir, &[]);
     let script = std::fs::read_to_string(folder.join("run-members.sh")).unwrap();
@@ -118,7 +119,12 @@ fn a_slurm_sweep_runs_as_a_job_array_and_matches_a_local_sweep() {
     );
     let (ok, last) = status(&dir, &folder);
     assert!(ok, "{last}");
-    assert_eq!(last.matches("finished").count(), 3, "{last}");
+    // Two extraction shards (each over every member), then the three members.
+    assert_eq!(last.matches("finished").count(), 2 + 3, "{last}");
+    assert!(
+        last.starts_with("shard 0 of 2  finished\nshard 1 of 2  finished\n"),
+        "{last}"
+    );
     let on_slurm = members(&folder);
     assert!(on_slurm.iter().all(|m| m.1 == "finished"), "{on_slurm:?}");
 
@@ -288,4 +294,197 @@ fn a_member_cancelled_while_running_shows_as_killed_and_is_resubmitted() {
     assert_eq!(queued, ["audio"]);
     wait_for_summary(&dir, &again);
     assert!(status(&dir, &again).0);
+}
+
+/// Polls `mer status` of a Slurm run until its report job has ended; returns every status
+/// output seen.
+fn wait_for_report(dir: &TestDir, folder: &Path) -> Vec<String> {
+    let start = Instant::now();
+    let mut seen = Vec::new();
+    loop {
+        let (_, out) = status(dir, folder);
+        let line = out.lines().find(|l| l.starts_with("report (job")).unwrap();
+        let done = !line.contains("queued") && !line.contains("running");
+        seen.push(out);
+        if done {
+            return seen;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(600),
+            "the run did not end in 10 minutes: {seen:?}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+#[test]
+#[ignore = "needs a Slurm cluster: scripts/cluster-tests.sh starts one and runs these"]
+fn a_slurm_run_computes_shards_and_seeds_as_array_tasks_and_matches_a_local_run() {
+    let dir = TestDir::new();
+    dir.write_demo(40, 3, 5);
+    let spec = "seeds = [1, 2]\n\n[dataset]\nlayout = \"mirex-like\"\nroot = \"data\"\n\n\
+                [modalities.audio]\n[modalities.lyrics]\n\n[split]\nfolds = 3\n\n\
+                [schedule]\nepochs = 4\n\n[eval]\nbootstrap = 20\n\n\
+                [executor]\nkind = \"slurm\"\nextract_shards = 3\n";
+    dir.write("one.toml", spec);
+    let mer = |reports: &str, cache: &str, args: &[&str]| {
+        let (ok, stdout, stderr) = output(
+            dir.mer()
+                .args(["--cache", cache, "--reports", reports, "run", "one.toml"])
+                .args(args),
+        );
+        assert!(ok, "{stderr}");
+        (stdout, stderr)
+    };
+    let (stdout, stderr) = mer("reports", "cache", &[]);
+    assert!(
+        stderr.contains("3 of 3 shards and 2 of 2 seeds submitted"),
+        "{stderr}"
+    );
+    let folder = PathBuf::from(stdout.trim());
+    let script = |name: &str| std::fs::read_to_string(folder.join(name)).unwrap();
+    assert!(script("extract-shards.sh").contains("#SBATCH --array=0,1,2\n"));
+    assert!(script("extract-shards.sh").contains(" --shard $i\n"));
+    assert!(script("run-seeds.sh").contains("#SBATCH --array=0,1\n"));
+    assert!(script("report.sh").contains("--cached-only"));
+
+    let seen = wait_for_report(&dir, &folder);
+    let (ok, last) = status(&dir, &folder);
+    assert!(ok, "{last}");
+    for task in [
+        "shard 0 of 3",
+        "shard 2 of 3",
+        "seed 1",
+        "seed 2",
+        "report (job",
+    ] {
+        let line = last.lines().find(|l| l.starts_with(task)).unwrap();
+        assert!(line.contains("finished"), "{task}: {last}");
+    }
+    assert!(
+        seen.iter()
+            .any(|s| s.contains("queued") || s.contains("running")),
+        "{seen:?}"
+    );
+    // The shard tasks extracted; the seed tasks joined and trained; the report job only read.
+    let shard_log = std::fs::read_to_string(folder.join("logs/shard-0.log")).unwrap();
+    assert!(
+        shard_log.contains("extract.audio.shard[0]: "),
+        "{shard_log}"
+    );
+    let report = last
+        .lines()
+        .find_map(|l| l.strip_prefix("report: "))
+        .map(PathBuf::from)
+        .expect("the report is named");
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("run.json")).unwrap()).unwrap();
+    let stages = run["stages"].as_array().unwrap();
+    assert!(stages.iter().all(|s| s["decision"] == "hit"), "{run}");
+    assert!(
+        !stages
+            .iter()
+            .any(|s| s["instance"].as_str().unwrap().contains("shard"))
+    );
+
+    // The same run here, unsharded, in a fresh cache: the same numbers.
+    let (_, stderr) = mer(
+        "local",
+        "local-cache",
+        &["--executor", "local", "--set", "executor.extract_shards=1"],
+    );
+    let local = dir.report_folder(&stderr);
+    for file in ["metrics.csv", "predictions.csv"] {
+        assert_eq!(
+            read_csv(&report.join(file)),
+            read_csv(&local.join(file)),
+            "{file}"
+        );
+    }
+
+    // Submitted again with everything done, nothing is queued: the report is up to date.
+    let (stdout, stderr) = mer("reports", "cache", &[]);
+    assert!(
+        stdout.trim().is_empty() && stderr.contains("up to date"),
+        "{stderr}"
+    );
+}
+
+#[test]
+#[ignore = "needs a Slurm cluster: scripts/cluster-tests.sh starts one and runs these"]
+fn the_shipped_demo_ablation_on_slurm_matches_a_local_sweep() {
+    let dir = TestDir::new();
+    let shipped = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/experiments/demo-ablation.toml"
+    );
+    dir.write(
+        "experiments/demo-ablation.toml",
+        std::fs::read(shipped).unwrap(),
+    );
+    // The demo dataset as `make demo` writes it.
+    let (ok, _, stderr) = output(dir.mer().args(["demo", "--out", "data/demo"]));
+    assert!(ok, "{stderr}");
+    // Each in a cache of its own, so that both compute everything.
+    let sweep = |reports: &str, executor: &str| {
+        let (ok, stdout, stderr) = output(dir.mer().args([
+            "--cache",
+            &format!("{reports}-cache"),
+            "--reports",
+            reports,
+            "sweep",
+            "experiments/demo-ablation.toml",
+            "--executor",
+            executor,
+        ]));
+        assert!(ok, "{stderr}");
+        stdout
+    };
+    let submitted = Instant::now();
+    let folder = PathBuf::from(sweep("reports", "slurm").trim());
+    assert!(
+        submitted.elapsed() < Duration::from_secs(30),
+        "submitting returns at once"
+    );
+    let seen = wait_for_summary(&dir, &folder);
+    assert!(
+        seen.iter().any(|s| s.contains("running")),
+        "the members were seen progressing: {seen:?}"
+    );
+    let (ok, last) = status(&dir, &folder);
+    assert!(ok, "{last}");
+    assert_eq!(last.matches("finished").count(), 7, "{last}");
+
+    sweep("local", "local");
+    let local = std::fs::read_dir(dir.path("local/demo-ablation"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("sweep-")
+        })
+        .unwrap();
+    let numbers = |folder: &Path| -> Vec<(String, String, String)> {
+        members(folder)
+            .into_iter()
+            .map(|(n, _, f1, acc)| (n, f1, acc))
+            .collect()
+    };
+    assert_eq!(numbers(&folder), numbers(&local));
+
+    // mer compare's paired statistics against audio alone: the same.
+    let compare = |sweep: &Path, out: &str| {
+        let (ok, _, stderr) =
+            output(
+                dir.mer()
+                    .arg("compare")
+                    .arg(sweep)
+                    .args(["--baseline", "audio", "--out", out]),
+            );
+        assert!(ok, "{stderr}");
+        read_csv(&dir.path(out).join("paired.csv"))
+    };
+    assert_eq!(compare(&folder, "cmp-slurm"), compare(&local, "cmp-local"));
 }

@@ -5,6 +5,12 @@
 //! hash by song id. A file whose mtime is within [`FileHasher::racy_window`] of the moment it
 //! was hashed is not remembered, because a write in the same clock tick would leave its stat
 //! unchanged (git's "racy clean" problem); such a file is simply hashed again next time.
+//!
+//! The stat cache is a folder of files that are written once and never rewritten
+//! (`files/<time>-<host>-<pid>-<n>.json`, each run adding the entries it learned), so runs on
+//! many machines sharing one cache (Slurm tasks on NFS) never overwrite each other's entries.
+//! A run that finds more than [`COMPACT_AT`] of them writes their union as one new file and
+//! removes those it read.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -20,8 +26,14 @@ use serde::{Deserialize, Serialize};
 use super::CacheError;
 use super::digest::hex_digest;
 
-/// File name of the stat cache inside the cache folder.
-pub const STAT_CACHE_FILE: &str = "files.json";
+/// Folder of the stat cache inside the cache folder.
+pub const STAT_CACHE_DIR: &str = "files";
+
+/// The single stat cache file of earlier versions, read once and removed at compaction.
+const LEGACY_STAT_CACHE_FILE: &str = "files.json";
+
+/// Stat cache files past which a run merges them into one.
+pub const COMPACT_AT: usize = 16;
 
 /// Bumped when the meaning of a stat cache entry changes; older files are ignored.
 const STAT_CACHE_FORMAT: u32 = 1;
@@ -74,8 +86,12 @@ pub struct HashStats {
 /// Hashes input files, remembering (path, size, mtime, inode) -> hash across runs.
 #[derive(Debug)]
 pub struct FileHasher {
-    cache_file: PathBuf,
+    cache_dir: PathBuf,
+    /// The stat cache files read, oldest first.
+    sources: Vec<PathBuf>,
     entries: BTreeMap<PathBuf, StatEntry>,
+    /// The entries learned since opening: what this run's file holds.
+    learned: BTreeMap<PathBuf, StatEntry>,
     racy_window: Duration,
     read: AtomicUsize,
     from_stat_cache: AtomicUsize,
@@ -83,19 +99,26 @@ pub struct FileHasher {
 }
 
 impl FileHasher {
-    /// Loads the stat cache from `cache_dir/files.json`; a missing, unreadable or outdated
-    /// file starts an empty cache (it only saves time, it never decides correctness).
+    /// Loads the stat cache from `cache_dir/files/`; a missing, unreadable or outdated file
+    /// is left out (the stat cache only saves time, it never decides correctness).
     pub fn open(cache_dir: &Path) -> Self {
-        let cache_file = cache_dir.join(STAT_CACHE_FILE);
-        let entries = fs::read(&cache_file)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice::<StatCacheFile>(&bytes).ok())
-            .filter(|file| file.format == STAT_CACHE_FORMAT)
-            .map(|file| file.entries)
-            .unwrap_or_default();
+        let sources = stat_cache_files(cache_dir);
+        let mut entries = BTreeMap::new();
+        // Oldest first, so that a newer file's entry for a path wins.
+        for source in &sources {
+            let read = fs::read(source)
+                .ok()
+                .and_then(|bytes| serde_json::from_slice::<StatCacheFile>(&bytes).ok())
+                .filter(|file| file.format == STAT_CACHE_FORMAT);
+            if let Some(file) = read {
+                entries.extend(file.entries);
+            }
+        }
         FileHasher {
-            cache_file,
+            cache_dir: cache_dir.to_path_buf(),
+            sources,
             entries,
+            learned: BTreeMap::new(),
             racy_window: Duration::from_secs(2),
             read: AtomicUsize::new(0),
             from_stat_cache: AtomicUsize::new(0),
@@ -140,7 +163,9 @@ impl FileHasher {
         let racy_after = now_ns() - self.racy_window.as_nanos() as i64;
         for ((path, stat, _), (hash, fresh)) in looked_up.into_iter().zip(&hashed) {
             if *fresh && stat.mtime_ns < racy_after {
-                self.entries.insert(path, StatEntry { stat, hash: *hash });
+                let entry = StatEntry { stat, hash: *hash };
+                self.entries.insert(path.clone(), entry.clone());
+                self.learned.insert(path, entry);
                 self.dirty = true;
             }
         }
@@ -191,12 +216,13 @@ impl FileHasher {
         Ok(FileHash(*hasher.finalize().as_bytes()))
     }
 
-    /// Writes the stat cache (temp file + rename, so a crash never leaves half a file).
-    /// Does nothing when no entry changed.
+    /// Writes what this run learned as a new stat cache file (temp file + rename, so a
+    /// crash never leaves half a file), or, past [`COMPACT_AT`] files, everything known as one
+    /// file in place of those read. Does nothing when no entry changed.
     ///
     /// A cache folder this run cannot write (a read-only mount, another user's shared cache)
     /// is no error: the stat cache only saves time, so a failed save is logged as a warning
-    /// and the file stays as it was.
+    /// and the files stay as they were.
     pub fn save(&mut self) {
         if let Err(err) = self.write() {
             tracing::warn!(
@@ -207,30 +233,69 @@ impl FileHasher {
     }
 
     fn write(&mut self) -> Result<(), CacheError> {
-        if !self.dirty {
+        let compact = self.sources.len() > COMPACT_AT;
+        if !self.dirty && !compact {
             return Ok(());
         }
         let file = StatCacheFile {
             format: STAT_CACHE_FORMAT,
-            entries: self.entries.clone(),
+            entries: match compact {
+                true => self.entries.clone(),
+                false => std::mem::take(&mut self.learned),
+            },
         };
         let json = serde_json::to_vec(&file).expect("stat cache always serializes");
-        let dir = self.cache_file.parent().unwrap_or(Path::new("."));
-        fs::create_dir_all(dir).map_err(|e| CacheError::io("create", dir, e))?;
-        let tmp = super::store::temp_path_in(dir, STAT_CACHE_FILE);
+        let dir = self.cache_dir.join(STAT_CACHE_DIR);
+        fs::create_dir_all(&dir).map_err(|e| CacheError::io("create", &dir, e))?;
+        // Unique among runs (host, process) and within one (a sweep prepares many members).
+        static WRITTEN: AtomicUsize = AtomicUsize::new(0);
+        let name = format!(
+            "{}-{}-{}-{}.json",
+            crate::clock::compact(SystemTime::now()),
+            super::lock::hostname(),
+            std::process::id(),
+            WRITTEN.fetch_add(1, Ordering::Relaxed)
+        );
+        let target = dir.join(name);
+        let tmp = super::store::temp_path_in(&dir, STAT_CACHE_DIR);
         let write = || -> io::Result<()> {
             let mut out = fs::File::create(&tmp)?;
             out.write_all(&json)?;
             out.sync_all()?;
-            fs::rename(&tmp, &self.cache_file)
+            fs::rename(&tmp, &target)
         };
         write().map_err(|e| {
             let _ = fs::remove_file(&tmp);
-            CacheError::io("write", &self.cache_file, e)
+            CacheError::io("write", &target, e)
         })?;
+        if compact {
+            // Another run may be reading or compacting them too: whatever is gone is gone.
+            for source in self.sources.drain(..) {
+                let _ = fs::remove_file(source);
+            }
+        }
+        self.sources.push(target);
         self.dirty = false;
         Ok(())
     }
+}
+
+/// The stat cache files under `cache_dir`, oldest first: the legacy single file, then the
+/// folder's files by name (which starts with the time they were written).
+fn stat_cache_files(cache_dir: &Path) -> Vec<PathBuf> {
+    let legacy = cache_dir.join(LEGACY_STAT_CACHE_FILE);
+    let mut files: Vec<PathBuf> = fs::read_dir(cache_dir.join(STAT_CACHE_DIR))
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    if legacy.is_file() {
+        files.insert(0, legacy);
+    }
+    files
 }
 
 fn now_ns() -> i64 {

@@ -26,7 +26,8 @@
 //!
 //! ```text
 //! cache/
-//! ├── files.json                      stat cache: abs path, size, mtime, inode -> blake3
+//! ├── files/                          stat cache: abs path, size, mtime, inode -> blake3;
+//! │   └── <time>-<host>-<pid>-<n>.json  one file per run that learned hashes, never rewritten
 //! ├── lineage/                        what each stage instance last ran with (best effort)
 //! ├── 3f/                             shard: first two hex digits of the key
 //! │   ├── 3fa4…c2.h5                  one artifact: a 512-byte header with the blake3 of

@@ -1,15 +1,22 @@
-//! `mer sweep --executor slurm`, `mer status` and the summary job's hidden `mer
-//! sweep-summary`: a sweep as a Slurm job array, and following it.
+//! `mer sweep --executor slurm`, `mer run --executor slurm`, `mer status` and the summary
+//! job's hidden `mer sweep-summary`: sweeps and runs as Slurm jobs, and following them.
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
 use tracing::{info, warn};
 
 use super::{Folders, open_store};
-use crate::cluster::status::{MemberState, log_path, member_state, queue_states};
-use crate::cluster::{SlurmSettings, read_submission, submit_sweep, summarize};
+use crate::cache::ArtifactStore;
+use crate::cluster::run::{SlurmRun, read_run_submission};
+use crate::cluster::status::{
+    QueuedTask, TaskStatus, log_path, member_status, member_task, queue_states, task_status,
+};
+use crate::cluster::{self, SlurmSettings, read_submission, summarize};
+use crate::experiment::Experiment;
+use crate::report::finished_reports;
 use crate::spec::Sweep;
 
 /// The `#SBATCH` settings of `--executor slurm`, over the spec's `[executor.slurm]`.
@@ -18,19 +25,19 @@ pub struct SlurmArgs {
     /// Slurm partition.
     #[arg(long, value_name = "NAME")]
     partition: Option<String>,
-    /// Time limit of each member's task, e.g. `02:00:00`.
+    /// Time limit of each task, e.g. `02:00:00`.
     #[arg(long, value_name = "TIME")]
     time: Option<String>,
-    /// CPUs of each member's task.
+    /// CPUs of each task.
     #[arg(long, value_name = "N")]
     cpus_per_task: Option<u32>,
-    /// Memory of each member's task, e.g. `8G`.
+    /// Memory of each task, e.g. `8G`.
     #[arg(long, value_name = "SIZE")]
     mem: Option<String>,
     /// Slurm account.
     #[arg(long, value_name = "NAME")]
     account: Option<String>,
-    /// Member tasks running at once (`--array=...%K`).
+    /// Array tasks running at once (`--array=...%K`).
     #[arg(long, value_name = "K")]
     max_parallel: Option<usize>,
     /// A further `#SBATCH` option, e.g. `--sbatch=--qos=short` (repeatable).
@@ -54,7 +61,7 @@ impl SlurmArgs {
 }
 
 /// Submits `sweep` and prints the job ids and the sweep folder.
-pub fn submit(
+pub fn submit_sweep(
     sweep: &Sweep,
     (spec, sets): (&std::path::Path, &[String]),
     slurm: &SlurmArgs,
@@ -62,7 +69,7 @@ pub fn submit(
 ) -> anyhow::Result<ExitCode> {
     let store = open_store(folders)?;
     let mer = std::env::current_exe()?;
-    let (folder, record) = submit_sweep(
+    let (folder, record) = cluster::submit_sweep(
         sweep,
         (spec, sets),
         (&store, &folders.reports),
@@ -90,41 +97,82 @@ pub fn submit(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Submits one experiment's shards, seeds and report job, and prints the run folder.
+pub fn submit_run(
+    experiment: &Experiment,
+    store: &ArtifactStore,
+    slurm: &SlurmArgs,
+    folders: &Folders,
+) -> anyhow::Result<ExitCode> {
+    let mer = std::env::current_exe()?;
+    let settings = experiment
+        .spec
+        .executor
+        .slurm
+        .overridden_by(&slurm.settings());
+    let (folder, record) =
+        cluster::run::submit_run(experiment, (store, &folders.reports), &settings, &mer)?;
+    let queued = record.seeds.iter().filter(|s| s.queued).count();
+    let arrays: Vec<String> = [("shard", &record.shard_job), ("seed", &record.seed_job)]
+        .into_iter()
+        .filter_map(|(what, job)| Some(format!("{what} array {}", job.as_ref()?)))
+        .collect();
+    info!(
+        "{}: {} of {} shards and {queued} of {} seeds submitted{}; report job {}",
+        record.experiment,
+        record.shard_tasks.len(),
+        record.shards,
+        record.seeds.len(),
+        match arrays.is_empty() {
+            true => String::new(),
+            false => format!(" ({})", arrays.join(", ")),
+        },
+        record.report_job
+    );
+    info!("follow it with: mer status {}", folder.display());
+    println!("{}", folder.display());
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Arguments of `mer status`.
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    /// The sweep folder `mer sweep --executor slurm` printed.
-    #[arg(value_name = "SWEEP_FOLDER")]
+    /// The folder `mer sweep --executor slurm` or `mer run --executor slurm` printed.
+    #[arg(value_name = "FOLDER")]
     folder: PathBuf,
 }
 
-/// Prints where each member of a Slurm sweep stands; exit code 1 when one failed or was
+/// Prints where each task of a Slurm sweep or run stands; exit code 1 when one failed or was
 /// killed, so scripts can wait on it.
 pub fn status(args: &StatusArgs) -> anyhow::Result<ExitCode> {
-    let record = read_submission(&args.folder)?;
-    let queue = queue_states(&record).unwrap_or_else(|| {
-        warn!("squeue could not be run: states come from the state files alone");
-        Default::default()
-    });
-    let width = record
-        .members
-        .iter()
-        .map(|m| m.name.len())
-        .max()
-        .unwrap_or(0);
-    let mut bad = false;
-    for member in &record.members {
-        let state = member_state(&args.folder, &record, member, &queue);
-        bad |= matches!(state, MemberState::Failed(_) | MemberState::Killed);
-        let detail = match &state {
-            MemberState::Failed(_) | MemberState::Killed | MemberState::Running => {
-                format!("  log: {}", log_path(&args.folder, member.index).display())
-            }
-            MemberState::Unusable(error) => format!("  {error}"),
-            _ => String::new(),
-        };
-        println!("{:width$}  {}{detail}", member.name, state.label());
+    if let Some(run) = read_run_submission(&args.folder)? {
+        return run_status(&args.folder, &run);
     }
+    let record = read_submission(&args.folder)?;
+    let jobs = [
+        record.shard_job.as_deref().unwrap_or(""),
+        record.array_job.as_deref().unwrap_or(""),
+        &record.summary_job,
+    ];
+    let queue = queue_or_files(&jobs);
+    let mut rows = Vec::new();
+    if let Some(job) = &record.shard_job {
+        for index in 0..record.shards {
+            let task = format!("shard-{index}");
+            let queued = QueuedTask {
+                job,
+                index: Some(index),
+                task: &task,
+            };
+            let state = task_status(&args.folder, queued, &queue);
+            rows.push((format!("shard {index} of {}", record.shards), task, state));
+        }
+    }
+    for member in &record.members {
+        let state = member_status(&args.folder, &record, member, &queue);
+        rows.push((member.name.clone(), member_task(member.index), state));
+    }
+    let bad = print_tasks(&args.folder, &rows);
     let summary = if args
         .folder
         .join(crate::results::sweep::SWEEP_JSON)
@@ -137,10 +185,83 @@ pub fn status(args: &StatusArgs) -> anyhow::Result<ExitCode> {
         "not written (see logs/summary.log)"
     };
     println!("summary (job {}): {summary}", record.summary_job);
-    Ok(match bad {
+    Ok(exit_code(bad))
+}
+
+/// The queue's states of `jobs`, or none (with a warning) when `squeue` cannot be run.
+fn queue_or_files(jobs: &[&str]) -> HashMap<String, String> {
+    queue_states(jobs).unwrap_or_else(|| {
+        warn!("squeue could not be run: states come from the state files alone");
+        HashMap::new()
+    })
+}
+
+/// Prints one line per task (its label, state, and log or error); whether one went bad.
+fn print_tasks(folder: &Path, rows: &[(String, String, TaskStatus)]) -> bool {
+    let width = rows
+        .iter()
+        .map(|(label, ..)| label.len())
+        .max()
+        .unwrap_or(0);
+    for (label, task, state) in rows {
+        let detail = match state {
+            TaskStatus::Failed(_) | TaskStatus::Killed | TaskStatus::Running => {
+                format!("  log: {}", log_path(folder, task).display())
+            }
+            TaskStatus::Unusable(error) => format!("  {error}"),
+            _ => String::new(),
+        };
+        println!("{label:width$}  {}{detail}", state.label());
+    }
+    rows.iter().any(|(_, _, state)| state.is_bad())
+}
+
+fn exit_code(bad: bool) -> ExitCode {
+    match bad {
         true => ExitCode::FAILURE,
         false => ExitCode::SUCCESS,
-    })
+    }
+}
+
+/// `mer status` of a Slurm run: its shards, its seeds and its report job.
+fn run_status(folder: &Path, run: &SlurmRun) -> anyhow::Result<ExitCode> {
+    let (shard_job, seed_job) = (run.shard_job.as_deref(), run.seed_job.as_deref());
+    let jobs = [
+        shard_job.unwrap_or(""),
+        seed_job.unwrap_or(""),
+        &run.report_job,
+    ];
+    let queue = queue_or_files(&jobs);
+    let status = |job: Option<&str>, index: Option<usize>, task: &str| match job {
+        Some(job) => task_status(folder, QueuedTask { job, index, task }, &queue),
+        None => TaskStatus::Reused,
+    };
+    let mut rows = Vec::new();
+    for &index in &run.shard_tasks {
+        let task = format!("shard-{index}");
+        let state = status(shard_job, Some(index), &task);
+        rows.push((format!("shard {index} of {}", run.shards), task, state));
+    }
+    for seed in &run.seeds {
+        let task = format!("seed-{}", seed.position);
+        let state = match seed.queued {
+            true => status(seed_job, Some(seed.position), &task),
+            false => TaskStatus::Reused,
+        };
+        rows.push((format!("seed {}", seed.seed), task, state));
+    }
+    rows.push((
+        format!("report (job {})", run.report_job),
+        "report".to_string(),
+        status(Some(&run.report_job), None, "report"),
+    ));
+    let bad = print_tasks(folder, &rows);
+    if let Some((report, _)) =
+        finished_reports(&run.reports, &run.experiment, &run.spec_hash).next()
+    {
+        println!("report: {}", report.display());
+    }
+    Ok(exit_code(bad))
 }
 
 /// Arguments of the summary job's `mer sweep-summary`.

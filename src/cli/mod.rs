@@ -98,7 +98,8 @@ enum Command {
     /// Run an experiment: every stage whose inputs changed, then the report.
     #[command(
         after_help = "Examples:\n  mer run experiments/demo.toml --set schedule.epochs=20\n  \
-        mer run experiments/demo.toml --dry-run\n  mer run experiments/demo.toml --force train"
+        mer run experiments/demo.toml --dry-run\n  mer run experiments/demo.toml --force train\n  \
+        mer run experiments/demo.toml --executor slurm --set executor.extract_shards=8"
     )]
     Run(run::RunArgs),
     /// Run the members of a spec's [sweep] (modality subsets, grids, variants) side by side,
@@ -154,9 +155,12 @@ enum Command {
         after_help = "Example:\n  mer export reports/demo/20261124T163000Z-1a2b3c4d --out model.h5"
     )]
     Export(predict::ExportArgs),
-    /// Where each member of a Slurm sweep stands (queued, running, finished, failed with its
-    /// exit code, killed), from its state files and `squeue`.
-    #[command(after_help = "Example:\n  mer status reports/demo-ablation/sweep-20261124T163000Z")]
+    /// Where each task of a Slurm sweep or run stands (queued, running, finished, failed with
+    /// its exit code, killed), from its state files and `squeue`.
+    #[command(
+        after_help = "Examples:\n  mer status reports/demo-ablation/sweep-20261124T163000Z\n  \
+        mer status reports/demo/slurm-20261124T163000Z"
+    )]
     Status(cluster::StatusArgs),
     /// The summary job of a Slurm sweep (run by Slurm, not by hand).
     #[command(hide = true)]

@@ -10,13 +10,14 @@ use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tracing::{debug, info};
 
+use super::cluster::{SlurmArgs, submit_run};
 use super::{Folders, SpecArgs, interrupt_flag, load_experiment, log_dataset, open_store};
 use crate::cache::{ArtifactStore, FileHasher};
 use crate::dataset::DatasetLoad;
 use crate::experiment::{Experiment, load_data};
 use crate::pipeline::{Compute, DurationHistory, Estimate, RunObserver, RunOptions, StageSelector};
 use crate::results::{Decision, DecisionTable, RunResults, StageRecord};
-use crate::spec::{ExperimentSpec, load_spec};
+use crate::spec::{ExecutorKind, ExperimentSpec, load_spec};
 
 /// Arguments of `mer run`.
 #[derive(Debug, Args)]
@@ -34,6 +35,25 @@ pub struct RunArgs {
     /// default such a rerun only points at it).
     #[arg(long)]
     new_report: bool,
+    /// Compute only these stages and what they read, into the cache, and write no report:
+    /// `extract.audio`, `evaluate@42`, `extract.audio.shard[3]` (repeatable).
+    #[arg(long, value_name = "STAGE")]
+    only: Vec<StageSelector>,
+    /// Compute only shard I of every sharded extraction (`executor.extract_shards`), into
+    /// the cache, and write no report: what a Slurm shard task runs.
+    #[arg(long, value_name = "I", conflicts_with = "cached_only")]
+    shard: Option<usize>,
+    /// Compute nothing: take every stage from the cache and write the report, or fail naming
+    /// the first stage missing (what a Slurm run's report job does).
+    #[arg(long, conflicts_with_all = ["force", "only"])]
+    cached_only: bool,
+    /// Where to run: here, or as Slurm jobs (one array task per extraction shard and per
+    /// seed, then the report; returns at once, `mer status FOLDER` follows it). Default: the
+    /// spec's `executor.kind`, else here.
+    #[arg(long, value_enum)]
+    executor: Option<ExecutorKind>,
+    #[command(flatten)]
+    slurm: SlurmArgs,
     /// Stand-ins for train and evaluate (artifacts of the right shape from the seed, under keys
     /// of their own), for testing the graph, cache and report in milliseconds.
     #[arg(long, hide = true)]
@@ -57,9 +77,23 @@ pub fn run(args: &RunArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
         Compute::Real
     };
     let experiment = prepare(spec, data, &store, compute)?;
+    let mut only = args.only.clone();
+    if let Some(shard) = args.shard {
+        let shards = experiment.graph.shards(shard);
+        if shards.is_empty() {
+            info!(
+                "no extraction has a shard {shard} (executor.extract_shards = {}); nothing to compute",
+                experiment.spec.executor.extract_shards
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        only.extend(shards);
+    }
     let options = RunOptions {
         force: args.force.clone(),
         interrupt: Some(interrupt_flag()),
+        only,
+        cached_only: args.cached_only,
     };
     if args.dry_run {
         print_plan(&experiment, &store, &options)?;
@@ -67,6 +101,7 @@ pub fn run(args: &RunArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
     }
     if !args.new_report
         && args.force.is_empty()
+        && options.only.is_empty()
         && let Some(report) = experiment.up_to_date_report(&folders.reports)
     {
         info!(
@@ -74,6 +109,17 @@ pub fn run(args: &RunArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
         );
         info!("report: {}", report.display());
         return Ok(ExitCode::SUCCESS);
+    }
+    if args.executor.unwrap_or(experiment.spec.executor.kind) == ExecutorKind::Slurm {
+        if !args.force.is_empty() || !args.only.is_empty() || args.cached_only {
+            anyhow::bail!(
+                "--force, --only and --cached-only are not available with --executor slurm"
+            );
+        }
+        return submit_run(&experiment, &store, &args.slurm, folders);
+    }
+    if !options.only.is_empty() {
+        return compute_only(&experiment, &store, &options);
     }
 
     let progress = RunProgress::new(experiment.graph.nodes.len());
@@ -109,6 +155,29 @@ pub fn run(args: &RunArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
     }
     info!("report: {}", outcome.report.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// `mer run --only`: the stages asked for, into the cache, and no report.
+fn compute_only(
+    experiment: &Experiment,
+    store: &ArtifactStore,
+    options: &RunOptions,
+) -> anyhow::Result<ExitCode> {
+    let progress = RunProgress::new(experiment.graph.nodes.len());
+    let (stages, error) = experiment.compute(store, options, &progress);
+    progress.finish();
+    let hits = stages
+        .iter()
+        .filter(|s| s.decision == Decision::Hit)
+        .count();
+    info!(
+        "{} stages computed, {hits} cached; no report is written for --only",
+        stages.len() - hits
+    );
+    match error {
+        Some(error) => Err(anyhow::Error::new(error).context("run --only failed")),
+        None => Ok(ExitCode::SUCCESS),
+    }
 }
 
 /// One line per seed with the headline model's test accuracy and macro-F1.
@@ -172,8 +241,8 @@ fn print_plan(
         .filter(|s| s.decision != Decision::Hit)
         .count();
     let history = DurationHistory::from_store(store)?;
-    let estimate = Estimate::of(&experiment.graph, &history, |i| {
-        stages[i].decision != Decision::Hit
+    let estimate = Estimate::of(&experiment.graph, &history, |instance| {
+        (stages.iter()).any(|s| s.instance == instance && s.decision != Decision::Hit)
     });
     println!(
         "{misses} of {} stages would run; time: {estimate}",

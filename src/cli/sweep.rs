@@ -7,7 +7,7 @@ use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tracing::{info, warn};
 
-use super::cluster::{SlurmArgs, submit};
+use super::cluster::{SlurmArgs, submit_sweep};
 use super::{Folders, SpecArgs, interrupt_flag, open_store};
 use crate::pipeline::{Estimate, StageSelector};
 use crate::results::{Decision, StageRecord};
@@ -54,7 +54,7 @@ pub fn sweep(args: &SweepArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
         if !args.force.is_empty() {
             anyhow::bail!("--force is not available with --executor slurm");
         }
-        return submit(
+        return submit_sweep(
             &sweep,
             (&args.spec.spec, &args.spec.sets),
             &args.slurm,

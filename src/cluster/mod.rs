@@ -1,4 +1,4 @@
-//! Sweeps on a Slurm cluster: one job array per sweep, whose task i runs member i with `mer
+//! Sweeps and runs on a Slurm cluster ([`run`] for a single experiment): one job array per sweep, whose task i runs member i with `mer
 //! run` against the shared cache and reports folder, and a summary job that runs once every
 //! task has ended (`--dependency=afterany`). Submitting returns at once: nothing keeps
 //! running on the login node.
@@ -10,6 +10,7 @@
 //! job ran, the same summary files as a local sweep. Members with a finished report are not
 //! queued, so submitting the same sweep again runs only what has none (failed, killed or new).
 
+pub mod run;
 mod script;
 pub mod status;
 
@@ -29,7 +30,7 @@ use crate::sweep::{
     MemberCheck, SweepRun, SweepRunError, check_members, summarize_into, sweep_folder,
 };
 
-use status::{TaskState, log_path, task_state};
+use status::{Recorded, log_path, member_task, recorded};
 
 /// The submission record in a sweep folder.
 pub const SLURM_JSON: &str = "slurm.json";
@@ -64,12 +65,23 @@ pub struct SlurmSweep {
     pub cache: PathBuf,
     /// The shared reports folder.
     pub reports: PathBuf,
+    /// Shards per extraction.
+    #[serde(default = "one")]
+    pub shards: usize,
+    /// The extraction shards' job array (one task per shard, over every queued member), when
+    /// the spec shards its extractions.
+    #[serde(default)]
+    pub shard_job: Option<String>,
     /// The job array, when a member was queued.
     pub array_job: Option<String>,
     /// The summary job.
     pub summary_job: String,
     /// Every member.
     pub members: Vec<SubmittedMember>,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// Why a sweep could not be submitted, followed or summarized.
@@ -136,6 +148,9 @@ pub enum ClusterError {
     /// The sweep folder could not be made.
     #[error(transparent)]
     Report(#[from] ReportError),
+    /// What a run's cache lacks could not be planned.
+    #[error(transparent)]
+    Plan(Box<crate::pipeline::PipelineError>),
 }
 
 fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> ClusterError {
@@ -204,19 +219,66 @@ pub fn submit_sweep(
         write(&path, &sweep.members[index].spec.to_toml())?;
     }
     let name = &sweep.base.name;
+    let shards = sweep.base.executor.extract_shards;
+    let shard_job = match queued.is_empty() || shards == 1 {
+        true => None,
+        false => {
+            let members: Vec<String> = queued.iter().map(usize::to_string).collect();
+            let indices: Vec<usize> = (0..shards).collect();
+            let job = script::Job {
+                experiment: name,
+                task: "shard",
+                indices: Some(&indices),
+                prelude: vec!["code=0".into()],
+                command: format!(
+                    "for m in {}; do {} run {}/$m.toml{} --shard $i || code=$?; done; (exit $code)",
+                    members.join(" "),
+                    layout.mer_command(),
+                    layout.inside("members"),
+                    shards_setting(shards)
+                ),
+                light: false,
+            };
+            let script = folder.join("extract-shards.sh");
+            write(&script, &script::job_script(&layout, &job, settings))?;
+            Some(sbatch(&script, None)?)
+        }
+    };
     let array_job = match queued.is_empty() {
         true => None,
         false => {
             let script = folder.join("run-members.sh");
-            write(
-                &script,
-                &script::array_script(&layout, (name, &queued), settings),
-            )?;
-            Some(sbatch(&script, None)?)
+            let job = script::Job {
+                experiment: name,
+                task: "member",
+                indices: Some(&queued),
+                prelude: Vec::new(),
+                command: format!(
+                    "{} run {}/$i.toml{}",
+                    layout.mer_command(),
+                    layout.inside("members"),
+                    shards_setting(sweep.base.executor.extract_shards)
+                ),
+                light: false,
+            };
+            write(&script, &script::job_script(&layout, &job, settings))?;
+            Some(sbatch(&script, shard_job.as_deref())?)
         }
     };
     let summary = folder.join("summarize.sh");
-    write(&summary, &script::summary_script(&layout, name, settings))?;
+    let job = script::Job {
+        experiment: name,
+        task: "summary",
+        indices: None,
+        prelude: Vec::new(),
+        command: format!(
+            "{} sweep-summary {}",
+            layout.mer_command(),
+            script::quoted(&folder.display().to_string())
+        ),
+        light: true,
+    };
+    write(&summary, &script::job_script(&layout, &job, settings))?;
     // The record is written even when the summary job is refused, so that `mer status`
     // follows the members already queued.
     let summary_job = sbatch(&summary, array_job.as_deref());
@@ -226,6 +288,8 @@ pub fn submit_sweep(
         submitted: rfc3339(submitted),
         cache,
         reports: reports_root,
+        shards,
+        shard_job,
         array_job,
         summary_job: summary_job.as_ref().map_or(String::new(), String::clone),
         members,
@@ -239,6 +303,15 @@ pub fn submit_sweep(
             script: summary,
             source: Box::new(err),
         }),
+    }
+}
+
+/// The `--set` that gives a job's `mer run` the submission's extraction shards (the resolved
+/// spec it runs leaves `[executor]` out).
+fn shards_setting(shards: usize) -> String {
+    match shards {
+        1 => String::new(),
+        n => format!(" --set executor.extract_shards={n}"),
     }
 }
 
@@ -310,17 +383,18 @@ pub fn summarize(folder: &Path, store: &ArtifactStore) -> Result<SweepRun, Clust
     })?;
     let queued = |index: usize| record.members.get(index).is_some_and(|m| m.queued);
     let missing = |index: usize| {
-        let log = log_path(folder, index).display().to_string();
-        match task_state(folder, index) {
-            TaskState::Exited(code) => (
+        let task = member_task(index);
+        let log = log_path(folder, &task).display().to_string();
+        match recorded(folder, &task) {
+            Recorded::Exited(code) => (
                 MemberStatus::Failed,
                 format!("its task exited with code {code}; log: {log}"),
             ),
-            TaskState::Running => (
+            Recorded::Running => (
                 MemberStatus::Failed,
                 format!("its task was killed (time limit, preemption or scancel); log: {log}"),
             ),
-            TaskState::None => (MemberStatus::NotRun, "its task never started".to_string()),
+            Recorded::None => (MemberStatus::NotRun, "its task never started".to_string()),
         }
     };
     Ok(summarize_into(

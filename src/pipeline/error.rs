@@ -105,7 +105,29 @@ pub enum PipelineError {
         /// Its name now (`nothing` when there is no such column).
         found: String,
     },
-    /// `--force` named no stage of this experiment.
-    #[error("--force {0}: no such stage in this experiment; stages are: {1}")]
-    UnknownStage(String, String),
+    /// A stage's cached entry went missing after the run decided it would not need that
+    /// stage's inputs (a shard's join removed by `mer cache gc` at the same moment).
+    #[error(
+        "the cached entry of {0} went missing while the run began (a `mer cache gc` at the same time?); run again"
+    )]
+    Vanished(String),
+    /// A shard lacks a song its join expects: shards of another dataset's listing.
+    #[error(
+        "{stage}: no shard has song {id}; run with --force {stage} to extract its shards again"
+    )]
+    ShardMissesSong {
+        /// The join's stage.
+        stage: String,
+        /// The song.
+        id: String,
+    },
+    /// A run that may only reuse cached stages (`--cached-only`, as a Slurm run's report job)
+    /// found one missing.
+    #[error(
+        "{0} is not in the cache and this run may only reuse cached stages: the task that computes it did not finish (`mer status` names it, with its log)"
+    )]
+    NotCached(String),
+    /// `--force` (or `--only`) named no stage of this experiment.
+    #[error("{0} {1}: no such stage in this experiment; stages are: {2}")]
+    UnknownStage(&'static str, String, String),
 }

@@ -68,16 +68,18 @@ pub struct Estimate {
 }
 
 impl Estimate {
-    /// `graph`'s estimate when the nodes for which `compute(index)` holds are computed.
+    /// `graph`'s estimate when the stage instances for which `compute(instance)` holds are
+    /// computed.
     pub fn of(
         graph: &StageGraph,
         history: &DurationHistory,
-        compute: impl Fn(usize) -> bool,
+        compute: impl Fn(&str) -> bool,
     ) -> Estimate {
         let mut estimate = Estimate::default();
         for level in graph.levels() {
             let mut longest: f64 = 0.0;
-            for index in level.into_iter().filter(|&i| compute(i)) {
+            let computed = |&i: &usize| compute(&graph.nodes[i].id.to_string());
+            for index in level.into_iter().filter(computed) {
                 let stage = &graph.nodes[index].inputs.stage;
                 estimate.stages += 1;
                 match history.typical(stage) {

@@ -29,6 +29,12 @@ pub struct RunOptions {
     /// Set (e.g. by Ctrl-C) to stop before the next stage computes; finished stages stay
     /// cached and the run ends with [`PipelineError::Interrupted`].
     pub interrupt: Option<Arc<AtomicBool>>,
+    /// Resolve only these stages and what they read (empty: every stage), as one Slurm task
+    /// does for its seed or shard.
+    pub only: Vec<StageSelector>,
+    /// Take every stage from the cache and compute none ([`PipelineError::NotCached`]), as a
+    /// Slurm run's report job does once its tasks have computed them.
+    pub cached_only: bool,
 }
 
 impl RunOptions {
@@ -65,11 +71,10 @@ impl<'a> Pipeline<'a> {
         options: &RunOptions,
     ) -> Result<Vec<StageRecord>, PipelineError> {
         let forced = forced_nodes(graph, &options.force)?;
-        Ok(graph
-            .nodes
-            .iter()
-            .zip(forced)
-            .map(|(node, forced)| {
+        let needed = self.needed(graph, &forced, &options.only)?;
+        Ok((graph.nodes.iter().zip(forced).zip(needed))
+            .filter(|(_, needed)| *needed)
+            .map(|((node, forced), _)| {
                 if forced {
                     self.record(
                         node,
@@ -102,8 +107,10 @@ impl<'a> Pipeline<'a> {
         options: &RunOptions,
         observer: &dyn RunObserver,
     ) -> (Vec<StageRecord>, Option<PipelineError>) {
-        let forced = match forced_nodes(graph, &options.force) {
-            Ok(forced) => forced,
+        let (forced, needed) = match forced_nodes(graph, &options.force)
+            .and_then(|forced| Ok((self.needed(graph, &forced, &options.only)?, forced)))
+        {
+            Ok((needed, forced)) => (forced, needed),
             Err(err) => return (Vec::new(), Some(err)),
         };
         let cx = StageContext {
@@ -112,7 +119,8 @@ impl<'a> Pipeline<'a> {
         };
         let mut artifacts: Vec<Option<Artifact>> = vec![None; graph.nodes.len()];
         let mut records: Vec<Option<StageRecord>> = vec![None; graph.nodes.len()];
-        for level in graph.levels() {
+        for mut level in graph.levels() {
+            level.retain(|&index| needed[index]);
             let done = self.run_level(graph, &level, &forced, &artifacts, &cx, options);
             let mut failure = None;
             for (index, result) in done {
@@ -212,6 +220,9 @@ impl<'a> Pipeline<'a> {
         if options.interrupted() {
             return Err(PipelineError::Interrupted(node.id.to_string()));
         }
+        if options.cached_only {
+            return Err(PipelineError::NotCached(node.id.to_string()));
+        }
         if forced {
             return Ok(Claim::Compute {
                 guard: None,
@@ -297,6 +308,42 @@ impl<'a> Pipeline<'a> {
         Ok((artifact, self.record(node, decision, reasons, seconds)))
     }
 
+    /// Which nodes this run resolves: those `only` selects (all when empty) and everything
+    /// they read, except the shards of an extraction whose joined entry is cached (unless
+    /// forced).
+    fn needed(
+        &self,
+        graph: &StageGraph,
+        forced: &[bool],
+        only: &[StageSelector],
+    ) -> Result<Vec<bool>, PipelineError> {
+        let selected = match only.is_empty() {
+            true => vec![true; graph.nodes.len()],
+            false => selected_nodes(graph, only, "--only")?,
+        };
+        let mut needed = selected.clone();
+        for index in (0..graph.nodes.len()).rev() {
+            if !needed[index] {
+                continue;
+            }
+            let node = &graph.nodes[index];
+            let named = !only.is_empty() && selected[index];
+            if let Some(join) = node.shard_of
+                && !forced[index]
+                && !named
+                && !forced[join]
+                && self.store.entry_path(&graph.nodes[join].key).is_file()
+            {
+                needed[index] = false;
+                continue;
+            }
+            for &up in &node.upstream {
+                needed[up] = true;
+            }
+        }
+        Ok(needed)
+    }
+
     /// Why `node` has no entry, compared with what the same stage instance last ran with.
     fn miss_reasons(&self, node: &StageNode) -> Vec<String> {
         match self.lineage.previous(&self.lineage_id(node)) {
@@ -368,10 +415,26 @@ enum Claim {
     Busy { reasons: Vec<String> },
 }
 
-/// Which nodes `--force` names; a selector naming nothing is an error listing the stages.
+/// Which nodes `--force` names; forcing a sharded extraction forces its shards too (it is
+/// they that extract).
 fn forced_nodes(
     graph: &StageGraph,
     selectors: &[StageSelector],
+) -> Result<Vec<bool>, PipelineError> {
+    let mut forced = selected_nodes(graph, selectors, "--force")?;
+    for (index, node) in graph.nodes.iter().enumerate() {
+        if let Some(join) = node.shard_of {
+            forced[index] |= forced[join];
+        }
+    }
+    Ok(forced)
+}
+
+/// Which nodes `selectors` name; a selector naming nothing is an error listing the stages.
+fn selected_nodes(
+    graph: &StageGraph,
+    selectors: &[StageSelector],
+    option: &'static str,
 ) -> Result<Vec<bool>, PipelineError> {
     for selector in selectors {
         if !graph.nodes.iter().any(|n| selector.selects(&n.id)) {
@@ -379,6 +442,7 @@ fn forced_nodes(
                 graph.nodes.iter().map(|n| n.inputs.stage.clone()).collect();
             stages.dedup();
             return Err(PipelineError::UnknownStage(
+                option,
                 selector.to_string(),
                 stages.join(", "),
             ));

@@ -10,11 +10,12 @@ use crate::modality::Modality;
 use crate::spec::ExperimentSpec;
 
 use super::error::PipelineError;
-use super::stage_id::{SeedTag, StageId};
+use super::stage_id::{SeedTag, StageId, StageSelector};
 use super::stages::evaluate::{Evaluate, EvaluateParams, FoldUpstream};
 use super::stages::extract::{EXTRACTOR_VERSION, Extract, Part, stage_name};
 use super::stages::join::JoinExtracts;
 use super::stages::normalize::{Normalize, NormalizeParams};
+use super::stages::shard::JoinShards;
 use super::stages::split::{Split, SplitParams};
 use super::stages::train::{Train, TrainParams};
 use super::stages::{Compute, Stage, Upstream};
@@ -35,6 +36,9 @@ pub struct StageNode {
     pub upstream: Vec<usize>,
     /// Depth in the graph: nodes of one level are independent of each other.
     pub level: usize,
+    /// For a shard of an extraction, the index of its join: the shard is needed only when
+    /// the join is computed.
+    pub shard_of: Option<usize>,
     /// What it computes, from which upstream.
     pub(crate) stage: Arc<dyn Stage>,
 }
@@ -120,12 +124,21 @@ impl StageGraph {
         self.nodes.iter().find(|n| n.id.to_string() == name)
     }
 
+    /// Shard `index` of every sharded extraction, as selectors (none when nothing is
+    /// sharded that many ways).
+    pub fn shards(&self, index: usize) -> Vec<StageSelector> {
+        (self.nodes.iter())
+            .filter(|n| n.shard_of.is_some() && n.id.kind.fold == Some(index))
+            .map(|n| (n.id.to_string().parse()).expect("a stage id is a selector of itself"))
+            .collect()
+    }
+
     /// Each extractor's settings as its key holds them (the extractor, its version, its
     /// settings and the content of the weight files it reads), by stage instance: what makes
     /// features extracted now the same as the ones a model was trained on.
     pub fn extractor_settings(&self) -> Vec<(String, String)> {
         (self.nodes.iter())
-            .filter(|n| n.inputs.config.get(EXTRACTOR_VERSION).is_some())
+            .filter(|n| n.shard_of.is_none() && n.inputs.config.get(EXTRACTOR_VERSION).is_some())
             .map(|n| (n.id.to_string(), n.inputs.config.to_json()))
             .collect()
     }
@@ -140,9 +153,10 @@ impl StageGraph {
         let mut extracts = Vec::new();
         for modality in spec.selected().iter() {
             let sources = spec.modalities.sources(modality);
+            let shards = spec.executor.extract_shards;
             let extract = if let [_] = sources[..] {
                 let stage = Extract::new(spec, &data.listed, modality, None, hasher)?;
-                self.push(None, Arc::new(stage))
+                self.push_extract(stage, shards)
             } else {
                 let mut parts = Vec::new();
                 for (position, source) in sources.iter().enumerate() {
@@ -151,13 +165,38 @@ impl StageGraph {
                         name: source.name(),
                     };
                     let stage = Extract::new(spec, &data.listed, modality, Some(part), hasher)?;
-                    parts.push((part.name, self.push(None, Arc::new(stage))));
+                    parts.push((part.name, self.push_extract(stage, shards)));
                 }
                 self.push(None, Arc::new(JoinExtracts { modality, parts }))
             };
             extracts.push((modality, extract));
         }
         Ok(extracts)
+    }
+
+    /// One extraction: as it is, or as `shards` shard stages and their join (which has the
+    /// unsharded extraction's key; see [`super::stages::shard`]).
+    fn push_extract(&mut self, stage: Extract, shards: usize) -> Upstream {
+        let Some(parts) = stage.shards(shards) else {
+            return self.push(None, Arc::new(stage));
+        };
+        let shards: Vec<Upstream> = (parts.into_iter())
+            .map(|shard| self.push(None, Arc::new(shard)))
+            .collect();
+        let indices: Vec<usize> = shards.iter().map(|s| s.index).collect();
+        let join = self.push(
+            None,
+            Arc::new(JoinShards {
+                modality: stage.modality,
+                kind: stage.kind(),
+                whole: stage.inputs(),
+                shards,
+            }),
+        );
+        for index in indices {
+            self.nodes[index].shard_of = Some(join.index);
+        }
+        join
     }
 
     /// Node indices by level, for running each level's independent nodes in parallel.
@@ -198,6 +237,7 @@ impl StageGraph {
             key,
             upstream,
             level,
+            shard_of: None,
             stage,
         });
         Upstream {

@@ -2,7 +2,7 @@
 //! say what changed ("schedule.epochs changed (60 => 80)") even when the old artifact is gone.
 //!
 //! One small JSON file per (experiment, stage instance) under `cache/lineage/`, replaced by
-//! rename; a lost or unreadable file only costs the explanation, never a result. Recording is
+//! rename only when the instance's key changed; a lost or unreadable file only costs the explanation, never a result. Recording is
 //! best effort for the same reason: a cache this run cannot write (a read-only mount, another
 //! user's shared cache) still serves its hits, with one warning.
 
@@ -79,6 +79,14 @@ impl LineageIndex {
     /// Records that `lineage` now runs with `inputs`, if the cache can be written; the first
     /// failure is logged, the others are not.
     pub(crate) fn note(&self, lineage: &str, inputs: &StageInputs) {
+        // Unchanged: nothing to write, so the many jobs of a cluster run that reuse a stage
+        // do not each replace its file.
+        if self
+            .previous(lineage)
+            .is_some_and(|p| p.key() == inputs.key())
+        {
+            return;
+        }
         let Err(err) = self.record(lineage, inputs) else {
             return;
         };

@@ -21,7 +21,7 @@ use super::stages::Compute;
 use super::stages::evaluate::{
     EvaluateParams, ensembles, fold_outputs, stored_stacking_weights, with_stacking,
 };
-use super::stages::extract::{ExtractView, skipped};
+use super::stages::extracted::{ExtractView, skipped};
 use super::stages::normalize::FittedNormalization;
 use super::stages::train::{TrainArtifact, read_weights, write_weights};
 use super::stages::view::{f32_array, f64_array, first};

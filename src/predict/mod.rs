@@ -341,6 +341,7 @@ fn extract(
     let run = RunOptions {
         force: Vec::new(),
         interrupt: options.interrupt.clone(),
+        ..RunOptions::default()
     };
     if let (_, Some(error)) = Pipeline::new(spec, &data, store).execute(&graph, &run, observer) {
         return Err(error.into());

@@ -362,6 +362,7 @@ impl Rules<'_> {
             n.out_of_range(error.key(), &error.expected(), error.found());
         }
         n.at_least("eval.tta_passes", raw.eval.tta_passes, 1);
+        n.at_least("executor.extract_shards", raw.executor.extract_shards, 1);
         if let Some(k) = raw.executor.slurm.max_parallel {
             n.at_least("executor.slurm.max_parallel", k, 1);
         }

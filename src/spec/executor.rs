@@ -1,9 +1,11 @@
-//! `[executor]`: where a sweep's members run, and how a cluster job asks for resources. Not
+//! `[executor]`: where a sweep's members and a run's seeds run, how finely extraction is
+//! split, and how a cluster job asks for resources. Not
 //! part of an experiment's identity: left out of the resolved spec, its hash and every key.
 //!
 //! ```toml
 //! [executor]
 //! kind = "slurm"            # default "local"
+//! extract_shards = 16       # default 1: each extraction in one piece
 //! [executor.slurm]
 //! partition = "cpu"
 //! time = "02:00:00"
@@ -16,7 +18,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Where a sweep's members run.
+/// Where a sweep's members (and a run's seeds) run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum ExecutorKind {
@@ -72,15 +74,34 @@ impl SlurmSettings {
 }
 
 /// `[executor]`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExecutorSection {
     /// Default `local`.
     #[serde(default)]
     pub kind: ExecutorKind,
+    /// Each per-song extraction split into this many shards (songs by a stable hash of
+    /// their id), each cached on its own and, on Slurm, computed by its own array task; the
+    /// joined features are the same as unsharded, under the same key. Default 1.
+    #[serde(default = "one_shard")]
+    pub extract_shards: usize,
     /// `[executor.slurm]`.
     #[serde(default)]
     pub slurm: SlurmSettings,
+}
+
+impl Default for ExecutorSection {
+    fn default() -> Self {
+        ExecutorSection {
+            kind: ExecutorKind::default(),
+            extract_shards: one_shard(),
+            slurm: SlurmSettings::default(),
+        }
+    }
+}
+
+fn one_shard() -> usize {
+    1
 }
 
 #[cfg(test)]

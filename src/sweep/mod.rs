@@ -160,6 +160,7 @@ pub fn run_sweep(
     let run_options = RunOptions {
         force: options.force.clone(),
         interrupt: options.interrupt.clone(),
+        ..RunOptions::default()
     };
     let next = AtomicUsize::new(0);
     let ran: Mutex<Vec<(usize, MemberOutcome)>> = Mutex::new(Vec::new());
@@ -219,7 +220,18 @@ pub fn sweep_folder(
     name: &str,
     started: SystemTime,
 ) -> Result<PathBuf, ReportError> {
-    let folder = format!("sweep-{}", crate::clock::compact(started));
+    job_folder(reports_root, name, "sweep", started)
+}
+
+/// A new folder `<reports_root>/<name>/<kind>-<UTC time>` (with a counter if taken): a
+/// sweep's, or a Slurm run's.
+pub fn job_folder(
+    reports_root: &Path,
+    name: &str,
+    kind: &str,
+    started: SystemTime,
+) -> Result<PathBuf, ReportError> {
+    let folder = format!("{kind}-{}", crate::clock::compact(started));
     summary::create_folder(&reports_root.join(name), &folder)
 }
 
@@ -483,8 +495,12 @@ pub fn plan_sweep(
                         (first != &member.name).then(|| first.clone())
                     })
                     .collect();
-                plan.estimate = Estimate::of(&experiment.graph, &history, |i| {
-                    stages[i].decision != Decision::Hit && plan.shared_with[i].is_none()
+                plan.estimate = Estimate::of(&experiment.graph, &history, |instance| {
+                    (stages.iter().zip(&plan.shared_with)).any(|(stage, shared)| {
+                        stage.instance == instance
+                            && stage.decision != Decision::Hit
+                            && shared.is_none()
+                    })
                 });
                 plan.stages = stages;
             }

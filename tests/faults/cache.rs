@@ -81,11 +81,11 @@ fn a_fully_cached_run_writes_nothing_it_needs_into_the_cache() {
     let project = cached_project();
     let cache = project.path("cache");
     // Every write a fully cached run attempts now fails: lineage files cannot be created (the
-    // folder is a file) and the stat cache cannot be replaced (it is a folder).
+    // folder is a file) and the stat cache cannot be added to (its folder is a file).
     fs::remove_dir_all(cache.join("lineage")).unwrap();
     fs::write(cache.join("lineage"), "not a folder").unwrap();
-    let _ = fs::remove_file(cache.join("files.json"));
-    fs::create_dir(cache.join("files.json")).unwrap();
+    let _ = fs::remove_dir_all(cache.join("files"));
+    fs::write(cache.join("files"), "not a folder").unwrap();
     // Input files older than the stat cache's racy window, so this run has hashes to save.
     let an_hour_ago = SystemTime::now() - Duration::from_secs(3600);
     for entry in walkdir::WalkDir::new(project.path("data")) {
@@ -110,7 +110,7 @@ fn a_fully_cached_run_writes_nothing_it_needs_into_the_cache() {
         rerun.stderr
     );
     assert_eq!(
-        count(&rerun.stderr, "files.json"),
+        count(&rerun.stderr, "stat cache not saved"),
         1,
         "one warning about the stat cache: {}",
         rerun.stderr

@@ -3,14 +3,7 @@
 //! select different modalities share it; its key (the extractor's settings and every input
 //! file by content) and its artifact.
 //!
-//! | array             | type, shape          | what                                          |
-//! |-------------------|----------------------|-----------------------------------------------|
-//! | `ids`             | `strings [rows]`     | songs with features                           |
-//! | `features`        | `f32 [rows, features]` | their features, rows in `ids` order           |
-//! | `feature_names`   | `strings [features]` | the columns' names                            |
-//! | `skipped_ids`     | `strings [skipped]`  | songs whose features could not be had         |
-//! | `skipped_reasons` | `strings [skipped]`  | why, in `skipped_ids` order                   |
-//! | `unknown_ids`     | `strings [unknown]`  | precomputed only: rows of no listed song      |
+//! Its artifact's arrays are [`super::extracted`]'s.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -26,8 +19,9 @@ use crate::pipeline::error::PipelineError;
 use crate::pipeline::stage_id::StageKind;
 use crate::spec::{ExperimentSpec, ModalitySections, OnError, PrecomputedSection};
 
+use super::extracted::{ExtractedRows, UNKNOWN_IDS};
 use super::protocol::{Artifacts, Stage, StageContext, section};
-use super::view::{f32_array, sized, strings};
+use super::shard::Shard;
 
 /// The stage's name, before its modality.
 pub(crate) const NAME: &str = "extract";
@@ -65,6 +59,8 @@ pub(crate) struct Extract {
     pub(crate) modality: Modality,
     /// Which extractor, when the modality has several; its features are joined afterwards.
     part: Option<Part>,
+    /// Which shard of the songs, when the extraction is split ([`super::shard`]).
+    shard: Option<Shard>,
     /// What it reads of the spec: its modality's section (through [`FeatureSource`]).
     modalities: ModalitySections,
     inputs: StageInputs,
@@ -83,18 +79,49 @@ impl Extract {
         Ok(Extract {
             modality,
             part,
+            shard: None,
             modalities: spec.modalities.clone(),
             inputs: extract_inputs(spec, listed, modality, part, hasher)?,
         })
     }
-}
 
-impl Stage for Extract {
-    /// `extract.audio`, or `extract.audio.musicnn` for one of several extractors.
-    fn kind(&self) -> StageKind {
+    /// This extraction as `count` shards, when it reads songs one by one and `count` > 1; a
+    /// precomputed matrix is read whole.
+    pub(crate) fn shards(&self, count: usize) -> Option<Vec<Extract>> {
+        let per_song = matches!(
+            source_of(&self.modalities, self.modality, self.part),
+            FeatureSource::Extractor(_)
+        );
+        (per_song && count > 1).then(|| {
+            (0..count)
+                .map(|index| {
+                    let shard = Shard { index, count };
+                    Extract {
+                        shard: Some(shard),
+                        inputs: shard.inputs(&self.inputs),
+                        ..self.clone()
+                    }
+                })
+                .collect()
+        })
+    }
+
+    /// The stage kind of the whole extraction, sharded or not.
+    fn whole_kind(&self) -> StageKind {
         match self.part {
             None => StageKind::new(stage_name(self.modality)),
             Some(part) => StageKind::new(format!("{}.{}", stage_name(self.modality), part.name)),
+        }
+    }
+}
+
+impl Stage for Extract {
+    /// `extract.audio`, or `extract.audio.musicnn` for one of several extractors; a shard
+    /// adds `.shard[i]`.
+    fn kind(&self) -> StageKind {
+        match self.shard {
+            None => self.whole_kind(),
+            Some(shard) => shard.kind(&self.whole_kind()),
         }
     }
 
@@ -112,7 +139,7 @@ impl Stage for Extract {
         let source = source_of(&self.modalities, self.modality, self.part);
         let extracted = match source {
             FeatureSource::Extractor(extractor) => {
-                extract_per_song(extractor, cx, self.modality, &stage)
+                extract_per_song(extractor, cx, (self.modality, self.shard), &stage)
             }
             FeatureSource::Precomputed(table) => {
                 let extracted = extract_precomputed(table, cx, self.modality)?;
@@ -135,18 +162,16 @@ struct Extracted<'a> {
     unknown_ids: Vec<String>,
 }
 
-/// Runs `extractor` on every listed song with a media file, in parallel.
+/// Runs `extractor` on every listed song (of `shard`, if given) with a media file, in
+/// parallel.
 fn extract_per_song<'a>(
     extractor: Extractor<'_>,
     cx: &StageContext<'a>,
-    modality: Modality,
+    (modality, shard): (Modality, Option<Shard>),
     stage: &str,
 ) -> Extracted<'a> {
-    let songs: Vec<(&str, &Path)> = cx
-        .data
-        .listed
-        .songs
-        .iter()
+    let songs: Vec<(&str, &Path)> = (cx.data.listed.songs.iter())
+        .filter(|song| shard.is_none_or(|shard| shard.holds(&song.id)))
         .filter_map(|song| Some((song.id.as_str(), song.file(modality)?)))
         .collect();
     cx.observer.songs_started(stage, songs.len());
@@ -241,76 +266,6 @@ fn store_features(
     }
     rows.store(artifact, stage);
     Ok(())
-}
-
-/// What an extraction artifact holds, as written.
-#[derive(Debug, Default)]
-pub(crate) struct ExtractedRows {
-    pub(crate) ids: Vec<String>,
-    pub(crate) names: Vec<String>,
-    /// `ids.len() x names.len()`, row-major.
-    pub(crate) features: Vec<f32>,
-    pub(crate) skipped_ids: Vec<String>,
-    pub(crate) skipped_reasons: Vec<String>,
-}
-
-impl ExtractedRows {
-    /// Writes the rows into `artifact`, the artifact of `stage`.
-    pub(crate) fn store(self, artifact: &mut Artifact, stage: &str) {
-        let rows = self.ids.len();
-        tracing::info!(
-            "{stage}: {rows} songs x {} features, {} skipped",
-            self.names.len(),
-            self.skipped_ids.len()
-        );
-        artifact
-            .put_strings(IDS, self.ids)
-            .put_f32(FEATURES, &[rows, self.names.len()], self.features)
-            .put_strings(FEATURE_NAMES, self.names)
-            .put_strings(SKIPPED_IDS, self.skipped_ids)
-            .put_strings(SKIPPED_REASONS, self.skipped_reasons);
-    }
-}
-
-const IDS: &str = "ids";
-const FEATURES: &str = "features";
-const FEATURE_NAMES: &str = "feature_names";
-const SKIPPED_IDS: &str = "skipped_ids";
-const SKIPPED_REASONS: &str = "skipped_reasons";
-const UNKNOWN_IDS: &str = "unknown_ids";
-
-/// The features of an extract artifact, as normalization and the join read them.
-pub(crate) struct ExtractView<'a> {
-    pub(crate) ids: &'a [String],
-    pub(crate) names: &'a [String],
-    /// `ids.len() x names.len()`, row-major.
-    pub(crate) features: &'a [f32],
-}
-
-/// The songs an extract artifact skipped, and why.
-pub(crate) fn skipped(extract: &Artifact) -> Result<(&[String], &[String]), PipelineError> {
-    Ok((
-        strings(extract, SKIPPED_IDS)?,
-        strings(extract, SKIPPED_REASONS)?,
-    ))
-}
-
-impl<'a> ExtractView<'a> {
-    pub(crate) fn read(extract: &'a Artifact) -> Result<Self, PipelineError> {
-        let ids = strings(extract, IDS)?;
-        let names = strings(extract, FEATURE_NAMES)?;
-        let features = sized(
-            extract,
-            FEATURES,
-            f32_array(extract, FEATURES)?,
-            ids.len() * names.len(),
-        )?;
-        Ok(ExtractView {
-            ids,
-            names,
-            features,
-        })
-    }
 }
 
 /// The key of one extractor's features: the same whether it is the modality's only

@@ -15,7 +15,8 @@ use crate::modality::Modality;
 use crate::pipeline::error::PipelineError;
 use crate::pipeline::stage_id::StageKind;
 
-use super::extract::{ExtractView, ExtractedRows, skipped, stage_name};
+use super::extract::stage_name;
+use super::extracted::{ExtractView, ExtractedRows, skipped};
 use super::protocol::{Artifacts, Stage, StageContext, Upstream};
 
 /// Version of the join's artifact.

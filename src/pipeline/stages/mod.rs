@@ -10,10 +10,12 @@
 
 pub(crate) mod evaluate;
 pub(crate) mod extract;
+pub(crate) mod extracted;
 pub(crate) mod join;
 mod mock;
 pub(crate) mod normalize;
 mod protocol;
+pub(crate) mod shard;
 pub(crate) mod split;
 pub(crate) mod train;
 pub(crate) mod view;

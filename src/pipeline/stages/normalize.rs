@@ -29,7 +29,7 @@ use crate::pipeline::error::PipelineError;
 use crate::pipeline::stage_id::StageKind;
 use crate::spec::{ExperimentSpec, NormalizeSection, Scaling};
 
-use super::extract::ExtractView;
+use super::extracted::ExtractView;
 use super::protocol::{Artifacts, Stage, StageContext, Upstream, key_config};
 use super::split::{self, SplitArtifact};
 use super::view::{f64_array, i64_array, indices_below, malformed, missing, sized, strings};

@@ -81,6 +81,12 @@ impl<'a> Artifacts<'a> {
             .as_ref()
             .expect("upstream resolved first")
     }
+
+    /// The artifact of `upstream`, if this run resolved it: a shard is left unresolved when
+    /// its join was cached as the run began.
+    pub(crate) fn get(&self, upstream: &Upstream) -> Option<&'a Artifact> {
+        self.0[upstream.index].as_ref()
+    }
 }
 
 /// Everything a stage may read besides its parameters and upstream artifacts: the songs
