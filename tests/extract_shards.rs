@@ -193,3 +193,61 @@ fn a_changed_song_reruns_only_its_shard_and_a_cached_join_needs_no_shards() {
         .count();
     assert_eq!(forced, 5, "four shards and the join");
 }
+
+#[test]
+fn only_shard_and_cached_only_compute_what_they_name_and_nothing_else() {
+    let dir = project();
+    let mer = |args: &[&str]| {
+        let mut command = dir.mer();
+        command.args(["--cache", "cache", "run", "exp.toml", "--debug-mock-stages"]);
+        output(command.args(args))
+    };
+    // Nothing cached: a report job's run refuses, naming the first stage it lacks.
+    let (ok, _, stderr) = mer(&["--cached-only"]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("is not in the cache and this run may only reuse cached stages"),
+        "{stderr}"
+    );
+
+    // One shard task: shard 2 of each sharded extraction, nothing else, no report.
+    let reports = || std::fs::read_dir(dir.path("reports/exp")).unwrap().count();
+    let before = reports();
+    let shards = ["--set", "executor.extract_shards=3"];
+    let (ok, _, stderr) = mer(&[&shards[..], &["--shard", "2"]].concat());
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains("4 stages computed, 0 cached; no report"),
+        "{stderr}"
+    );
+    assert_eq!(reports(), before);
+    let planned = plan(&dir, "cache", &shards);
+    let hits: Vec<&String> = (planned.iter())
+        .filter(|(_, d)| *d == "hit")
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(
+        hits,
+        [
+            "extract.audio.onnx.shard[2]",
+            "extract.audio.spectral.shard[2]",
+            "extract.lyrics.shard[2]",
+            "extract.midi.shard[2]"
+        ]
+    );
+
+    // One seed's stages (`--only evaluate@<seed>`), then the report from the cache alone.
+    let (ok, _, stderr) = mer(&[&shards[..], &["--only", "evaluate@42"]].concat());
+    assert!(ok, "{stderr}");
+    let (ok, _, stderr) = mer(&[&shards[..], &["--cached-only"]].concat());
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("stages cached; nothing ran"), "{stderr}");
+
+    // With the extractions joined, a shard task has nothing left to do.
+    let (ok, _, stderr) = mer(&[&shards[..], &["--shard", "0"]].concat());
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains("shard 0: no extraction to compute"),
+        "{stderr}"
+    );
+}

@@ -79,10 +79,23 @@ pub fn run(args: &RunArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
     let experiment = prepare(spec, data, &store, compute)?;
     let mut only = args.only.clone();
     if let Some(shard) = args.shard {
-        let shards = experiment.graph.shards(shard);
+        // The shards of extractions already joined in the cache are not needed.
+        let graph = &experiment.graph;
+        let shards: Vec<StageSelector> = (graph.shards(shard))
+            .filter(|node| {
+                node.shard_of
+                    .is_some_and(|join| !store.entry_path(&graph.nodes[join].key).is_file())
+            })
+            .map(|node| {
+                node.id
+                    .to_string()
+                    .parse()
+                    .expect("a stage id is a selector")
+            })
+            .collect();
         if shards.is_empty() {
             info!(
-                "no extraction has a shard {shard} (executor.extract_shards = {}); nothing to compute",
+                "shard {shard}: no extraction to compute (executor.extract_shards = {}, joined features cached)",
                 experiment.spec.executor.extract_shards
             );
             return Ok(ExitCode::SUCCESS);
@@ -288,6 +301,10 @@ impl RunProgress {
 }
 
 impl RunObserver for RunProgress {
+    fn stages_planned(&self, stages: usize) {
+        self.stages.set_length(stages as u64);
+    }
+
     fn stage_decided(&self, stage: &StageRecord) {
         debug!(
             "{} {:?} {}",

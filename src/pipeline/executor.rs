@@ -113,6 +113,7 @@ impl<'a> Pipeline<'a> {
             Ok((needed, forced)) => (forced, needed),
             Err(err) => return (Vec::new(), Some(err)),
         };
+        observer.stages_planned(needed.iter().filter(|&&n| n).count());
         let cx = StageContext {
             data: self.data,
             observer,

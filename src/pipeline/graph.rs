@@ -10,7 +10,7 @@ use crate::modality::Modality;
 use crate::spec::ExperimentSpec;
 
 use super::error::PipelineError;
-use super::stage_id::{SeedTag, StageId, StageSelector};
+use super::stage_id::{SeedTag, StageId};
 use super::stages::evaluate::{Evaluate, EvaluateParams, FoldUpstream};
 use super::stages::extract::{EXTRACTOR_VERSION, Extract, Part, stage_name};
 use super::stages::join::JoinExtracts;
@@ -124,13 +124,10 @@ impl StageGraph {
         self.nodes.iter().find(|n| n.id.to_string() == name)
     }
 
-    /// Shard `index` of every sharded extraction, as selectors (none when nothing is
-    /// sharded that many ways).
-    pub fn shards(&self, index: usize) -> Vec<StageSelector> {
-        (self.nodes.iter())
-            .filter(|n| n.shard_of.is_some() && n.id.kind.fold == Some(index))
-            .map(|n| (n.id.to_string().parse()).expect("a stage id is a selector of itself"))
-            .collect()
+    /// Shard `index` of every sharded extraction (none when nothing is sharded that many
+    /// ways).
+    pub fn shards(&self, index: usize) -> impl Iterator<Item = &StageNode> {
+        (self.nodes.iter()).filter(move |n| n.shard_of.is_some() && n.id.kind.fold == Some(index))
     }
 
     /// Each extractor's settings as its key holds them (the extractor, its version, its

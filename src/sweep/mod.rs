@@ -422,6 +422,10 @@ struct MemberWatcher<'a> {
 }
 
 impl RunObserver for MemberWatcher<'_> {
+    fn stages_planned(&self, stages: usize) {
+        self.observer.member_started(self.member, stages);
+    }
+
     fn stage_decided(&self, record: &StageRecord) {
         self.observer.stage_decided(self.member, record);
     }
