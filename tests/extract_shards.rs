@@ -39,8 +39,7 @@ folds = 2
 fn project() -> TestDir {
     let dir = TestDir::new();
     dir.write_demo(24, 3, 5);
-    let model = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/onnx/mel.onnx");
-    std::fs::copy(model, dir.path("mel.onnx")).unwrap();
+    dir.copy_mel_onnx();
     // A song whose audio cannot be read: skipped, with its reason, in both runs.
     dir.write("data/Audio/007.wav", b"not a wav file");
     dir.write("exp.toml", SPEC);

@@ -53,8 +53,7 @@ epochs = 2
 fn project() -> TestDir {
     let dir = TestDir::new();
     dir.write_demo(20, 4, 7);
-    let model = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/onnx/mel.onnx");
-    std::fs::copy(model, dir.path("mel.onnx")).unwrap();
+    dir.copy_mel_onnx();
     dir
 }
 

@@ -51,23 +51,30 @@ fn status(dir: &TestDir, folder: &Path) -> (bool, String) {
     (ok, stdout)
 }
 
-/// Polls `mer status` until the summary is written; returns every status output seen.
-fn wait_for_summary(dir: &TestDir, folder: &Path) -> Vec<String> {
+/// Polls `mer status` until `done` holds for its output; returns every output seen.
+fn wait_for(dir: &TestDir, folder: &Path, done: impl Fn(&str) -> bool) -> Vec<String> {
     let start = Instant::now();
     let mut seen = Vec::new();
     loop {
         let (_, out) = status(dir, folder);
-        let done = out.contains("summary") && out.contains(": written");
+        let finished = done(&out);
         seen.push(out);
-        if done {
+        if finished {
             return seen;
         }
         assert!(
             start.elapsed() < Duration::from_secs(600),
-            "the sweep did not end in 10 minutes: {seen:?}"
+            "not done in 10 minutes: {seen:?}"
         );
         std::thread::sleep(Duration::from_millis(300));
     }
+}
+
+/// Polls `mer status` until the sweep's summary is written.
+fn wait_for_summary(dir: &TestDir, folder: &Path) -> Vec<String> {
+    wait_for(dir, folder, |out| {
+        out.contains("summary") && out.contains(": written")
+    })
 }
 
 /// The members a submission queued, from its `slurm.json`.
@@ -81,6 +88,20 @@ fn queued_members(folder: &Path) -> Vec<String> {
         .filter(|m| m["queued"] == true)
         .map(|m| m["name"].as_str().unwrap().to_string())
         .collect()
+}
+
+/// The (one) sweep folder a local sweep wrote under `experiment_reports`.
+fn sweep_folder_in(experiment_reports: &Path) -> PathBuf {
+    std::fs::read_dir(experiment_reports)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("sweep-")
+        })
+        .unwrap()
 }
 
 /// members.csv's rows by member name: (status, macro-F1, accuracy).
@@ -164,16 +185,7 @@ fn a_slurm_sweep_runs_as_a_job_array_and_matches_a_local_sweep() {
         "local",
     ]));
     assert!(ok, "{stderr}");
-    let local_folder = std::fs::read_dir(dir.path("local/abl"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("sweep-")
-        })
-        .unwrap();
+    let local_folder = sweep_folder_in(&dir.path("local/abl"));
     let local = members(&local_folder);
     let numbers = |rows: &[(String, String, String, String)]| -> Vec<(String, String, String)> {
         rows.iter()
@@ -296,25 +308,12 @@ fn a_member_cancelled_while_running_shows_as_killed_and_is_resubmitted() {
     assert!(status(&dir, &again).0);
 }
 
-/// Polls `mer status` of a Slurm run until its report job has ended; returns every status
-/// output seen.
+/// Polls `mer status` of a Slurm run until its report job has ended.
 fn wait_for_report(dir: &TestDir, folder: &Path) -> Vec<String> {
-    let start = Instant::now();
-    let mut seen = Vec::new();
-    loop {
-        let (_, out) = status(dir, folder);
+    wait_for(dir, folder, |out| {
         let line = out.lines().find(|l| l.starts_with("report (job")).unwrap();
-        let done = !line.contains("queued") && !line.contains("running");
-        seen.push(out);
-        if done {
-            return seen;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(600),
-            "the run did not end in 10 minutes: {seen:?}"
-        );
-        std::thread::sleep(Duration::from_millis(300));
-    }
+        !line.contains("queued") && !line.contains("running")
+    })
 }
 
 #[test]
@@ -456,16 +455,7 @@ fn the_shipped_demo_ablation_on_slurm_matches_a_local_sweep() {
     assert_eq!(last.matches("finished").count(), 7, "{last}");
 
     sweep("local", "local");
-    let local = std::fs::read_dir(dir.path("local/demo-ablation"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("sweep-")
-        })
-        .unwrap();
+    let local = sweep_folder_in(&dir.path("local/demo-ablation"));
     let numbers = |folder: &Path| -> Vec<(String, String, String)> {
         members(folder)
             .into_iter()

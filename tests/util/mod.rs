@@ -28,6 +28,12 @@ impl TestDir {
         write_file(self.root(), name, contents)
     }
 
+    /// Copies the small log-mel ONNX model of `tests/fixtures/onnx` to `mel.onnx` here.
+    pub fn copy_mel_onnx(&self) {
+        let model = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/onnx/mel.onnx");
+        std::fs::copy(model, self.path("mel.onnx")).unwrap();
+    }
+
     /// The folder itself.
     pub fn root(&self) -> &Path {
         self.dir.path()
