@@ -40,6 +40,7 @@ pub struct DemoArgs {
 enum LayoutArg {
     MirexLike,
     Table,
+    Emopia,
 }
 
 /// Generates the dataset and reports what was written.
@@ -51,6 +52,7 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         layout: match args.layout {
             LayoutArg::MirexLike => DemoLayout::MirexLike,
             LayoutArg::Table => DemoLayout::Table,
+            LayoutArg::Emopia => DemoLayout::Emopia,
         },
         quadrants: args.quadrants,
         seconds: args.seconds,

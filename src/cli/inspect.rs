@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::{SpecArgs, load_experiment};
-use crate::dataset::InspectReport;
+use crate::dataset::{InspectReport, published_counts};
 
 /// Arguments of `mer data inspect`.
 #[derive(Debug, Args)]
@@ -20,7 +20,9 @@ pub struct InspectArgs {
 /// Prints class x modality counts, the all-modality intersection and the problems.
 pub fn inspect(args: &InspectArgs) -> anyhow::Result<ExitCode> {
     let (spec, data) = load_experiment(&args.spec)?;
-    let report = InspectReport::new(&data, spec.selected()).verbose(args.all);
+    let report = InspectReport::new(&data, spec.selected())
+        .verbose(args.all)
+        .published(published_counts(spec.dataset.layout));
     print!("{report}");
     Ok(ExitCode::SUCCESS)
 }

@@ -58,6 +58,22 @@ pub enum DatasetError {
         /// The header's columns.
         found: Vec<String>,
     },
+    /// A file of a fixed layout lacks a column the layout reads.
+    #[error(
+        "{} line 1: no column \"{column}\", which layout \"{layout}\" reads; the header has {}; is dataset.root a copy of that dataset as distributed?",
+        path.display(),
+        quote_list(found)
+    )]
+    LayoutColumn {
+        /// The file.
+        path: PathBuf,
+        /// The column looked for.
+        column: String,
+        /// The layout.
+        layout: &'static str,
+        /// The header's columns.
+        found: Vec<String>,
+    },
     /// The labels CSV could not be parsed at all.
     #[error("{} line {line}: {reason}", path.display())]
     MalformedLabels {

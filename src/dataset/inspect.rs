@@ -45,6 +45,8 @@ pub struct InspectReport {
     pub problems: BTreeMap<ProblemKind, Vec<DatasetProblem>>,
     /// Print every problem instead of the first few per kind.
     pub verbose: bool,
+    /// The dataset's counts as its authors publish them, to hold this copy's against.
+    pub published: Option<&'static str>,
 }
 
 impl InspectReport {
@@ -87,12 +89,19 @@ impl InspectReport {
             dropped: load.dropped.len(),
             problems,
             verbose: false,
+            published: None,
         }
     }
 
     /// The same report, printing every problem when `verbose`.
     pub fn verbose(mut self, verbose: bool) -> InspectReport {
         self.verbose = verbose;
+        self
+    }
+
+    /// Shows the dataset's published counts (see [`super::published_counts`]).
+    pub fn published(mut self, published: Option<&'static str>) -> InspectReport {
+        self.published = published;
         self
     }
 
@@ -174,6 +183,9 @@ fn counts_cells(row: &ClassCounts) -> Vec<String> {
 impl fmt::Display for InspectReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "Songs listed: {}", self.listed)?;
+        if let Some(published) = self.published {
+            writeln!(f, "Published: {published}")?;
+        }
         writeln!(f, "Selected modalities: {}", self.selected)?;
         self.write_table(f)?;
         writeln!(f, "Songs with all three modalities: {}", self.all_three)?;

@@ -1,11 +1,12 @@
 //! Datasets: reading a dataset layout into a [`Manifest`] of labelled songs and their files,
 //! and reporting every problem found on the way.
 //!
-//! Layouts: `mirex-like` (the MIREX-like mood archive as distributed) and `table` (a labels CSV
-//! plus path templates). [`targets`] reads regression targets and tag sets from the songs'
+//! Layouts: `mirex-like` (the MIREX-like mood archive as distributed), `table` (a labels CSV
+//! plus path templates) and `emopia` (EMOPIA's MIDI clips as distributed). [`targets`] reads regression targets and tag sets from the songs'
 //! metadata columns. [`load`] is the entry point; fatal conditions are [`DatasetError`]s,
 //! everything else a [`DatasetProblem`] the caller shows to the user.
 
+mod emopia;
 mod error;
 pub mod inspect;
 mod media;
@@ -170,6 +171,7 @@ pub fn load_with_rows(
     let listing = match section.layout {
         Layout::MirexLike => mirex::read(section)?,
         Layout::Table => table::read(section)?,
+        Layout::Emopia => emopia::read(&section.root)?,
     };
     let Listing {
         mut songs,
@@ -219,6 +221,35 @@ fn check_root(root: &Path) -> Result<(), DatasetError> {
         root: root.to_path_buf(),
         what,
     })
+}
+
+/// The counts a layout's dataset is published with, for `mer data inspect` to set a copy's
+/// against; `None` for layouts of no one dataset.
+pub fn published_counts(layout: Layout) -> Option<&'static str> {
+    match layout {
+        Layout::Emopia => Some(emopia::PUBLISHED),
+        Layout::MirexLike | Layout::Table => None,
+    }
+}
+
+/// The dataset folder under `root`: `root` itself when it holds `marker` (a file every copy
+/// has), else the one folder inside it that does (archives differ in whether they carry a
+/// top folder); `root` when neither does, so the error names the file where it was expected.
+fn dataset_folder(root: &Path, marker: &str) -> PathBuf {
+    if root.join(marker).is_file() {
+        return root.to_path_buf();
+    }
+    let inside: Vec<PathBuf> = std::fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.join(marker).is_file())
+        .collect();
+    match &inside[..] {
+        [only] => only.clone(),
+        _ => root.to_path_buf(),
+    }
 }
 
 /// A song as a layout reads it, with its class still a name.

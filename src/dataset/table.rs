@@ -61,12 +61,20 @@ pub(super) fn read(section: &DatasetSection) -> Result<Listing, DatasetError> {
 
 /// A `dataset.paths` entry: the modality and the template split around `{id}`.
 #[derive(Debug, Clone, PartialEq)]
-struct Template {
+pub(super) struct Template {
     modality: Modality,
     text: String,
 }
 
 impl Template {
+    /// The template `text` (relative to the root, with `{id}`) of `modality`'s files.
+    pub(super) fn new(modality: Modality, text: &str) -> Template {
+        Template {
+            modality,
+            text: text.to_string(),
+        }
+    }
+
     fn path(&self, root: &Path, id: &str) -> PathBuf {
         root.join(self.text.replace(ID_PLACEHOLDER, id))
     }
@@ -111,23 +119,24 @@ fn parse_templates(paths: &BTreeMap<String, String>) -> Result<Vec<Template>, Da
         .collect()
 }
 
-struct Columns<'a> {
-    id: &'a str,
-    label: &'a str,
+/// The id and label columns of a labels CSV.
+pub(super) struct Columns<'a> {
+    pub(super) id: &'a str,
+    pub(super) label: &'a str,
 }
 
 /// One usable row of the labels CSV.
 #[derive(Debug, Clone, PartialEq)]
-struct Row {
-    line: u64,
-    id: String,
-    label: String,
+pub(super) struct Row {
+    pub(super) line: u64,
+    pub(super) id: String,
+    pub(super) label: String,
     subcategory: Option<String>,
-    metadata: BTreeMap<String, String>,
+    pub(super) metadata: BTreeMap<String, String>,
 }
 
 impl Row {
-    fn into_song(self, path: &Path) -> LabelledSong {
+    pub(super) fn into_song(self, path: &Path) -> LabelledSong {
         LabelledSong {
             label_source: self.claim(path).source,
             id: self.id,
@@ -147,16 +156,23 @@ impl Row {
     }
 }
 
+/// A labels CSV as read: its usable rows and what was wrong with the others.
 #[derive(Debug, Default)]
-struct LabelTable {
-    rows: Vec<Row>,
+pub(super) struct LabelTable {
+    pub(super) rows: Vec<Row>,
     /// Every id in the file, usable row or not, so their files are not called unlisted.
-    all_ids: HashSet<String>,
-    problems: Vec<DatasetProblem>,
-    conflicts: Vec<Conflict>,
+    pub(super) all_ids: HashSet<String>,
+    pub(super) problems: Vec<DatasetProblem>,
+    pub(super) conflicts: Vec<Conflict>,
 }
 
-fn parse_labels(text: &str, path: &Path, columns: &Columns) -> Result<LabelTable, DatasetError> {
+/// Reads a labels CSV (`text` of the file at `path`) by column name: a missing column is an
+/// error, a bad row a problem with its line.
+pub(super) fn parse_labels(
+    text: &str,
+    path: &Path,
+    columns: &Columns,
+) -> Result<LabelTable, DatasetError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
@@ -281,7 +297,7 @@ fn repeat_row(first: usize, repeat: Row, path: &Path, table: &mut LabelTable) {
 }
 
 /// Fills in one modality's files, reporting listed-but-missing and unlisted files.
-fn attach_files(
+pub(super) fn attach_files(
     root: &Path,
     template: &Template,
     all_ids: &HashSet<String>,
@@ -341,6 +357,10 @@ fn attach_files(
         return;
     };
     for (name, path) in index.unclaimed() {
+        // macOS archive debris (`._001.mid`) is no file of the dataset.
+        if name.starts_with("._") {
+            continue;
+        }
         if let Some(id) = id_in_name(name, prefix, suffix)
             && !all_ids.contains(id)
             && path.is_file()
@@ -374,7 +394,7 @@ fn id_in_name<'a>(name: &'a str, prefix: &str, suffix: &str) -> Option<&'a str> 
     (!id.is_empty() && end.eq_ignore_ascii_case(suffix)).then_some(id)
 }
 
-fn display_name(path: &Path) -> String {
+pub(super) fn display_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string())

@@ -28,6 +28,7 @@
 //! which IEEE 754 does not pin to the last bit.
 
 pub mod classes;
+mod emopia;
 pub mod lyrics;
 pub mod metadata;
 pub mod midi;
@@ -77,6 +78,20 @@ pub enum DemoLayout {
     /// arousal ratings on 1-9 and `;`-separated mood tags, see [`metadata::Annotation`]) with
     /// `audio/`, `lyrics/`, `midi/`.
     Table,
+    /// EMOPIA's: MIDI clips only, by Russell quadrant, three to a song, with its label,
+    /// song and split files under `EMOPIA_1.0/` (see [`emopia`]).
+    Emopia,
+}
+
+impl DemoLayout {
+    /// The name `--layout` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            DemoLayout::MirexLike => "mirex-like",
+            DemoLayout::Table => "table",
+            DemoLayout::Emopia => "emopia",
+        }
+    }
 }
 
 /// What to generate. [`Default`] gives 200 songs of 12 s, seed 7, MIREX-like layout.
@@ -119,9 +134,9 @@ impl Default for DemoOptions {
 }
 
 impl DemoOptions {
-    /// The label set these options ask for.
+    /// The label set these options ask for (EMOPIA's is always the quadrants).
     pub fn taxonomy(&self) -> Taxonomy {
-        if self.quadrants {
+        if self.quadrants || self.layout == DemoLayout::Emopia {
             Taxonomy::RussellQuadrants
         } else {
             Taxonomy::MirexClusters
@@ -140,10 +155,7 @@ impl DemoOptions {
             generator = GENERATOR_VERSION,
             seed = self.seed,
             songs = self.songs,
-            layout = match self.layout {
-                DemoLayout::MirexLike => "mirex-like",
-                DemoLayout::Table => "table",
-            },
+            layout = self.layout.name(),
             quadrants = self.quadrants,
             seconds = self.seconds,
             lyrics = self.lyrics_fraction,
@@ -283,14 +295,27 @@ pub fn generate(opts: &DemoOptions) -> Result<DemoSummary, DemoError> {
     opts.check()?;
     prepare_output(&opts.out)?;
     let paths = LayoutPaths::new(&opts.out, opts.layout);
-    for dir in [&paths.audio_dir, &paths.lyrics_dir, &paths.midi_dir] {
+    let dirs = [
+        &paths.audio_dir,
+        &paths.lyrics_dir,
+        &Some(paths.midi_dir.clone()),
+    ];
+    for dir in dirs.into_iter().flatten() {
         fs::create_dir_all(dir).map_err(|source| DemoError::Io {
             path: dir.clone(),
             source,
         })?;
     }
     let classes = opts.taxonomy().classes();
-    let plan = plan_dataset(opts, classes);
+    let mut plan = plan_dataset(opts, classes);
+    if opts.layout == DemoLayout::Emopia {
+        // MIDI clips only, named as EMOPIA's.
+        for song in &mut plan {
+            (song.lyrics, song.midi) = (None, true);
+        }
+        let mut records: Vec<&mut SongRecord> = plan.iter_mut().map(|s| &mut s.record).collect();
+        emopia::name_clips(&mut records, opts.seed);
+    }
     let seconds = f64::from(opts.seconds);
 
     let written: Vec<WrittenSong> = plan
@@ -308,7 +333,7 @@ pub fn generate(opts: &DemoOptions) -> Result<DemoSummary, DemoError> {
     let meta_bytes: u64 = meta_files.iter().map(|(_, c)| c.len() as u64).sum();
     let mut summary = summarize(
         &plan,
-        classes,
+        (classes, paths.audio_dir.is_some()),
         song_files + meta_files.len() + 2, // + README.txt and the stamp
         song_bytes + meta_bytes,
     );
@@ -422,26 +447,32 @@ fn metadata_files(
             "labels.csv".into(),
             metadata::labels_csv(records, annotations),
         )],
+        DemoLayout::Emopia => emopia::files(records),
     }
 }
 
-/// Where each kind of file goes in a layout.
+/// Where each kind of file goes in a layout; `None` for a modality the layout has not.
 struct LayoutPaths {
-    audio_dir: PathBuf,
-    lyrics_dir: PathBuf,
+    audio_dir: Option<PathBuf>,
+    lyrics_dir: Option<PathBuf>,
     midi_dir: PathBuf,
 }
 
 impl LayoutPaths {
     fn new(out: &Path, layout: DemoLayout) -> Self {
-        let [audio, lyrics, midi] = match layout {
-            DemoLayout::MirexLike => ["Audio", "Lyrics", "MIDIs"],
-            DemoLayout::Table => ["audio", "lyrics", "midi"],
-        };
-        LayoutPaths {
-            audio_dir: out.join(audio),
-            lyrics_dir: out.join(lyrics),
+        let all = |[audio, lyrics, midi]: [&str; 3]| LayoutPaths {
+            audio_dir: Some(out.join(audio)),
+            lyrics_dir: Some(out.join(lyrics)),
             midi_dir: out.join(midi),
+        };
+        match layout {
+            DemoLayout::MirexLike => all(["Audio", "Lyrics", "MIDIs"]),
+            DemoLayout::Table => all(["audio", "lyrics", "midi"]),
+            DemoLayout::Emopia => LayoutPaths {
+                audio_dir: None,
+                lyrics_dir: None,
+                midi_dir: out.join(emopia::TOP).join("midis"),
+            },
         }
     }
 }
@@ -464,10 +495,14 @@ fn prepare_output(out: &Path) -> Result<(), DemoError> {
 }
 
 fn write_file(path: &Path, content: &[u8]) -> Result<(), DemoError> {
-    fs::write(path, content).map_err(|source| DemoError::Io {
+    let io = |source| DemoError::Io {
         path: path.to_path_buf(),
         source,
-    })
+    };
+    if let Some(folder) = path.parent() {
+        fs::create_dir_all(folder).map_err(io)?;
+    }
+    fs::write(path, content).map_err(io)
 }
 
 /// `count` of `n` items, rounded to the nearest whole item.
@@ -600,14 +635,17 @@ fn write_song(
     let arousal = rng.normal(class.arousal, classes::SONG_AROUSAL_SPREAD);
     let score = score::compose(class, arousal, seconds, &mut rng);
 
-    let wav_path = paths.audio_dir.join(format!("{id}.wav"));
-    let samples = synth::render(&score, arousal, seconds, &mut rng);
-    let wav = wav_bytes(&samples).map_err(|source| DemoError::Wav {
-        path: wav_path.clone(),
-        source,
-    })?;
-    write_file(&wav_path, &wav)?;
-    let (mut files, mut bytes) = (1, wav.len() as u64);
+    let (mut files, mut bytes) = (0, 0);
+    if let Some(audio_dir) = &paths.audio_dir {
+        let wav_path = audio_dir.join(format!("{id}.wav"));
+        let samples = synth::render(&score, arousal, seconds, &mut rng);
+        let wav = wav_bytes(&samples).map_err(|source| DemoError::Wav {
+            path: wav_path.clone(),
+            source,
+        })?;
+        write_file(&wav_path, &wav)?;
+        (files, bytes) = (1, wav.len() as u64);
+    }
 
     // Lyrics are drawn even when not written, so a song's content does not depend on
     // which modalities happen to be missing.
@@ -623,9 +661,9 @@ fn write_song(
         arousal,
         &written,
     );
-    if let Some(encoding) = song.lyrics {
+    if let (Some(encoding), Some(lyrics_dir)) = (song.lyrics, &paths.lyrics_dir) {
         let text = lyrics::encode(&written.lines, encoding);
-        write_file(&paths.lyrics_dir.join(format!("{id}.txt")), &text)?;
+        write_file(&lyrics_dir.join(format!("{id}.txt")), &text)?;
         files += 1;
         bytes += text.len() as u64;
     }
@@ -706,7 +744,7 @@ fn wav_bytes(samples: &[i16]) -> Result<Vec<u8>, hound::Error> {
 
 fn summarize(
     plan: &[PlannedSong],
-    classes: &[ClassProfile],
+    (classes, audio): (&[ClassProfile], bool),
     files: usize,
     bytes: u64,
 ) -> DemoSummary {
@@ -723,7 +761,7 @@ fn summarize(
             })
             .collect(),
         relabeled: count(&|s| s.class != s.label_class),
-        audio_files: plan.len(),
+        audio_files: if audio { plan.len() } else { 0 },
         lyrics_files: count(&|s| s.lyrics.is_some()),
         utf16_lyrics_files: count(&|s| s.lyrics == Some(TextEncoding::Utf16LeBom)),
         midi_files: count(&|s| s.midi),

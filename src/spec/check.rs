@@ -153,7 +153,7 @@ impl Rules<'_> {
             );
         }
         match d.layout {
-            Layout::MirexLike => {
+            Layout::MirexLike | Layout::Emopia => {
                 let table_only = [
                     ("labels", d.labels.is_some()),
                     ("id_column", d.id_column.is_some()),
@@ -165,7 +165,10 @@ impl Rules<'_> {
                         self.report(
                             ProblemKind::Conflict,
                             &format!("dataset.{key}"),
-                            "no such key with layout \"mirex-like\" (its file names are fixed); it belongs to layout \"table\"",
+                            &format!(
+                                "no such key with layout \"{}\" (its file names are fixed); it belongs to layout \"table\"",
+                                d.layout.name()
+                            ),
                             "a value".to_string(),
                         );
                     }

@@ -54,6 +54,19 @@ pub enum Layout {
     MirexLike,
     /// A labels CSV plus one path template per modality.
     Table,
+    /// EMOPIA 1.0 / 2.2 as distributed (Hung et al. 2021): piano MIDI clips by quadrant.
+    Emopia,
+}
+
+impl Layout {
+    /// The name a spec gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Layout::MirexLike => "mirex-like",
+            Layout::Table => "table",
+            Layout::Emopia => "emopia",
+        }
+    }
 }
 
 /// Policy for songs whose label sources disagree.
