@@ -112,6 +112,15 @@ fn project() -> TestDir {
     dir
 }
 
+/// The counts of `class`'s row in `mer data inspect`'s table (songs, audio, lyrics, midi, ...).
+fn class_counts(inspected: &str, class: &str) -> Vec<usize> {
+    let line = (inspected.lines())
+        .find(|l| l.split_whitespace().next() == Some(class))
+        .unwrap_or_else(|| panic!("no {class} row: {inspected}"));
+    let counts = line.split_whitespace().skip(1);
+    counts.map(|c| c.parse().unwrap()).collect()
+}
+
 fn inspect(dir: &TestDir) -> (bool, String) {
     let (ok, stdout, stderr) = output(dir.mer().args(["data", "inspect", "emopia.toml", "--all"]));
     (ok, stdout + &stderr)
@@ -125,13 +134,8 @@ fn the_stand_in_loads_with_its_quadrants_songs_and_split() {
     assert!(text.contains("Songs listed: 36"), "{text}");
     assert!(text.contains("Published: 1078 clips (Q1 250"), "{text}");
     for quadrant in ["Q1", "Q2", "Q3", "Q4"] {
-        let line = text
-            .lines()
-            .find(|l| l.trim_start().starts_with(quadrant))
-            .unwrap_or_else(|| panic!("no {quadrant} row: {text}"));
-        let counts: Vec<&str> = line.split_whitespace().collect();
-        // class, songs, audio, lyrics, midi: nine clips each, all with MIDI.
-        assert_eq!(&counts[1..5], ["9", "0", "0", "9"], "{line}");
+        // songs, audio, lyrics, midi: nine clips each, all with MIDI.
+        assert_eq!(&class_counts(&text, quadrant)[..4], [9, 0, 0, 9], "{text}");
     }
     assert!(!text.contains("._Q1"), "macOS debris is ignored: {text}");
 
@@ -248,19 +252,11 @@ fn the_demo_stand_in_runs_with_the_shipped_experiment() {
     assert!(ok, "{stderr}");
     assert!(stdout.contains("Songs listed: 84"), "{stdout}");
     for quadrant in ["Q1", "Q2", "Q3", "Q4"] {
-        let line = stdout
-            .lines()
-            .find(|l| l.trim_start().starts_with(quadrant))
-            .unwrap_or_else(|| panic!("no {quadrant} row: {stdout}"));
-        let counts: Vec<usize> = line
-            .split_whitespace()
-            .skip(1)
-            .map(|c| c.parse().unwrap())
-            .collect();
         // Balanced classes (a few labels are wrong on purpose), every clip with its MIDI.
+        let counts = class_counts(&stdout, quadrant);
         assert!(
             (18..=24).contains(&counts[0]) && counts[3] == counts[0],
-            "{line}"
+            "{stdout}"
         );
     }
     assert!(stdout.contains("Problems: none"), "{stdout}");
