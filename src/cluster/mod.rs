@@ -107,17 +107,20 @@ pub enum ClusterError {
         /// Its error output, or why it could not run.
         reason: String,
     },
-    /// The members were queued but the summary job was refused.
+    /// Some jobs were queued, then one was refused (and the ones after it not submitted).
     #[error(
-        "the members were queued (job array {array}) but the summary job was not: submit it by hand once they end, `sbatch {}`; `mer status` follows the members meanwhile",
+        "{queued} queued, but {} was not: {source}; `mer status` follows what was queued; once the cause is mended, submit it by hand with `sbatch --dependency=afterany:{last} {}` (and any script after it the same way)",
+        script.display(),
         script.display()
     )]
-    SummaryNotSubmitted {
-        /// The job array.
-        array: String,
-        /// The summary script.
+    PartlySubmitted {
+        /// What was queued, with job ids.
+        queued: String,
+        /// The last job queued, which the refused one was to follow.
+        last: String,
+        /// The refused script.
         script: PathBuf,
-        /// Why sbatch refused it.
+        /// Why.
         source: Box<ClusterError>,
     },
     /// A folder is not a Slurm sweep's.
@@ -220,6 +223,7 @@ pub fn submit_sweep(
     }
     let name = &sweep.base.name;
     let shards = sweep.base.executor.extract_shards;
+    let mut jobs = Submission::new(&layout, settings);
     let shard_job = match queued.is_empty() || shards == 1 {
         true => None,
         false => {
@@ -239,15 +243,12 @@ pub fn submit_sweep(
                 ),
                 light: false,
             };
-            let script = folder.join("extract-shards.sh");
-            write(&script, &script::job_script(&layout, &job, settings))?;
-            Some(sbatch(&script, None)?)
+            jobs.submit("extract-shards.sh", &job, None)
         }
     };
     let array_job = match queued.is_empty() {
         true => None,
         false => {
-            let script = folder.join("run-members.sh");
             let job = script::Job {
                 experiment: name,
                 task: "member",
@@ -257,15 +258,13 @@ pub fn submit_sweep(
                     "{} run {}/$i.toml{}",
                     layout.mer_command(),
                     layout.inside("members"),
-                    shards_setting(sweep.base.executor.extract_shards)
+                    shards_setting(shards)
                 ),
                 light: false,
             };
-            write(&script, &script::job_script(&layout, &job, settings))?;
-            Some(sbatch(&script, shard_job.as_deref())?)
+            jobs.submit("run-members.sh", &job, shard_job.as_deref())
         }
     };
-    let summary = folder.join("summarize.sh");
     let job = script::Job {
         experiment: name,
         task: "summary",
@@ -278,31 +277,91 @@ pub fn submit_sweep(
         ),
         light: true,
     };
-    write(&summary, &script::job_script(&layout, &job, settings))?;
-    // The record is written even when the summary job is refused, so that `mer status`
-    // follows the members already queued.
-    let summary_job = sbatch(&summary, array_job.as_deref());
+    let summary_job = jobs.submit("summarize.sh", &job, array_job.as_deref());
     let record = SlurmSweep {
         spec: absolute(spec)?,
         sets: sets.to_vec(),
         submitted: rfc3339(submitted),
-        cache,
-        reports: reports_root,
+        cache: cache.clone(),
+        reports: reports_root.clone(),
         shards,
         shard_job,
         array_job,
-        summary_job: summary_job.as_ref().map_or(String::new(), String::clone),
+        summary_job: summary_job.unwrap_or_default(),
         members,
     };
-    let json = serde_json::to_string_pretty(&record).expect("submission records serialize");
-    write(&folder.join(SLURM_JSON), &json)?;
-    match summary_job {
-        Ok(_) => Ok((folder, record)),
-        Err(err) => Err(ClusterError::SummaryNotSubmitted {
-            array: record.array_job.unwrap_or_else(|| "none".into()),
-            script: summary,
+    // Written whenever a job was queued, so that `mer status` follows it even when a later
+    // job was refused.
+    if jobs.any_queued() {
+        let json = serde_json::to_string_pretty(&record).expect("submission records serialize");
+        write(&folder.join(SLURM_JSON), &json)?;
+    }
+    jobs.finish()?;
+    Ok((folder, record))
+}
+
+/// Jobs submitted one after the other, each script written into the folder first; after a
+/// refusal no further job is submitted, and what was queued is kept for the record.
+struct Submission<'a> {
+    layout: &'a script::Layout<'a>,
+    settings: &'a SlurmSettings,
+    queued: Vec<(String, String)>,
+    refused: Option<(PathBuf, ClusterError)>,
+}
+
+impl<'a> Submission<'a> {
+    fn new(layout: &'a script::Layout<'a>, settings: &'a SlurmSettings) -> Self {
+        Submission {
+            layout,
+            settings,
+            queued: Vec::new(),
+            refused: None,
+        }
+    }
+
+    /// Writes `job` as `file` and submits it after `after`; its job id, or `None` when it or
+    /// an earlier job was refused.
+    fn submit(&mut self, file: &str, job: &script::Job<'_>, after: Option<&str>) -> Option<String> {
+        if self.refused.is_some() {
+            return None;
+        }
+        let path = self.layout.folder.join(file);
+        let submitted = write(&path, &script::job_script(self.layout, job, self.settings))
+            .and_then(|()| sbatch(&path, after));
+        match submitted {
+            Ok(id) => {
+                self.queued.push((file.to_string(), id.clone()));
+                Some(id)
+            }
+            Err(err) => {
+                self.refused = Some((path, err));
+                None
+            }
+        }
+    }
+
+    fn any_queued(&self) -> bool {
+        !self.queued.is_empty()
+    }
+
+    /// Whether every job was queued: the refusal otherwise, as [`ClusterError::PartlySubmitted`]
+    /// when jobs before it were.
+    fn finish(self) -> Result<(), ClusterError> {
+        let Some((script, err)) = self.refused else {
+            return Ok(());
+        };
+        let Some((_, last)) = self.queued.last() else {
+            return Err(err);
+        };
+        let queued: Vec<String> = (self.queued.iter())
+            .map(|(file, id)| format!("{file} (job {id})"))
+            .collect();
+        Err(ClusterError::PartlySubmitted {
+            queued: queued.join(", "),
+            last: last.clone(),
+            script,
             source: Box::new(err),
-        }),
+        })
     }
 }
 

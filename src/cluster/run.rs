@@ -20,8 +20,8 @@ use crate::experiment::Experiment;
 use crate::pipeline::RunOptions;
 use crate::results::Decision;
 
-use super::script::{self, Job, Layout};
-use super::{ClusterError, SlurmSettings, io, sbatch, shards_setting, write};
+use super::script::{Job, Layout};
+use super::{ClusterError, SlurmSettings, Submission, io, shards_setting, write};
 
 /// The submission record in a run folder.
 pub const SLURM_RUN_JSON: &str = "slurm-run.json";
@@ -126,6 +126,7 @@ pub fn submit_run(
         shards_setting(shards)
     );
     let name = &spec.name;
+    let mut jobs = Submission::new(&layout, settings);
     let shard_job = match shard_tasks.is_empty() {
         true => None,
         false => {
@@ -137,13 +138,7 @@ pub fn submit_run(
                 command: format!("{run} --shard $i"),
                 light: false,
             };
-            Some(submit_job(
-                &layout,
-                "extract-shards.sh",
-                &job,
-                settings,
-                None,
-            )?)
+            jobs.submit("extract-shards.sh", &job, None)
         }
     };
     let queued_seeds: Vec<usize> = (0..spec.seeds.len())
@@ -161,8 +156,7 @@ pub fn submit_run(
                 command: format!("{run} --only \"evaluate@${{seeds[$i]}}\""),
                 light: false,
             };
-            let after = shard_job.as_deref();
-            Some(submit_job(&layout, "run-seeds.sh", &job, settings, after)?)
+            jobs.submit("run-seeds.sh", &job, shard_job.as_deref())
         }
     };
     let job = Job {
@@ -174,13 +168,13 @@ pub fn submit_run(
         light: true,
     };
     let after = seed_job.as_deref().or(shard_job.as_deref());
-    let report_job = submit_job(&layout, "report.sh", &job, settings, after)?;
+    let report_job = jobs.submit("report.sh", &job, after);
     let record = SlurmRun {
         experiment: name.clone(),
         spec_hash: spec.hash(),
         submitted: rfc3339(submitted),
-        cache,
-        reports: reports_root,
+        cache: cache.clone(),
+        reports: reports_root.clone(),
         shards,
         shard_job,
         shard_tasks,
@@ -192,24 +186,16 @@ pub fn submit_run(
                 queued: seeds_pending[position],
             })
             .collect(),
-        report_job,
+        report_job: report_job.unwrap_or_default(),
     };
-    let json = serde_json::to_string_pretty(&record).expect("submission records serialize");
-    write(&folder.join(SLURM_RUN_JSON), &json)?;
+    // Written whenever a job was queued, so that `mer status` follows it even when a later
+    // job was refused.
+    if jobs.any_queued() {
+        let json = serde_json::to_string_pretty(&record).expect("submission records serialize");
+        write(&folder.join(SLURM_RUN_JSON), &json)?;
+    }
+    jobs.finish()?;
     Ok((folder, record))
-}
-
-/// Writes `job`'s script as `file` in the folder and submits it (after `after` has ended).
-fn submit_job(
-    layout: &Layout<'_>,
-    file: &str,
-    job: &Job<'_>,
-    settings: &SlurmSettings,
-    after: Option<&str>,
-) -> Result<String, ClusterError> {
-    let path = layout.folder.join(file);
-    write(&path, &script::job_script(layout, job, settings))?;
-    sbatch(&path, after)
 }
 
 /// Reads a run folder's `slurm-run.json`, or `None` when it has none.

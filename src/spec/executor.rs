@@ -25,7 +25,7 @@ pub enum ExecutorKind {
     /// Here, side by side.
     #[default]
     Local,
-    /// As one Slurm job array, submitted from a login node.
+    /// As Slurm job arrays, submitted from a login node.
     Slurm,
 }
 
