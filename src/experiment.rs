@@ -197,19 +197,22 @@ impl Experiment {
     /// and the same stage keys (so the same input files), finished without error. A rerun with
     /// nothing changed points at it instead of writing an identical one.
     pub fn up_to_date_report(&self, reports_root: &Path) -> Option<PathBuf> {
+        let nodes: HashMap<String, (StageKey, bool)> = (self.graph.nodes.iter())
+            .map(|node| (node.id.to_string(), (node.key, node.shard_of.is_some())))
+            .collect();
         finished_reports(reports_root, &self.spec.name, &self.spec.hash())
             .find(|(_, record)| {
                 let ran: HashMap<&str, StageKey> = (record.stages.iter())
                     .map(|stage| (stage.instance.as_str(), stage.key))
                     .collect();
-                let nodes: HashMap<String, StageKey> = (self.graph.nodes.iter())
-                    .map(|node| (node.id.to_string(), node.key))
-                    .collect();
                 // Shards are resolved only when their join is computed.
-                let every_stage = (self.graph.nodes.iter())
-                    .filter(|node| node.shard_of.is_none())
-                    .all(|node| ran.get(node.id.to_string().as_str()) == Some(&node.key));
-                every_stage && (ran.iter()).all(|(instance, key)| nodes.get(*instance) == Some(key))
+                let every_stage = (nodes.iter())
+                    .filter(|(_, (_, shard))| !shard)
+                    .all(|(instance, (key, _))| ran.get(instance.as_str()) == Some(key));
+                every_stage
+                    && (ran.iter()).all(|(instance, key)| {
+                        nodes.get(*instance).map(|(node_key, _)| node_key) == Some(key)
+                    })
             })
             .map(|(folder, _)| folder)
     }

@@ -209,10 +209,18 @@ fn only_shard_and_cached_only_compute_what_they_name_and_nothing_else() {
         "{stderr}"
     );
 
+    // A shard task is never submitted to Slurm as a whole run.
+    let shards = ["--set", "executor.extract_shards=3"];
+    let (ok, _, stderr) = mer(&[&shards[..], &["--shard", "1", "--executor", "slurm"]].concat());
+    assert!(!ok);
+    assert!(
+        stderr.contains("--shard and --cached-only are not available with --executor slurm"),
+        "{stderr}"
+    );
+
     // One shard task: shard 2 of each sharded extraction, nothing else, no report.
     let reports = || std::fs::read_dir(dir.path("reports/exp")).unwrap().count();
     let before = reports();
-    let shards = ["--set", "executor.extract_shards=3"];
     let (ok, _, stderr) = mer(&[&shards[..], &["--shard", "2"]].concat());
     assert!(ok, "{stderr}");
     assert!(

@@ -273,6 +273,7 @@ impl FileHasher {
             for source in self.sources.drain(..) {
                 let _ = fs::remove_file(source);
             }
+            self.learned.clear();
         }
         self.sources.push(target);
         self.dirty = false;

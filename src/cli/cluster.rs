@@ -157,16 +157,12 @@ pub fn status(args: &StatusArgs) -> anyhow::Result<ExitCode> {
     let queue = queue_or_files(&jobs);
     let mut rows = Vec::new();
     if let Some(job) = &record.shard_job {
-        for index in 0..record.shards {
-            let task = format!("shard-{index}");
-            let queued = QueuedTask {
-                job,
-                index: Some(index),
-                task: &task,
-            };
-            let state = task_status(&args.folder, queued, &queue);
-            rows.push((format!("shard {index} of {}", record.shards), task, state));
-        }
+        let indices: Vec<usize> = (0..record.shards).collect();
+        rows.extend(shard_rows(
+            &args.folder,
+            (job, &indices, record.shards),
+            &queue,
+        ));
     }
     for member in &record.members {
         let state = member_status(&args.folder, &record, member, &queue);
@@ -194,6 +190,26 @@ fn queue_or_files(jobs: &[&str]) -> HashMap<String, String> {
         warn!("squeue could not be run: states come from the state files alone");
         HashMap::new()
     })
+}
+
+/// The status rows of the shard tasks `indices` of `job` (of `shards` in all).
+fn shard_rows(
+    folder: &Path,
+    (job, indices, shards): (&str, &[usize], usize),
+    queue: &HashMap<String, String>,
+) -> Vec<(String, String, TaskStatus)> {
+    (indices.iter())
+        .map(|&index| {
+            let task = format!("shard-{index}");
+            let queued = QueuedTask {
+                job,
+                index: Some(index),
+                task: &task,
+            };
+            let state = task_status(folder, queued, queue);
+            (format!("shard {index} of {shards}"), task, state)
+        })
+        .collect()
 }
 
 /// Prints one line per task (its label, state, and log or error); whether one went bad.
@@ -237,10 +253,12 @@ fn run_status(folder: &Path, run: &SlurmRun) -> anyhow::Result<ExitCode> {
         None => TaskStatus::Reused,
     };
     let mut rows = Vec::new();
-    for &index in &run.shard_tasks {
-        let task = format!("shard-{index}");
-        let state = status(shard_job, Some(index), &task);
-        rows.push((format!("shard {index} of {}", run.shards), task, state));
+    if let Some(job) = shard_job {
+        rows.extend(shard_rows(
+            folder,
+            (job, &run.shard_tasks, run.shards),
+            &queue,
+        ));
     }
     for seed in &run.seeds {
         let task = format!("seed-{}", seed.position);

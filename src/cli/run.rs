@@ -1,6 +1,6 @@
 //! `mer run` and `mer plan`: the stage graph against the cache, and the report folder.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Mutex;
@@ -82,10 +82,7 @@ pub fn run(args: &RunArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
         // The shards of extractions already joined in the cache are not needed.
         let graph = &experiment.graph;
         let shards: Vec<StageSelector> = (graph.shards(shard))
-            .filter(|node| {
-                node.shard_of
-                    .is_some_and(|join| !store.entry_path(&graph.nodes[join].key).is_file())
-            })
+            .filter(|node| !graph.join_cached(node, &store))
             .map(|node| {
                 node.id
                     .to_string()
@@ -124,9 +121,9 @@ pub fn run(args: &RunArgs, folders: &Folders) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if args.executor.unwrap_or(experiment.spec.executor.kind) == ExecutorKind::Slurm {
-        if !args.force.is_empty() || !args.only.is_empty() || args.cached_only {
+        if !args.force.is_empty() || !options.only.is_empty() || args.cached_only {
             anyhow::bail!(
-                "--force, --only and --cached-only are not available with --executor slurm"
+                "--force, --only, --shard and --cached-only are not available with --executor slurm"
             );
         }
         return submit_run(&experiment, &store, &args.slurm, folders);
@@ -254,8 +251,12 @@ fn print_plan(
         .filter(|s| s.decision != Decision::Hit)
         .count();
     let history = DurationHistory::from_store(store)?;
+    let computed: HashSet<&str> = (stages.iter())
+        .filter(|s| s.decision != Decision::Hit)
+        .map(|s| s.instance.as_str())
+        .collect();
     let estimate = Estimate::of(&experiment.graph, &history, |instance| {
-        (stages.iter()).any(|s| s.instance == instance && s.decision != Decision::Hit)
+        computed.contains(instance)
     });
     println!(
         "{misses} of {} stages would run; time: {estimate}",

@@ -165,6 +165,20 @@ fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Clust
     }
 }
 
+/// `path` made absolute, as the jobs (run elsewhere) need it.
+fn absolute(path: &Path) -> Result<PathBuf, ClusterError> {
+    std::path::absolute(path).map_err(io("resolve", path))
+}
+
+/// Creates the submission folder's subfolders `names`.
+fn create_subfolders(folder: &Path, names: &[&str]) -> Result<(), ClusterError> {
+    for name in names {
+        let path = folder.join(name);
+        std::fs::create_dir_all(&path).map_err(io("create", &path))?;
+    }
+    Ok(())
+}
+
 fn write(path: &Path, text: &str) -> Result<(), ClusterError> {
     std::fs::write(path, text).map_err(io("write", path))
 }
@@ -180,7 +194,6 @@ pub fn submit_sweep(
     mer: &Path,
 ) -> Result<(PathBuf, SlurmSweep), ClusterError> {
     let submitted = SystemTime::now();
-    let absolute = |p: &Path| std::path::absolute(p).map_err(io("resolve", p));
     let (cache, reports_root) = (absolute(store.root())?, absolute(reports)?);
     let members: Vec<SubmittedMember> = (check_members(sweep, store, reports).into_iter())
         .enumerate()
@@ -202,10 +215,7 @@ pub fn submit_sweep(
         })
         .collect();
     let folder = sweep_folder(&reports_root, &sweep.base.name, submitted)?;
-    for sub in ["members", "logs", "state"] {
-        let path = folder.join(sub);
-        std::fs::create_dir_all(&path).map_err(io("create", &path))?;
-    }
+    create_subfolders(&folder, &["members", "logs", "state"])?;
     let layout = script::Layout {
         folder: &folder,
         mer,

@@ -21,7 +21,9 @@ use crate::pipeline::RunOptions;
 use crate::results::Decision;
 
 use super::script::{Job, Layout};
-use super::{ClusterError, SlurmSettings, Submission, io, shards_setting, write};
+use super::{
+    ClusterError, SlurmSettings, Submission, absolute, create_subfolders, io, shards_setting, write,
+};
 
 /// The submission record in a run folder.
 pub const SLURM_RUN_JSON: &str = "slurm-run.json";
@@ -102,15 +104,11 @@ pub fn submit_run(
     mer: &Path,
 ) -> Result<(PathBuf, SlurmRun), ClusterError> {
     let submitted = SystemTime::now();
-    let absolute = |p: &Path| std::path::absolute(p).map_err(io("resolve", p));
     let (cache, reports_root) = (absolute(store.root())?, absolute(reports)?);
     let spec = &experiment.spec;
     let (shard_tasks, seeds_pending) = pending(experiment, store)?;
     let folder = crate::sweep::job_folder(&reports_root, &spec.name, "slurm", submitted)?;
-    for sub in ["logs", "state"] {
-        let path = folder.join(sub);
-        std::fs::create_dir_all(&path).map_err(io("create", &path))?;
-    }
+    create_subfolders(&folder, &["logs", "state"])?;
     write(&folder.join("spec.toml"), &spec.to_toml())?;
     let layout = Layout {
         folder: &folder,

@@ -12,7 +12,7 @@
 //! it (`EMOPIA_1.0/`, `EMOPIA_2.2/`).
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::table::{Columns, Template, attach_files, display_name, parse_labels};
 use super::{Conflict, DatasetError, DatasetProblem, LabelClaim, LabelledSong, Listing};
@@ -207,18 +207,12 @@ fn read_songs(path: &Path) -> Result<Vec<String>, String> {
     Ok(songs)
 }
 
-fn read_text(path: &PathBuf) -> Result<String, DatasetError> {
-    let bytes = std::fs::read(path).map_err(|source| DatasetError::LabelsUnreadable {
-        path: path.clone(),
-        source,
-        hint: format!(
+fn read_text(path: &Path) -> Result<String, DatasetError> {
+    super::read_labels(path, || {
+        format!(
             "layout \"emopia\" needs {} ({ID_COLUMN},{QUADRANT_COLUMN},annotator) in dataset.root or in the one folder inside it (EMOPIA_1.0/, EMOPIA_2.2/)",
             display_name(path)
-        ),
-    })?;
-    decode_text(&bytes).map_err(|source| DatasetError::LabelsNotText {
-        path: path.clone(),
-        source,
+        )
     })
 }
 

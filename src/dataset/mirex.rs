@@ -607,16 +607,8 @@ fn read_text(path: &Path) -> Result<String, ReadFailure> {
 }
 
 fn read_required(path: &Path) -> Result<String, DatasetError> {
-    read_text(path).map_err(|failure| match failure {
-        ReadFailure::Io(source) => DatasetError::LabelsUnreadable {
-            path: path.to_path_buf(),
-            source,
-            hint: "layout \"mirex-like\" needs clusters.txt (one \"Cluster k\" per line, line i = song i) in dataset.root".to_string(),
-        },
-        ReadFailure::Text(source) => DatasetError::LabelsNotText {
-            path: path.to_path_buf(),
-            source,
-        },
+    super::read_labels(path, || {
+        "layout \"mirex-like\" needs clusters.txt (one \"Cluster k\" per line, line i = song i) in dataset.root".to_string()
     })
 }
 

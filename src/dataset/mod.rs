@@ -223,6 +223,20 @@ fn check_root(root: &Path) -> Result<(), DatasetError> {
     })
 }
 
+/// The text of the file the labels come from, or an error naming it with `hint` (what the
+/// layout expects there) when it cannot be read.
+fn read_labels(path: &Path, hint: impl FnOnce() -> String) -> Result<String, DatasetError> {
+    let bytes = std::fs::read(path).map_err(|source| DatasetError::LabelsUnreadable {
+        path: path.to_path_buf(),
+        source,
+        hint: hint(),
+    })?;
+    decode_text(&bytes).map_err(|source| DatasetError::LabelsNotText {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 /// The counts a layout's dataset is published with, for `mer data inspect` to set a copy's
 /// against; `None` for layouts of no one dataset.
 pub fn published_counts(layout: Layout) -> Option<&'static str> {

@@ -9,7 +9,6 @@ use super::{Conflict, DatasetError, DatasetProblem, LabelClaim, LabelledSong, Li
 use crate::modality::{Modality, PerModality};
 use crate::spec::lexically_normal;
 use crate::spec::sections::DatasetSection;
-use crate::text::decode_text;
 
 const DEFAULT_LABELS: &str = "labels.csv";
 const DEFAULT_ID_COLUMN: &str = "id";
@@ -27,14 +26,8 @@ pub(super) fn read(section: &DatasetSection) -> Result<Listing, DatasetError> {
             .as_deref()
             .unwrap_or(Path::new(DEFAULT_LABELS)),
     );
-    let bytes = std::fs::read(&labels_path).map_err(|source| DatasetError::LabelsUnreadable {
-        path: labels_path.clone(),
-        source,
-        hint: "layout \"table\" needs a labels CSV with an id and a label column; set dataset.labels to its path relative to dataset.root".to_string(),
-    })?;
-    let text = decode_text(&bytes).map_err(|source| DatasetError::LabelsNotText {
-        path: labels_path.clone(),
-        source,
+    let text = super::read_labels(&labels_path, || {
+        "layout \"table\" needs a labels CSV with an id and a label column; set dataset.labels to its path relative to dataset.root".to_string()
     })?;
     let columns = Columns {
         id: section.id_column.as_deref().unwrap_or(DEFAULT_ID_COLUMN),
@@ -472,7 +465,7 @@ mod tests {
 
     #[test]
     fn utf8_bom_does_not_hide_the_id_column() {
-        let text = decode_text(b"\xEF\xBB\xBFid,label\r\na,x\r\n").unwrap();
+        let text = crate::text::decode_text(b"\xEF\xBB\xBFid,label\r\na,x\r\n").unwrap();
         assert_eq!(parse(&text).rows[0].id, "a");
     }
 

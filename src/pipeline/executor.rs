@@ -329,12 +329,8 @@ impl<'a> Pipeline<'a> {
             }
             let node = &graph.nodes[index];
             let named = !only.is_empty() && selected[index];
-            if let Some(join) = node.shard_of
-                && !forced[index]
-                && !named
-                && !forced[join]
-                && self.store.entry_path(&graph.nodes[join].key).is_file()
-            {
+            let join_forced = node.shard_of.is_some_and(|join| forced[join]);
+            if !forced[index] && !named && !join_forced && graph.join_cached(node, self.store) {
                 needed[index] = false;
                 continue;
             }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::cache::{FileHasher, StageInputs, StageKey};
+use crate::cache::{ArtifactStore, FileHasher, StageInputs, StageKey};
 use crate::dataset::DatasetLoad;
 use crate::modality::Modality;
 use crate::spec::ExperimentSpec;
@@ -122,6 +122,13 @@ impl StageGraph {
     pub fn features_of(&self, modality: Modality) -> Option<&StageNode> {
         let name = stage_name(modality);
         self.nodes.iter().find(|n| n.id.to_string() == name)
+    }
+
+    /// Whether `node` is a shard whose join's entry is in `store`: such a shard is needed by
+    /// nothing but a forced or named recomputation.
+    pub fn join_cached(&self, node: &StageNode, store: &ArtifactStore) -> bool {
+        node.shard_of
+            .is_some_and(|join| store.entry_path(&self.nodes[join].key).is_file())
     }
 
     /// Shard `index` of every sharded extraction (none when nothing is sharded that many

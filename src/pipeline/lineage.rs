@@ -2,9 +2,10 @@
 //! say what changed ("schedule.epochs changed (60 => 80)") even when the old artifact is gone.
 //!
 //! One small JSON file per (experiment, stage instance) under `cache/lineage/`, replaced by
-//! rename only when the instance's key changed; a lost or unreadable file only costs the explanation, never a result. Recording is
-//! best effort for the same reason: a cache this run cannot write (a read-only mount, another
-//! user's shared cache) still serves its hits, with one warning.
+//! rename only when the instance's key changed; a lost or unreadable file only costs the
+//! explanation, never a result. Recording is best effort for the same reason: a cache this
+//! run cannot write (a read-only mount, another user's shared cache) still serves its hits,
+//! with one warning.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -16,7 +16,7 @@ pub mod summary;
 
 pub use crate::results::sweep::MemberStatus;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -499,12 +499,12 @@ pub fn plan_sweep(
                         (first != &member.name).then(|| first.clone())
                     })
                     .collect();
+                let computed: HashSet<&str> = (stages.iter().zip(&plan.shared_with))
+                    .filter(|(stage, shared)| stage.decision != Decision::Hit && shared.is_none())
+                    .map(|(stage, _)| stage.instance.as_str())
+                    .collect();
                 plan.estimate = Estimate::of(&experiment.graph, &history, |instance| {
-                    (stages.iter().zip(&plan.shared_with)).any(|(stage, shared)| {
-                        stage.instance == instance
-                            && stage.decision != Decision::Hit
-                            && shared.is_none()
-                    })
+                    computed.contains(instance)
                 });
                 plan.stages = stages;
             }
