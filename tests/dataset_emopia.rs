@@ -112,15 +112,6 @@ fn project() -> TestDir {
     dir
 }
 
-/// The counts of `class`'s row in `mer data inspect`'s table (songs, audio, lyrics, midi, ...).
-fn class_counts(inspected: &str, class: &str) -> Vec<usize> {
-    let line = (inspected.lines())
-        .find(|l| l.split_whitespace().next() == Some(class))
-        .unwrap_or_else(|| panic!("no {class} row: {inspected}"));
-    let counts = line.split_whitespace().skip(1);
-    counts.map(|c| c.parse().unwrap()).collect()
-}
-
 fn inspect(dir: &TestDir) -> (bool, String) {
     let (ok, stdout, stderr) = output(dir.mer().args(["data", "inspect", "emopia.toml", "--all"]));
     (ok, stdout + &stderr)
@@ -135,7 +126,11 @@ fn the_stand_in_loads_with_its_quadrants_songs_and_split() {
     assert!(text.contains("Published: 1078 clips (Q1 250"), "{text}");
     for quadrant in ["Q1", "Q2", "Q3", "Q4"] {
         // songs, audio, lyrics, midi: nine clips each, all with MIDI.
-        assert_eq!(&class_counts(&text, quadrant)[..4], [9, 0, 0, 9], "{text}");
+        assert_eq!(
+            &util::class_counts(&text, quadrant)[..4],
+            [9, 0, 0, 9],
+            "{text}"
+        );
     }
     assert!(!text.contains("._Q1"), "macOS debris is ignored: {text}");
 
@@ -253,7 +248,7 @@ fn the_demo_stand_in_runs_with_the_shipped_experiment() {
     assert!(stdout.contains("Songs listed: 84"), "{stdout}");
     for quadrant in ["Q1", "Q2", "Q3", "Q4"] {
         // Balanced classes (a few labels are wrong on purpose), every clip with its MIDI.
-        let counts = class_counts(&stdout, quadrant);
+        let counts = util::class_counts(&stdout, quadrant);
         assert!(
             (18..=24).contains(&counts[0]) && counts[3] == counts[0],
             "{stdout}"

@@ -41,6 +41,8 @@ enum LayoutArg {
     MirexLike,
     Table,
     Emopia,
+    #[value(name = "4q")]
+    FourQ,
 }
 
 /// Generates the dataset and reports what was written.
@@ -53,6 +55,7 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             LayoutArg::MirexLike => DemoLayout::MirexLike,
             LayoutArg::Table => DemoLayout::Table,
             LayoutArg::Emopia => DemoLayout::Emopia,
+            LayoutArg::FourQ => DemoLayout::FourQ,
         },
         quadrants: args.quadrants,
         seconds: args.seconds,

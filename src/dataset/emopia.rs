@@ -14,10 +14,11 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::table::{Columns, Template, attach_files, display_name, parse_labels};
+use super::table::{
+    Columns, MetadataTable, Template, attach_files, display_name, parse_layout_labels,
+};
 use super::{Conflict, DatasetError, DatasetProblem, LabelClaim, LabelledSong, Listing};
 use crate::modality::Modality;
-use crate::text::decode_text;
 
 /// EMOPIA's counts as published (project page and split files; the paper's abstract says
 /// 1,087 clips).
@@ -49,20 +50,7 @@ pub(super) fn read(root: &Path) -> Result<Listing, DatasetError> {
         id: ID_COLUMN,
         label: QUADRANT_COLUMN,
     };
-    let table = parse_labels(&text, &labels_path, &columns).map_err(|err| match err {
-        DatasetError::MissingColumn {
-            path,
-            column,
-            found,
-            ..
-        } => DatasetError::LayoutColumn {
-            path,
-            column,
-            layout: "emopia",
-            found,
-        },
-        other => other,
-    })?;
+    let table = parse_layout_labels(&text, &labels_path, &columns, "emopia")?;
     let mut listing = Listing {
         problems: table.problems,
         conflicts: table.conflicts,
@@ -183,28 +171,12 @@ fn add_split(root: &Path, listing: &mut Listing) {
 
 /// The `songID` column of a split file.
 fn read_songs(path: &Path) -> Result<Vec<String>, String> {
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    let text = decode_text(&bytes).map_err(|e| e.to_string())?;
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let header = reader.headers().map_err(|e| e.to_string())?.clone();
-    let at = (header.iter().position(|h| h == SONG_COLUMN)).ok_or_else(|| {
-        let found: Vec<&str> = header.iter().collect();
-        format!(
-            "line 1 has no column `{SONG_COLUMN}` (the header is `{}`)",
-            found.join(",")
-        )
-    })?;
-    let mut songs = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| e.to_string())?;
-        if let Some(song) = record.get(at).filter(|s| !s.is_empty()) {
-            songs.push(song.to_string());
-        }
-    }
-    Ok(songs)
+    let table = MetadataTable::read(path, b',')?;
+    Ok(table
+        .values(SONG_COLUMN)?
+        .into_iter()
+        .map(|(_, song)| song)
+        .collect())
 }
 
 fn read_text(path: &Path) -> Result<String, DatasetError> {

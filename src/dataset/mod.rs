@@ -8,10 +8,12 @@
 
 mod emopia;
 mod error;
+mod four_q;
 pub mod inspect;
 mod media;
 mod mirex;
 mod problem;
+mod quadrant_folders;
 mod table;
 pub mod targets;
 
@@ -172,6 +174,7 @@ pub fn load_with_rows(
         Layout::MirexLike => mirex::read(section)?,
         Layout::Table => table::read(section)?,
         Layout::Emopia => emopia::read(&section.root)?,
+        Layout::FourQ => four_q::read(&section.root)?,
     };
     let Listing {
         mut songs,
@@ -242,6 +245,7 @@ fn read_labels(path: &Path, hint: impl FnOnce() -> String) -> Result<String, Dat
 pub fn published_counts(layout: Layout) -> Option<&'static str> {
     match layout {
         Layout::Emopia => Some(emopia::PUBLISHED),
+        Layout::FourQ => Some(four_q::PUBLISHED),
         Layout::MirexLike | Layout::Table => None,
     }
 }

@@ -266,6 +266,82 @@ pub(super) fn parse_labels(
     Ok(table)
 }
 
+/// [`parse_labels`] for a fixed layout's labels file (`text` read from `path`): a missing column
+/// is [`DatasetError::LayoutColumn`], naming the layout whose file it should be.
+pub(super) fn parse_layout_labels(
+    text: &str,
+    path: &Path,
+    columns: &Columns,
+    layout: &'static str,
+) -> Result<LabelTable, DatasetError> {
+    parse_labels(text, path, columns).map_err(|err| match err {
+        DatasetError::MissingColumn {
+            path,
+            column,
+            found,
+            ..
+        } => DatasetError::LayoutColumn {
+            path,
+            column,
+            layout,
+            found,
+        },
+        other => other,
+    })
+}
+
+/// A metadata CSV read whole: its trimmed header and its rows with their 1-based lines.
+#[derive(Debug, Default)]
+pub(super) struct MetadataTable {
+    pub(super) header: Vec<String>,
+    pub(super) rows: Vec<(usize, csv::StringRecord)>,
+}
+
+impl MetadataTable {
+    /// Reads the CSV (or, with `delimiter`, TSV) at `path`: BOM, CRLF and stray spaces
+    /// around cells tolerated, rows of any length kept. The error is a reason to show.
+    pub(super) fn read(path: &Path, delimiter: u8) -> Result<MetadataTable, String> {
+        let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+        let text = super::decode_text(&bytes).map_err(|e| e.to_string())?;
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .delimiter(delimiter)
+            .trim(csv::Trim::All)
+            .from_reader(text.as_bytes());
+        let header = (reader.headers().map_err(|e| e.to_string())?.iter())
+            .map(str::to_string)
+            .collect();
+        let mut rows = Vec::new();
+        for record in reader.records() {
+            let record = record.map_err(|e| e.to_string())?;
+            let line = record.position().map_or(0, |p| p.line());
+            rows.push((usize::try_from(line).unwrap_or(usize::MAX), record));
+        }
+        Ok(MetadataTable { header, rows })
+    }
+
+    /// The position of `column`, or a reason naming it and the header.
+    pub(super) fn column(&self, column: &str) -> Result<usize, String> {
+        (self.header.iter().position(|h| h == column)).ok_or_else(|| {
+            format!(
+                "line 1 has no column `{column}` (the header is `{}`)",
+                self.header.join(",")
+            )
+        })
+    }
+
+    /// The non-empty values of `column`, with their lines.
+    pub(super) fn values(&self, column: &str) -> Result<Vec<(usize, String)>, String> {
+        let at = self.column(column)?;
+        Ok((self.rows.iter())
+            .filter_map(|(line, record)| {
+                let value = record.get(at).filter(|v| !v.is_empty())?;
+                Some((*line, value.to_string()))
+            })
+            .collect())
+    }
+}
+
 /// A repeated id: the same label is a harmless duplicate; another label is a conflict.
 fn repeat_row(first: usize, repeat: Row, path: &Path, table: &mut LabelTable) {
     let first = &table.rows[first];

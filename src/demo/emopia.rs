@@ -132,25 +132,11 @@ pub(super) fn files(records: &[SongRecord]) -> Vec<(String, Vec<u8>)> {
 mod tests {
     use super::*;
 
-    fn record(label: &'static str) -> SongRecord {
-        SongRecord {
-            id: String::new(),
-            label,
-            subcategory: "",
-            title: String::new(),
-            artist: String::new(),
-            album: String::new(),
-            track: None,
-            year: None,
-            last_modified: String::new(),
-        }
-    }
-
     #[test]
     fn clips_of_one_song_share_its_quadrant_and_ids_have_the_real_quirks() {
         let mut records: Vec<SongRecord> = ["Q1", "Q1", "Q1", "Q1", "Q2", "Q2", "Q3"]
             .into_iter()
-            .map(record)
+            .map(SongRecord::blank)
             .collect();
         let mut refs: Vec<&mut SongRecord> = records.iter_mut().collect();
         name_clips(&mut refs, 7);

@@ -37,6 +37,24 @@ pub struct SongRecord {
     pub last_modified: String,
 }
 
+#[cfg(test)]
+impl SongRecord {
+    /// A record of `label` with every other field empty, for tests of the layouts' writers.
+    pub(crate) fn blank(label: &'static str) -> SongRecord {
+        SongRecord {
+            id: String::new(),
+            label,
+            subcategory: "",
+            title: String::new(),
+            artist: String::new(),
+            album: String::new(),
+            track: None,
+            year: None,
+            last_modified: String::new(),
+        }
+    }
+}
+
 const TITLE_ADJECTIVES: &[&str] = &[
     "Velvet", "Paper", "Silver", "Crooked", "Neon", "Hidden", "Electric", "Quiet", "Broken",
     "Golden", "Restless", "Hollow", "Crimson", "Tangled", "Midnight", "Lucky", "Wooden", "Frozen",

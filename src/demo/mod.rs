@@ -29,9 +29,11 @@
 
 pub mod classes;
 mod emopia;
+mod four_q;
 pub mod lyrics;
 pub mod metadata;
 pub mod midi;
+mod mp3;
 pub mod score;
 pub mod synth;
 
@@ -81,6 +83,9 @@ pub enum DemoLayout {
     /// EMOPIA's: MIDI clips only, by Russell quadrant, three to a song, with its label,
     /// song and split files under `EMOPIA_1.0/` (see [`emopia`]).
     Emopia,
+    /// The 4Q audio emotion dataset's: MP3 clips only, in quadrant folders, with its
+    /// annotations and metadata files under `MER_audio_taffc_dataset/` (see [`four_q`]).
+    FourQ,
 }
 
 impl DemoLayout {
@@ -90,6 +95,7 @@ impl DemoLayout {
             DemoLayout::MirexLike => "mirex-like",
             DemoLayout::Table => "table",
             DemoLayout::Emopia => "emopia",
+            DemoLayout::FourQ => "4q",
         }
     }
 }
@@ -134,9 +140,10 @@ impl Default for DemoOptions {
 }
 
 impl DemoOptions {
-    /// The label set these options ask for (EMOPIA's is always the quadrants).
+    /// The label set these options ask for (the layouts of datasets labelled by quadrant
+    /// always have the quadrants).
     pub fn taxonomy(&self) -> Taxonomy {
-        if self.quadrants || self.layout == DemoLayout::Emopia {
+        if self.quadrants || matches!(self.layout, DemoLayout::Emopia | DemoLayout::FourQ) {
             Taxonomy::RussellQuadrants
         } else {
             Taxonomy::MirexClusters
@@ -230,6 +237,14 @@ pub enum DemoError {
         #[source]
         source: std::io::Error,
     },
+    /// Encoding an MP3 file failed.
+    #[error("could not encode MP3 '{}': {reason}", path.display())]
+    Mp3 {
+        /// The file.
+        path: PathBuf,
+        /// The encoder's message.
+        reason: String,
+    },
     /// Encoding a WAV file failed.
     #[error("could not encode WAV '{}'", path.display())]
     Wav {
@@ -294,27 +309,26 @@ struct PlannedSong {
 pub fn generate(opts: &DemoOptions) -> Result<DemoSummary, DemoError> {
     opts.check()?;
     prepare_output(&opts.out)?;
-    let paths = LayoutPaths::new(&opts.out, opts.layout);
-    let dirs = [
-        &paths.audio_dir,
-        &paths.lyrics_dir,
-        &Some(paths.midi_dir.clone()),
-    ];
-    for dir in dirs.into_iter().flatten() {
-        fs::create_dir_all(dir).map_err(|source| DemoError::Io {
-            path: dir.clone(),
-            source,
-        })?;
-    }
+    let paths = LayoutPaths {
+        out: opts.out.clone(),
+        layout: opts.layout,
+    };
     let classes = opts.taxonomy().classes();
+    for dir in paths.folders(classes) {
+        fs::create_dir_all(&dir).map_err(|source| DemoError::Io { path: dir, source })?;
+    }
     let mut plan = plan_dataset(opts, classes);
-    if opts.layout == DemoLayout::Emopia {
-        // MIDI clips only, named as EMOPIA's.
-        for song in &mut plan {
-            (song.lyrics, song.midi) = (None, true);
-        }
-        let mut records: Vec<&mut SongRecord> = plan.iter_mut().map(|s| &mut s.record).collect();
-        emopia::name_clips(&mut records, opts.seed);
+    let [audio, lyrics, midi] = paths.modalities();
+    for song in &mut plan {
+        song.lyrics = song.lyrics.filter(|_| lyrics);
+        // EMOPIA is MIDI clips only: every song has one.
+        song.midi = midi && (song.midi || !audio);
+    }
+    let mut records: Vec<&mut SongRecord> = plan.iter_mut().map(|s| &mut s.record).collect();
+    match opts.layout {
+        DemoLayout::Emopia => emopia::name_clips(&mut records, opts.seed),
+        DemoLayout::FourQ => four_q::name_songs(&mut records, opts.seed),
+        DemoLayout::MirexLike | DemoLayout::Table => {}
     }
     let seconds = f64::from(opts.seconds);
 
@@ -333,7 +347,7 @@ pub fn generate(opts: &DemoOptions) -> Result<DemoSummary, DemoError> {
     let meta_bytes: u64 = meta_files.iter().map(|(_, c)| c.len() as u64).sum();
     let mut summary = summarize(
         &plan,
-        (classes, paths.audio_dir.is_some()),
+        (classes, audio),
         song_files + meta_files.len() + 2, // + README.txt and the stamp
         song_bytes + meta_bytes,
     );
@@ -448,32 +462,79 @@ fn metadata_files(
             metadata::labels_csv(records, annotations),
         )],
         DemoLayout::Emopia => emopia::files(records),
+        DemoLayout::FourQ => four_q::files(records, classes),
     }
 }
 
-/// Where each kind of file goes in a layout; `None` for a modality the layout has not.
+/// Where a layout puts each song's files.
 struct LayoutPaths {
-    audio_dir: Option<PathBuf>,
-    lyrics_dir: Option<PathBuf>,
-    midi_dir: PathBuf,
+    out: PathBuf,
+    layout: DemoLayout,
+}
+
+/// How a song's audio is written.
+enum AudioFile {
+    Wav,
+    Mp3(mp3::Mp3Format),
 }
 
 impl LayoutPaths {
-    fn new(out: &Path, layout: DemoLayout) -> Self {
-        let all = |[audio, lyrics, midi]: [&str; 3]| LayoutPaths {
-            audio_dir: Some(out.join(audio)),
-            lyrics_dir: Some(out.join(lyrics)),
-            midi_dir: out.join(midi),
-        };
-        match layout {
-            DemoLayout::MirexLike => all(["Audio", "Lyrics", "MIDIs"]),
-            DemoLayout::Table => all(["audio", "lyrics", "midi"]),
-            DemoLayout::Emopia => LayoutPaths {
-                audio_dir: None,
-                lyrics_dir: None,
-                midi_dir: out.join(emopia::TOP).join("midis"),
-            },
+    /// Which of audio, lyrics and MIDI the layout has.
+    fn modalities(&self) -> [bool; 3] {
+        match self.layout {
+            DemoLayout::MirexLike | DemoLayout::Table => [true; 3],
+            DemoLayout::Emopia => [false, false, true],
+            DemoLayout::FourQ => [true, false, false],
         }
+    }
+
+    /// The media folders every copy has, even when empty.
+    fn folders(&self, classes: &[ClassProfile]) -> Vec<PathBuf> {
+        let out = &self.out;
+        match self.layout {
+            DemoLayout::MirexLike => ["Audio", "Lyrics", "MIDIs"].map(|f| out.join(f)).to_vec(),
+            DemoLayout::Table => ["audio", "lyrics", "midi"].map(|f| out.join(f)).to_vec(),
+            DemoLayout::Emopia => vec![out.join(emopia::TOP).join("midis")],
+            DemoLayout::FourQ => four_q::folders(out, classes),
+        }
+    }
+
+    /// Where song `index`'s audio goes and how it is encoded, if the layout has audio.
+    fn audio(&self, index: usize, record: &SongRecord) -> Option<(PathBuf, AudioFile)> {
+        let wav = |folder: &str| {
+            let path = self.out.join(folder).join(format!("{}.wav", record.id));
+            Some((path, AudioFile::Wav))
+        };
+        match self.layout {
+            DemoLayout::MirexLike => wav("Audio"),
+            DemoLayout::Table => wav("audio"),
+            DemoLayout::Emopia => None,
+            DemoLayout::FourQ => {
+                let (path, format) = four_q::audio_file(&self.out, index, record);
+                Some((path, AudioFile::Mp3(format)))
+            }
+        }
+    }
+
+    /// Where a song's lyrics go, if the layout has lyrics.
+    fn lyrics(&self, record: &SongRecord) -> Option<PathBuf> {
+        let folder = match self.layout {
+            DemoLayout::MirexLike => "Lyrics",
+            DemoLayout::Table => "lyrics",
+            DemoLayout::Emopia | DemoLayout::FourQ => return None,
+        };
+        Some(self.out.join(folder).join(format!("{}.txt", record.id)))
+    }
+
+    /// Where a song's MIDI file goes, if the layout has MIDI.
+    fn midi(&self, record: &SongRecord) -> Option<PathBuf> {
+        let folder = match self.layout {
+            DemoLayout::MirexLike => self.out.join("MIDIs"),
+            DemoLayout::Table => self.out.join("midi"),
+            DemoLayout::Emopia => self.out.join(emopia::TOP).join("midis"),
+            DemoLayout::FourQ => return None,
+        };
+        Some(folder.join(format!("{}.mid", record.id)))
     }
 }
 
@@ -630,21 +691,27 @@ fn write_song(
 ) -> Result<WrittenSong, DemoError> {
     let mut rng = RandomStream::new(seed, &song_purpose(index));
     let class = &classes[song.class];
-    let id = &song.record.id;
     // Audio and MIDI render one score, so they share the song's arousal; the lyrics do not.
     let arousal = rng.normal(class.arousal, classes::SONG_AROUSAL_SPREAD);
     let score = score::compose(class, arousal, seconds, &mut rng);
 
     let (mut files, mut bytes) = (0, 0);
-    if let Some(audio_dir) = &paths.audio_dir {
-        let wav_path = audio_dir.join(format!("{id}.wav"));
+    if let Some((path, file)) = paths.audio(index, &song.record) {
         let samples = synth::render(&score, arousal, seconds, &mut rng);
-        let wav = wav_bytes(&samples).map_err(|source| DemoError::Wav {
-            path: wav_path.clone(),
-            source,
-        })?;
-        write_file(&wav_path, &wav)?;
-        (files, bytes) = (1, wav.len() as u64);
+        let encoded = match file {
+            AudioFile::Wav => wav_bytes(&samples).map_err(|source| DemoError::Wav {
+                path: path.clone(),
+                source,
+            })?,
+            AudioFile::Mp3(format) => {
+                mp3::mp3_bytes(&samples, format).map_err(|reason| DemoError::Mp3 {
+                    path: path.clone(),
+                    reason,
+                })?
+            }
+        };
+        write_file(&path, &encoded)?;
+        (files, bytes) = (1, encoded.len() as u64);
     }
 
     // Lyrics are drawn even when not written, so a song's content does not depend on
@@ -661,15 +728,15 @@ fn write_song(
         arousal,
         &written,
     );
-    if let (Some(encoding), Some(lyrics_dir)) = (song.lyrics, &paths.lyrics_dir) {
+    if let (Some(encoding), Some(path)) = (song.lyrics, paths.lyrics(&song.record)) {
         let text = lyrics::encode(&written.lines, encoding);
-        write_file(&lyrics_dir.join(format!("{id}.txt")), &text)?;
+        write_file(&path, &text)?;
         files += 1;
         bytes += text.len() as u64;
     }
-    if song.midi {
+    if let Some(path) = paths.midi(&song.record).filter(|_| song.midi) {
         let smf = midi::to_smf_bytes(&score, &song.record.title);
-        write_file(&paths.midi_dir.join(format!("{id}.mid")), &smf)?;
+        write_file(&path, &smf)?;
         files += 1;
         bytes += smf.len() as u64;
     }
@@ -770,6 +837,21 @@ fn summarize(
     }
 }
 
+/// How the README describes the audio files.
+fn audio_note(layout: DemoLayout) -> String {
+    let rate = synth::SAMPLE_RATE;
+    match layout {
+        DemoLayout::FourQ => format!(
+            "Audio: MP3, 64 kbit/s mono at {rate} Hz; every tenth song 128 kbit/s stereo at {} Hz.\n",
+            2 * rate
+        ),
+        DemoLayout::MirexLike | DemoLayout::Table | DemoLayout::Emopia => format!(
+            "Audio: mono 16-bit WAV, {rate} Hz (the real archive has mp3; loaders should accept any\n\
+             audio extension)."
+        ),
+    }
+}
+
 fn readme(
     opts: &DemoOptions,
     plan: &[PlannedSong],
@@ -784,8 +866,7 @@ fn readme(
          labels = {taxonomy:?}\nseconds = {seconds}\nlyrics_fraction = {lyrics}\n\
          midi_fraction = {midi}\n\
          label_noise = {noise}\n\n\
-         Audio: mono 16-bit WAV, {rate} Hz (the real archive has mp3; loaders should accept any\n\
-         audio extension). Lyrics: UTF-8 with LF, except {utf16} files in UTF-16 LE with BOM\n\
+         {audio_note} Lyrics: UTF-8 with LF, except {utf16} files in UTF-16 LE with BOM\n\
          and CRLF. Ids are sorted by label, like the real archive: shuffle before splitting.\n\n\
          Files: {audio} audio, {lyrics_files} lyrics, {midi_files} MIDI.\n",
         version = env!("CARGO_PKG_VERSION"),
@@ -797,7 +878,7 @@ fn readme(
         lyrics = opts.lyrics_fraction,
         midi = opts.midi_fraction,
         noise = opts.label_noise,
-        rate = synth::SAMPLE_RATE,
+        audio_note = audio_note(opts.layout),
         utf16 = summary.utf16_lyrics_files,
         audio = summary.audio_files,
         lyrics_files = summary.lyrics_files,

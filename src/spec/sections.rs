@@ -56,6 +56,10 @@ pub enum Layout {
     Table,
     /// EMOPIA 1.0 / 2.2 as distributed (Hung et al. 2021): piano MIDI clips by quadrant.
     Emopia,
+    /// The 4Q audio emotion dataset as distributed (Panda et al. 2018): MP3 clips in
+    /// quadrant folders.
+    #[serde(rename = "4q")]
+    FourQ,
 }
 
 impl Layout {
@@ -65,6 +69,7 @@ impl Layout {
             Layout::MirexLike => "mirex-like",
             Layout::Table => "table",
             Layout::Emopia => "emopia",
+            Layout::FourQ => "4q",
         }
     }
 }

@@ -272,3 +272,12 @@ pub fn run_without_models(spec: &str) -> String {
     );
     stderr
 }
+
+/// The counts of `class`'s row in `mer data inspect`'s table (songs, audio, lyrics, midi, ...).
+pub fn class_counts(inspected: &str, class: &str) -> Vec<usize> {
+    let line = (inspected.lines())
+        .find(|l| l.split_whitespace().next() == Some(class))
+        .unwrap_or_else(|| panic!("no {class} row: {inspected}"));
+    let counts = line.split_whitespace().skip(1);
+    counts.map(|c| c.parse().unwrap()).collect()
+}
