@@ -43,6 +43,7 @@ enum LayoutArg {
     Emopia,
     #[value(name = "4q")]
     FourQ,
+    Merge,
 }
 
 /// Generates the dataset and reports what was written.
@@ -56,6 +57,7 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             LayoutArg::Table => DemoLayout::Table,
             LayoutArg::Emopia => DemoLayout::Emopia,
             LayoutArg::FourQ => DemoLayout::FourQ,
+            LayoutArg::Merge => DemoLayout::Merge,
         },
         quadrants: args.quadrants,
         seconds: args.seconds,

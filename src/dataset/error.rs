@@ -74,6 +74,21 @@ pub enum DatasetError {
         /// The header's columns.
         found: Vec<String>,
     },
+    /// The root holds several sets of a dataset distributed as separate sets (MERGE).
+    #[error(
+        "dataset root {} holds {} sets of layout \"{layout}\" ({}); set dataset.root to the one to use (their splits differ, so they are not merged)",
+        root.display(),
+        sets.len(),
+        sets.join(", ")
+    )]
+    SeveralSets {
+        /// The root.
+        root: PathBuf,
+        /// The layout.
+        layout: &'static str,
+        /// The sets' folders, by name.
+        sets: Vec<String>,
+    },
     /// The labels CSV could not be parsed at all.
     #[error("{} line {line}: {reason}", path.display())]
     MalformedLabels {

@@ -10,12 +10,11 @@
 //! dataset folder (`MER_audio_taffc_dataset/`) or the folder holding it. The dataset has no
 //! split: the authors repeated 10-fold cross-validation.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use super::quadrant_folders::{QuadrantFolders, add_conflict, quadrant, quadrant_listing};
-use super::table::{Columns, MetadataTable, display_name, parse_layout_labels};
-use super::{Conflict, DatasetError, DatasetProblem, LabelClaim, Listing};
+use super::table::{Columns, display_name, keyed_rows, parse_layout_labels};
+use super::{Conflict, DatasetError, LabelClaim, Listing};
 use crate::modality::Modality;
 
 /// The counts of the dataset's readme (balance per quadrant as the download page states it).
@@ -57,35 +56,13 @@ pub(super) fn read(root: &Path) -> Result<Listing, DatasetError> {
 /// Adds the metadata file's columns to the songs it describes; its `Quadrant`, where it
 /// differs from the annotations', is a conflicting claim.
 fn add_metadata(path: &Path, labels: &Path, listing: &mut Listing) {
-    let unavailable = |reason: String| DatasetProblem::MetadataUnavailable {
-        path: path.to_path_buf(),
-        reason,
-        consequence: "the songs have no artist, title or mood metadata".into(),
+    let consequence = "the songs have no artist, title or mood metadata";
+    let Some(keyed) = keyed_rows(path, (ID_COLUMN, &[]), (labels, consequence), listing) else {
+        return;
     };
-    let table = match MetadataTable::read(path, b',') {
-        Ok(table) => table,
-        Err(reason) => return listing.problems.push(unavailable(reason)),
-    };
-    let id_at = match table.column(ID_COLUMN) {
-        Ok(at) => at,
-        Err(reason) => return listing.problems.push(unavailable(reason)),
-    };
-    let index: HashMap<String, usize> = (listing.songs.iter().enumerate())
-        .map(|(i, song)| (song.id.clone(), i))
-        .collect();
-    for (line, record) in &table.rows {
-        let id = record.get(id_at).unwrap_or_default();
-        let Some(&at) = index.get(id) else {
-            listing.problems.push(DatasetProblem::UnknownId {
-                path: path.to_path_buf(),
-                line: *line,
-                id: id.to_string(),
-                labels: labels.to_path_buf(),
-            });
-            continue;
-        };
-        let song = &mut listing.songs[at];
-        for (name, value) in table.header.iter().zip(record.iter()) {
+    for row in &keyed.rows {
+        let (song, line) = (&mut listing.songs[row.song], row.line);
+        for (name, value) in keyed.header.iter().zip(row.record.iter()) {
             if name == ID_COLUMN || value.is_empty() {
                 continue;
             }

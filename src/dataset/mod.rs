@@ -11,6 +11,7 @@ mod error;
 mod four_q;
 pub mod inspect;
 mod media;
+mod merge;
 mod mirex;
 mod problem;
 mod quadrant_folders;
@@ -175,6 +176,7 @@ pub fn load_with_rows(
         Layout::Table => table::read(section)?,
         Layout::Emopia => emopia::read(&section.root)?,
         Layout::FourQ => four_q::read(&section.root)?,
+        Layout::Merge => merge::read(&section.root)?,
     };
     let Listing {
         mut songs,
@@ -246,6 +248,7 @@ pub fn published_counts(layout: Layout) -> Option<&'static str> {
     match layout {
         Layout::Emopia => Some(emopia::PUBLISHED),
         Layout::FourQ => Some(four_q::PUBLISHED),
+        Layout::Merge => Some(merge::PUBLISHED),
         Layout::MirexLike | Layout::Table => None,
     }
 }

@@ -342,6 +342,81 @@ impl MetadataTable {
     }
 }
 
+/// The rows of a metadata file keyed by song: each row whose `id_column` names a listed song,
+/// with the file's header. An unreadable file, or one without `id_column` or a column of `needed`, is reported
+/// with `consequence` (what is lost) and gives `None`; a row of an unlisted id is reported
+/// as unknown (`labels` being the file the songs come from).
+pub(super) fn keyed_rows(
+    path: &Path,
+    (id_column, needed): (&str, &[&str]),
+    (labels, consequence): (&Path, &str),
+    listing: &mut Listing,
+) -> Option<KeyedRows> {
+    let read = MetadataTable::read(path, b',').and_then(|table| {
+        for column in needed {
+            table.column(column)?;
+        }
+        let at = table.column(id_column)?;
+        Ok((table, at))
+    });
+    let (table, id_at) = match read {
+        Ok(read) => read,
+        Err(reason) => {
+            listing.problems.push(DatasetProblem::MetadataUnavailable {
+                path: path.to_path_buf(),
+                reason,
+                consequence: consequence.to_string(),
+            });
+            return None;
+        }
+    };
+    let index: HashMap<&str, usize> = (listing.songs.iter().enumerate())
+        .map(|(i, song)| (song.id.as_str(), i))
+        .collect();
+    let mut rows = Vec::new();
+    let mut unknown = Vec::new();
+    for (line, record) in table.rows {
+        let id = record.get(id_at).unwrap_or_default();
+        match index.get(id) {
+            Some(&song) => rows.push(KeyedRow { line, song, record }),
+            None => unknown.push(DatasetProblem::UnknownId {
+                path: path.to_path_buf(),
+                line,
+                id: id.to_string(),
+                labels: labels.to_path_buf(),
+            }),
+        }
+    }
+    listing.problems.extend(unknown);
+    Some(KeyedRows {
+        header: table.header,
+        rows,
+    })
+}
+
+/// What [`keyed_rows`] gives: the file's header and its rows of listed songs.
+pub(super) struct KeyedRows {
+    pub(super) header: Vec<String>,
+    pub(super) rows: Vec<KeyedRow>,
+}
+
+/// A row of a metadata file and the song it describes.
+pub(super) struct KeyedRow {
+    /// 1-based line.
+    pub(super) line: usize,
+    /// Index into the listing's songs.
+    pub(super) song: usize,
+    pub(super) record: csv::StringRecord,
+}
+
+impl KeyedRows {
+    /// `row`'s non-empty value in `column`.
+    pub(super) fn value<'a>(&self, row: &'a KeyedRow, column: &str) -> Option<&'a str> {
+        let at = self.header.iter().position(|h| h == column)?;
+        row.record.get(at).filter(|v| !v.is_empty())
+    }
+}
+
 /// A repeated id: the same label is a harmless duplicate; another label is a conflict.
 fn repeat_row(first: usize, repeat: Row, path: &Path, table: &mut LabelTable) {
     let first = &table.rows[first];

@@ -31,6 +31,7 @@ pub mod classes;
 mod emopia;
 mod four_q;
 pub mod lyrics;
+mod merge;
 pub mod metadata;
 pub mod midi;
 mod mp3;
@@ -86,6 +87,9 @@ pub enum DemoLayout {
     /// The 4Q audio emotion dataset's: MP3 clips only, in quadrant folders, with its
     /// annotations and metadata files under `MER_audio_taffc_dataset/` (see [`four_q`]).
     FourQ,
+    /// MERGE's six sets (audio, lyrics, bimodal; complete, balanced), each with its metadata,
+    /// values and split files (see [`merge`]).
+    Merge,
 }
 
 impl DemoLayout {
@@ -96,6 +100,7 @@ impl DemoLayout {
             DemoLayout::Table => "table",
             DemoLayout::Emopia => "emopia",
             DemoLayout::FourQ => "4q",
+            DemoLayout::Merge => "merge",
         }
     }
 }
@@ -143,7 +148,12 @@ impl DemoOptions {
     /// The label set these options ask for (the layouts of datasets labelled by quadrant
     /// always have the quadrants).
     pub fn taxonomy(&self) -> Taxonomy {
-        if self.quadrants || matches!(self.layout, DemoLayout::Emopia | DemoLayout::FourQ) {
+        if self.quadrants
+            || matches!(
+                self.layout,
+                DemoLayout::Emopia | DemoLayout::FourQ | DemoLayout::Merge
+            )
+        {
             Taxonomy::RussellQuadrants
         } else {
             Taxonomy::MirexClusters
@@ -309,9 +319,10 @@ struct PlannedSong {
 pub fn generate(opts: &DemoOptions) -> Result<DemoSummary, DemoError> {
     opts.check()?;
     prepare_output(&opts.out)?;
-    let paths = LayoutPaths {
+    let mut paths = LayoutPaths {
         out: opts.out.clone(),
         layout: opts.layout,
+        merge: Vec::new(),
     };
     let classes = opts.taxonomy().classes();
     for dir in paths.folders(classes) {
@@ -324,10 +335,12 @@ pub fn generate(opts: &DemoOptions) -> Result<DemoSummary, DemoError> {
         // EMOPIA is MIDI clips only: every song has one.
         song.midi = midi && (song.midi || !audio);
     }
+    let has_lyrics: Vec<bool> = plan.iter().map(|s| s.lyrics.is_some()).collect();
     let mut records: Vec<&mut SongRecord> = plan.iter_mut().map(|s| &mut s.record).collect();
     match opts.layout {
         DemoLayout::Emopia => emopia::name_clips(&mut records, opts.seed),
         DemoLayout::FourQ => four_q::name_songs(&mut records, opts.seed),
+        DemoLayout::Merge => paths.merge = merge::plan(&mut records, &has_lyrics),
         DemoLayout::MirexLike | DemoLayout::Table => {}
     }
     let seconds = f64::from(opts.seconds);
@@ -343,7 +356,7 @@ pub fn generate(opts: &DemoOptions) -> Result<DemoSummary, DemoError> {
 
     let records: Vec<SongRecord> = plan.iter().map(|s| s.record.clone()).collect();
     let annotations: Vec<Annotation> = written.into_iter().map(|s| s.annotation).collect();
-    let mut meta_files = metadata_files(opts.layout, classes, (&records, &annotations), seconds);
+    let mut meta_files = metadata_files(&paths, classes, (&records, &annotations), seconds);
     let meta_bytes: u64 = meta_files.iter().map(|(_, c)| c.len() as u64).sum();
     let mut summary = summarize(
         &plan,
@@ -428,12 +441,12 @@ fn read_optional(path: &Path) -> Result<Option<String>, DemoError> {
 
 /// The layout's label and description files, as (file name, content).
 fn metadata_files(
-    layout: DemoLayout,
+    paths: &LayoutPaths,
     classes: &[ClassProfile],
     (records, annotations): (&[SongRecord], &[Annotation]),
     seconds: f64,
 ) -> Vec<(String, Vec<u8>)> {
-    match layout {
+    match paths.layout {
         DemoLayout::MirexLike => {
             let mut files = vec![
                 (
@@ -463,6 +476,7 @@ fn metadata_files(
         )],
         DemoLayout::Emopia => emopia::files(records),
         DemoLayout::FourQ => four_q::files(records, classes),
+        DemoLayout::Merge => merge::files(&paths.merge, records, annotations, seconds),
     }
 }
 
@@ -470,6 +484,8 @@ fn metadata_files(
 struct LayoutPaths {
     out: PathBuf,
     layout: DemoLayout,
+    /// MERGE only: each song's ids and sets.
+    merge: Vec<merge::MergeSong>,
 }
 
 /// How a song's audio is written.
@@ -485,6 +501,7 @@ impl LayoutPaths {
             DemoLayout::MirexLike | DemoLayout::Table => [true; 3],
             DemoLayout::Emopia => [false, false, true],
             DemoLayout::FourQ => [true, false, false],
+            DemoLayout::Merge => [true, true, false],
         }
     }
 
@@ -496,14 +513,16 @@ impl LayoutPaths {
             DemoLayout::Table => ["audio", "lyrics", "midi"].map(|f| out.join(f)).to_vec(),
             DemoLayout::Emopia => vec![out.join(emopia::TOP).join("midis")],
             DemoLayout::FourQ => four_q::folders(out, classes),
+            DemoLayout::Merge => merge::folders(out, classes),
         }
     }
 
-    /// Where song `index`'s audio goes and how it is encoded, if the layout has audio.
-    fn audio(&self, index: usize, record: &SongRecord) -> Option<(PathBuf, AudioFile)> {
+    /// Where song `index`'s audio goes (one file, or copies in several places) and how it is
+    /// encoded, if the layout has audio.
+    fn audio(&self, index: usize, record: &SongRecord) -> Option<(Vec<PathBuf>, AudioFile)> {
         let wav = |folder: &str| {
             let path = self.out.join(folder).join(format!("{}.wav", record.id));
-            Some((path, AudioFile::Wav))
+            Some((vec![path], AudioFile::Wav))
         };
         match self.layout {
             DemoLayout::MirexLike => wav("Audio"),
@@ -511,19 +530,24 @@ impl LayoutPaths {
             DemoLayout::Emopia => None,
             DemoLayout::FourQ => {
                 let (path, format) = four_q::audio_file(&self.out, index, record);
-                Some((path, AudioFile::Mp3(format)))
+                Some((vec![path], AudioFile::Mp3(format)))
+            }
+            DemoLayout::Merge => {
+                let paths = merge::audio_paths(&self.out, &self.merge[index]);
+                Some((paths, AudioFile::Mp3(mp3::Mp3Format::MONO)))
             }
         }
     }
 
-    /// Where a song's lyrics go, if the layout has lyrics.
-    fn lyrics(&self, record: &SongRecord) -> Option<PathBuf> {
+    /// Where song `index`'s lyrics go (none if the layout has no lyrics).
+    fn lyrics(&self, index: usize, record: &SongRecord) -> Vec<PathBuf> {
         let folder = match self.layout {
             DemoLayout::MirexLike => "Lyrics",
             DemoLayout::Table => "lyrics",
-            DemoLayout::Emopia | DemoLayout::FourQ => return None,
+            DemoLayout::Merge => return merge::lyrics_paths(&self.out, &self.merge[index]),
+            DemoLayout::Emopia | DemoLayout::FourQ => return Vec::new(),
         };
-        Some(self.out.join(folder).join(format!("{}.txt", record.id)))
+        vec![self.out.join(folder).join(format!("{}.txt", record.id))]
     }
 
     /// Where a song's MIDI file goes, if the layout has MIDI.
@@ -532,7 +556,7 @@ impl LayoutPaths {
             DemoLayout::MirexLike => self.out.join("MIDIs"),
             DemoLayout::Table => self.out.join("midi"),
             DemoLayout::Emopia => self.out.join(emopia::TOP).join("midis"),
-            DemoLayout::FourQ => return None,
+            DemoLayout::FourQ | DemoLayout::Merge => return None,
         };
         Some(folder.join(format!("{}.mid", record.id)))
     }
@@ -696,22 +720,25 @@ fn write_song(
     let score = score::compose(class, arousal, seconds, &mut rng);
 
     let (mut files, mut bytes) = (0, 0);
-    if let Some((path, file)) = paths.audio(index, &song.record) {
+    if let Some((copies, file)) = paths.audio(index, &song.record) {
         let samples = synth::render(&score, arousal, seconds, &mut rng);
+        let first = copies.first().cloned().unwrap_or_default();
         let encoded = match file {
             AudioFile::Wav => wav_bytes(&samples).map_err(|source| DemoError::Wav {
-                path: path.clone(),
+                path: first,
                 source,
             })?,
             AudioFile::Mp3(format) => {
                 mp3::mp3_bytes(&samples, format).map_err(|reason| DemoError::Mp3 {
-                    path: path.clone(),
+                    path: first,
                     reason,
                 })?
             }
         };
-        write_file(&path, &encoded)?;
-        (files, bytes) = (1, encoded.len() as u64);
+        for path in &copies {
+            write_file(path, &encoded)?;
+        }
+        (files, bytes) = (copies.len(), (copies.len() * encoded.len()) as u64);
     }
 
     // Lyrics are drawn even when not written, so a song's content does not depend on
@@ -728,11 +755,13 @@ fn write_song(
         arousal,
         &written,
     );
-    if let (Some(encoding), Some(path)) = (song.lyrics, paths.lyrics(&song.record)) {
+    if let Some(encoding) = song.lyrics {
         let text = lyrics::encode(&written.lines, encoding);
-        write_file(&path, &text)?;
-        files += 1;
-        bytes += text.len() as u64;
+        for path in paths.lyrics(index, &song.record) {
+            write_file(&path, &text)?;
+            files += 1;
+            bytes += text.len() as u64;
+        }
     }
     if let Some(path) = paths.midi(&song.record).filter(|_| song.midi) {
         let smf = midi::to_smf_bytes(&score, &song.record.title);
@@ -844,6 +873,9 @@ fn audio_note(layout: DemoLayout) -> String {
         DemoLayout::FourQ => format!(
             "Audio: MP3, 64 kbit/s mono at {rate} Hz; every tenth song 128 kbit/s stereo at {} Hz.\n",
             2 * rate
+        ),
+        DemoLayout::Merge => format!(
+            "Audio: MP3, 64 kbit/s mono at {rate} Hz, a copy in each set that holds the song.\n"
         ),
         DemoLayout::MirexLike | DemoLayout::Table | DemoLayout::Emopia => format!(
             "Audio: mono 16-bit WAV, {rate} Hz (the real archive has mp3; loaders should accept any\n\

@@ -60,6 +60,9 @@ pub enum Layout {
     /// quadrant folders.
     #[serde(rename = "4q")]
     FourQ,
+    /// One set of MERGE as distributed (Louro et al. 2024): audio, lyrics or bimodal, with
+    /// its fixed splits.
+    Merge,
 }
 
 impl Layout {
@@ -70,6 +73,7 @@ impl Layout {
             Layout::Table => "table",
             Layout::Emopia => "emopia",
             Layout::FourQ => "4q",
+            Layout::Merge => "merge",
         }
     }
 }
