@@ -64,6 +64,19 @@ fn the_bimodal_set_runs_with_its_fixed_split() {
     let (ok, text) = inspect(&dir, BIMODAL);
     assert!(ok, "{text}");
     assert!(text.contains("Published: audio 3554 complete"), "{text}");
+    // The values file's ratings, on its 0-1 scale.
+    let songs = util::class_counts(&text, "total")[0];
+    for rating in ["valence", "arousal"] {
+        let line = format!("  {rating}: ");
+        let range = text
+            .lines()
+            .find(|l| l.starts_with(&line))
+            .unwrap_or_else(|| panic!("{text}"));
+        assert!(
+            range.ends_with(&format!("over {songs} songs (scale 0 to 1)")),
+            "{range}"
+        );
+    }
     assert!(text.contains("Problems: none"), "{text}");
     for quadrant in ["Q1", "Q2", "Q3", "Q4"] {
         // Every song of the bimodal set has its MP3 and its lyrics.

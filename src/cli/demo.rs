@@ -44,6 +44,7 @@ enum LayoutArg {
     #[value(name = "4q")]
     FourQ,
     Merge,
+    Deam,
 }
 
 /// Generates the dataset and reports what was written.
@@ -58,6 +59,7 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             LayoutArg::Emopia => DemoLayout::Emopia,
             LayoutArg::FourQ => DemoLayout::FourQ,
             LayoutArg::Merge => DemoLayout::Merge,
+            LayoutArg::Deam => DemoLayout::Deam,
         },
         quadrants: args.quadrants,
         seconds: args.seconds,

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::{SpecArgs, load_experiment};
-use crate::dataset::{InspectReport, published_counts};
+use crate::dataset::{InspectReport, published_counts, rating_scales};
 
 /// Arguments of `mer data inspect`.
 #[derive(Debug, Args)]
@@ -22,7 +22,8 @@ pub fn inspect(args: &InspectArgs) -> anyhow::Result<ExitCode> {
     let (spec, data) = load_experiment(&args.spec)?;
     let report = InspectReport::new(&data, spec.selected())
         .verbose(args.all)
-        .published(published_counts(spec.dataset.layout));
+        .published(published_counts(spec.dataset.layout))
+        .ratings(&data, rating_scales(spec.dataset.layout));
     print!("{report}");
     Ok(ExitCode::SUCCESS)
 }

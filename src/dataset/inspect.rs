@@ -47,6 +47,66 @@ pub struct InspectReport {
     pub verbose: bool,
     /// The dataset's counts as its authors publish them, to hold this copy's against.
     pub published: Option<&'static str>,
+    /// The range of each rating column the layout gives (see [`super::rating_scales`]).
+    pub ratings: Vec<RatingRange>,
+}
+
+/// The values one rating column takes over the listed songs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RatingRange {
+    /// The metadata column, e.g. `valence`.
+    pub column: &'static str,
+    /// The scale the dataset rates on.
+    pub scale: (f64, f64),
+    /// Songs with a numeric value.
+    pub songs: usize,
+    /// The smallest and largest value; `None` when no song has one.
+    pub span: Option<(f64, f64)>,
+    /// Values outside `scale`.
+    pub outside: usize,
+}
+
+impl RatingRange {
+    fn of(listed: &super::Manifest, column: &'static str, scale: (f64, f64)) -> RatingRange {
+        let values: Vec<f64> = (listed.songs.iter())
+            .filter_map(|song| song.metadata_value(column)?.parse::<f64>().ok())
+            .filter(|v| v.is_finite())
+            .collect();
+        let span = values.iter().fold(None, |span: Option<(f64, f64)>, &v| {
+            Some(span.map_or((v, v), |(low, high)| (low.min(v), high.max(v))))
+        });
+        RatingRange {
+            column,
+            scale,
+            songs: values.len(),
+            span,
+            outside: (values.iter())
+                .filter(|v| !(scale.0..=scale.1).contains(*v))
+                .count(),
+        }
+    }
+}
+
+impl fmt::Display for RatingRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (low, high) = self.scale;
+        match self.span {
+            Some((min, max)) => write!(
+                f,
+                "{}: {min} to {max} over {} songs (scale {low} to {high})",
+                self.column, self.songs
+            )?,
+            None => write!(
+                f,
+                "{}: no song has a value (scale {low} to {high})",
+                self.column
+            )?,
+        }
+        if self.outside > 0 {
+            write!(f, "; {} outside the scale", self.outside)?;
+        }
+        Ok(())
+    }
 }
 
 impl InspectReport {
@@ -90,7 +150,20 @@ impl InspectReport {
             problems,
             verbose: false,
             published: None,
+            ratings: Vec::new(),
         }
+    }
+
+    /// Shows the range of each of the layout's rating `columns` over `load`'s listed songs.
+    pub fn ratings(
+        mut self,
+        load: &DatasetLoad,
+        columns: &[(&'static str, (f64, f64))],
+    ) -> InspectReport {
+        self.ratings = (columns.iter())
+            .map(|&(column, scale)| RatingRange::of(&load.listed, column, scale))
+            .collect();
+        self
     }
 
     /// The same report, printing every problem when `verbose`.
@@ -185,6 +258,12 @@ impl fmt::Display for InspectReport {
         writeln!(f, "Songs listed: {}", self.listed)?;
         if let Some(published) = self.published {
             writeln!(f, "Published: {published}")?;
+        }
+        if !self.ratings.is_empty() {
+            writeln!(f, "Ratings:")?;
+            for range in &self.ratings {
+                writeln!(f, "  {range}")?;
+            }
         }
         writeln!(f, "Selected modalities: {}", self.selected)?;
         self.write_table(f)?;

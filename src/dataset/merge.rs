@@ -37,6 +37,9 @@ const PARTS: [(&str, &str); 3] = [
     ("validate", "validation"),
     ("test", "test"),
 ];
+/// The rating columns the songs get, with their scale.
+pub(super) const RATINGS: [(&str, (f64, f64)); 2] =
+    [("valence", (0.0, 1.0)), ("arousal", (0.0, 1.0))];
 /// The targets `merge_{set}_av_values.csv` gives, as (column, metadata name).
 const AV_COLUMNS: [(&str, &str); 2] = [("Arousal", "arousal"), ("Valence", "valence")];
 

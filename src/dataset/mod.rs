@@ -6,6 +6,7 @@
 //! metadata columns. [`load`] is the entry point; fatal conditions are [`DatasetError`]s,
 //! everything else a [`DatasetProblem`] the caller shows to the user.
 
+mod deam;
 mod emopia;
 mod error;
 mod four_q;
@@ -177,6 +178,7 @@ pub fn load_with_rows(
         Layout::Emopia => emopia::read(&section.root)?,
         Layout::FourQ => four_q::read(&section.root)?,
         Layout::Merge => merge::read(&section.root)?,
+        Layout::Deam => deam::read(&section.root)?,
     };
     let Listing {
         mut songs,
@@ -249,7 +251,18 @@ pub fn published_counts(layout: Layout) -> Option<&'static str> {
         Layout::Emopia => Some(emopia::PUBLISHED),
         Layout::FourQ => Some(four_q::PUBLISHED),
         Layout::Merge => Some(merge::PUBLISHED),
+        Layout::Deam => Some(deam::PUBLISHED),
         Layout::MirexLike | Layout::Table => None,
+    }
+}
+
+/// The rating columns a layout gives its songs, each with the scale the dataset rates on
+/// (`mer data inspect` shows their ranges; a regression's `task.scales` takes the same).
+pub fn rating_scales(layout: Layout) -> &'static [(&'static str, (f64, f64))] {
+    match layout {
+        Layout::Deam => &deam::RATINGS,
+        Layout::Merge => &merge::RATINGS,
+        Layout::MirexLike | Layout::Table | Layout::Emopia | Layout::FourQ => &[],
     }
 }
 

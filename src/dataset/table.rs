@@ -303,6 +303,11 @@ impl MetadataTable {
     pub(super) fn read(path: &Path, delimiter: u8) -> Result<MetadataTable, String> {
         let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
         let text = super::decode_text(&bytes).map_err(|e| e.to_string())?;
+        MetadataTable::parse(&text, delimiter)
+    }
+
+    /// [`MetadataTable::read`] of a file's decoded `text`.
+    pub(super) fn parse(text: &str, delimiter: u8) -> Result<MetadataTable, String> {
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
             .delimiter(delimiter)

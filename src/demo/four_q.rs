@@ -12,7 +12,6 @@ use crate::rng::RandomStream;
 use super::classes::ClassProfile;
 use super::metadata::SongRecord;
 use super::mp3::Mp3Format;
-use super::synth;
 
 /// The dataset's top folder, as users extract it.
 pub(super) const TOP: &str = "MER_audio_taffc_dataset";
@@ -27,20 +26,10 @@ pub(super) fn name_songs(records: &mut [&mut SongRecord], seed: u64) {
     }
 }
 
-/// Where a song's clip goes and how it is encoded: most mono at the synthesizer's rate,
-/// every tenth stereo at twice it, so loaders meet both.
+/// Where a song's clip goes and how it is encoded: every tenth stereo at twice the rate.
 pub(super) fn audio_file(out: &Path, index: usize, record: &SongRecord) -> (PathBuf, Mp3Format) {
     let path = (out.join(TOP).join(record.label)).join(format!("{}.mp3", record.id));
-    let format = if index % 10 == 9 {
-        Mp3Format {
-            channels: 2,
-            sample_rate: 2 * synth::SAMPLE_RATE,
-            kbps: 128,
-        }
-    } else {
-        Mp3Format::MONO
-    };
-    (path, format)
+    (path, Mp3Format::varied(index, 10))
 }
 
 /// The folders of a copy: one per quadrant.

@@ -28,6 +28,7 @@
 //! which IEEE 754 does not pin to the last bit.
 
 pub mod classes;
+mod deam;
 mod emopia;
 mod four_q;
 pub mod lyrics;
@@ -90,6 +91,9 @@ pub enum DemoLayout {
     /// MERGE's six sets (audio, lyrics, bimodal; complete, balanced), each with its metadata,
     /// values and split files (see [`merge`]).
     Merge,
+    /// DEAM's: MP3 excerpts numbered by year, the static and dynamic rating files, the
+    /// years' metadata files (see [`deam`]).
+    Deam,
 }
 
 impl DemoLayout {
@@ -101,6 +105,7 @@ impl DemoLayout {
             DemoLayout::Emopia => "emopia",
             DemoLayout::FourQ => "4q",
             DemoLayout::Merge => "merge",
+            DemoLayout::Deam => "deam",
         }
     }
 }
@@ -151,7 +156,7 @@ impl DemoOptions {
         if self.quadrants
             || matches!(
                 self.layout,
-                DemoLayout::Emopia | DemoLayout::FourQ | DemoLayout::Merge
+                DemoLayout::Emopia | DemoLayout::FourQ | DemoLayout::Merge | DemoLayout::Deam
             )
         {
             Taxonomy::RussellQuadrants
@@ -323,6 +328,7 @@ pub fn generate(opts: &DemoOptions) -> Result<DemoSummary, DemoError> {
         out: opts.out.clone(),
         layout: opts.layout,
         merge: Vec::new(),
+        deam: Vec::new(),
     };
     let classes = opts.taxonomy().classes();
     for dir in paths.folders(classes) {
@@ -341,6 +347,7 @@ pub fn generate(opts: &DemoOptions) -> Result<DemoSummary, DemoError> {
         DemoLayout::Emopia => emopia::name_clips(&mut records, opts.seed),
         DemoLayout::FourQ => four_q::name_songs(&mut records, opts.seed),
         DemoLayout::Merge => paths.merge = merge::plan(&mut records, &has_lyrics),
+        DemoLayout::Deam => paths.deam = deam::name_songs(&mut records, opts.seed),
         DemoLayout::MirexLike | DemoLayout::Table => {}
     }
     let seconds = f64::from(opts.seconds);
@@ -477,6 +484,7 @@ fn metadata_files(
         DemoLayout::Emopia => emopia::files(records),
         DemoLayout::FourQ => four_q::files(records, classes),
         DemoLayout::Merge => merge::files(&paths.merge, records, annotations, seconds),
+        DemoLayout::Deam => deam::files(&paths.deam, records, annotations, seconds),
     }
 }
 
@@ -486,6 +494,8 @@ struct LayoutPaths {
     layout: DemoLayout,
     /// MERGE only: each song's ids and sets.
     merge: Vec<merge::MergeSong>,
+    /// DEAM only: each song's number and year.
+    deam: Vec<deam::DeamSong>,
 }
 
 /// How a song's audio is written.
@@ -500,7 +510,7 @@ impl LayoutPaths {
         match self.layout {
             DemoLayout::MirexLike | DemoLayout::Table => [true; 3],
             DemoLayout::Emopia => [false, false, true],
-            DemoLayout::FourQ => [true, false, false],
+            DemoLayout::FourQ | DemoLayout::Deam => [true, false, false],
             DemoLayout::Merge => [true, true, false],
         }
     }
@@ -514,6 +524,7 @@ impl LayoutPaths {
             DemoLayout::Emopia => vec![out.join(emopia::TOP).join("midis")],
             DemoLayout::FourQ => four_q::folders(out, classes),
             DemoLayout::Merge => merge::folders(out, classes),
+            DemoLayout::Deam => vec![out.join("MEMD_audio")],
         }
     }
 
@@ -532,6 +543,10 @@ impl LayoutPaths {
                 let (path, format) = four_q::audio_file(&self.out, index, record);
                 Some((vec![path], AudioFile::Mp3(format)))
             }
+            DemoLayout::Deam => {
+                let (path, format) = deam::audio_file(&self.out, index, record);
+                Some((vec![path], AudioFile::Mp3(format)))
+            }
             DemoLayout::Merge => {
                 let paths = merge::audio_paths(&self.out, &self.merge[index]);
                 Some((paths, AudioFile::Mp3(mp3::Mp3Format::MONO)))
@@ -545,7 +560,7 @@ impl LayoutPaths {
             DemoLayout::MirexLike => "Lyrics",
             DemoLayout::Table => "lyrics",
             DemoLayout::Merge => return merge::lyrics_paths(&self.out, &self.merge[index]),
-            DemoLayout::Emopia | DemoLayout::FourQ => return Vec::new(),
+            DemoLayout::Emopia | DemoLayout::FourQ | DemoLayout::Deam => return Vec::new(),
         };
         vec![self.out.join(folder).join(format!("{}.txt", record.id))]
     }
@@ -556,7 +571,7 @@ impl LayoutPaths {
             DemoLayout::MirexLike => self.out.join("MIDIs"),
             DemoLayout::Table => self.out.join("midi"),
             DemoLayout::Emopia => self.out.join(emopia::TOP).join("midis"),
-            DemoLayout::FourQ | DemoLayout::Merge => return None,
+            DemoLayout::FourQ | DemoLayout::Merge | DemoLayout::Deam => return None,
         };
         Some(folder.join(format!("{}.mid", record.id)))
     }
@@ -870,8 +885,13 @@ fn summarize(
 fn audio_note(layout: DemoLayout) -> String {
     let rate = synth::SAMPLE_RATE;
     match layout {
-        DemoLayout::FourQ => format!(
-            "Audio: MP3, 64 kbit/s mono at {rate} Hz; every tenth song 128 kbit/s stereo at {} Hz.\n",
+        DemoLayout::FourQ | DemoLayout::Deam => format!(
+            "Audio: MP3, 64 kbit/s mono at {rate} Hz; every {} song 128 kbit/s stereo at {} Hz.\n",
+            if layout == DemoLayout::Deam {
+                "fourth"
+            } else {
+                "tenth"
+            },
             2 * rate
         ),
         DemoLayout::Merge => format!(

@@ -22,6 +22,20 @@ impl Mp3Format {
         sample_rate: synth::SAMPLE_RATE,
         kbps: 64,
     };
+
+    /// Song `index`'s format in a stand-in that mixes them: every `every`-th song stereo at
+    /// twice the rate and 128 kbit/s, the others [`Mp3Format::MONO`], so loaders meet both.
+    pub(super) fn varied(index: usize, every: usize) -> Mp3Format {
+        if index % every == every - 1 {
+            Mp3Format {
+                channels: 2,
+                sample_rate: 2 * synth::SAMPLE_RATE,
+                kbps: 128,
+            }
+        } else {
+            Mp3Format::MONO
+        }
+    }
 }
 
 /// `samples` (mono, at [`synth::SAMPLE_RATE`]) as an MP3 file of `format`.

@@ -63,6 +63,9 @@ pub enum Layout {
     /// One set of MERGE as distributed (Louro et al. 2024): audio, lyrics or bimodal, with
     /// its fixed splits.
     Merge,
+    /// DEAM as distributed (Aljanaki et al. 2017): MP3 excerpts, static and dynamic
+    /// valence-arousal ratings.
+    Deam,
 }
 
 impl Layout {
@@ -74,6 +77,7 @@ impl Layout {
             Layout::Emopia => "emopia",
             Layout::FourQ => "4q",
             Layout::Merge => "merge",
+            Layout::Deam => "deam",
         }
     }
 }

@@ -1,0 +1,417 @@
+//! Layout `deam`: DEAM as distributed (Aljanaki, Yang and Soleymani 2017): `MEMD_audio/{id}.mp3`,
+//! static per-song ratings in `annotations/annotations averaged per song/song_level/
+//! static_annotations_averaged_songs_{1_2000,2000_2058}.csv` (means and standard deviations
+//! over raters, 1 to 9), dynamic 2 Hz ratings in `.../dynamic (per second annotations)/
+//! {valence,arousal}.csv` (-1 to 1, from 15 s on) and the three years' metadata files.
+//!
+//! Each song gets metadata `valence` and `arousal` (the static means, 1 to 9: regression
+//! targets with `task.scales = { valence = [1, 9], arousal = [1, 9] }`), `valence_std`,
+//! `arousal_std`, per-song summaries of its dynamic ratings (`valence_dynamic_mean`,
+//! `_std`, `_frames`, and arousal's: targets on [-1, 1] as they are), and `set` (`2013`,
+//! `2014` or `2015`, from the metadata file listing it: the MediaEval campaigns used 2013 for
+//! development and 2014 for test, and 2015 holds the 58 full songs). Its class is its quadrant
+//! from the static means (a mean of exactly 5 counts as high). Columns are read by trimmed
+//! name with inner spaces removed, so the second static file's `arousal_mean` (its 8th column,
+//! the first file's 4th) is found and its `valence_ max_mean` never taken for `valence_mean`.
+//! Each part may sit one folder deeper, as community copies nest them (`DEAM_audio/MEMD_audio/`,
+//! `DEAM_Annotations/annotations/`, `metadata/metadata/`).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use super::table::{MetadataTable, Template, attach_files, display_name};
+use super::{DatasetError, DatasetProblem, LabelledSong, Listing};
+use crate::modality::{Modality, PerModality};
+
+/// The counts of the dataset's paper and its audit.
+pub(super) const PUBLISHED: &str = "1802 songs: 744 (2013) + 1000 (2014) 45-s excerpts, 58 full songs (2015); static valence and arousal 1 to 9, dynamic 2 Hz from 15 s";
+
+const LAYOUT: &str = "deam";
+const AVERAGED: &str = "annotations averaged per song";
+/// The static files, in the order their songs are listed.
+const STATIC_FILES: [&str; 2] = [
+    "static_annotations_averaged_songs_1_2000.csv",
+    "static_annotations_averaged_songs_2000_2058.csv",
+];
+const ID_COLUMN: &str = "song_id";
+/// The static file's columns each song keeps, as (column, metadata name).
+const STATIC_COLUMNS: [(&str, &str); 4] = [
+    ("valence_mean", "valence"),
+    ("arousal_mean", "arousal"),
+    ("valence_std", "valence_std"),
+    ("arousal_std", "arousal_std"),
+];
+/// The static ratings' scale and the quadrants' midpoint.
+const STATIC_SCALE: (f64, f64) = (1.0, 9.0);
+const MIDPOINT: f64 = 5.0;
+/// The dynamic ratings' scale.
+const DYNAMIC_SCALE: (f64, f64) = (-1.0, 1.0);
+/// The rating columns the songs get, with their scales.
+pub(super) const RATINGS: [(&str, (f64, f64)); 4] = [
+    ("valence", STATIC_SCALE),
+    ("arousal", STATIC_SCALE),
+    ("valence_dynamic_mean", DYNAMIC_SCALE),
+    ("arousal_dynamic_mean", DYNAMIC_SCALE),
+];
+const METADATA_FILES: [(&str, &str); 3] = [
+    ("metadata_2013.csv", "2013"),
+    ("metadata_2014.csv", "2014"),
+    ("metadata_2015.csv", "2015"),
+];
+
+/// `name` in `root`, or in a folder inside it (archives and re-uploads nest the parts one
+/// level deeper); `root/name` when neither exists, so a message names where it was expected.
+fn part(root: &Path, name: &str) -> PathBuf {
+    let direct = root.join(name);
+    if direct.exists() {
+        return direct;
+    }
+    let nested = (std::fs::read_dir(root).into_iter().flatten())
+        .filter_map(Result::ok)
+        .map(|entry| entry.path().join(name))
+        .filter(|path| path.exists())
+        .min();
+    nested.unwrap_or(direct)
+}
+
+/// `part`, then `part` again inside it when the copy doubles it (`metadata/metadata/`).
+fn doubled_part(root: &Path, name: &str) -> PathBuf {
+    let found = part(root, name);
+    let doubled = found.join(name);
+    if doubled.is_dir() { doubled } else { found }
+}
+
+/// Reads the static ratings, the dynamic summaries, the years and the audio.
+pub(super) fn read(root: &Path) -> Result<Listing, DatasetError> {
+    let annotations = doubled_part(root, "annotations").join(AVERAGED);
+    let song_level = annotations.join("song_level");
+    let mut listing = Listing::default();
+    let [first, second] = STATIC_FILES.map(|file| song_level.join(file));
+    // The first file holds 1,744 of the 1,802 songs: without it there is no dataset.
+    let text = super::read_labels(&first, || {
+        format!(
+            "layout \"{LAYOUT}\" needs annotations/{AVERAGED}/song_level/{} (from DEAM_Annotations.zip) in dataset.root or in a folder inside it",
+            STATIC_FILES[0]
+        )
+    })?;
+    let table =
+        MetadataTable::parse(&text, b',').map_err(|reason| DatasetError::MalformedLabels {
+            path: first.clone(),
+            line: 1,
+            reason,
+        })?;
+    read_static(&first, table, &mut listing)?;
+    match MetadataTable::read(&second, b',') {
+        Ok(table) => read_static(&second, table, &mut listing)?,
+        Err(reason) => listing.problems.push(DatasetProblem::MetadataUnavailable {
+            path: second,
+            reason,
+            consequence: "its songs (the 2015 full songs) are not listed".into(),
+        }),
+    }
+    let dynamic = annotations.join("dynamic (per second annotations)");
+    for target in ["valence", "arousal"] {
+        add_dynamic(&dynamic.join(format!("{target}.csv")), target, &mut listing);
+    }
+    add_years(&doubled_part(root, "metadata"), &mut listing);
+    let audio = doubled_part(root, "MEMD_audio");
+    let relative = audio.strip_prefix(root).unwrap_or(&audio).to_string_lossy();
+    let template = Template::new(Modality::Audio, &format!("{relative}/{{id}}.mp3"));
+    let all_ids = listing.songs.iter().map(|s| s.id.clone()).collect();
+    attach_files(root, &template, &all_ids, &mut listing);
+    Ok(listing)
+}
+
+/// A header cell as matched: trimmed, inner spaces removed (`valence_ max_mean`).
+fn normalized(cell: &str) -> String {
+    cell.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// The songs of one static file (`table`, read from `path`).
+fn read_static(
+    path: &Path,
+    table: MetadataTable,
+    listing: &mut Listing,
+) -> Result<(), DatasetError> {
+    let header: Vec<String> = table.header.iter().map(|h| normalized(h)).collect();
+    let find = |column: &str| {
+        header
+            .iter()
+            .position(|h| h == column)
+            .ok_or_else(|| DatasetError::LayoutColumn {
+                path: path.to_path_buf(),
+                column: column.to_string(),
+                layout: LAYOUT,
+                found: table.header.clone(),
+            })
+    };
+    let id_at = find(ID_COLUMN)?;
+    let at: Vec<usize> = (STATIC_COLUMNS.iter())
+        .map(|(column, _)| find(column))
+        .collect::<Result<_, _>>()?;
+    let known: HashMap<String, usize> = (listing.songs.iter().enumerate())
+        .map(|(i, s)| (s.id.clone(), i))
+        .collect();
+    for (line, record) in &table.rows {
+        let malformed = |reason: String| DatasetProblem::MalformedLine {
+            path: path.to_path_buf(),
+            line: *line,
+            reason,
+        };
+        let cell = |i: usize| record.get(i).unwrap_or_default();
+        let Ok(number) = cell(id_at).parse::<u32>() else {
+            listing.problems.push(malformed(format!(
+                "{ID_COLUMN} is `{}`, expected a song number",
+                cell(id_at)
+            )));
+            continue;
+        };
+        let id = number.to_string();
+        if let Some(&first) = known.get(&id) {
+            let first_line = listing.songs[first].label_source.clone();
+            listing.problems.push(malformed(format!(
+                "song {id} is listed again (first at {first_line}); the first listing is kept"
+            )));
+            continue;
+        }
+        let mut values = Vec::with_capacity(STATIC_COLUMNS.len());
+        for ((column, _), &i) in STATIC_COLUMNS.iter().zip(&at) {
+            match rating(cell(i), column) {
+                Ok(value) => values.push(value),
+                Err(reason) => {
+                    listing
+                        .problems
+                        .push(malformed(format!("song {id}: {reason}")));
+                    break;
+                }
+            }
+        }
+        if values.len() < STATIC_COLUMNS.len() {
+            continue;
+        }
+        let (valence, arousal) = (values[0], values[1]);
+        let mut song = LabelledSong {
+            id: id.clone(),
+            label: quadrant(valence, arousal).to_string(),
+            subcategory: None,
+            label_source: format!("{} line {line}", display_name(path)),
+            files: PerModality::default(),
+            metadata: Default::default(),
+        };
+        for ((_, name), &i) in STATIC_COLUMNS.iter().zip(&at) {
+            song.metadata.insert(name.to_string(), cell(i).to_string());
+        }
+        listing.songs.push(song);
+    }
+    Ok(())
+}
+
+/// A static cell as a number; means must lie on the 1-9 scale.
+fn rating(text: &str, column: &str) -> Result<f64, String> {
+    let value: f64 = (text.parse().ok())
+        .filter(|v: &f64| v.is_finite())
+        .ok_or_else(|| format!("{column} is `{text}`, not a number"))?;
+    let (low, high) = STATIC_SCALE;
+    if column.ends_with("_mean") && !(low..=high).contains(&value) {
+        return Err(format!(
+            "{column} is {value}, outside the rating scale {low} to {high}"
+        ));
+    }
+    Ok(value)
+}
+
+/// The quadrant of static means: Q1 = +valence +arousal, Q2 = -valence +arousal, Q3 =
+/// -valence -arousal, Q4 = +valence -arousal; the midpoint counts as high.
+fn quadrant(valence: f64, arousal: f64) -> &'static str {
+    match (valence >= MIDPOINT, arousal >= MIDPOINT) {
+        (true, true) => "Q1",
+        (false, true) => "Q2",
+        (false, false) => "Q3",
+        (true, false) => "Q4",
+    }
+}
+
+/// Summarizes each song's row of a dynamic file (empty trailing cells are frames not rated).
+fn add_dynamic(path: &Path, target: &str, listing: &mut Listing) {
+    let table = match MetadataTable::read(path, b',') {
+        Ok(table) => table,
+        Err(reason) => {
+            return listing.problems.push(DatasetProblem::MetadataUnavailable {
+                path: path.to_path_buf(),
+                reason,
+                consequence: format!("the songs have no `{target}_dynamic_*` summaries"),
+            });
+        }
+    };
+    let index: HashMap<String, usize> = (listing.songs.iter().enumerate())
+        .map(|(i, s)| (s.id.clone(), i))
+        .collect();
+    let id_at = table.header.iter().position(|h| normalized(h) == ID_COLUMN);
+    let samples: Vec<usize> = (table.header.iter().enumerate())
+        .filter(|(_, h)| h.starts_with("sample_") && h.ends_with("ms"))
+        .map(|(i, _)| i)
+        .collect();
+    for (line, record) in &table.rows {
+        let malformed = |reason: String| DatasetProblem::MalformedLine {
+            path: path.to_path_buf(),
+            line: *line,
+            reason,
+        };
+        let id = id_at.and_then(|i| record.get(i)).unwrap_or_default();
+        let id = id.parse::<u32>().map_or(id.to_string(), |n| n.to_string());
+        let Some(&song) = index.get(&id) else {
+            continue;
+        };
+        match summarize(record, &samples) {
+            Ok(None) => {}
+            Ok(Some((mean, std, frames))) => {
+                let metadata = &mut listing.songs[song].metadata;
+                metadata.insert(format!("{target}_dynamic_mean"), format!("{mean:.4}"));
+                metadata.insert(format!("{target}_dynamic_std"), format!("{std:.4}"));
+                metadata.insert(format!("{target}_dynamic_frames"), frames.to_string());
+            }
+            Err(reason) => listing
+                .problems
+                .push(malformed(format!("song {id}: {reason}"))),
+        }
+    }
+}
+
+/// Mean, standard deviation and count of a row's rated frames; an error names a value that is
+/// not a number or lies outside -1 to 1.
+fn summarize(
+    record: &csv::StringRecord,
+    samples: &[usize],
+) -> Result<Option<(f64, f64, usize)>, String> {
+    let mut values = Vec::new();
+    for &i in samples {
+        let text = record.get(i).unwrap_or_default();
+        if text.is_empty() {
+            continue;
+        }
+        let value: f64 = (text.parse().ok())
+            .filter(|v: &f64| v.is_finite())
+            .ok_or_else(|| format!("frame {} is `{text}`, not a number", i))?;
+        let (low, high) = DYNAMIC_SCALE;
+        if !(low..=high).contains(&value) {
+            return Err(format!(
+                "a dynamic rating is {value}, outside {low} to {high}"
+            ));
+        }
+        values.push(value);
+    }
+    if values.is_empty() {
+        return Ok(None);
+    }
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    Ok(Some((mean, variance.sqrt(), values.len())))
+}
+
+/// Sets `set` from the metadata file whose first column lists the song.
+fn add_years(folder: &Path, listing: &mut Listing) {
+    let index: HashMap<String, usize> = (listing.songs.iter().enumerate())
+        .map(|(i, s)| (s.id.clone(), i))
+        .collect();
+    for (file, year) in METADATA_FILES {
+        let path = folder.join(file);
+        // Header spelling differs per year: the id is the first column in all three.
+        let table = match MetadataTable::read(&path, b',') {
+            Ok(table) => table,
+            Err(reason) => {
+                listing.problems.push(DatasetProblem::MetadataUnavailable {
+                    path,
+                    reason,
+                    consequence: format!("the songs of {year} have no `set` value"),
+                });
+                continue;
+            }
+        };
+        for (_, record) in &table.rows {
+            let id = record.get(0).unwrap_or_default();
+            let id = id.parse::<u32>().map_or(id.to_string(), |n| n.to_string());
+            if let Some(&song) = index.get(&id) {
+                (listing.songs[song].metadata).insert("set".into(), year.into());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quadrants_put_the_midpoint_in_the_high_half() {
+        assert_eq!(quadrant(5.0, 5.0), "Q1");
+        assert_eq!(quadrant(4.9, 5.0), "Q2");
+        assert_eq!(quadrant(3.0, 2.0), "Q3");
+        assert_eq!(quadrant(7.0, 4.99), "Q4");
+    }
+
+    #[test]
+    fn header_cells_lose_their_spaces() {
+        assert_eq!(normalized(" valence_ max_mean"), "valence_max_mean");
+        assert_eq!(normalized(" arousal_mean "), "arousal_mean");
+    }
+
+    #[test]
+    fn dynamic_rows_skip_empty_frames_and_refuse_values_off_the_scale() {
+        let record = csv::StringRecord::from(vec!["2", "0.5", "-0.5", "", ""]);
+        let (mean, std, frames) = summarize(&record, &[1, 2, 3, 4]).unwrap().unwrap();
+        assert_eq!((mean, std, frames), (0.0, 0.5, 2));
+        let record = csv::StringRecord::from(vec!["2", "1.5"]);
+        assert!(
+            summarize(&record, &[1])
+                .unwrap_err()
+                .contains("outside -1 to 1")
+        );
+        let record = csv::StringRecord::from(vec!["2", ""]);
+        assert_eq!(summarize(&record, &[1]).unwrap(), None);
+    }
+}
+
+#[cfg(test)]
+mod static_files {
+    use super::*;
+
+    /// Both static files as DEAM writes them: in the second, song 2001's 4th column is
+    /// `valence_ max_mean` (7.5), which a reader by position would take for `arousal_mean`.
+    fn listing() -> Listing {
+        let dir = tempfile::tempdir().unwrap();
+        let first = dir.path().join(STATIC_FILES[0]);
+        std::fs::write(
+            &first,
+            "\u{feff}song_id, valence_mean, valence_std, arousal_mean, arousal_std\r\n2,3.1,0.94,3,0.63\r\n",
+        )
+        .unwrap();
+        let second = "song_id, valence_mean, valence_std, valence_ max_mean, valence_max_std, valence_min_mean, valence_min_std, arousal_mean, arousal_std, arousal_max_mean, arousal_max_std, arousal_min_mean, arousal_min_std\n2001,6,1,7.5,1,4,1,2.5,1,3,1,2,1\n";
+        let mut listing = Listing::default();
+        let table = MetadataTable::read(&first, b',').unwrap();
+        read_static(&first, table, &mut listing).unwrap();
+        let path = dir.path().join(STATIC_FILES[1]);
+        read_static(
+            &path,
+            MetadataTable::parse(second, b',').unwrap(),
+            &mut listing,
+        )
+        .unwrap();
+        listing
+    }
+
+    #[test]
+    fn columns_are_found_by_name_in_both_files() {
+        let listing = listing();
+        assert!(listing.problems.is_empty(), "{:?}", listing.problems);
+        let [first, second] = &listing.songs[..] else {
+            panic!("{:?}", listing.songs)
+        };
+        assert_eq!((first.id.as_str(), first.label.as_str()), ("2", "Q3"));
+        assert_eq!(first.metadata["valence"], "3.1");
+        assert_eq!(first.metadata["arousal_std"], "0.63");
+        assert_eq!((second.id.as_str(), second.label.as_str()), ("2001", "Q4"));
+        assert_eq!(second.metadata["valence"], "6");
+        assert_eq!(second.metadata["arousal"], "2.5");
+    }
+}
