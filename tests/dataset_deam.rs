@@ -232,7 +232,7 @@ fn damaged_copies_are_reported_naming_file_and_line() {
     assert!(
         text.contains("arousal.csv line 3")
             && text.contains(&format!(
-                "song {off}: a dynamic rating is 1.5, outside -1 to 1"
+                "song {off}: a dynamic rating is 1.5, outside the rating scale -1 to 1"
             )),
         "{text}"
     );

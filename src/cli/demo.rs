@@ -45,6 +45,7 @@ enum LayoutArg {
     FourQ,
     Merge,
     Deam,
+    Pmemo,
 }
 
 /// Generates the dataset and reports what was written.
@@ -60,6 +61,7 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             LayoutArg::FourQ => DemoLayout::FourQ,
             LayoutArg::Merge => DemoLayout::Merge,
             LayoutArg::Deam => DemoLayout::Deam,
+            LayoutArg::Pmemo => DemoLayout::Pmemo,
         },
         quadrants: args.quadrants,
         seconds: args.seconds,

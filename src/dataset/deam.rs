@@ -19,6 +19,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use super::ratings::{DynamicSummary, quadrant, rating, song_number};
 use super::table::{MetadataTable, Template, attach_files, display_name};
 use super::{DatasetError, DatasetProblem, LabelledSong, Listing};
 use crate::modality::{Modality, PerModality};
@@ -159,14 +160,13 @@ fn read_static(
             reason,
         };
         let cell = |i: usize| record.get(i).unwrap_or_default();
-        let Ok(number) = cell(id_at).parse::<u32>() else {
+        let Some(id) = song_number(cell(id_at)) else {
             listing.problems.push(malformed(format!(
                 "{ID_COLUMN} is `{}`, expected a song number",
                 cell(id_at)
             )));
             continue;
         };
-        let id = number.to_string();
         if let Some(&first) = known.get(&id) {
             let first_line = listing.songs[first].label_source.clone();
             listing.problems.push(malformed(format!(
@@ -176,7 +176,8 @@ fn read_static(
         }
         let mut values = Vec::with_capacity(STATIC_COLUMNS.len());
         for ((column, _), &i) in STATIC_COLUMNS.iter().zip(&at) {
-            match rating(cell(i), column) {
+            let scale = column.ends_with("_mean").then_some(STATIC_SCALE);
+            match rating(cell(i), column, scale) {
                 Ok(value) => values.push(value),
                 Err(reason) => {
                     listing
@@ -192,7 +193,7 @@ fn read_static(
         let (valence, arousal) = (values[0], values[1]);
         let mut song = LabelledSong {
             id: id.clone(),
-            label: quadrant(valence, arousal).to_string(),
+            label: quadrant(valence, arousal, MIDPOINT).to_string(),
             subcategory: None,
             label_source: format!("{} line {line}", display_name(path)),
             files: PerModality::default(),
@@ -204,31 +205,6 @@ fn read_static(
         listing.songs.push(song);
     }
     Ok(())
-}
-
-/// A static cell as a number; means must lie on the 1-9 scale.
-fn rating(text: &str, column: &str) -> Result<f64, String> {
-    let value: f64 = (text.parse().ok())
-        .filter(|v: &f64| v.is_finite())
-        .ok_or_else(|| format!("{column} is `{text}`, not a number"))?;
-    let (low, high) = STATIC_SCALE;
-    if column.ends_with("_mean") && !(low..=high).contains(&value) {
-        return Err(format!(
-            "{column} is {value}, outside the rating scale {low} to {high}"
-        ));
-    }
-    Ok(value)
-}
-
-/// The quadrant of static means: Q1 = +valence +arousal, Q2 = -valence +arousal, Q3 =
-/// -valence -arousal, Q4 = +valence -arousal; the midpoint counts as high.
-fn quadrant(valence: f64, arousal: f64) -> &'static str {
-    match (valence >= MIDPOINT, arousal >= MIDPOINT) {
-        (true, true) => "Q1",
-        (false, true) => "Q2",
-        (false, false) => "Q3",
-        (true, false) => "Q4",
-    }
 }
 
 /// Summarizes each song's row of a dynamic file (empty trailing cells are frames not rated).
@@ -257,56 +233,28 @@ fn add_dynamic(path: &Path, target: &str, listing: &mut Listing) {
             line: *line,
             reason,
         };
-        let id = id_at.and_then(|i| record.get(i)).unwrap_or_default();
-        let id = id.parse::<u32>().map_or(id.to_string(), |n| n.to_string());
-        let Some(&song) = index.get(&id) else {
+        let id = song_number(id_at.and_then(|i| record.get(i)).unwrap_or_default());
+        let Some((id, &song)) = id.and_then(|id| Some((id.clone(), index.get(&id)?))) else {
             continue;
         };
-        match summarize(record, &samples) {
-            Ok(None) => {}
-            Ok(Some((mean, std, frames))) => {
-                let metadata = &mut listing.songs[song].metadata;
-                metadata.insert(format!("{target}_dynamic_mean"), format!("{mean:.4}"));
-                metadata.insert(format!("{target}_dynamic_std"), format!("{std:.4}"));
-                metadata.insert(format!("{target}_dynamic_frames"), frames.to_string());
+        match frames(record, &samples) {
+            Ok(values) => {
+                if let Some(summary) = DynamicSummary::of(&values) {
+                    summary.insert(target, &mut listing.songs[song].metadata);
+                }
             }
-            Err(reason) => listing
-                .problems
-                .push(malformed(format!("song {id}: {reason}"))),
+            Err(reason) => (listing.problems).push(malformed(format!("song {id}: {reason}"))),
         }
     }
 }
 
-/// Mean, standard deviation and count of a row's rated frames; an error names a value that is
+/// A row's rated frames (empty cells are frames not rated); an error names a value that is
 /// not a number or lies outside -1 to 1.
-fn summarize(
-    record: &csv::StringRecord,
-    samples: &[usize],
-) -> Result<Option<(f64, f64, usize)>, String> {
-    let mut values = Vec::new();
-    for &i in samples {
-        let text = record.get(i).unwrap_or_default();
-        if text.is_empty() {
-            continue;
-        }
-        let value: f64 = (text.parse().ok())
-            .filter(|v: &f64| v.is_finite())
-            .ok_or_else(|| format!("frame {} is `{text}`, not a number", i))?;
-        let (low, high) = DYNAMIC_SCALE;
-        if !(low..=high).contains(&value) {
-            return Err(format!(
-                "a dynamic rating is {value}, outside {low} to {high}"
-            ));
-        }
-        values.push(value);
-    }
-    if values.is_empty() {
-        return Ok(None);
-    }
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
-    Ok(Some((mean, variance.sqrt(), values.len())))
+fn frames(record: &csv::StringRecord, samples: &[usize]) -> Result<Vec<f64>, String> {
+    (samples.iter())
+        .filter_map(|&i| record.get(i).filter(|text| !text.is_empty()))
+        .map(|text| rating(text, "a dynamic rating", Some(DYNAMIC_SCALE)))
+        .collect()
 }
 
 /// Sets `set` from the metadata file whose first column lists the song.
@@ -329,9 +277,8 @@ fn add_years(folder: &Path, listing: &mut Listing) {
             }
         };
         for (_, record) in &table.rows {
-            let id = record.get(0).unwrap_or_default();
-            let id = id.parse::<u32>().map_or(id.to_string(), |n| n.to_string());
-            if let Some(&song) = index.get(&id) {
+            let id = song_number(record.get(0).unwrap_or_default());
+            if let Some(&song) = id.and_then(|id| index.get(&id)) {
                 (listing.songs[song].metadata).insert("set".into(), year.into());
             }
         }
@@ -343,14 +290,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn quadrants_put_the_midpoint_in_the_high_half() {
-        assert_eq!(quadrant(5.0, 5.0), "Q1");
-        assert_eq!(quadrant(4.9, 5.0), "Q2");
-        assert_eq!(quadrant(3.0, 2.0), "Q3");
-        assert_eq!(quadrant(7.0, 4.99), "Q4");
-    }
-
-    #[test]
     fn header_cells_lose_their_spaces() {
         assert_eq!(normalized(" valence_ max_mean"), "valence_max_mean");
         assert_eq!(normalized(" arousal_mean "), "arousal_mean");
@@ -359,16 +298,13 @@ mod tests {
     #[test]
     fn dynamic_rows_skip_empty_frames_and_refuse_values_off_the_scale() {
         let record = csv::StringRecord::from(vec!["2", "0.5", "-0.5", "", ""]);
-        let (mean, std, frames) = summarize(&record, &[1, 2, 3, 4]).unwrap().unwrap();
-        assert_eq!((mean, std, frames), (0.0, 0.5, 2));
+        assert_eq!(frames(&record, &[1, 2, 3, 4]).unwrap(), [0.5, -0.5]);
         let record = csv::StringRecord::from(vec!["2", "1.5"]);
         assert!(
-            summarize(&record, &[1])
+            frames(&record, &[1])
                 .unwrap_err()
-                .contains("outside -1 to 1")
+                .contains("outside the rating scale -1 to 1")
         );
-        let record = csv::StringRecord::from(vec!["2", ""]);
-        assert_eq!(summarize(&record, &[1]).unwrap(), None);
     }
 }
 

@@ -14,8 +14,10 @@ pub mod inspect;
 mod media;
 mod merge;
 mod mirex;
+mod pmemo;
 mod problem;
 mod quadrant_folders;
+mod ratings;
 mod table;
 pub mod targets;
 
@@ -179,6 +181,7 @@ pub fn load_with_rows(
         Layout::FourQ => four_q::read(&section.root)?,
         Layout::Merge => merge::read(&section.root)?,
         Layout::Deam => deam::read(&section.root)?,
+        Layout::Pmemo => pmemo::read(&section.root)?,
     };
     let Listing {
         mut songs,
@@ -252,6 +255,7 @@ pub fn published_counts(layout: Layout) -> Option<&'static str> {
         Layout::FourQ => Some(four_q::PUBLISHED),
         Layout::Merge => Some(merge::PUBLISHED),
         Layout::Deam => Some(deam::PUBLISHED),
+        Layout::Pmemo => Some(pmemo::PUBLISHED),
         Layout::MirexLike | Layout::Table => None,
     }
 }
@@ -261,6 +265,7 @@ pub fn published_counts(layout: Layout) -> Option<&'static str> {
 pub fn rating_scales(layout: Layout) -> &'static [(&'static str, (f64, f64))] {
     match layout {
         Layout::Deam => &deam::RATINGS,
+        Layout::Pmemo => &pmemo::RATINGS,
         Layout::Merge => &merge::RATINGS,
         Layout::MirexLike | Layout::Table | Layout::Emopia | Layout::FourQ => &[],
     }

@@ -36,6 +36,7 @@ mod merge;
 pub mod metadata;
 pub mod midi;
 mod mp3;
+mod pmemo;
 pub mod score;
 pub mod synth;
 
@@ -94,6 +95,9 @@ pub enum DemoLayout {
     /// DEAM's: MP3 excerpts numbered by year, the static and dynamic rating files, the
     /// years' metadata files (see [`deam`]).
     Deam,
+    /// PMEmo 2019's: chorus MP3s, LRC lyrics, the four annotation files and the metadata
+    /// under `PMEmo2019/` (see [`pmemo`]).
+    Pmemo,
 }
 
 impl DemoLayout {
@@ -106,6 +110,7 @@ impl DemoLayout {
             DemoLayout::FourQ => "4q",
             DemoLayout::Merge => "merge",
             DemoLayout::Deam => "deam",
+            DemoLayout::Pmemo => "pmemo",
         }
     }
 }
@@ -156,7 +161,11 @@ impl DemoOptions {
         if self.quadrants
             || matches!(
                 self.layout,
-                DemoLayout::Emopia | DemoLayout::FourQ | DemoLayout::Merge | DemoLayout::Deam
+                DemoLayout::Emopia
+                    | DemoLayout::FourQ
+                    | DemoLayout::Merge
+                    | DemoLayout::Deam
+                    | DemoLayout::Pmemo
             )
         {
             Taxonomy::RussellQuadrants
@@ -329,6 +338,7 @@ pub fn generate(opts: &DemoOptions) -> Result<DemoSummary, DemoError> {
         layout: opts.layout,
         merge: Vec::new(),
         deam: Vec::new(),
+        pmemo: Vec::new(),
     };
     let classes = opts.taxonomy().classes();
     for dir in paths.folders(classes) {
@@ -338,6 +348,10 @@ pub fn generate(opts: &DemoOptions) -> Result<DemoSummary, DemoError> {
     let [audio, lyrics, midi] = paths.modalities();
     for song in &mut plan {
         song.lyrics = song.lyrics.filter(|_| lyrics);
+        if opts.layout == DemoLayout::Pmemo {
+            // LRC files are written as PMEmo's are, in UTF-8.
+            song.lyrics = song.lyrics.map(|_| TextEncoding::Utf8);
+        }
         // EMOPIA is MIDI clips only: every song has one.
         song.midi = midi && (song.midi || !audio);
     }
@@ -348,6 +362,7 @@ pub fn generate(opts: &DemoOptions) -> Result<DemoSummary, DemoError> {
         DemoLayout::FourQ => four_q::name_songs(&mut records, opts.seed),
         DemoLayout::Merge => paths.merge = merge::plan(&mut records, &has_lyrics),
         DemoLayout::Deam => paths.deam = deam::name_songs(&mut records, opts.seed),
+        DemoLayout::Pmemo => paths.pmemo = pmemo::name_songs(&mut records, opts.seed),
         DemoLayout::MirexLike | DemoLayout::Table => {}
     }
     let seconds = f64::from(opts.seconds);
@@ -485,6 +500,7 @@ fn metadata_files(
         DemoLayout::FourQ => four_q::files(records, classes),
         DemoLayout::Merge => merge::files(&paths.merge, records, annotations, seconds),
         DemoLayout::Deam => deam::files(&paths.deam, records, annotations, seconds),
+        DemoLayout::Pmemo => pmemo::files(&paths.pmemo, records, annotations, seconds),
     }
 }
 
@@ -496,6 +512,8 @@ struct LayoutPaths {
     merge: Vec<merge::MergeSong>,
     /// DEAM only: each song's number and year.
     deam: Vec<deam::DeamSong>,
+    /// PMEmo only: each song's number and whether it is rated.
+    pmemo: Vec<pmemo::PmemoSong>,
 }
 
 /// How a song's audio is written.
@@ -511,7 +529,7 @@ impl LayoutPaths {
             DemoLayout::MirexLike | DemoLayout::Table => [true; 3],
             DemoLayout::Emopia => [false, false, true],
             DemoLayout::FourQ | DemoLayout::Deam => [true, false, false],
-            DemoLayout::Merge => [true, true, false],
+            DemoLayout::Merge | DemoLayout::Pmemo => [true, true, false],
         }
     }
 
@@ -525,6 +543,7 @@ impl LayoutPaths {
             DemoLayout::FourQ => four_q::folders(out, classes),
             DemoLayout::Merge => merge::folders(out, classes),
             DemoLayout::Deam => vec![out.join("MEMD_audio")],
+            DemoLayout::Pmemo => pmemo::folders(out),
         }
     }
 
@@ -547,6 +566,10 @@ impl LayoutPaths {
                 let (path, format) = deam::audio_file(&self.out, index, record);
                 Some((vec![path], AudioFile::Mp3(format)))
             }
+            DemoLayout::Pmemo => {
+                let (path, format) = pmemo::audio_file(&self.out, index, record);
+                Some((vec![path], AudioFile::Mp3(format)))
+            }
             DemoLayout::Merge => {
                 let paths = merge::audio_paths(&self.out, &self.merge[index]);
                 Some((paths, AudioFile::Mp3(mp3::Mp3Format::MONO)))
@@ -560,6 +583,7 @@ impl LayoutPaths {
             DemoLayout::MirexLike => "Lyrics",
             DemoLayout::Table => "lyrics",
             DemoLayout::Merge => return merge::lyrics_paths(&self.out, &self.merge[index]),
+            DemoLayout::Pmemo => return vec![pmemo::lyrics_file(&self.out, record)],
             DemoLayout::Emopia | DemoLayout::FourQ | DemoLayout::Deam => return Vec::new(),
         };
         vec![self.out.join(folder).join(format!("{}.txt", record.id))]
@@ -571,7 +595,9 @@ impl LayoutPaths {
             DemoLayout::MirexLike => self.out.join("MIDIs"),
             DemoLayout::Table => self.out.join("midi"),
             DemoLayout::Emopia => self.out.join(emopia::TOP).join("midis"),
-            DemoLayout::FourQ | DemoLayout::Merge | DemoLayout::Deam => return None,
+            DemoLayout::FourQ | DemoLayout::Merge | DemoLayout::Deam | DemoLayout::Pmemo => {
+                return None;
+            }
         };
         Some(folder.join(format!("{}.mid", record.id)))
     }
@@ -771,7 +797,10 @@ fn write_song(
         &written,
     );
     if let Some(encoding) = song.lyrics {
-        let text = lyrics::encode(&written.lines, encoding);
+        let text = match paths.layout {
+            DemoLayout::Pmemo => pmemo::lrc_bytes(&written.lines, &song.record),
+            _ => lyrics::encode(&written.lines, encoding),
+        };
         for path in paths.lyrics(index, &song.record) {
             write_file(&path, &text)?;
             files += 1;
@@ -885,12 +914,12 @@ fn summarize(
 fn audio_note(layout: DemoLayout) -> String {
     let rate = synth::SAMPLE_RATE;
     match layout {
-        DemoLayout::FourQ | DemoLayout::Deam => format!(
+        DemoLayout::FourQ | DemoLayout::Deam | DemoLayout::Pmemo => format!(
             "Audio: MP3, 64 kbit/s mono at {rate} Hz; every {} song 128 kbit/s stereo at {} Hz.\n",
-            if layout == DemoLayout::Deam {
-                "fourth"
-            } else {
-                "tenth"
+            match layout {
+                DemoLayout::Deam => "fourth",
+                DemoLayout::Pmemo => "fifth",
+                _ => "tenth",
             },
             2 * rate
         ),

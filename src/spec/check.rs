@@ -153,7 +153,12 @@ impl Rules<'_> {
             );
         }
         match d.layout {
-            Layout::MirexLike | Layout::Emopia | Layout::FourQ | Layout::Merge | Layout::Deam => {
+            Layout::MirexLike
+            | Layout::Emopia
+            | Layout::FourQ
+            | Layout::Merge
+            | Layout::Deam
+            | Layout::Pmemo => {
                 let table_only = [
                     ("labels", d.labels.is_some()),
                     ("id_column", d.id_column.is_some()),

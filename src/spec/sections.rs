@@ -66,6 +66,9 @@ pub enum Layout {
     /// DEAM as distributed (Aljanaki et al. 2017): MP3 excerpts, static and dynamic
     /// valence-arousal ratings.
     Deam,
+    /// PMEmo 2019 as distributed (Zhang et al. 2018): chorus MP3s, LRC lyrics, static and
+    /// dynamic valence-arousal ratings.
+    Pmemo,
 }
 
 impl Layout {
@@ -78,6 +81,7 @@ impl Layout {
             Layout::FourQ => "4q",
             Layout::Merge => "merge",
             Layout::Deam => "deam",
+            Layout::Pmemo => "pmemo",
         }
     }
 }

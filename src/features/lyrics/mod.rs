@@ -25,6 +25,7 @@
 
 pub mod hashing;
 pub mod lexicon;
+pub mod lrc;
 pub mod minilm;
 pub mod stylistic;
 mod tokens;
@@ -80,8 +81,9 @@ impl Default for HashedBowSettings {
 /// Version of the lyrics vectors: bump it whenever a value or name would change (tokenizer,
 /// hash, stylistic definitions), so cached `extract.lyrics` artifacts are recomputed.
 /// 2: UTF-16 without a byte-order mark is decoded (1 tokenized it letter by letter), binary
-/// data is skipped.
-pub const VERSION: u32 = 2;
+/// data is skipped. 3: `.lrc` files are read as their sung text (time and ID tags, credits
+/// removed).
+pub const VERSION: u32 = 3;
 
 /// Why one lyrics file gave no features.
 #[derive(Debug, Error)]
@@ -157,7 +159,8 @@ pub fn feature_names(section: &HashedBowSettings) -> Vec<String> {
 }
 
 /// The text of a lyrics file of at most `max_bytes`, decoded ([`crate::text::decode_text`]),
-/// binary data refused: what every lyrics extractor reads.
+/// binary data refused, an LRC file's tags removed ([`lrc`]): what every lyrics extractor
+/// reads.
 pub fn read_lyrics(path: &Path, max_bytes: usize) -> Result<String, LyricsError> {
     let bytes = read_at_most(path, max_bytes).map_err(|err| match err {
         CappedRead::Io(source) => LyricsError::Read {
@@ -176,7 +179,11 @@ pub fn read_lyrics(path: &Path, max_bytes: usize) -> Result<String, LyricsError>
     };
     let text = text::decode_text(&bytes).map_err(decode_err)?;
     text::check_control_characters(&text).map_err(decode_err)?;
-    Ok(text)
+    Ok(if lrc::is_lrc(path) {
+        lrc::sung_text(&text)
+    } else {
+        text
+    })
 }
 
 /// One file's feature vector, the length of [`feature_names`].

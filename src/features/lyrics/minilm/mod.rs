@@ -32,7 +32,8 @@ use crate::models::{ModelError, ModelStore, catalog::MINILM};
 use bert::{Bert, BertWeightError, HIDDEN};
 
 /// Version of the vectors [`extract`] returns; bump it whenever a value or name would change.
-pub const VERSION: u32 = 1;
+/// 2: `.lrc` files are read as their sung text.
+pub const VERSION: u32 = 2;
 
 /// Word pieces per group, leaving room for `[CLS]` and `[SEP]` in the model's 256.
 pub const MAX_PIECES: usize = 254;
