@@ -46,6 +46,7 @@ enum LayoutArg {
     Merge,
     Deam,
     Pmemo,
+    MtgJamendo,
 }
 
 /// Generates the dataset and reports what was written.
@@ -62,6 +63,7 @@ pub fn demo(args: &DemoArgs) -> anyhow::Result<ExitCode> {
             LayoutArg::Merge => DemoLayout::Merge,
             LayoutArg::Deam => DemoLayout::Deam,
             LayoutArg::Pmemo => DemoLayout::Pmemo,
+            LayoutArg::MtgJamendo => DemoLayout::MtgJamendo,
         },
         quadrants: args.quadrants,
         seconds: args.seconds,

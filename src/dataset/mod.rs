@@ -14,6 +14,7 @@ pub mod inspect;
 mod media;
 mod merge;
 mod mirex;
+mod mtg_jamendo;
 mod pmemo;
 mod problem;
 mod quadrant_folders;
@@ -182,6 +183,7 @@ pub fn load_with_rows(
         Layout::Merge => merge::read(&section.root)?,
         Layout::Deam => deam::read(&section.root)?,
         Layout::Pmemo => pmemo::read(&section.root)?,
+        Layout::MtgJamendo => mtg_jamendo::read(&section.root)?,
     };
     let Listing {
         mut songs,
@@ -256,6 +258,7 @@ pub fn published_counts(layout: Layout) -> Option<&'static str> {
         Layout::Merge => Some(merge::PUBLISHED),
         Layout::Deam => Some(deam::PUBLISHED),
         Layout::Pmemo => Some(pmemo::PUBLISHED),
+        Layout::MtgJamendo => Some(mtg_jamendo::PUBLISHED),
         Layout::MirexLike | Layout::Table => None,
     }
 }
@@ -267,7 +270,9 @@ pub fn rating_scales(layout: Layout) -> &'static [(&'static str, (f64, f64))] {
         Layout::Deam => &deam::RATINGS,
         Layout::Pmemo => &pmemo::RATINGS,
         Layout::Merge => &merge::RATINGS,
-        Layout::MirexLike | Layout::Table | Layout::Emopia | Layout::FourQ => &[],
+        Layout::MirexLike | Layout::Table | Layout::Emopia | Layout::FourQ | Layout::MtgJamendo => {
+            &[]
+        }
     }
 }
 

@@ -36,6 +36,7 @@ mod merge;
 pub mod metadata;
 pub mod midi;
 mod mp3;
+mod mtg_jamendo;
 mod pmemo;
 pub mod score;
 pub mod synth;
@@ -98,6 +99,9 @@ pub enum DemoLayout {
     /// PMEmo 2019's: chorus MP3s, LRC lyrics, the four annotation files and the metadata
     /// under `PMEmo2019/` (see [`pmemo`]).
     Pmemo,
+    /// MTG-Jamendo mood/theme's: tagged tracks in the metadata repository's TSV files and
+    /// split-0, the audio as the tars unpack (see [`mtg_jamendo`]).
+    MtgJamendo,
 }
 
 impl DemoLayout {
@@ -111,6 +115,7 @@ impl DemoLayout {
             DemoLayout::Merge => "merge",
             DemoLayout::Deam => "deam",
             DemoLayout::Pmemo => "pmemo",
+            DemoLayout::MtgJamendo => "mtg-jamendo",
         }
     }
 }
@@ -166,6 +171,7 @@ impl DemoOptions {
                     | DemoLayout::Merge
                     | DemoLayout::Deam
                     | DemoLayout::Pmemo
+                    | DemoLayout::MtgJamendo
             )
         {
             Taxonomy::RussellQuadrants
@@ -339,6 +345,7 @@ pub fn generate(opts: &DemoOptions) -> Result<DemoSummary, DemoError> {
         merge: Vec::new(),
         deam: Vec::new(),
         pmemo: Vec::new(),
+        jamendo: Vec::new(),
     };
     let classes = opts.taxonomy().classes();
     for dir in paths.folders(classes) {
@@ -363,6 +370,7 @@ pub fn generate(opts: &DemoOptions) -> Result<DemoSummary, DemoError> {
         DemoLayout::Merge => paths.merge = merge::plan(&mut records, &has_lyrics),
         DemoLayout::Deam => paths.deam = deam::name_songs(&mut records, opts.seed),
         DemoLayout::Pmemo => paths.pmemo = pmemo::name_songs(&mut records, opts.seed),
+        DemoLayout::MtgJamendo => paths.jamendo = mtg_jamendo::name_tracks(&mut records, opts.seed),
         DemoLayout::MirexLike | DemoLayout::Table => {}
     }
     let seconds = f64::from(opts.seconds);
@@ -501,6 +509,7 @@ fn metadata_files(
         DemoLayout::Merge => merge::files(&paths.merge, records, annotations, seconds),
         DemoLayout::Deam => deam::files(&paths.deam, records, annotations, seconds),
         DemoLayout::Pmemo => pmemo::files(&paths.pmemo, records, annotations, seconds),
+        DemoLayout::MtgJamendo => mtg_jamendo::files(&paths.jamendo, annotations, seconds),
     }
 }
 
@@ -514,6 +523,8 @@ struct LayoutPaths {
     deam: Vec<deam::DeamSong>,
     /// PMEmo only: each song's number and whether it is rated.
     pmemo: Vec<pmemo::PmemoSong>,
+    /// MTG-Jamendo only: each track's number and place in the split.
+    jamendo: Vec<mtg_jamendo::JamendoTrack>,
 }
 
 /// How a song's audio is written.
@@ -528,7 +539,7 @@ impl LayoutPaths {
         match self.layout {
             DemoLayout::MirexLike | DemoLayout::Table => [true; 3],
             DemoLayout::Emopia => [false, false, true],
-            DemoLayout::FourQ | DemoLayout::Deam => [true, false, false],
+            DemoLayout::FourQ | DemoLayout::Deam | DemoLayout::MtgJamendo => [true, false, false],
             DemoLayout::Merge | DemoLayout::Pmemo => [true, true, false],
         }
     }
@@ -544,6 +555,7 @@ impl LayoutPaths {
             DemoLayout::Merge => merge::folders(out, classes),
             DemoLayout::Deam => vec![out.join("MEMD_audio")],
             DemoLayout::Pmemo => pmemo::folders(out),
+            DemoLayout::MtgJamendo => vec![out.join(mtg_jamendo::TOP).join("audios")],
         }
     }
 
@@ -570,6 +582,11 @@ impl LayoutPaths {
                 let (path, format) = pmemo::audio_file(&self.out, index, record);
                 Some((vec![path], AudioFile::Mp3(format)))
             }
+            DemoLayout::MtgJamendo => {
+                let (path, format) =
+                    mtg_jamendo::audio_file(&self.out, index, &self.jamendo[index]);
+                Some((vec![path], AudioFile::Mp3(format)))
+            }
             DemoLayout::Merge => {
                 let paths = merge::audio_paths(&self.out, &self.merge[index]);
                 Some((paths, AudioFile::Mp3(mp3::Mp3Format::MONO)))
@@ -584,7 +601,9 @@ impl LayoutPaths {
             DemoLayout::Table => "lyrics",
             DemoLayout::Merge => return merge::lyrics_paths(&self.out, &self.merge[index]),
             DemoLayout::Pmemo => return vec![pmemo::lyrics_file(&self.out, record)],
-            DemoLayout::Emopia | DemoLayout::FourQ | DemoLayout::Deam => return Vec::new(),
+            DemoLayout::Emopia | DemoLayout::FourQ | DemoLayout::Deam | DemoLayout::MtgJamendo => {
+                return Vec::new();
+            }
         };
         vec![self.out.join(folder).join(format!("{}.txt", record.id))]
     }
@@ -595,9 +614,11 @@ impl LayoutPaths {
             DemoLayout::MirexLike => self.out.join("MIDIs"),
             DemoLayout::Table => self.out.join("midi"),
             DemoLayout::Emopia => self.out.join(emopia::TOP).join("midis"),
-            DemoLayout::FourQ | DemoLayout::Merge | DemoLayout::Deam | DemoLayout::Pmemo => {
-                return None;
-            }
+            DemoLayout::FourQ
+            | DemoLayout::Merge
+            | DemoLayout::Deam
+            | DemoLayout::Pmemo
+            | DemoLayout::MtgJamendo => return None,
         };
         Some(folder.join(format!("{}.mid", record.id)))
     }
@@ -914,15 +935,17 @@ fn summarize(
 fn audio_note(layout: DemoLayout) -> String {
     let rate = synth::SAMPLE_RATE;
     match layout {
-        DemoLayout::FourQ | DemoLayout::Deam | DemoLayout::Pmemo => format!(
-            "Audio: MP3, 64 kbit/s mono at {rate} Hz; every {} song 128 kbit/s stereo at {} Hz.\n",
-            match layout {
-                DemoLayout::Deam => "fourth",
-                DemoLayout::Pmemo => "fifth",
-                _ => "tenth",
-            },
-            2 * rate
-        ),
+        DemoLayout::FourQ | DemoLayout::Deam | DemoLayout::Pmemo | DemoLayout::MtgJamendo => {
+            format!(
+                "Audio: MP3, 64 kbit/s mono at {rate} Hz; every {} song 128 kbit/s stereo at {} Hz.\n",
+                match layout {
+                    DemoLayout::Deam => "fourth",
+                    DemoLayout::Pmemo | DemoLayout::MtgJamendo => "fifth",
+                    _ => "tenth",
+                },
+                2 * rate
+            )
+        }
         DemoLayout::Merge => format!(
             "Audio: MP3, 64 kbit/s mono at {rate} Hz, a copy in each set that holds the song.\n"
         ),

@@ -158,7 +158,8 @@ impl Rules<'_> {
             | Layout::FourQ
             | Layout::Merge
             | Layout::Deam
-            | Layout::Pmemo => {
+            | Layout::Pmemo
+            | Layout::MtgJamendo => {
                 let table_only = [
                     ("labels", d.labels.is_some()),
                     ("id_column", d.id_column.is_some()),

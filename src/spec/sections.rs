@@ -69,6 +69,9 @@ pub enum Layout {
     /// PMEmo 2019 as distributed (Zhang et al. 2018): chorus MP3s, LRC lyrics, static and
     /// dynamic valence-arousal ratings.
     Pmemo,
+    /// The mood/theme subset of MTG-Jamendo as distributed (Bogdanov et al. 2019): tagged
+    /// full-length tracks, five fixed splits.
+    MtgJamendo,
 }
 
 impl Layout {
@@ -82,6 +85,7 @@ impl Layout {
             Layout::Merge => "merge",
             Layout::Deam => "deam",
             Layout::Pmemo => "pmemo",
+            Layout::MtgJamendo => "mtg-jamendo",
         }
     }
 }
