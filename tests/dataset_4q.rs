@@ -13,37 +13,13 @@ const TOP: &str = "data/demo-4q/MER_audio_taffc_dataset";
 const ANNOTATIONS: &str = "panda_dataset_taffc_annotations.csv";
 const METADATA: &str = "panda_dataset_taffc_metadata.csv";
 
-/// The shipped experiment (one seed) and a 40-song stand-in of 3-s clips written by
-/// `mer demo --layout 4q`, as a user would.
+/// The shipped experiment (one seed) and a 40-song stand-in of 3-s clips.
 fn project() -> TestDir {
-    let dir = TestDir::new();
-    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/experiments/demo-4q.toml");
-    let spec = std::fs::read_to_string(shipped)
-        .unwrap()
-        .replace("seeds = [1, 2, 3]", "seeds = [1]");
-    dir.write("experiments/demo-4q.toml", spec);
-    let (ok, _, stderr) = output(dir.mer().args([
-        "demo",
-        "--layout",
-        "4q",
-        "--out",
-        "data/demo-4q",
-        "--songs",
-        "40",
-        "--seconds",
-        "3",
-    ]));
-    assert!(ok, "{stderr}");
-    dir
+    util::shipped_demo("4q", 40, 3)
 }
 
 fn inspect(dir: &TestDir) -> (bool, String) {
-    let (ok, stdout, stderr) =
-        output(
-            dir.mer()
-                .args(["data", "inspect", "experiments/demo-4q.toml", "--all"]),
-        );
-    (ok, stdout + &stderr)
+    util::inspect_all(dir, "experiments/demo-4q.toml", &[])
 }
 
 /// The annotation rows, `(song, quadrant)`.

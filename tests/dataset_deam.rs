@@ -14,37 +14,13 @@ const DATA: &str = "data/demo-deam";
 const AVERAGED: &str = "annotations/annotations averaged per song";
 const STATIC: &str = "static_annotations_averaged_songs_1_2000.csv";
 
-/// The shipped experiment (one seed) and a 40-song stand-in of 3-s clips written by
-/// `mer demo --layout deam`, as a user would.
+/// The shipped experiment (one seed) and a 40-song stand-in of 3-s clips.
 fn project() -> TestDir {
-    let dir = TestDir::new();
-    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/experiments/demo-deam.toml");
-    let spec = std::fs::read_to_string(shipped)
-        .unwrap()
-        .replace("seeds = [1, 2, 3]", "seeds = [1]");
-    dir.write("experiments/demo-deam.toml", spec);
-    let (ok, _, stderr) = output(dir.mer().args([
-        "demo",
-        "--layout",
-        "deam",
-        "--out",
-        DATA,
-        "--songs",
-        "40",
-        "--seconds",
-        "3",
-    ]));
-    assert!(ok, "{stderr}");
-    dir
+    util::shipped_demo("deam", 40, 3)
 }
 
 fn inspect(dir: &TestDir) -> (bool, String) {
-    let (ok, stdout, stderr) =
-        output(
-            dir.mer()
-                .args(["data", "inspect", "experiments/demo-deam.toml", "--all"]),
-        );
-    (ok, stdout + &stderr)
+    util::inspect_all(dir, "experiments/demo-deam.toml", &[])
 }
 
 /// Each song's value in `column` of a static or dynamic file (a dynamic row: its mean).

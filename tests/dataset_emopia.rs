@@ -221,24 +221,7 @@ fn damaged_copies_are_reported_naming_file_and_line() {
 
 #[test]
 fn the_demo_stand_in_runs_with_the_shipped_experiment() {
-    let dir = TestDir::new();
-    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/experiments/demo-emopia.toml");
-    let spec = std::fs::read_to_string(shipped)
-        .unwrap()
-        .replace("seeds = [1, 2, 3]", "seeds = [1]");
-    dir.write("experiments/demo-emopia.toml", spec);
-    let (ok, _, stderr) = output(dir.mer().args([
-        "demo",
-        "--layout",
-        "emopia",
-        "--out",
-        "data/demo-emopia",
-        "--songs",
-        "84",
-        "--seconds",
-        "4",
-    ]));
-    assert!(ok, "{stderr}");
+    let dir = util::shipped_demo("emopia", 84, 4);
     let (ok, stdout, stderr) =
         output(
             dir.mer()

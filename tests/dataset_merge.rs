@@ -11,41 +11,14 @@ use util::{TestDir, output};
 const DATA: &str = "data/demo-merge";
 const BIMODAL: &str = "data/demo-merge/MERGE_Bimodal_Complete";
 
-/// The shipped experiment (one seed) and a 48-song stand-in of 3-s clips written by
-/// `mer demo --layout merge`, as a user would.
+/// The shipped experiment (one seed) and a 48-song stand-in of 3-s clips.
 fn project() -> TestDir {
-    let dir = TestDir::new();
-    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/experiments/demo-merge.toml");
-    let spec = std::fs::read_to_string(shipped)
-        .unwrap()
-        .replace("seeds = [1, 2, 3]", "seeds = [1]");
-    dir.write("experiments/demo-merge.toml", spec);
-    let (ok, _, stderr) = output(dir.mer().args([
-        "demo",
-        "--layout",
-        "merge",
-        "--out",
-        DATA,
-        "--songs",
-        "48",
-        "--seconds",
-        "3",
-    ]));
-    assert!(ok, "{stderr}");
-    dir
+    util::shipped_demo("merge", 48, 3)
 }
 
 fn inspect(dir: &TestDir, root: &str) -> (bool, String) {
     let root = format!("dataset.root=../{root}");
-    let (ok, stdout, stderr) = output(dir.mer().args([
-        "data",
-        "inspect",
-        "experiments/demo-merge.toml",
-        "--all",
-        "--set",
-        &root,
-    ]));
-    (ok, stdout + &stderr)
+    util::inspect_all(dir, "experiments/demo-merge.toml", &["--set", &root])
 }
 
 /// The `Song` column of a split file.

@@ -7,44 +7,15 @@ mod util;
 
 use util::{TestDir, output};
 
-const DATA: &str = "data/demo-mtg-jamendo";
 const TOP: &str = "data/demo-mtg-jamendo/mtg-jamendo-dataset";
 
-/// The shipped experiment (one seed) and a 40-track stand-in of 10-s tracks written by
-/// `mer demo --layout mtg-jamendo`, as a user would.
+/// The shipped experiment (one seed) and a 40-song stand-in of 10-s clips.
 fn project() -> TestDir {
-    let dir = TestDir::new();
-    let shipped = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/experiments/demo-mtg-jamendo.toml"
-    );
-    let spec = std::fs::read_to_string(shipped)
-        .unwrap()
-        .replace("seeds = [1, 2, 3]", "seeds = [1]");
-    dir.write("experiments/demo-mtg-jamendo.toml", spec);
-    let (ok, _, stderr) = output(dir.mer().args([
-        "demo",
-        "--layout",
-        "mtg-jamendo",
-        "--out",
-        DATA,
-        "--songs",
-        "40",
-        "--seconds",
-        "10",
-    ]));
-    assert!(ok, "{stderr}");
-    dir
+    util::shipped_demo("mtg-jamendo", 40, 10)
 }
 
 fn inspect(dir: &TestDir) -> (bool, String) {
-    let (ok, stdout, stderr) = output(dir.mer().args([
-        "data",
-        "inspect",
-        "experiments/demo-mtg-jamendo.toml",
-        "--all",
-    ]));
-    (ok, stdout + &stderr)
+    util::inspect_all(dir, "experiments/demo-mtg-jamendo.toml", &[])
 }
 
 /// The `TRACK_ID`s and tags (prefix removed) of a tracks file: a tag per field from the sixth.

@@ -8,40 +8,15 @@ use std::collections::BTreeMap;
 
 use util::{TestDir, output};
 
-const DATA: &str = "data/demo-pmemo";
 const TOP: &str = "data/demo-pmemo/PMEmo2019";
 
-/// The shipped experiment (one seed) and a 40-song stand-in of 3-s clips written by
-/// `mer demo --layout pmemo`, as a user would.
+/// The shipped experiment (one seed) and a 40-song stand-in of 3-s clips.
 fn project() -> TestDir {
-    let dir = TestDir::new();
-    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/experiments/demo-pmemo.toml");
-    let spec = std::fs::read_to_string(shipped)
-        .unwrap()
-        .replace("seeds = [1, 2, 3]", "seeds = [1]");
-    dir.write("experiments/demo-pmemo.toml", spec);
-    let (ok, _, stderr) = output(dir.mer().args([
-        "demo",
-        "--layout",
-        "pmemo",
-        "--out",
-        DATA,
-        "--songs",
-        "40",
-        "--seconds",
-        "3",
-    ]));
-    assert!(ok, "{stderr}");
-    dir
+    util::shipped_demo("pmemo", 40, 3)
 }
 
 fn inspect(dir: &TestDir) -> (bool, String) {
-    let (ok, stdout, stderr) =
-        output(
-            dir.mer()
-                .args(["data", "inspect", "experiments/demo-pmemo.toml", "--all"]),
-        );
-    (ok, stdout + &stderr)
+    util::inspect_all(dir, "experiments/demo-pmemo.toml", &[])
 }
 
 /// The static file's rows by song: `(line, row)`.

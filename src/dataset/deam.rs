@@ -89,18 +89,12 @@ pub(super) fn read(root: &Path) -> Result<Listing, DatasetError> {
     let mut listing = Listing::default();
     let [first, second] = STATIC_FILES.map(|file| song_level.join(file));
     // The first file holds 1,744 of the 1,802 songs: without it there is no dataset.
-    let text = super::read_labels(&first, || {
+    let table = MetadataTable::read_labels(&first, b',', || {
         format!(
             "layout \"{LAYOUT}\" needs annotations/{AVERAGED}/song_level/{} (from DEAM_Annotations.zip) in dataset.root or in a folder inside it",
             STATIC_FILES[0]
         )
     })?;
-    let table =
-        MetadataTable::parse(&text, b',').map_err(|reason| DatasetError::MalformedLabels {
-            path: first.clone(),
-            line: 1,
-            reason,
-        })?;
     read_static(&first, table, &mut listing)?;
     match MetadataTable::read(&second, b',') {
         Ok(table) => read_static(&second, table, &mut listing)?,
@@ -123,29 +117,13 @@ pub(super) fn read(root: &Path) -> Result<Listing, DatasetError> {
     Ok(listing)
 }
 
-/// A header cell as matched: trimmed, inner spaces removed (`valence_ max_mean`).
-fn normalized(cell: &str) -> String {
-    cell.chars().filter(|c| !c.is_whitespace()).collect()
-}
-
 /// The songs of one static file (`table`, read from `path`).
 fn read_static(
     path: &Path,
     table: MetadataTable,
     listing: &mut Listing,
 ) -> Result<(), DatasetError> {
-    let header: Vec<String> = table.header.iter().map(|h| normalized(h)).collect();
-    let find = |column: &str| {
-        header
-            .iter()
-            .position(|h| h == column)
-            .ok_or_else(|| DatasetError::LayoutColumn {
-                path: path.to_path_buf(),
-                column: column.to_string(),
-                layout: LAYOUT,
-                found: table.header.clone(),
-            })
-    };
+    let find = |column: &str| table.layout_column(path, column, LAYOUT);
     let id_at = find(ID_COLUMN)?;
     let at: Vec<usize> = (STATIC_COLUMNS.iter())
         .map(|(column, _)| find(column))
@@ -222,7 +200,7 @@ fn add_dynamic(path: &Path, target: &str, listing: &mut Listing) {
     let index: HashMap<String, usize> = (listing.songs.iter().enumerate())
         .map(|(i, s)| (s.id.clone(), i))
         .collect();
-    let id_at = table.header.iter().position(|h| normalized(h) == ID_COLUMN);
+    let id_at = table.layout_column(path, ID_COLUMN, LAYOUT).ok();
     let samples: Vec<usize> = (table.header.iter().enumerate())
         .filter(|(_, h)| h.starts_with("sample_") && h.ends_with("ms"))
         .map(|(i, _)| i)
@@ -288,12 +266,6 @@ fn add_years(folder: &Path, listing: &mut Listing) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn header_cells_lose_their_spaces() {
-        assert_eq!(normalized(" valence_ max_mean"), "valence_max_mean");
-        assert_eq!(normalized(" arousal_mean "), "arousal_mean");
-    }
 
     #[test]
     fn dynamic_rows_skip_empty_frames_and_refuse_values_off_the_scale() {

@@ -44,17 +44,11 @@ struct TrackRow {
 pub(super) fn read(root: &Path) -> Result<Listing, DatasetError> {
     let root = super::dataset_folder(root, TSV);
     let path = root.join(TSV);
-    let text = super::read_labels(&path, || {
+    let table = MetadataTable::read_labels(&path, b'\t', || {
         format!(
             "layout \"{LAYOUT}\" needs {TSV} (the dataset's metadata repository) in dataset.root or in the one folder inside it (mtg-jamendo-dataset/)"
         )
     })?;
-    let table =
-        MetadataTable::parse(&text, b'\t').map_err(|reason| DatasetError::MalformedLabels {
-            path: path.clone(),
-            line: 1,
-            reason,
-        })?;
     let mut listing = Listing::default();
     let rows = track_rows(&path, &table, &mut listing.problems)?;
     let (parts, vocabulary) = read_splits(&root, &mut listing.problems);
@@ -99,14 +93,7 @@ fn track_rows(
     table: &MetadataTable,
     problems: &mut Vec<DatasetProblem>,
 ) -> Result<Vec<TrackRow>, DatasetError> {
-    let find = |column: &str| {
-        (table.header.iter().position(|h| h == column)).ok_or_else(|| DatasetError::LayoutColumn {
-            path: path.to_path_buf(),
-            column: column.to_string(),
-            layout: LAYOUT,
-            found: table.header.clone(),
-        })
-    };
+    let find = |column: &str| table.layout_column(path, column, LAYOUT);
     let id_at = find(ID_COLUMN)?;
     let tags_at = find(TAGS_COLUMN)?;
     let named: Vec<(usize, &str)> = [
@@ -265,7 +252,9 @@ mod tests {
         let text = "TRACK_ID\tARTIST_ID\tALBUM_ID\tPATH\tDURATION\tTAGS\r\n\
                     track_0000948\tartist_000087\talbum_000149\t48/948.mp3\t212.7\tmood/theme---background\tmood/theme---calm\r\n\
                     track_x\tartist_000087\talbum_000149\t48/948.mp3\t212.7\tmood/theme---calm\r\n";
-        let table = MetadataTable::parse(text, b'\t').unwrap();
+        // As read from a file: CRLF becomes LF.
+        let text = crate::text::decode_text(text.as_bytes()).unwrap();
+        let table = MetadataTable::parse(&text, b'\t').unwrap();
         let mut problems = Vec::new();
         let rows = track_rows(Path::new("t.tsv"), &table, &mut problems).unwrap();
         assert_eq!(rows.len(), 1);
@@ -275,10 +264,13 @@ mod tests {
                 .fields
                 .contains(&("duration".into(), "212.7".into()))
         );
-        assert!(matches!(
-            &problems[..],
-            [DatasetProblem::MalformedLine { line: 3, .. }]
-        ));
+        assert!(
+            matches!(
+                &problems[..],
+                [DatasetProblem::MalformedLine { line: 3, .. }]
+            ),
+            "{problems:?}"
+        );
         assert_eq!(track_number("track_0000948"), Some(948));
     }
 }

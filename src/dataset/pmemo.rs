@@ -48,17 +48,11 @@ pub(super) const RATINGS: [(&str, (f64, f64)); 4] = [
 pub(super) fn read(root: &Path) -> Result<Listing, DatasetError> {
     let root = super::dataset_folder(root, STATIC);
     let path = root.join(STATIC);
-    let text = super::read_labels(&path, || {
+    let table = MetadataTable::read_labels(&path, b',', || {
         format!(
             "layout \"{LAYOUT}\" needs {STATIC} ({ID_COLUMN},Arousal(mean),Valence(mean)) in dataset.root or in the one folder inside it (PMEmo2019/)"
         )
     })?;
-    let table =
-        MetadataTable::parse(&text, b',').map_err(|reason| DatasetError::MalformedLabels {
-            path: path.clone(),
-            line: 1,
-            reason,
-        })?;
     let mut listing = read_static(&path, &table)?;
     add_std(&root.join(STATIC_STD), &path, &mut listing);
     add_dynamic(&root.join(DYNAMIC), &mut listing);
@@ -81,27 +75,13 @@ fn column(prefix: &str, stat: &str) -> String {
     format!("{prefix}({stat})")
 }
 
-/// The position of `column` in `table`, or the layout's error naming it.
-fn find(table: &MetadataTable, path: &Path, column: &str) -> Result<usize, DatasetError> {
-    table
-        .header
-        .iter()
-        .position(|h| h == column)
-        .ok_or_else(|| DatasetError::LayoutColumn {
-            path: path.to_path_buf(),
-            column: column.to_string(),
-            layout: LAYOUT,
-            found: table.header.clone(),
-        })
-}
-
 /// One song per row of the static file.
 fn read_static(path: &Path, table: &MetadataTable) -> Result<Listing, DatasetError> {
-    let id_at = find(table, path, ID_COLUMN)?;
+    let id_at = table.layout_column(path, ID_COLUMN, LAYOUT)?;
     let at: Vec<(&str, String, usize)> = (TARGETS.iter())
         .map(|(name, prefix)| {
             let column = column(prefix, "mean");
-            let at = find(table, path, &column)?;
+            let at = table.layout_column(path, &column, LAYOUT)?;
             Ok((*name, column, at))
         })
         .collect::<Result<_, DatasetError>>()?;

@@ -325,6 +325,41 @@ impl MetadataTable {
         Ok(MetadataTable { header, rows })
     }
 
+    /// [`MetadataTable::read`] of a layout's labels file, whose absence or damage stops the
+    /// load: `hint` says what the layout expects there.
+    pub(super) fn read_labels(
+        path: &Path,
+        delimiter: u8,
+        hint: impl FnOnce() -> String,
+    ) -> Result<MetadataTable, DatasetError> {
+        let text = super::read_labels(path, hint)?;
+        MetadataTable::parse(&text, delimiter).map_err(|reason| DatasetError::MalformedLabels {
+            path: path.to_path_buf(),
+            line: 1,
+            reason,
+        })
+    }
+
+    /// The position of `column` in a fixed layout's file read from `path`, matched with the
+    /// spaces inside header names removed (DEAM writes `valence_ max_mean`), or the error
+    /// naming the file, the column, the layout and the header.
+    pub(super) fn layout_column(
+        &self,
+        path: &Path,
+        column: &str,
+        layout: &'static str,
+    ) -> Result<usize, DatasetError> {
+        let squeezed = |name: &str| -> String { name.split_whitespace().collect() };
+        (self.header.iter())
+            .position(|h| squeezed(h) == squeezed(column))
+            .ok_or_else(|| DatasetError::LayoutColumn {
+                path: path.to_path_buf(),
+                column: column.to_string(),
+                layout,
+                found: self.header.clone(),
+            })
+    }
+
     /// The position of `column`, or a reason naming it and the header.
     pub(super) fn column(&self, column: &str) -> Result<usize, String> {
         (self.header.iter().position(|h| h == column)).ok_or_else(|| {

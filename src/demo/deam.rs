@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use crate::rng::RandomStream;
 
-use super::metadata::{Annotation, RATING_SCALE, SongRecord};
+use super::metadata::{Annotation, RATING_SCALE, SongRecord, csv_bytes};
 use super::mp3::Mp3Format;
 
 const AVERAGED: &str = "annotations/annotations averaged per song";
@@ -206,23 +206,18 @@ fn metadata_files(
             .filter(move |&i| songs[i].year == year)
     };
     let segment = |start: f64| format!("{:.2}", start / 60.0);
-    let mut files = Vec::new();
-    let mut rows: Vec<Vec<String>> = vec![
-        [
-            "song_id",
-            "file_name",
-            "Artist",
-            "Song title",
-            "start of the segment (min.sec)",
-            "end of the segment (min.sec)",
-            "Genre",
-        ]
-        .map(String::from)
-        .to_vec(),
+    let header_2013 = [
+        "song_id",
+        "file_name",
+        "Artist",
+        "Song title",
+        "start of the segment (min.sec)",
+        "end of the segment (min.sec)",
+        "Genre",
     ];
-    for i in in_year(2013) {
+    let rows_2013 = in_year(2013).map(|i| {
         let (number, record) = (songs[i].number, &records[i]);
-        rows.push(vec![
+        vec![
             number.to_string(),
             format!("{number}.mp3"),
             format!("{}\t", record.artist),
@@ -230,24 +225,18 @@ fn metadata_files(
             segment(30.0),
             segment(30.0 + seconds),
             "Rock ".into(),
-        ]);
-    }
-    files.push(("metadata/metadata_2013.csv".to_string(), csv_bytes(&rows)));
-
-    let mut rows: Vec<Vec<String>> = vec![
-        [
-            "Id",
-            "Artist",
-            "Album",
-            "Track",
-            "Genre",
-            "segment start",
-            "segment end",
         ]
-        .map(String::from)
-        .to_vec(),
+    });
+    let header_2014 = [
+        "Id",
+        "Artist",
+        "Album",
+        "Track",
+        "Genre",
+        "segment start",
+        "segment end",
     ];
-    for (k, i) in in_year(2014).enumerate() {
+    let rows_2014 = in_year(2014).enumerate().map(|(k, i)| {
         let (number, record) = (songs[i].number, &records[i]);
         let mut row = vec![
             number.to_string(),
@@ -259,24 +248,14 @@ fn metadata_files(
             format!("{}", 60.0 + seconds),
         ];
         // Last.fm tags trail the row, as many as the song has.
-        row.extend(
-            ["chill", "ambient", "downtempo"]
-                .iter()
-                .take(k % 4)
-                .map(|t| t.to_string()),
-        );
-        rows.push(row);
-    }
-    files.push(("metadata/metadata_2014.csv".to_string(), csv_bytes(&rows)));
-
-    let mut rows: Vec<Vec<String>> = vec![
-        ["id", "file name", "title", "artist", "album", "genre"]
-            .map(String::from)
-            .to_vec(),
-    ];
-    for i in in_year(2015) {
+        let tags = ["chill", "ambient", "downtempo"].iter().take(k % 4);
+        row.extend(tags.map(|t| t.to_string()));
+        row
+    });
+    let header_2015 = ["id", "file name", "title", "artist", "album", "genre"];
+    let rows_2015 = in_year(2015).map(|i| {
         let (number, record) = (songs[i].number, &records[i]);
-        rows.push(vec![
+        vec![
             number.to_string(),
             format!("{number}.mp3"),
             record.title.clone(),
@@ -284,22 +263,23 @@ fn metadata_files(
             record.album.clone(),
             "Classical".into(),
             "Baroque".into(),
-        ]);
-    }
-    files.push(("metadata/metadata_2015.csv".to_string(), csv_bytes(&rows)));
-    files
-}
-
-fn csv_bytes(rows: &[Vec<String>]) -> Vec<u8> {
-    let mut writer = csv::WriterBuilder::new()
-        .flexible(true)
-        .from_writer(Vec::new());
-    for row in rows {
-        (writer.write_record(row)).expect("writing CSV into memory cannot fail");
-    }
-    writer
-        .into_inner()
-        .expect("flushing CSV into memory cannot fail")
+        ]
+    });
+    let quoting = csv::QuoteStyle::Necessary;
+    vec![
+        (
+            "metadata/metadata_2013.csv".to_string(),
+            csv_bytes(&header_2013, rows_2013, quoting),
+        ),
+        (
+            "metadata/metadata_2014.csv".to_string(),
+            csv_bytes(&header_2014, rows_2014, quoting),
+        ),
+        (
+            "metadata/metadata_2015.csv".to_string(),
+            csv_bytes(&header_2015, rows_2015, quoting),
+        ),
+    ]
 }
 
 /// An openSMILE-style frame features file: `;`-separated, one row per 0.5 s.

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::rng::RandomStream;
 
 use super::classes::ClassProfile;
-use super::metadata::SongRecord;
+use super::metadata::{SongRecord, csv_bytes};
 use super::mp3::Mp3Format;
 
 /// The dataset's top folder, as users extract it.
@@ -61,41 +61,31 @@ const GENRES: [&str; 4] = ["Pop/Rock", "Electronic", "Jazz", "Folk"];
 /// The metadata files, as (path under the output folder, content).
 pub(super) fn files(records: &[SongRecord], classes: &[ClassProfile]) -> Vec<(String, Vec<u8>)> {
     let mut annotations = String::from("Song,Quadrant\n");
-    let mut metadata = csv::WriterBuilder::new()
-        .quote_style(csv::QuoteStyle::NonNumeric)
-        .from_writer(Vec::new());
-    let write = |writer: &mut csv::Writer<Vec<u8>>, row: &[String]| {
-        (writer.write_record(row)).expect("writing CSV into memory cannot fail");
-    };
-    write(&mut metadata, &METADATA_HEADER.map(String::from));
+    let mut rows = Vec::with_capacity(records.len());
     for (row, record) in records.iter().enumerate() {
         annotations.push_str(&format!("{},{}\n", record.id, record.label));
         let moods = moods(record, classes);
         let genres = &GENRES[..1 + row % 2];
         let (found, total) = (moods.len(), moods.len() + row % 3);
-        write(
-            &mut metadata,
-            &[
-                record.id.clone(),
-                record.artist.clone(),
-                record.title.clone(),
-                record.label.to_string(),
-                format!("{:.2}", found as f64 / total as f64),
-                total.to_string(),
-                total.to_string(),
-                found.to_string(),
-                moods.join("; "),
-                moods.join("; ").to_lowercase(),
-                genres.len().to_string(),
-                genres.join("; "),
-                "1".to_string(),
-                format!("https://example.org/samples/{}.mp3", record.id),
-            ],
-        );
+        rows.push(vec![
+            record.id.clone(),
+            record.artist.clone(),
+            record.title.clone(),
+            record.label.to_string(),
+            format!("{:.2}", found as f64 / total as f64),
+            total.to_string(),
+            total.to_string(),
+            found.to_string(),
+            moods.join("; "),
+            moods.join("; ").to_lowercase(),
+            genres.len().to_string(),
+            genres.join("; "),
+            "1".to_string(),
+            format!("https://example.org/samples/{}.mp3", record.id),
+        ]);
     }
-    let metadata = metadata
-        .into_inner()
-        .expect("flushing CSV into memory cannot fail");
+    // The real file quotes every text field.
+    let metadata = csv_bytes(&METADATA_HEADER, rows, csv::QuoteStyle::NonNumeric);
     vec![
         (
             format!("{TOP}/panda_dataset_taffc_annotations.csv"),

@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 
 use super::classes::ClassProfile;
-use super::metadata::{Annotation, RATING_SCALE, SongRecord};
+use super::metadata::{Annotation, RATING_SCALE, SongRecord, csv_bytes};
 
 /// The sets' kinds, as the folder and the file names spell them.
 const KINDS: [(&str, &str); 3] = [
@@ -260,7 +260,7 @@ pub(super) fn files(
         });
         files.push((
             format!("{folder}/merge_{name}_metadata.csv"),
-            csv_bytes(&header, rows),
+            csv_bytes(&header, rows, csv::QuoteStyle::Necessary),
         ));
 
         let mut header = id_header.clone();
@@ -276,7 +276,7 @@ pub(super) fn files(
         });
         files.push((
             format!("{folder}/merge_{name}_av_values.csv"),
-            csv_bytes(&header, rows),
+            csv_bytes(&header, rows, csv::QuoteStyle::Necessary),
         ));
 
         for scheme in ["70_15_15", "40_30_30"] {
@@ -286,7 +286,7 @@ pub(super) fn files(
                     .map(|&i| vec![ids(i).remove(0), songs[i].quadrant.to_string()]);
                 files.push((
                     format!("{folder}/tvt_dataframes/tvt_{scheme}/tvt_{scheme}_{part}_{name}.csv"),
-                    csv_bytes(&["Song", "Quadrant"], rows),
+                    csv_bytes(&["Song", "Quadrant"], rows, csv::QuoteStyle::Necessary),
                 ));
             }
         }
@@ -334,23 +334,6 @@ fn metadata_row(song: &MergeSong, record: &SongRecord, seconds: f64) -> Vec<Stri
         "1".into(),
         "2".into(),
     ]
-}
-
-fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let write = |writer: &mut csv::Writer<Vec<u8>>, row: &[String]| {
-        (writer.write_record(row)).expect("writing CSV into memory cannot fail");
-    };
-    write(
-        &mut writer,
-        &header.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
-    );
-    for row in rows {
-        write(&mut writer, &row);
-    }
-    writer
-        .into_inner()
-        .expect("flushing CSV into memory cannot fail")
 }
 
 #[cfg(test)]

@@ -224,7 +224,6 @@ pub struct Annotation {
 /// `id,label,subcategory,title,artist,valence,arousal,tags`, RFC 4180 quoting, tags joined by
 /// [`TAG_SEPARATOR`]; `annotations[i]` belongs to `songs[i]`.
 pub fn labels_csv(songs: &[SongRecord], annotations: &[Annotation]) -> Vec<u8> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
     let header = [
         "id",
         "label",
@@ -235,24 +234,35 @@ pub fn labels_csv(songs: &[SongRecord], annotations: &[Annotation]) -> Vec<u8> {
         "arousal",
         "tags",
     ];
-    let rows = std::iter::once(header.map(String::from)).chain(songs.iter().zip(annotations).map(
-        |(s, a)| {
-            [
-                s.id.clone(),
-                s.label.to_string(),
-                s.subcategory.to_string(),
-                s.title.clone(),
-                s.artist.clone(),
-                format!("{:.2}", a.valence),
-                format!("{:.2}", a.arousal),
-                a.tags.join(TAG_SEPARATOR),
-            ]
-        },
-    ));
-    for row in rows {
-        writer
-            .write_record(&row)
-            .expect("writing CSV into memory cannot fail");
+    let rows = songs.iter().zip(annotations).map(|(s, a)| {
+        vec![
+            s.id.clone(),
+            s.label.to_string(),
+            s.subcategory.to_string(),
+            s.title.clone(),
+            s.artist.clone(),
+            format!("{:.2}", a.valence),
+            format!("{:.2}", a.arousal),
+            a.tags.join(TAG_SEPARATOR),
+        ]
+    });
+    csv_bytes(&header, rows, csv::QuoteStyle::Necessary)
+}
+
+/// A CSV file of `header` and `rows` (of any lengths, as ragged real files have), quoted as
+/// `quoting` says.
+pub(super) fn csv_bytes(
+    header: &[&str],
+    rows: impl IntoIterator<Item = Vec<String>>,
+    quoting: csv::QuoteStyle,
+) -> Vec<u8> {
+    let mut writer = csv::WriterBuilder::new()
+        .flexible(true)
+        .quote_style(quoting)
+        .from_writer(Vec::new());
+    let header = header.iter().map(|h| h.to_string()).collect::<Vec<_>>();
+    for row in std::iter::once(header).chain(rows) {
+        (writer.write_record(&row)).expect("writing CSV into memory cannot fail");
     }
     writer
         .into_inner()

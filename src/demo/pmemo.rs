@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use crate::rng::RandomStream;
 
-use super::metadata::{Annotation, RATING_SCALE, SongRecord};
+use super::metadata::{Annotation, RATING_SCALE, SongRecord, csv_bytes};
 use super::mp3::Mp3Format;
 
 /// The dataset's top folder.
@@ -147,41 +147,32 @@ pub(super) fn files(
         }
     }
 
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let mut write = |row: &[String]| {
-        (writer.write_record(row)).expect("writing CSV into memory cannot fail");
-    };
-    write(
-        &[
-            "musicId",
-            "fileName",
-            "title",
-            "artist",
-            "album",
-            "duration",
-            "chorus_start_time",
-            "chorus_end_time",
-        ]
-        .map(String::from),
-    );
-    for &i in &by_number {
+    let header = [
+        "musicId",
+        "fileName",
+        "title",
+        "artist",
+        "album",
+        "duration",
+        "chorus_start_time",
+        "chorus_end_time",
+    ];
+    let rows = by_number.iter().map(|&i| {
         let (number, record) = (songs[i].number, &records[i]);
         let start = 60 + (number % 90);
         let end = start + seconds as u32;
-        write(&[
+        vec![
             number.to_string(),
             format!("{} - {}.mp3", record.artist, record.title),
             record.title.clone(),
             record.artist.clone(),
             record.album.clone(),
-            format!("{:.1}", seconds),
+            format!("{seconds:.1}"),
             format!("{:02}:{:02}", start / 60, start % 60),
             format!("{:02}:{:02}", end / 60, end % 60),
-        ]);
-    }
-    let metadata = writer
-        .into_inner()
-        .expect("flushing CSV into memory cannot fail");
+        ]
+    });
+    let metadata = csv_bytes(&header, rows, csv::QuoteStyle::Necessary);
 
     let mut files = vec![
         (

@@ -281,3 +281,43 @@ pub fn class_counts(inspected: &str, class: &str) -> Vec<usize> {
     let counts = line.split_whitespace().skip(1);
     counts.map(|c| c.parse().unwrap()).collect()
 }
+
+/// A folder holding the shipped `experiments/demo-{layout}.toml` (its seeds cut to the first)
+/// and the stand-in it runs on, written by `mer demo --layout {layout} --out
+/// data/demo-{layout}` with `songs` songs of `seconds` seconds, as a user would.
+pub fn shipped_demo(layout: &str, songs: u32, seconds: u32) -> TestDir {
+    let dir = TestDir::new();
+    let experiment = format!("experiments/demo-{layout}.toml");
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join(&experiment);
+    let spec = std::fs::read_to_string(shipped)
+        .unwrap()
+        .replace("seeds = [1, 2, 3]", "seeds = [1]");
+    dir.write(&experiment, spec);
+    let (out, songs, seconds) = (
+        format!("data/demo-{layout}"),
+        songs.to_string(),
+        seconds.to_string(),
+    );
+    let (ok, _, stderr) = output(dir.mer().args([
+        "demo",
+        "--layout",
+        layout,
+        "--out",
+        &out,
+        "--songs",
+        &songs,
+        "--seconds",
+        &seconds,
+    ]));
+    assert!(ok, "{stderr}");
+    dir
+}
+
+/// `mer data inspect SPEC --all` with `extra` arguments: whether it succeeded, and what it
+/// printed (stdout, then stderr).
+pub fn inspect_all(dir: &TestDir, spec: &str, extra: &[&str]) -> (bool, String) {
+    let mut args = vec!["data", "inspect", spec, "--all"];
+    args.extend(extra);
+    let (ok, stdout, stderr) = output(dir.mer().args(&args));
+    (ok, stdout + &stderr)
+}
