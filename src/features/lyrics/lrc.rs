@@ -1,12 +1,23 @@
-//! LRC files (time-tagged lyrics, PMEmo's `lyrics/{id}.lrc`): the sung text alone. Time tags
+//! LRC text (time-tagged lyrics, PMEmo's `lyrics/{id}.lrc`): the sung text alone. Time tags
 //! (`[01:02.34]`, several on a line) are stripped, ID tags (`[ar:...]`, `[ti:...]`,
 //! `[offset:...]`) and Chinese credit lines (作词 / 作曲, "words by" / "music by") dropped, as
-//! PMEmo's own analysis does.
+//! PMEmo's own analysis does. LRC is recognized by its content, not its file name, because the
+//! cache keys a song's features by the file's content alone.
 
-/// Whether `path` names an LRC file (extension `lrc`, any case).
-pub fn is_lrc(path: &std::path::Path) -> bool {
-    path.extension()
-        .is_some_and(|ext| ext.eq_ignore_ascii_case("lrc"))
+/// Whether `text` is LRC: at least half of its non-empty lines start with a time tag.
+pub fn is_lrc(text: &str) -> bool {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let timed = (lines.iter())
+        .filter(|line| {
+            let tag = line.strip_prefix('[').and_then(|r| r.split_once(']'));
+            tag.is_some_and(|(inside, _)| is_time(inside))
+        })
+        .count();
+    !lines.is_empty() && 2 * timed >= lines.len()
 }
 
 /// The lyrics of an LRC file's text, one sung line per line.
@@ -55,7 +66,8 @@ mod tests {
                    [00:01.00]作曲：某人\r\n[00:12.34]First line\r\n[00:15.00][01:20.50]Chorus line  \r\n\
                    [00:20.00]\r\nplain line\r\n";
         assert_eq!(sung_text(lrc), "First line\nChorus line\nplain line");
-        assert!(is_lrc(std::path::Path::new("lyrics/108.LRC")));
-        assert!(!is_lrc(std::path::Path::new("lyrics/108.txt")));
+        assert!(is_lrc(lrc));
+        assert!(!is_lrc("First line\n[Chorus]\nSecond line\n"));
+        assert!(!is_lrc(""));
     }
 }

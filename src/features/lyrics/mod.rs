@@ -81,8 +81,8 @@ impl Default for HashedBowSettings {
 /// Version of the lyrics vectors: bump it whenever a value or name would change (tokenizer,
 /// hash, stylistic definitions), so cached `extract.lyrics` artifacts are recomputed.
 /// 2: UTF-16 without a byte-order mark is decoded (1 tokenized it letter by letter), binary
-/// data is skipped. 3: `.lrc` files are read as their sung text (time and ID tags, credits
-/// removed).
+/// data is skipped. 3: LRC text (time-tagged lyrics) is read as its sung text (time and ID
+/// tags, credits removed).
 pub const VERSION: u32 = 3;
 
 /// Why one lyrics file gave no features.
@@ -159,8 +159,7 @@ pub fn feature_names(section: &HashedBowSettings) -> Vec<String> {
 }
 
 /// The text of a lyrics file of at most `max_bytes`, decoded ([`crate::text::decode_text`]),
-/// binary data refused, an LRC file's tags removed ([`lrc`]): what every lyrics extractor
-/// reads.
+/// binary data refused, LRC text's tags removed ([`lrc`]): what every lyrics extractor reads.
 pub fn read_lyrics(path: &Path, max_bytes: usize) -> Result<String, LyricsError> {
     let bytes = read_at_most(path, max_bytes).map_err(|err| match err {
         CappedRead::Io(source) => LyricsError::Read {
@@ -179,7 +178,7 @@ pub fn read_lyrics(path: &Path, max_bytes: usize) -> Result<String, LyricsError>
     };
     let text = text::decode_text(&bytes).map_err(decode_err)?;
     text::check_control_characters(&text).map_err(decode_err)?;
-    Ok(if lrc::is_lrc(path) {
+    Ok(if lrc::is_lrc(&text) {
         lrc::sung_text(&text)
     } else {
         text

@@ -32,7 +32,7 @@ use crate::models::{ModelError, ModelStore, catalog::MINILM};
 use bert::{Bert, BertWeightError, HIDDEN};
 
 /// Version of the vectors [`extract`] returns; bump it whenever a value or name would change.
-/// 2: `.lrc` files are read as their sung text.
+/// 2: LRC text (time-tagged lyrics) is read as its sung text.
 pub const VERSION: u32 = 2;
 
 /// Word pieces per group, leaving room for `[CLS]` and `[SEP]` in the model's 256.
