@@ -100,6 +100,13 @@ impl RandomStream {
         weights.iter().rposition(|w| *w > 0.0).unwrap_or(0)
     }
 
+    /// The indices `0..n` in a random order (one [`RandomStream::shuffle`] of them).
+    pub fn permutation(&mut self, n: usize) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..n).collect();
+        self.shuffle(&mut order);
+        order
+    }
+
     /// Shuffles `items` in place (Fisher-Yates).
     pub fn shuffle<T>(&mut self, items: &mut [T]) {
         for i in (1..items.len()).rev() {
@@ -110,8 +117,7 @@ impl RandomStream {
 
     /// `count` distinct indices out of `0..n`, ascending.
     pub fn subset(&mut self, n: usize, count: usize) -> Vec<usize> {
-        let mut all: Vec<usize> = (0..n).collect();
-        self.shuffle(&mut all);
+        let mut all = self.permutation(n);
         all.truncate(count.min(n));
         all.sort_unstable();
         all

@@ -139,9 +139,7 @@ fn the_stand_in_loads_with_its_quadrants_songs_and_split() {
     assert!(ok, "{stderr}");
     let report = dir.report_folder(&stderr);
     let predictions = util::read_csv(&report.join("predictions.csv"));
-    let mut tested: Vec<&str> = predictions.iter().map(|r| r["id"].as_str()).collect();
-    tested.sort();
-    tested.dedup();
+    let tested = util::scored_ids(&predictions);
     let expected: Vec<String> = (9..12)
         .flat_map(|i| (0..3).map(move |s| format!("Q{}_{}_{s}", i % 4 + 1, SONGS[i])))
         .collect();
@@ -249,9 +247,7 @@ fn the_demo_stand_in_runs_with_the_shipped_experiment() {
         .map(|r| r["songID"].clone())
         .collect();
     let predictions = util::read_csv(&report.join("predictions.csv"));
-    let mut scored: Vec<&str> = predictions.iter().map(|r| r["id"].as_str()).collect();
-    scored.sort();
-    scored.dedup();
+    let scored = util::scored_ids(&predictions);
     let clips: Vec<String> = util::read_csv(&root.join("label.csv"))
         .into_iter()
         .map(|r| r["ID"].clone())

@@ -64,9 +64,7 @@ fn the_bimodal_set_runs_with_its_fixed_split() {
     assert!(ok, "{stderr}");
     let report = dir.report_folder(&stderr);
     let predictions = util::read_csv(&report.join("predictions.csv"));
-    let mut scored: Vec<&str> = predictions.iter().map(|r| r["id"].as_str()).collect();
-    scored.sort();
-    scored.dedup();
+    let scored = util::scored_ids(&predictions);
     let mut expected = split_songs(&dir.path(BIMODAL), "70_15_15", "test");
     expected.sort();
     assert!(!expected.is_empty());
@@ -88,9 +86,7 @@ fn the_bimodal_set_runs_with_its_fixed_split() {
     assert!(ok, "{stderr}");
     let report = dir.report_folder(&stderr);
     let predictions = util::read_csv(&report.join("predictions.csv"));
-    let mut scored: Vec<&str> = predictions.iter().map(|r| r["id"].as_str()).collect();
-    scored.sort();
-    scored.dedup();
+    let scored = util::scored_ids(&predictions);
     let mut expected = split_songs(&dir.path(BIMODAL), "40_30_30", "test");
     expected.sort();
     assert_eq!(scored, expected);

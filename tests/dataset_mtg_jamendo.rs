@@ -54,9 +54,7 @@ fn the_stand_in_runs_a_multilabel_task_on_split_0() {
     assert!(ok, "{stderr}");
     let report = dir.report_folder(&stderr);
     let predictions = util::read_csv(&report.join("predictions.csv"));
-    let mut scored: Vec<&str> = predictions.iter().map(|r| r["id"].as_str()).collect();
-    scored.sort();
-    scored.dedup();
+    let scored = util::scored_ids(&predictions);
     let test = tracks(&dir, "splits/split-0/autotagging_moodtheme-test.tsv");
     let mut expected: Vec<&str> = test.iter().map(|(id, _)| id.as_str()).collect();
     expected.sort();

@@ -19,10 +19,10 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use super::ratings::{DynamicSummary, quadrant, rating, song_number};
-use super::table::{MetadataTable, Template, attach_files, display_name};
-use super::{DatasetError, DatasetProblem, LabelledSong, Listing};
-use crate::modality::{Modality, PerModality};
+use super::ratings::{DynamicSummary, RatedColumn, add_rated_songs, rating, song_number};
+use super::table::{MetadataTable, Template, attach_files};
+use super::{DatasetError, DatasetProblem, Listing};
+use crate::modality::Modality;
 
 /// The counts of the dataset's paper and its audit.
 pub(super) const PUBLISHED: &str = "1802 songs: 744 (2013) + 1000 (2014) 45-s excerpts, 58 full songs (2015); static valence and arousal 1 to 9, dynamic 2 Hz from 15 s";
@@ -125,63 +125,17 @@ fn read_static(
 ) -> Result<(), DatasetError> {
     let find = |column: &str| table.layout_column(path, column, LAYOUT);
     let id_at = find(ID_COLUMN)?;
-    let at: Vec<usize> = (STATIC_COLUMNS.iter())
-        .map(|(column, _)| find(column))
-        .collect::<Result<_, _>>()?;
-    let known: HashMap<String, usize> = (listing.songs.iter().enumerate())
-        .map(|(i, s)| (s.id.clone(), i))
-        .collect();
-    for (line, record) in &table.rows {
-        let malformed = |reason: String| DatasetProblem::MalformedLine {
-            path: path.to_path_buf(),
-            line: *line,
-            reason,
-        };
-        let cell = |i: usize| record.get(i).unwrap_or_default();
-        let Some(id) = song_number(cell(id_at)) else {
-            listing.problems.push(malformed(format!(
-                "{ID_COLUMN} is `{}`, expected a song number",
-                cell(id_at)
-            )));
-            continue;
-        };
-        if let Some(&first) = known.get(&id) {
-            let first_line = listing.songs[first].label_source.clone();
-            listing.problems.push(malformed(format!(
-                "song {id} is listed again (first at {first_line}); the first listing is kept"
-            )));
-            continue;
-        }
-        let mut values = Vec::with_capacity(STATIC_COLUMNS.len());
-        for ((column, _), &i) in STATIC_COLUMNS.iter().zip(&at) {
-            let scale = column.ends_with("_mean").then_some(STATIC_SCALE);
-            match rating(cell(i), column, scale) {
-                Ok(value) => values.push(value),
-                Err(reason) => {
-                    listing
-                        .problems
-                        .push(malformed(format!("song {id}: {reason}")));
-                    break;
-                }
-            }
-        }
-        if values.len() < STATIC_COLUMNS.len() {
-            continue;
-        }
-        let (valence, arousal) = (values[0], values[1]);
-        let mut song = LabelledSong {
-            id: id.clone(),
-            label: quadrant(valence, arousal, MIDPOINT).to_string(),
-            subcategory: None,
-            label_source: format!("{} line {line}", display_name(path)),
-            files: PerModality::default(),
-            metadata: Default::default(),
-        };
-        for ((_, name), &i) in STATIC_COLUMNS.iter().zip(&at) {
-            song.metadata.insert(name.to_string(), cell(i).to_string());
-        }
-        listing.songs.push(song);
-    }
+    let columns: Vec<RatedColumn> = (STATIC_COLUMNS.iter())
+        .map(|&(column, name)| {
+            Ok(RatedColumn {
+                at: find(column)?,
+                column,
+                name,
+                scale: column.ends_with("_mean").then_some(STATIC_SCALE),
+            })
+        })
+        .collect::<Result<_, DatasetError>>()?;
+    add_rated_songs(path, &table, (id_at, &columns), MIDPOINT, listing);
     Ok(())
 }
 

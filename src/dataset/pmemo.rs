@@ -16,10 +16,10 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::ratings::{DynamicSummary, quadrant, rating, song_number};
-use super::table::{MetadataTable, Template, attach_files, display_name, keyed_rows};
-use super::{DatasetError, DatasetProblem, LabelledSong, Listing};
-use crate::modality::{Modality, PerModality};
+use super::ratings::{DynamicSummary, RatedColumn, add_rated_songs, rating, song_number};
+use super::table::{MetadataTable, Template, attach_files, keyed_rows};
+use super::{DatasetError, DatasetProblem, Listing};
+use crate::modality::Modality;
 
 /// The counts of the dataset's own overview (computed from the data).
 pub(super) const PUBLISHED: &str = "794 chorus clips; 767 songs with static and dynamic valence and arousal (0 to 1; quadrants at 0.5: Q1 505, Q2 73, Q3 132, Q4 57); lyrics for 629";
@@ -78,62 +78,19 @@ fn column(prefix: &str, stat: &str) -> String {
 /// One song per row of the static file.
 fn read_static(path: &Path, table: &MetadataTable) -> Result<Listing, DatasetError> {
     let id_at = table.layout_column(path, ID_COLUMN, LAYOUT)?;
-    let at: Vec<(&str, String, usize)> = (TARGETS.iter())
-        .map(|(name, prefix)| {
-            let column = column(prefix, "mean");
-            let at = table.layout_column(path, &column, LAYOUT)?;
-            Ok((*name, column, at))
+    let names = TARGETS.map(|(_, prefix)| column(prefix, "mean"));
+    let columns: Vec<RatedColumn> = (TARGETS.iter().zip(&names))
+        .map(|((name, _), column)| {
+            Ok(RatedColumn {
+                at: table.layout_column(path, column, LAYOUT)?,
+                column,
+                name,
+                scale: Some(SCALE),
+            })
         })
         .collect::<Result<_, DatasetError>>()?;
     let mut listing = Listing::default();
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    for (line, record) in &table.rows {
-        let malformed = |reason: String| DatasetProblem::MalformedLine {
-            path: path.to_path_buf(),
-            line: *line,
-            reason,
-        };
-        let cell = |i: usize| record.get(i).unwrap_or_default();
-        let Some(id) = song_number(cell(id_at)) else {
-            let reason = format!("{ID_COLUMN} is `{}`, expected a song number", cell(id_at));
-            listing.problems.push(malformed(reason));
-            continue;
-        };
-        if let Some(&first) = seen.get(&id) {
-            listing.problems.push(DatasetProblem::DuplicateId {
-                path: path.to_path_buf(),
-                line: *line,
-                first_line: first,
-                id,
-            });
-            continue;
-        }
-        let values: Result<Vec<f64>, String> = (at.iter())
-            .map(|(_, column, i)| rating(cell(*i), column, Some(SCALE)))
-            .collect();
-        let values = match values {
-            Ok(values) => values,
-            Err(reason) => {
-                listing
-                    .problems
-                    .push(malformed(format!("song {id}: {reason}")));
-                continue;
-            }
-        };
-        seen.insert(id.clone(), *line);
-        let mut song = LabelledSong {
-            id,
-            label: quadrant(values[0], values[1], MIDPOINT).to_string(),
-            subcategory: None,
-            label_source: format!("{} line {line}", display_name(path)),
-            files: PerModality::default(),
-            metadata: Default::default(),
-        };
-        for ((name, _, i), _) in at.iter().zip(&values) {
-            song.metadata.insert(name.to_string(), cell(*i).to_string());
-        }
-        listing.songs.push(song);
-    }
+    add_rated_songs(path, table, (id_at, &columns), MIDPOINT, &mut listing);
     Ok(listing)
 }
 

@@ -2,7 +2,12 @@
 //! against their scale, the quadrant of a song's static means, and per-song summaries of its
 //! dynamic ratings, kept as metadata `{target}_dynamic_mean`, `_std` and `_frames`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use super::table::{MetadataTable, display_name};
+use super::{DatasetProblem, LabelledSong, Listing};
+use crate::modality::PerModality;
 
 /// A song number as the rated datasets write it (`0002` and `2` are song 2), as a string.
 pub(super) fn song_number(text: &str) -> Option<String> {
@@ -31,6 +36,78 @@ pub(super) fn quadrant(valence: f64, arousal: f64, midpoint: f64) -> &'static st
         (false, true) => "Q2",
         (false, false) => "Q3",
         (true, false) => "Q4",
+    }
+}
+
+/// A column of a static ratings file that each song keeps.
+pub(super) struct RatedColumn<'a> {
+    /// Its position in the file.
+    pub(super) at: usize,
+    /// Its name in the file, for messages.
+    pub(super) column: &'a str,
+    /// The metadata column it becomes.
+    pub(super) name: &'a str,
+    /// The scale its values must lie on, if checked.
+    pub(super) scale: Option<(f64, f64)>,
+}
+
+/// Adds a static ratings file's songs (`table`, read from `path`) to `listing`: each row whose
+/// `id_at` cell is a song number and whose `columns` read as ratings becomes a song, labelled by
+/// the quadrant of its first two columns (valence, arousal) at `midpoint`, keeping every
+/// column's text. A bad row, or a song listed again, is reported with its line and skipped.
+pub(super) fn add_rated_songs(
+    path: &Path,
+    table: &MetadataTable,
+    (id_at, columns): (usize, &[RatedColumn]),
+    midpoint: f64,
+    listing: &mut Listing,
+) {
+    let mut known: HashMap<String, usize> = (listing.songs.iter().enumerate())
+        .map(|(i, s)| (s.id.clone(), i))
+        .collect();
+    for (line, record) in &table.rows {
+        let malformed = |reason: String| DatasetProblem::MalformedLine {
+            path: path.to_path_buf(),
+            line: *line,
+            reason,
+        };
+        let cell = |i: usize| record.get(i).unwrap_or_default();
+        let Some(id) = song_number(cell(id_at)) else {
+            let reason = format!("the song id is `{}`, expected a song number", cell(id_at));
+            listing.problems.push(malformed(reason));
+            continue;
+        };
+        if let Some(&first) = known.get(&id) {
+            let first = &listing.songs[first].label_source;
+            let reason =
+                format!("song {id} is listed again (first at {first}); the first listing is kept");
+            listing.problems.push(malformed(reason));
+            continue;
+        }
+        let values: Result<Vec<f64>, String> = (columns.iter())
+            .map(|c| rating(cell(c.at), c.column, c.scale))
+            .collect();
+        let values = match values {
+            Ok(values) => values,
+            Err(reason) => {
+                listing
+                    .problems
+                    .push(malformed(format!("song {id}: {reason}")));
+                continue;
+            }
+        };
+        let metadata = (columns.iter())
+            .map(|c| (c.name.to_string(), cell(c.at).to_string()))
+            .collect();
+        known.insert(id.clone(), listing.songs.len());
+        listing.songs.push(LabelledSong {
+            label: quadrant(values[0], values[1], midpoint).to_string(),
+            id,
+            subcategory: None,
+            label_source: format!("{} line {line}", display_name(path)),
+            files: PerModality::default(),
+            metadata,
+        });
     }
 }
 

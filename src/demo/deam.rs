@@ -35,8 +35,7 @@ pub(super) struct DeamSong {
 pub(super) fn name_songs(records: &mut [&mut SongRecord], seed: u64) -> Vec<DeamSong> {
     let n = records.len();
     let mut rng = RandomStream::new(seed, "demo/deam/songs");
-    let mut order: Vec<usize> = (0..n).collect();
-    rng.shuffle(&mut order);
+    let order = rng.permutation(n);
     let full = (n / 10).clamp(3.min(n), 58);
     let excerpts = n - full;
     let in_2013 = (excerpts * 9).div_ceil(19).min(excerpts);

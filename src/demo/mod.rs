@@ -676,8 +676,7 @@ fn plan_dataset(opts: &DemoOptions, classes: &[ClassProfile]) -> Vec<PlannedSong
     // Sub-categories round-robin within each stated label, in shuffled order; then ids are
     // assigned sorted by label and sub-category like the archive (whose sub-categories sort
     // case-insensitively: "whimsical" sits between "Silly" and "Witty").
-    let mut order: Vec<usize> = (0..n).collect();
-    rng.shuffle(&mut order);
+    let mut order = rng.permutation(n);
     let mut next_sub = vec![0usize; k];
     let mut subcategory = vec![""; n];
     for &i in &order {

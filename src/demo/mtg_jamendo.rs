@@ -47,8 +47,7 @@ impl JamendoTrack {
 /// Numbers the tracks (each record's id becomes `track_` and 7 digits).
 pub(super) fn name_tracks(records: &mut [&mut SongRecord], seed: u64) -> Vec<JamendoTrack> {
     let mut rng = RandomStream::new(seed, "demo/mtg-jamendo/songs");
-    let mut order: Vec<usize> = (0..records.len()).collect();
-    rng.shuffle(&mut order);
+    let order = rng.permutation(records.len());
     let mut tracks = vec![JamendoTrack { number: 0, rank: 0 }; records.len()];
     let mut number = 200;
     for (rank, &position) in order.iter().enumerate() {

@@ -34,8 +34,7 @@ pub(super) struct PmemoSong {
 pub(super) fn name_songs(records: &mut [&mut SongRecord], seed: u64) -> Vec<PmemoSong> {
     let n = records.len();
     let mut rng = RandomStream::new(seed, "demo/pmemo/songs");
-    let mut order: Vec<usize> = (0..n).collect();
-    rng.shuffle(&mut order);
+    let order = rng.permutation(n);
     let step = (1000 / n.max(1)).clamp(1, 4);
     let mut songs = vec![
         PmemoSong {

@@ -321,3 +321,9 @@ pub fn inspect_all(dir: &TestDir, spec: &str, extra: &[&str]) -> (bool, String) 
     let (ok, stdout, stderr) = output(dir.mer().args(&args));
     (ok, stdout + &stderr)
 }
+
+/// The ids a run's `predictions.csv` scores, sorted, each once.
+pub fn scored_ids(predictions: &[BTreeMap<String, String>]) -> Vec<String> {
+    let ids: std::collections::BTreeSet<&String> = predictions.iter().map(|r| &r["id"]).collect();
+    ids.into_iter().cloned().collect()
+}
