@@ -17,7 +17,7 @@ use std::path::Path;
 use super::table::{
     Columns, MetadataTable, Template, attach_files, display_name, parse_layout_labels,
 };
-use super::{Conflict, DatasetError, DatasetProblem, LabelClaim, LabelledSong, Listing};
+use super::{Conflict, DatasetError, DatasetProblem, LabelledSong, Listing};
 use crate::modality::Modality;
 
 /// EMOPIA's counts as published (project page and split files; the paper's abstract says
@@ -77,16 +77,12 @@ pub(super) fn read(root: &Path) -> Result<Listing, DatasetError> {
             continue;
         };
         let mut song: LabelledSong = row.into_song(&labels_path);
-        if clip.quadrant != quadrant {
-            listing.conflicts.push(Conflict {
-                id: id.clone(),
-                claims: vec![
-                    claim(song.label_source.clone(), &quadrant),
-                    claim(format!("file name {id}.mid"), &clip.quadrant),
-                ],
-            });
-        }
         song.label = quadrant;
+        if clip.quadrant != song.label {
+            let source = format!("file name {id}.mid");
+            let conflict = Conflict::against(&song, source, clip.quadrant.clone());
+            listing.conflicts.push(conflict);
+        }
         song.metadata.insert(SONG.into(), clip.song.to_string());
         song.metadata
             .insert(SEGMENT.into(), clip.segment.to_string());
@@ -96,14 +92,6 @@ pub(super) fn read(root: &Path) -> Result<Listing, DatasetError> {
     let template = Template::new(Modality::Midi, MIDI_TEMPLATE);
     attach_files(&root, &template, &table.all_ids, &mut listing);
     Ok(listing)
-}
-
-fn claim(source: String, label: &str) -> LabelClaim {
-    LabelClaim {
-        source,
-        label: label.to_string(),
-        subcategory: None,
-    }
 }
 
 /// `Q1` ... `Q4` from `label.csv`'s integer.

@@ -14,7 +14,7 @@ use std::path::Path;
 
 use super::quadrant_folders::{QuadrantFolders, add_conflict, quadrant, quadrant_listing};
 use super::table::{Columns, display_name, keyed_rows, parse_layout_labels};
-use super::{Conflict, DatasetError, LabelClaim, Listing};
+use super::{Conflict, DatasetError, Listing};
 use crate::modality::Modality;
 
 /// The counts of the dataset's readme (balance per quadrant as the download page states it).
@@ -72,19 +72,11 @@ fn add_metadata(path: &Path, labels: &Path, listing: &mut Listing) {
             }
             let claimed = quadrant(value).unwrap_or_else(|| value.to_string());
             if claimed != song.label {
-                let claim = |source: String, label: String| LabelClaim {
-                    source,
-                    label,
-                    subcategory: None,
-                };
-                let conflict = Conflict {
-                    id: song.id.clone(),
-                    claims: vec![
-                        claim(song.label_source.clone(), song.label.clone()),
-                        claim(format!("{} line {line}", display_name(path)), claimed),
-                    ],
-                };
-                add_conflict(&mut listing.conflicts, conflict);
+                let source = format!("{} line {line}", display_name(path));
+                add_conflict(
+                    &mut listing.conflicts,
+                    Conflict::against(song, source, claimed),
+                );
             }
         }
     }

@@ -315,6 +315,24 @@ struct Conflict {
     claims: Vec<LabelClaim>,
 }
 
+impl Conflict {
+    /// `song`'s own label (from its labels file) against another source's claim `label`.
+    fn against(song: &LabelledSong, source: String, label: String) -> Conflict {
+        let claim = |source, label| LabelClaim {
+            source,
+            label,
+            subcategory: None,
+        };
+        Conflict {
+            id: song.id.clone(),
+            claims: vec![
+                claim(song.label_source.clone(), song.label.clone()),
+                claim(source, label),
+            ],
+        }
+    }
+}
+
 /// What a layout reader returns; the conflict policy is applied by [`load`] for every layout.
 #[derive(Debug, Default)]
 struct Listing {

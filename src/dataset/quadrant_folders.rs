@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::media::{FolderIndex, child_ignoring_case};
 use super::table::LabelTable;
-use super::{Conflict, DatasetProblem, LabelClaim, LabelledSong, Listing};
+use super::{Conflict, DatasetProblem, LabelledSong, Listing};
 use crate::modality::Modality;
 
 /// The quadrant folders, in label order.
@@ -153,21 +153,8 @@ impl QuadrantFolders<'_> {
 
 /// A song whose file lies in quadrant `q`'s folder though its label says another.
 fn folder_conflict(song: &LabelledSong, q: usize, name: &str) -> Conflict {
-    Conflict {
-        id: song.id.clone(),
-        claims: vec![
-            LabelClaim {
-                source: song.label_source.clone(),
-                label: song.label.clone(),
-                subcategory: None,
-            },
-            LabelClaim {
-                source: format!("folder {}/{name}", QUADRANTS[q]),
-                label: QUADRANTS[q].to_string(),
-                subcategory: None,
-            },
-        ],
-    }
+    let source = format!("folder {}/{name}", QUADRANTS[q]);
+    Conflict::against(song, source, QUADRANTS[q].to_string())
 }
 
 /// Adds `conflict`'s claims to the song's conflict if it has one already.
