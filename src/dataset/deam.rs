@@ -16,7 +16,6 @@
 //! Each part may sit one folder deeper, as community copies nest them (`DEAM_audio/MEMD_audio/`,
 //! `DEAM_Annotations/annotations/`, `metadata/metadata/`).
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::ratings::{DynamicSummary, RatedColumn, add_rated_songs, rating, song_number};
@@ -151,9 +150,7 @@ fn add_dynamic(path: &Path, target: &str, listing: &mut Listing) {
             });
         }
     };
-    let index: HashMap<String, usize> = (listing.songs.iter().enumerate())
-        .map(|(i, s)| (s.id.clone(), i))
-        .collect();
+    let index = listing.song_index();
     let id_at = table.layout_column(path, ID_COLUMN, LAYOUT).ok();
     let samples: Vec<usize> = (table.header.iter().enumerate())
         .filter(|(_, h)| h.starts_with("sample_") && h.ends_with("ms"))
@@ -191,9 +188,7 @@ fn frames(record: &csv::StringRecord, samples: &[usize]) -> Result<Vec<f64>, Str
 
 /// Sets `set` from the metadata file whose first column lists the song.
 fn add_years(folder: &Path, listing: &mut Listing) {
-    let index: HashMap<String, usize> = (listing.songs.iter().enumerate())
-        .map(|(i, s)| (s.id.clone(), i))
-        .collect();
+    let index = listing.song_index();
     for (file, year) in METADATA_FILES {
         let path = folder.join(file);
         // Header spelling differs per year: the id is the first column in all three.

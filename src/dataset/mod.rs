@@ -22,7 +22,7 @@ mod ratings;
 mod table;
 pub mod targets;
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 pub use crate::text::{TextError, decode_text};
@@ -339,6 +339,15 @@ struct Listing {
     songs: Vec<LabelledSong>,
     problems: Vec<DatasetProblem>,
     conflicts: Vec<Conflict>,
+}
+
+impl Listing {
+    /// Each song's position in `songs`, by id, for files that name songs by id.
+    fn song_index(&self) -> HashMap<String, usize> {
+        (self.songs.iter().enumerate())
+            .map(|(i, song)| (song.id.clone(), i))
+            .collect()
+    }
 }
 
 fn apply_conflict_policy(

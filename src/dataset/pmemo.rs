@@ -133,9 +133,7 @@ fn add_dynamic(path: &Path, listing: &mut Listing) {
             });
         }
     };
-    let index: HashMap<String, usize> = (listing.songs.iter().enumerate())
-        .map(|(i, s)| (s.id.clone(), i))
-        .collect();
+    let index = listing.song_index();
     let mut frames: HashMap<usize, [Vec<f64>; 2]> = HashMap::new();
     let mut damaged = std::collections::HashSet::new();
     for (line, record) in &table.rows {

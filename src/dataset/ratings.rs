@@ -2,7 +2,7 @@
 //! against their scale, the quadrant of a song's static means, and per-song summaries of its
 //! dynamic ratings, kept as metadata `{target}_dynamic_mean`, `_std` and `_frames`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::table::{MetadataTable, display_name};
@@ -62,9 +62,7 @@ pub(super) fn add_rated_songs(
     midpoint: f64,
     listing: &mut Listing,
 ) {
-    let mut known: HashMap<String, usize> = (listing.songs.iter().enumerate())
-        .map(|(i, s)| (s.id.clone(), i))
-        .collect();
+    let mut known = listing.song_index();
     for (line, record) in &table.rows {
         let malformed = |reason: String| DatasetProblem::MalformedLine {
             path: path.to_path_buf(),

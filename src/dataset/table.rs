@@ -410,9 +410,7 @@ pub(super) fn keyed_rows(
             return None;
         }
     };
-    let index: HashMap<&str, usize> = (listing.songs.iter().enumerate())
-        .map(|(i, song)| (song.id.as_str(), i))
-        .collect();
+    let index = listing.song_index();
     let mut rows = Vec::new();
     let mut unknown = Vec::new();
     for (line, record) in table.rows {
